@@ -1,0 +1,128 @@
+package incident
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Severity is one level of the configurable severity scale. The first
+// severity in Config.Severities is the most severe.
+type Severity struct {
+	Name        string        `yaml:"name"`
+	Description string        `yaml:"description"`
+	Cadence     time.Duration `yaml:"cadence"` // how often status updates are expected; 0 means never
+}
+
+// CommanderRole is the role that is always held: the incident commander.
+const CommanderRole = "commander"
+
+// Config is the part of Sitrep's configuration that shapes incidents.
+type Config struct {
+	Severities      []Severity
+	DefaultSeverity string
+	// Roles are the roles besides the commander, which always exists.
+	Roles []string
+}
+
+// DefaultConfig returns the defaults of PRODUCT.md, which come from the seed
+// documents: sev0 and sev1 are the "Sev-0/Sev-1" of the production-monitoring
+// write-up, and the cadences follow the error-handling policy's urgency.
+func DefaultConfig() Config {
+	return Config{
+		Severities: []Severity{
+			{Name: "sev0", Description: "Critical: the product is down or unusable for many customers", Cadence: 15 * time.Minute},
+			{Name: "sev1", Description: "Major: a core feature is broken or many customers are affected", Cadence: 30 * time.Minute},
+			{Name: "sev2", Description: "Moderate: degraded service or a workaround exists", Cadence: 60 * time.Minute},
+			{Name: "sev3", Description: "Minor: little customer impact", Cadence: 0},
+		},
+		DefaultSeverity: "sev2",
+		Roles:           []string{"comms", "scribe"},
+	}
+}
+
+var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,29}$`)
+
+// Validate reports the first problem with c, naming the offending setting.
+func (c Config) Validate() error {
+	if len(c.Severities) == 0 {
+		return fmt.Errorf("severities: at least one severity is required")
+	}
+	seen := map[string]bool{}
+	for i, s := range c.Severities {
+		if !nameRE.MatchString(s.Name) {
+			return fmt.Errorf("severities[%d].name %q: use lowercase letters, digits, - or _ (at most 30), starting with a letter", i, s.Name)
+		}
+		if seen[s.Name] {
+			return fmt.Errorf("severities[%d].name %q: listed twice", i, s.Name)
+		}
+		if s.Cadence < 0 {
+			return fmt.Errorf("severities[%d].cadence: must not be negative", i)
+		}
+		seen[s.Name] = true
+	}
+	if !seen[c.DefaultSeverity] {
+		return fmt.Errorf("default_severity %q: not one of the severities (%s)", c.DefaultSeverity, strings.Join(c.SeverityNames(), ", "))
+	}
+	roles := map[string]bool{CommanderRole: true}
+	for i, r := range c.Roles {
+		if !nameRE.MatchString(r) {
+			return fmt.Errorf("roles[%d] %q: use lowercase letters, digits, - or _ (at most 30), starting with a letter", i, r)
+		}
+		if slices.Contains(commanderAliases, r) {
+			return fmt.Errorf("roles[%d] %q: the commander role always exists; do not list it", i, r)
+		}
+		if roles[r] {
+			return fmt.Errorf("roles[%d] %q: listed twice", i, r)
+		}
+		roles[r] = true
+	}
+	return nil
+}
+
+// SeverityNames lists the severity names, most severe first.
+func (c Config) SeverityNames() []string {
+	names := make([]string, len(c.Severities))
+	for i, s := range c.Severities {
+		names[i] = s.Name
+	}
+	return names
+}
+
+// Severity returns the severity called name.
+func (c Config) Severity(name string) (Severity, error) {
+	for _, s := range c.Severities {
+		if s.Name == name {
+			return s, nil
+		}
+	}
+	return Severity{}, Errorf(EINVALID, "%q is not a severity. Use one of: %s.", name, strings.Join(c.SeverityNames(), ", "))
+}
+
+// severityRank is the position of a severity in the scale; lower is worse.
+func (c Config) severityRank(name string) int {
+	return slices.IndexFunc(c.Severities, func(s Severity) bool { return s.Name == name })
+}
+
+// commanderAliases are the names people use for the commander role.
+var commanderAliases = []string{CommanderRole, "lead", "ic"}
+
+// AllRoles lists every role, the commander first.
+func (c Config) AllRoles() []string {
+	return append([]string{CommanderRole}, c.Roles...)
+}
+
+// Role resolves a role name typed by a person, accepting the commander's
+// aliases.
+func (c Config) Role(name string) (string, error) {
+	name = strings.ToLower(strings.TrimSpace(name))
+	if slices.Contains(commanderAliases, name) {
+		return CommanderRole, nil
+	}
+	if slices.Contains(c.Roles, name) {
+		return name, nil
+	}
+	return "", Errorf(EINVALID, "%q is not a role. Use one of: %s.", name, strings.Join(c.AllRoles(), ", "))
+}

@@ -1,0 +1,60 @@
+package incident
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. They say what kind of failure happened so that adapters can
+// answer appropriately (an ephemeral hint for EINVALID, a log line and an
+// apology for EINTERNAL) without parsing messages.
+const (
+	ECONFLICT  = "conflict"  // the action clashes with the incident's state
+	EFORBIDDEN = "forbidden" // the actor may not do this
+	EINTERNAL  = "internal"  // a bug or an infrastructure failure
+	EINVALID   = "invalid"   // the input is wrong; the message says how
+	ENOTFOUND  = "not_found" // the thing asked for does not exist
+)
+
+// Error is the domain's error. Message is written for the person who typed
+// the command: it says what was wrong and, where it helps, what to do.
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("incident error: code=%s message=%s", e.Code, e.Message)
+}
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for
+// any other non-nil error, and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the user-facing message of the first *Error in err's
+// chain. Other errors get a generic message: their text may hold details that
+// are not for users.
+func ErrorMessage(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Message
+	}
+	return "Something went wrong on Sitrep's side. It has been logged; please try again."
+}

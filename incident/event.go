@@ -1,0 +1,71 @@
+package incident
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// EventKind says what a timeline event records.
+type EventKind string
+
+// The kinds of timeline event. Each state change makes one automatically.
+const (
+	KindDeclared EventKind = "declared" // Data: severity
+	KindStatus   EventKind = "status"   // Data: from, to, regression ("true" when moving backwards)
+	KindSeverity EventKind = "severity" // Data: from, to
+	KindRole     EventKind = "role"     // Data: role, user, previous
+	KindNote     EventKind = "note"     // Text: the note
+	KindUpdate   EventKind = "update"   // Text: the status update
+	KindResolved EventKind = "resolved" // Text: the summary; Data: from
+	KindReopened EventKind = "reopened" // Data: from
+)
+
+// Event is one append-only entry of an incident's timeline.
+type Event struct {
+	Seq        int64 // assigned by the Store; orders events as they were recorded
+	IncidentID string
+	At         time.Time // when the fact happened
+	Kind       EventKind
+	Actor      string // user ID of who did it
+	Text       string // what a person wrote, for kinds that carry text
+	Source     string // optional link to where it came from (a Slack message)
+	Data       map[string]string
+}
+
+// Describe renders the event as one line of prose. mention turns a user ID
+// into however the caller shows people (a Slack mention, a name), so the
+// domain does not decide presentation.
+func (e Event) Describe(mention func(userID string) string) string {
+	d := e.Data
+	switch e.Kind {
+	case KindDeclared:
+		return fmt.Sprintf("Declared as %s by %s", d["severity"], mention(e.Actor))
+	case KindStatus:
+		s := fmt.Sprintf("Status %s → %s", d["from"], d["to"])
+		if d["regression"] == "true" {
+			s += " (moved back)"
+		}
+		return s
+	case KindSeverity:
+		return fmt.Sprintf("Severity %s → %s", d["from"], d["to"])
+	case KindRole:
+		s := fmt.Sprintf("%s is now %s", mention(d["user"]), d["role"])
+		if d["previous"] != "" {
+			s += fmt.Sprintf(" (was %s)", mention(d["previous"]))
+		}
+		return s
+	case KindNote:
+		return "Note: " + e.Text
+	case KindUpdate:
+		return "Status update: " + e.Text
+	case KindResolved:
+		if strings.TrimSpace(e.Text) == "" {
+			return "Resolved"
+		}
+		return "Resolved: " + e.Text
+	case KindReopened:
+		return fmt.Sprintf("Reopened (was %s)", d["from"])
+	}
+	return string(e.Kind) + ": " + e.Text
+}

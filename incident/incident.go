@@ -1,0 +1,88 @@
+// Package incident is Sitrep's domain: incidents, their timeline, and the
+// rules for changing them. It knows nothing of Slack or SQL; adapters reach it
+// through Service and implement Store.
+package incident
+
+import (
+	"context"
+	"time"
+)
+
+// Incident is one incident, numbered sequentially per installation.
+type Incident struct {
+	ID         string // UUID, stable across renumbering or export
+	Number     int64  // #42; assigned by the Store when the incident is created
+	Title      string
+	Severity   string
+	Status     Status
+	Summary    string
+	Impact     string
+	RootCause  string
+	Services   []string // affected services
+	Private    bool
+	Drill      bool
+	DeclaredBy string            // user ID
+	Roles      map[string]string // role → user ID; the commander is always present
+	DeclaredAt time.Time
+	ResolvedAt time.Time // zero while open
+	ClosedAt   time.Time // zero until closed
+	UpdatedAt  time.Time
+	// Version counts changes; the Store increments it on every Update so that
+	// adapters can tell whether what they show is current.
+	Version int64
+	Chat    Chat
+}
+
+// Commander returns the user ID of the incident commander.
+func (inc *Incident) Commander() string { return inc.Roles[CommanderRole] }
+
+// Chat records what the chat adapter has done for an incident, so that its
+// work resumes after a restart without repeating itself. The domain never
+// reads or changes it; only Store.SaveChat writes it.
+type Chat struct {
+	ChannelID   string
+	ChannelName string
+	CardTS      string // the pinned incident card
+	CardPinned  bool
+	CardVersion int64  // the Incident.Version the card shows
+	Topic       string // the channel topic last set
+	Cursor      int64  // Seq of the last timeline event whose messages were delivered
+	Problem     string // the last delivery failure, "" when all is delivered
+}
+
+// ListFilter narrows List.
+type ListFilter struct {
+	OpenOnly bool // only incidents that are not resolved or closed
+	Limit    int  // 0 means no limit
+}
+
+// Store persists incidents and their timelines. Implementations must make
+// Create and Update atomic: an incident change and the events recording it
+// are stored together or not at all.
+type Store interface {
+	// Create stores a new incident with its first events, assigning
+	// inc.Number (the next in sequence, with no gaps or duplicates under
+	// concurrent calls), inc.Version and each event's Seq and IncidentID.
+	Create(ctx context.Context, inc *Incident, events []Event) error
+	// Update loads incident number, passes it to fn, and stores the changed
+	// incident and the events fn returns in one transaction, incrementing
+	// Version. If fn returns an error nothing is stored. Update does not
+	// store Chat; use SaveChat.
+	Update(ctx context.Context, number int64, fn func(*Incident) ([]Event, error)) (*Incident, error)
+	// Get returns incident number, or an ENOTFOUND error.
+	Get(ctx context.Context, number int64) (*Incident, error)
+	// GetByChannel returns the incident whose Chat.ChannelID is channelID,
+	// or an ENOTFOUND error.
+	GetByChannel(ctx context.Context, channelID string) (*Incident, error)
+	// List returns incidents, newest first.
+	List(ctx context.Context, f ListFilter) ([]*Incident, error)
+	// Events returns the incident's events with Seq > afterSeq, by Seq.
+	Events(ctx context.Context, incidentID string, afterSeq int64) ([]Event, error)
+	// SaveChat stores the chat adapter's state for the incident.
+	SaveChat(ctx context.Context, incidentID string, c Chat) error
+	// Unsynced returns the numbers of incidents whose chat state lags:
+	// events past Chat.Cursor, or a card older than Version. Oldest first.
+	Unsynced(ctx context.Context) ([]int64, error)
+	// Ping reports whether the store is reachable.
+	Ping(ctx context.Context) error
+}

@@ -1,0 +1,327 @@
+package incident
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// Limits on what people type. Titles stay short enough for a channel topic
+// and a card header; longer texts still fit one Slack section.
+const (
+	MaxTitle = 200
+	MaxText  = 3000
+)
+
+// Service applies the rules for changing incidents and records every change
+// on the timeline, in the same transaction as the change.
+type Service struct {
+	store Store
+	cfg   Config
+	now   func() time.Time
+}
+
+// NewService returns a Service. cfg must have passed Validate.
+func NewService(store Store, cfg Config, now func() time.Time) *Service {
+	return &Service{store: store, cfg: cfg, now: now}
+}
+
+// Config returns the configuration the service enforces.
+func (s *Service) Config() Config { return s.cfg }
+
+// Declaration is what is needed to declare an incident.
+type Declaration struct {
+	Title    string
+	Severity string // "" means the configured default
+	Actor    string // the declarer, who becomes commander
+	Summary  string
+	Impact   string
+	Services []string
+	Private  bool
+	Drill    bool
+}
+
+// Declare records a new incident and its first timeline event.
+func (s *Service) Declare(ctx context.Context, d Declaration) (*Incident, error) {
+	title, err := cleanTitle(d.Title)
+	if err != nil {
+		return nil, err
+	}
+	sev := d.Severity
+	if sev == "" {
+		sev = s.cfg.DefaultSeverity
+	}
+	if _, err := s.cfg.Severity(sev); err != nil {
+		return nil, err
+	}
+	if d.Actor == "" {
+		return nil, Errorf(EINVALID, "An incident needs a declarer.")
+	}
+	summary, err := cleanText("summary", d.Summary, true)
+	if err != nil {
+		return nil, err
+	}
+	impact, err := cleanText("impact", d.Impact, true)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	inc := &Incident{
+		ID:         uuid.NewString(),
+		Title:      title,
+		Severity:   sev,
+		Status:     Investigating,
+		Summary:    summary,
+		Impact:     impact,
+		Services:   cleanList(d.Services),
+		Private:    d.Private,
+		Drill:      d.Drill,
+		DeclaredBy: d.Actor,
+		Roles:      map[string]string{CommanderRole: d.Actor},
+		DeclaredAt: now,
+		UpdatedAt:  now,
+	}
+	ev := Event{At: now, Kind: KindDeclared, Actor: d.Actor, Data: map[string]string{"severity": sev}}
+	if err := s.store.Create(ctx, inc, []Event{ev}); err != nil {
+		return nil, fmt.Errorf("declare: %w", err)
+	}
+	return inc, nil
+}
+
+// change runs fn on the incident inside a store transaction. fn validates and
+// mutates the incident and returns the events that record the change.
+func (s *Service) change(ctx context.Context, number int64, fn func(inc *Incident, now time.Time) ([]Event, error)) (*Incident, error) {
+	return s.store.Update(ctx, number, func(inc *Incident) ([]Event, error) {
+		if inc.Status == Closed {
+			return nil, Errorf(ECONFLICT, "Incident #%d is closed; its record is final.", inc.Number)
+		}
+		now := s.now().UTC()
+		evs, err := fn(inc, now)
+		if err != nil {
+			return nil, err
+		}
+		inc.UpdatedAt = now
+		for i := range evs {
+			evs[i].At = now
+		}
+		return evs, nil
+	})
+}
+
+// AssignRole gives role to user. The role may be typed as an alias ("lead").
+func (s *Service) AssignRole(ctx context.Context, number int64, actor, role, user string) (*Incident, error) {
+	role, err := s.cfg.Role(role)
+	if err != nil {
+		return nil, err
+	}
+	if user == "" {
+		return nil, Errorf(EINVALID, "Say who should be %s.", role)
+	}
+	return s.change(ctx, number, func(inc *Incident, now time.Time) ([]Event, error) {
+		prev := inc.Roles[role]
+		if prev == user {
+			return nil, Errorf(EINVALID, "That person is already the %s of incident #%d.", role, inc.Number)
+		}
+		if inc.Roles == nil {
+			inc.Roles = map[string]string{}
+		}
+		inc.Roles[role] = user
+		return []Event{{Kind: KindRole, Actor: actor, Data: map[string]string{"role": role, "user": user, "previous": prev}}}, nil
+	})
+}
+
+// SetStatus moves an open incident to investigating, identified or
+// monitoring. Moving backwards is allowed and recorded as such.
+func (s *Service) SetStatus(ctx context.Context, number int64, actor string, status Status) (*Incident, error) {
+	switch {
+	case status == Resolved:
+		return nil, Errorf(EINVALID, "To resolve an incident use `resolve [summary]`.")
+	case status == Closed:
+		return nil, Errorf(EINVALID, "An incident is closed with `close`, after it is resolved and has a postmortem.")
+	case !slices.Contains(settable, status):
+		_, err := ParseStatus(string(status))
+		return nil, err
+	}
+	return s.change(ctx, number, func(inc *Incident, now time.Time) ([]Event, error) {
+		if !inc.Status.Open() {
+			return nil, Errorf(ECONFLICT, "Incident #%d is %s. Use `reopen` to work on it again.", inc.Number, inc.Status)
+		}
+		if inc.Status == status {
+			return nil, Errorf(EINVALID, "Incident #%d is already %s.", inc.Number, status)
+		}
+		data := map[string]string{"from": string(inc.Status), "to": string(status)}
+		if status.rank() < inc.Status.rank() {
+			data["regression"] = "true"
+		}
+		inc.Status = status
+		return []Event{{Kind: KindStatus, Actor: actor, Data: data}}, nil
+	})
+}
+
+// SetSeverity changes the incident's severity.
+func (s *Service) SetSeverity(ctx context.Context, number int64, actor, severity string) (*Incident, error) {
+	if _, err := s.cfg.Severity(severity); err != nil {
+		return nil, err
+	}
+	return s.change(ctx, number, func(inc *Incident, now time.Time) ([]Event, error) {
+		if inc.Severity == severity {
+			return nil, Errorf(EINVALID, "Incident #%d is already %s.", inc.Number, severity)
+		}
+		from := inc.Severity
+		inc.Severity = severity
+		return []Event{{Kind: KindSeverity, Actor: actor, Data: map[string]string{"from": from, "to": severity}}}, nil
+	})
+}
+
+// Escalated reports whether moving from severity a to b makes an incident
+// more severe.
+func (c Config) Escalated(from, to string) bool { return c.severityRank(to) < c.severityRank(from) }
+
+// AddNote adds a note to the timeline.
+func (s *Service) AddNote(ctx context.Context, number int64, actor, text string) (*Incident, error) {
+	text, err := cleanText("note", text, false)
+	if err != nil {
+		return nil, err
+	}
+	return s.change(ctx, number, func(inc *Incident, now time.Time) ([]Event, error) {
+		return []Event{{Kind: KindNote, Actor: actor, Text: text}}, nil
+	})
+}
+
+// PostUpdate records a status update: what is known and what is being done.
+func (s *Service) PostUpdate(ctx context.Context, number int64, actor, text string) (*Incident, error) {
+	text, err := cleanText("update", text, false)
+	if err != nil {
+		return nil, err
+	}
+	return s.change(ctx, number, func(inc *Incident, now time.Time) ([]Event, error) {
+		return []Event{{Kind: KindUpdate, Actor: actor, Text: text}}, nil
+	})
+}
+
+// Resolve marks an open incident resolved, with an optional summary.
+func (s *Service) Resolve(ctx context.Context, number int64, actor, summary string) (*Incident, error) {
+	summary, err := cleanText("summary", summary, true)
+	if err != nil {
+		return nil, err
+	}
+	return s.change(ctx, number, func(inc *Incident, now time.Time) ([]Event, error) {
+		if !inc.Status.Open() {
+			return nil, Errorf(ECONFLICT, "Incident #%d is already %s.", inc.Number, inc.Status)
+		}
+		from := inc.Status
+		inc.Status = Resolved
+		inc.ResolvedAt = now
+		if summary != "" {
+			inc.Summary = summary
+		}
+		return []Event{{Kind: KindResolved, Actor: actor, Text: summary, Data: map[string]string{"from": string(from)}}}, nil
+	})
+}
+
+// Reopen takes a resolved incident back to investigating, with an optional
+// reason.
+func (s *Service) Reopen(ctx context.Context, number int64, actor, reason string) (*Incident, error) {
+	reason, err := cleanText("reason", reason, true)
+	if err != nil {
+		return nil, err
+	}
+	return s.change(ctx, number, func(inc *Incident, now time.Time) ([]Event, error) {
+		if inc.Status != Resolved {
+			return nil, Errorf(ECONFLICT, "Incident #%d is %s, not resolved; only a resolved incident can be reopened.", inc.Number, inc.Status)
+		}
+		inc.Status = Investigating
+		inc.ResolvedAt = time.Time{}
+		return []Event{{Kind: KindReopened, Actor: actor, Text: reason, Data: map[string]string{"from": string(Resolved)}}}, nil
+	})
+}
+
+// Get returns incident number.
+func (s *Service) Get(ctx context.Context, number int64) (*Incident, error) {
+	return s.store.Get(ctx, number)
+}
+
+// ByChannel returns the incident whose channel is channelID.
+func (s *Service) ByChannel(ctx context.Context, channelID string) (*Incident, error) {
+	return s.store.GetByChannel(ctx, channelID)
+}
+
+// List returns incidents, newest first.
+func (s *Service) List(ctx context.Context, f ListFilter) ([]*Incident, error) {
+	return s.store.List(ctx, f)
+}
+
+// Timeline returns the incident's events in the order things happened: by
+// the time of the fact, then by the order they were recorded.
+func (s *Service) Timeline(ctx context.Context, number int64) (*Incident, []Event, error) {
+	inc, err := s.store.Get(ctx, number)
+	if err != nil {
+		return nil, nil, err
+	}
+	evs, err := s.store.Events(ctx, inc.ID, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("timeline of #%d: %w", number, err)
+	}
+	slices.SortStableFunc(evs, func(a, b Event) int { return a.At.Compare(b.At) })
+	return inc, evs, nil
+}
+
+// cleanTitle trims the title, folds runs of white space (newlines included)
+// into single spaces, and checks its length.
+func cleanTitle(title string) (string, error) {
+	title = strings.Join(strings.Fields(title), " ")
+	switch n := utf8.RuneCountInString(title); {
+	case n == 0:
+		return "", Errorf(EINVALID, "An incident needs a title, such as `declare sev1 Checkout failing`.")
+	case n > MaxTitle:
+		return "", Errorf(EINVALID, "The title is %d characters long; keep it to %d and put details in a note.", n, MaxTitle)
+	}
+	return title, nil
+}
+
+// cleanText trims a free text and checks its length.
+func cleanText(what, text string, optional bool) (string, error) {
+	text = strings.TrimSpace(text)
+	if !utf8.ValidString(text) {
+		return "", Errorf(EINVALID, "The %s is not valid text.", what)
+	}
+	switch n := utf8.RuneCountInString(text); {
+	case n == 0 && !optional:
+		return "", Errorf(EINVALID, "The %s is empty; say what to record.", what)
+	case n > MaxText:
+		return "", Errorf(EINVALID, "The %s is %d characters long; keep it to %d, or split it.", what, n, MaxText)
+	}
+	return text, nil
+}
+
+func cleanList(items []string) []string {
+	var out []string
+	for _, it := range items {
+		if it = strings.TrimSpace(it); it != "" && !slices.Contains(out, it) {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// Events returns the incident's events recorded after seq, in the order they
+// were recorded. Adapters use it to deliver what they have not yet.
+func (s *Service) Events(ctx context.Context, incidentID string, afterSeq int64) ([]Event, error) {
+	return s.store.Events(ctx, incidentID, afterSeq)
+}
+
+// SaveChat records how far the chat adapter has caught up with an incident.
+func (s *Service) SaveChat(ctx context.Context, incidentID string, c Chat) error {
+	return s.store.SaveChat(ctx, incidentID, c)
+}
+
+// Unsynced returns the numbers of incidents the chat adapter has not caught
+// up with.
+func (s *Service) Unsynced(ctx context.Context) ([]int64, error) {
+	return s.store.Unsynced(ctx)
+}

@@ -1,0 +1,428 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/mattn/go-sqlite3"
+
+	"github.com/sitrep-dev/sitrep/incident"
+)
+
+// querier is what reading an incident needs, from a pool or a transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// selectIncident reads an incident with its roles in one statement, so that
+// reads outside a transaction still see a consistent incident.
+const selectIncident = `SELECT
+	i.id, i.number, i.title, i.severity, i.status, i.summary, i.impact, i.root_cause,
+	i.services, i.private, i.drill, i.declared_by,
+	i.declared_at, i.resolved_at, i.closed_at, i.updated_at, i.version,
+	i.channel_id, i.channel_name, i.card_ts, i.card_pinned, i.card_version, i.topic, i.cursor, i.problem,
+	(SELECT json_group_object(r.role, r.user_id) FROM incident_roles r WHERE r.incident_id = i.id)
+FROM incidents i `
+
+func scanIncident(row interface{ Scan(...any) error }) (*incident.Incident, error) {
+	var (
+		inc                                 incident.Incident
+		status, services, roles             string
+		declared, resolved, closed, updated sql.NullString
+	)
+	c := &inc.Chat
+	if err := row.Scan(
+		&inc.ID, &inc.Number, &inc.Title, &inc.Severity, &status, &inc.Summary, &inc.Impact, &inc.RootCause,
+		&services, &inc.Private, &inc.Drill, &inc.DeclaredBy,
+		&declared, &resolved, &closed, &updated, &inc.Version,
+		&c.ChannelID, &c.ChannelName, &c.CardTS, &c.CardPinned, &c.CardVersion, &c.Topic, &c.Cursor, &c.Problem,
+		&roles,
+	); err != nil {
+		return nil, err
+	}
+	inc.Status = incident.Status(status)
+	var err error
+	if inc.Services, err = parseServices(services); err != nil {
+		return nil, err
+	}
+	if inc.Roles, err = parseRoles(roles); err != nil {
+		return nil, err
+	}
+	for _, t := range []struct {
+		dst *time.Time
+		src sql.NullString
+	}{{&inc.DeclaredAt, declared}, {&inc.ResolvedAt, resolved}, {&inc.ClosedAt, closed}, {&inc.UpdatedAt, updated}} {
+		if *t.dst, err = parseTime(t.src); err != nil {
+			return nil, err
+		}
+	}
+	return &inc, nil
+}
+
+// getIncident returns the one incident matching where, or nil if none does.
+func getIncident(ctx context.Context, q querier, where string, args ...any) (*incident.Incident, error) {
+	inc, err := scanIncident(q.QueryRowContext(ctx, selectIncident+where, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return inc, err
+}
+
+// domainArgs are the values of the columns the domain owns, in the order of
+// domainColumns.
+const domainColumns = `title, severity, status, summary, impact, root_cause, services, private, drill,
+	declared_by, declared_at, resolved_at, closed_at, updated_at`
+
+func domainArgs(inc *incident.Incident) ([]any, error) {
+	services, err := servicesArg(inc.Services)
+	if err != nil {
+		return nil, err
+	}
+	args := []any{inc.Title, inc.Severity, string(inc.Status), inc.Summary, inc.Impact, inc.RootCause,
+		services, inc.Private, inc.Drill, inc.DeclaredBy}
+	for _, t := range []time.Time{inc.DeclaredAt, inc.ResolvedAt, inc.ClosedAt, inc.UpdatedAt} {
+		a, err := timeArg(t)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, a)
+	}
+	return args, nil
+}
+
+// Create stores a new incident and its first events in one transaction.
+// It assigns inc.Number (one more than the highest so far), inc.Version (1),
+// inc.ID when it is empty, and each event's Seq and IncidentID, and changes
+// none of them unless it succeeds. Create stores inc.Chat as given; a new
+// incident's is normally empty.
+func (db *DB) Create(ctx context.Context, inc *incident.Incident, events []incident.Event) error {
+	id := inc.ID
+	if id == "" {
+		id = uuid.NewString()
+	}
+	args, err := domainArgs(inc)
+	if err != nil {
+		return fmt.Errorf("create incident: %w", err)
+	}
+
+	// The transaction begins IMMEDIATE (see dsn): no other writer, in this
+	// process or another, can commit between reading MAX(number) and
+	// inserting, so numbers have no gaps or duplicates. The UNIQUE
+	// constraint on number is the backstop.
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("create incident: begin: %w", err)
+	}
+	defer tx.Rollback()
+
+	var number int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(number), 0) + 1 FROM incidents`).Scan(&number); err != nil {
+		return fmt.Errorf("next incident number: %w", err)
+	}
+	const version = 1
+	c := inc.Chat
+	args = append([]any{id, number, version}, args...)
+	args = append(args, c.ChannelID, c.ChannelName, c.CardTS, c.CardPinned, c.CardVersion, c.Topic, c.Cursor, c.Problem)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO incidents (id, number, version, `+domainColumns+`,
+		channel_id, channel_name, card_ts, card_pinned, card_version, topic, cursor, problem)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
+		return fmt.Errorf("insert incident: %w", chatConflict(err))
+	}
+	if err := insertRoles(ctx, tx, id, inc.Roles); err != nil {
+		return err
+	}
+	seqs, err := insertEvents(ctx, tx, id, events)
+	if err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("create incident: commit: %w", err)
+	}
+
+	inc.ID, inc.Number, inc.Version = id, number, version
+	for i := range events {
+		events[i].Seq, events[i].IncidentID = seqs[i], id
+	}
+	return nil
+}
+
+// Update changes incident number in one transaction: it loads it, calls fn,
+// and stores the incident's domain fields, its roles and the events fn
+// returns, with Version incremented. Changes fn makes to ID, Number, Version
+// or Chat are ignored. If fn returns an error, Update stores nothing and
+// returns that error as it is. The transaction holds the write lock while fn
+// runs, so fn should be quick and must not write through the Store (it would
+// wait for itself); it may read.
+//
+// Update returns the incident as stored, read back in the same transaction,
+// so it equals what Get would return.
+func (db *DB) Update(ctx context.Context, number int64, fn func(*incident.Incident) ([]incident.Event, error)) (*incident.Incident, error) {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("update incident: begin: %w", err)
+	}
+	defer tx.Rollback()
+
+	inc, err := getIncident(ctx, tx, `WHERE i.number = ?`, number)
+	if err != nil {
+		return nil, fmt.Errorf("load incident %d: %w", number, err)
+	}
+	if inc == nil {
+		return nil, incident.Errorf(incident.ENOTFOUND, "There is no incident #%d.", number)
+	}
+	id, version := inc.ID, inc.Version
+
+	events, err := fn(inc)
+	if err != nil {
+		return nil, err
+	}
+
+	args, err := domainArgs(inc)
+	if err != nil {
+		return nil, fmt.Errorf("update incident: %w", err)
+	}
+	args = append(args, version+1, id, version)
+	// The version condition cannot fail while transactions take the write
+	// lock at BEGIN; it guards against that ever changing.
+	res, err := tx.ExecContext(ctx, `UPDATE incidents SET
+		title = ?, severity = ?, status = ?, summary = ?, impact = ?, root_cause = ?, services = ?,
+		private = ?, drill = ?, declared_by = ?, declared_at = ?, resolved_at = ?, closed_at = ?,
+		updated_at = ?, version = ?
+		WHERE id = ? AND version = ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("update incident: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return nil, fmt.Errorf("update incident: %w", err)
+	} else if n != 1 {
+		return nil, fmt.Errorf("update incident %d: changed by another writer", number)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM incident_roles WHERE incident_id = ?`, id); err != nil {
+		return nil, fmt.Errorf("delete roles: %w", err)
+	}
+	if err := insertRoles(ctx, tx, id, inc.Roles); err != nil {
+		return nil, err
+	}
+	seqs, err := insertEvents(ctx, tx, id, events)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := getIncident(ctx, tx, `WHERE i.id = ?`, id)
+	if err != nil || stored == nil {
+		return nil, fmt.Errorf("reload incident %d: %w", number, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("update incident: commit: %w", err)
+	}
+	for i := range events {
+		events[i].Seq, events[i].IncidentID = seqs[i], id
+	}
+	return stored, nil
+}
+
+func insertRoles(ctx context.Context, tx *sql.Tx, incidentID string, roles map[string]string) error {
+	for role, user := range roles {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO incident_roles (incident_id, role, user_id) VALUES (?, ?, ?)`,
+			incidentID, role, user); err != nil {
+			return fmt.Errorf("insert role %s: %w", role, err)
+		}
+	}
+	return nil
+}
+
+// insertEvents appends events to the incident's timeline and returns their
+// seqs, leaving the events unchanged until the transaction commits.
+func insertEvents(ctx context.Context, tx *sql.Tx, incidentID string, events []incident.Event) ([]int64, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (incident_id, at, kind, actor, text, source, data, recorded_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return nil, fmt.Errorf("insert events: %w", err)
+	}
+	defer stmt.Close()
+	recorded := formatTime(time.Now())
+	seqs := make([]int64, len(events))
+	for i, e := range events {
+		at, err := timeArg(e.At)
+		if err != nil {
+			return nil, fmt.Errorf("insert event: %w", err)
+		}
+		data, err := dataArg(e.Data)
+		if err != nil {
+			return nil, fmt.Errorf("insert event: %w", err)
+		}
+		res, err := stmt.ExecContext(ctx, incidentID, at, string(e.Kind), e.Actor, e.Text, e.Source, data, recorded)
+		if err != nil {
+			return nil, fmt.Errorf("insert event: %w", err)
+		}
+		// seq is the rowid, so the last insert ID is the seq.
+		if seqs[i], err = res.LastInsertId(); err != nil {
+			return nil, fmt.Errorf("insert event: %w", err)
+		}
+	}
+	return seqs, nil
+}
+
+// Get returns incident number, or an ENOTFOUND error.
+func (db *DB) Get(ctx context.Context, number int64) (*incident.Incident, error) {
+	inc, err := getIncident(ctx, db.read, `WHERE i.number = ?`, number)
+	if err != nil {
+		return nil, fmt.Errorf("get incident %d: %w", number, err)
+	}
+	if inc == nil {
+		return nil, incident.Errorf(incident.ENOTFOUND, "There is no incident #%d.", number)
+	}
+	return inc, nil
+}
+
+// GetByChannel returns the incident whose chat channel is channelID, or an
+// ENOTFOUND error.
+func (db *DB) GetByChannel(ctx context.Context, channelID string) (*incident.Incident, error) {
+	var inc *incident.Incident
+	if channelID != "" {
+		var err error
+		// "channel_id <> ''" repeats the condition of the incidents_channel
+		// partial index, which SQLite needs to see before using it.
+		inc, err = getIncident(ctx, db.read, `WHERE i.channel_id = ? AND i.channel_id <> ''`, channelID)
+		if err != nil {
+			return nil, fmt.Errorf("get incident by channel: %w", err)
+		}
+	}
+	if inc == nil {
+		return nil, incident.Errorf(incident.ENOTFOUND, "This channel is not an incident channel.")
+	}
+	return inc, nil
+}
+
+// List returns incidents, newest (highest number) first.
+func (db *DB) List(ctx context.Context, f incident.ListFilter) ([]*incident.Incident, error) {
+	where := ``
+	if f.OpenOnly {
+		// Matches the incidents_open partial index; keep them in step.
+		where = `WHERE i.status NOT IN ('resolved', 'closed') `
+	}
+	limit := int64(-1) // SQLite: no limit
+	if f.Limit > 0 {
+		limit = int64(f.Limit)
+	}
+	rows, err := db.read.QueryContext(ctx, selectIncident+where+`ORDER BY i.number DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list incidents: %w", err)
+	}
+	defer rows.Close()
+	var incs []*incident.Incident
+	for rows.Next() {
+		inc, err := scanIncident(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list incidents: %w", err)
+		}
+		incs = append(incs, inc)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list incidents: %w", err)
+	}
+	return incs, nil
+}
+
+// Events returns the incident's events with Seq > afterSeq, by Seq. An
+// unknown incident has no events.
+func (db *DB) Events(ctx context.Context, incidentID string, afterSeq int64) ([]incident.Event, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT seq, incident_id, at, kind, actor, text, source, data
+		FROM events WHERE incident_id = ? AND seq > ? ORDER BY seq`, incidentID, afterSeq)
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	defer rows.Close()
+	var events []incident.Event
+	for rows.Next() {
+		var (
+			e        incident.Event
+			kind     string
+			at, data sql.NullString
+		)
+		if err := rows.Scan(&e.Seq, &e.IncidentID, &at, &kind, &e.Actor, &e.Text, &e.Source, &data); err != nil {
+			return nil, fmt.Errorf("list events: %w", err)
+		}
+		e.Kind = incident.EventKind(kind)
+		if e.At, err = parseTime(at); err != nil {
+			return nil, fmt.Errorf("list events: %w", err)
+		}
+		if e.Data, err = parseData(data); err != nil {
+			return nil, fmt.Errorf("list events: %w", err)
+		}
+		events = append(events, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	return events, nil
+}
+
+// SaveChat stores the chat adapter's state for the incident, leaving the
+// domain fields and Version alone. It returns ENOTFOUND if there is no such
+// incident and ECONFLICT if another incident already has the channel.
+func (db *DB) SaveChat(ctx context.Context, incidentID string, c incident.Chat) error {
+	res, err := db.write.ExecContext(ctx, `UPDATE incidents SET
+		channel_id = ?, channel_name = ?, card_ts = ?, card_pinned = ?, card_version = ?,
+		topic = ?, cursor = ?, problem = ?
+		WHERE id = ?`,
+		c.ChannelID, c.ChannelName, c.CardTS, c.CardPinned, c.CardVersion, c.Topic, c.Cursor, c.Problem, incidentID)
+	if err != nil {
+		return fmt.Errorf("save chat: %w", chatConflict(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("save chat: %w", err)
+	}
+	if n == 0 {
+		return incident.Errorf(incident.ENOTFOUND, "There is no incident with ID %s.", incidentID)
+	}
+	return nil
+}
+
+// chatConflict turns a violation of the one-incident-per-channel index into
+// an ECONFLICT error; other errors pass through.
+func chatConflict(err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique {
+		// id and number are unique too, but a clash there is a bug, not
+		// something to tell the user; SQLite names the column.
+		if strings.Contains(se.Error(), "incidents.channel_id") {
+			return incident.Errorf(incident.ECONFLICT, "That channel already belongs to another incident.")
+		}
+	}
+	return err
+}
+
+// Unsynced returns the numbers of incidents whose chat state lags, oldest
+// first: those with events after Chat.Cursor, or whose card shows an older
+// Version. The incidents_unsynced partial index holds exactly these rows.
+func (db *DB) Unsynced(ctx context.Context) ([]int64, error) {
+	// The WHERE must stay textually the index's WHERE for SQLite to use it.
+	rows, err := db.read.QueryContext(ctx, `SELECT number FROM incidents
+		WHERE card_version < version OR last_seq > cursor ORDER BY number`)
+	if err != nil {
+		return nil, fmt.Errorf("list unsynced incidents: %w", err)
+	}
+	defer rows.Close()
+	var numbers []int64
+	for rows.Next() {
+		var n int64
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("list unsynced incidents: %w", err)
+		}
+		numbers = append(numbers, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list unsynced incidents: %w", err)
+	}
+	return numbers, nil
+}
