@@ -1,0 +1,552 @@
+// Package slackfake is a stateful fake of the Slack Web API, served over
+// net/http/httptest, for tests and the local playground.
+//
+// Point a slack-go client at it with
+//
+//	fake := slackfake.New()
+//	defer fake.Close()
+//	api := slack.New(fake.BotToken(), slack.OptionAPIURL(fake.URL()))
+//
+// The fake keeps a workspace (users, channels, messages, pins, ephemeral
+// messages, response_url posts) and answers the subset of Web API methods the
+// bot uses, enforcing the same rules and error codes as Slack: channel name
+// rules, membership, archived channels, Block Kit limits, and so on. It also
+// records every request (Calls) and can inject failures (Fail): rate limits,
+// HTTP 500s, delays and ok:false errors.
+//
+// Authentication follows Slack: the token is taken from an
+// "Authorization: Bearer" header or from a "token" field in a form-encoded
+// (or multipart) POST body. A token in a JSON body or in the query string is
+// ignored, as Slack does, and the call fails with not_authed.
+//
+// Web API methods served: auth.test, users.info, conversations.create,
+// conversations.invite, conversations.join, conversations.setTopic,
+// conversations.info, conversations.members, conversations.archive,
+// conversations.list, conversations.history, chat.postMessage, chat.update,
+// chat.postEphemeral, chat.getPermalink, pins.add and pins.list. Any other
+// method answers unknown_method. Response URLs (NewResponseURL) are served
+// outside /api/.
+//
+// The bot is the only API caller: every call acts as BotUserID(). Use
+// AddUser, AddChannel and AddMessage to set up what people did.
+//
+// All methods of Server are safe for concurrent use. Accessors return copies.
+package slackfake
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Defaults used by New.
+const (
+	// DefaultBotToken is the bot token the fake accepts unless WithBotToken is given.
+	DefaultBotToken = "xoxb-fake-bot-token"
+	// DefaultTeamID is the workspace ID unless WithTeam is given.
+	DefaultTeamID = "T0FAKETEAM"
+	// DefaultBotUserID is the user ID of the bot.
+	DefaultBotUserID = "U0FAKEBOT"
+	// DefaultBotID is the bot ID (bot_id) of the bot.
+	DefaultBotID = "B0FAKEBOT"
+	// DefaultAppID is the app ID (app_id) of the bot.
+	DefaultAppID = "A0FAKEAPP"
+
+	botUserName = "sitrep"
+	teamName    = "Fake Workspace"
+	teamDomain  = "fake"
+	// permalinkBase is the workspace URL used by auth.test and chat.getPermalink.
+	permalinkBase = "https://fake.slack.com/"
+)
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithBotToken sets the bot token the fake accepts (default DefaultBotToken).
+func WithBotToken(tok string) Option { return func(s *Server) { s.botToken = tok } }
+
+// WithTeam sets the workspace (team) ID (default DefaultTeamID).
+func WithTeam(id string) Option { return func(s *Server) { s.teamID = id } }
+
+// WithClock sets the clock used for message timestamps, channel creation
+// times, response_url expiry and the call log (default time.Now). The clock
+// is called with the server's lock held: it must not call back into the
+// Server.
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.clock = now } }
+
+// User is a workspace member.
+type User struct {
+	ID       string
+	Name     string // handle, e.g. "alice"
+	RealName string
+	TZ       string // IANA zone, e.g. "Europe/Paris"; "" means UTC
+	Email    string
+	IsBot    bool
+}
+
+// Channel is a snapshot of a channel's state.
+type Channel struct {
+	ID       string
+	Name     string
+	Private  bool
+	Archived bool
+	Topic    string
+	Members  []string // user IDs, in join order
+	Creator  string
+	Created  time.Time
+}
+
+// Message is a snapshot of a message in a channel.
+type Message struct {
+	TS       string
+	Channel  string
+	User     string
+	BotID    string // set for messages posted by the bot
+	Subtype  string // "" for ordinary messages, "channel_topic" for topic changes
+	Text     string
+	Blocks   json.RawMessage // nil when the message has no blocks
+	ThreadTS string          // set on thread replies (and on parents that have replies)
+	Edited   bool
+}
+
+// Ephemeral is a message sent with chat.postEphemeral.
+type Ephemeral struct {
+	TS       string
+	Channel  string
+	User     string // the only user who sees it
+	Text     string
+	Blocks   json.RawMessage
+	ThreadTS string
+}
+
+// Response is one POST to a response_url (see NewResponseURL).
+type Response struct {
+	Text            string
+	Blocks          json.RawMessage
+	ResponseType    string // "ephemeral", "in_channel" or ""
+	ReplaceOriginal bool
+	DeleteOriginal  bool
+	ThreadTS        string
+	At              time.Time
+}
+
+// Call is one request received by the fake.
+type Call struct {
+	// Method is the Web API method (e.g. "chat.postMessage"), or
+	// ResponseURLMethod for posts to a response_url.
+	Method string
+	// Params holds the request's parameters: query string plus form fields,
+	// or the top-level members of a JSON body (strings unquoted, other values
+	// as raw JSON text). For response_url posts, "url" is the URL posted to.
+	Params map[string]string
+	// Token is the token the request authenticated with ("" if none).
+	Token string
+	At    time.Time
+}
+
+// ResponseURLMethod is the Call.Method of posts to response URLs; it can also
+// be passed to Fail.
+const ResponseURLMethod = "response_url"
+
+// Failure describes an injected failure (see Server.Fail).
+type Failure struct {
+	// Status, when non-zero, is the HTTP status to answer with. 429 answers
+	// {"ok":false,"error":"ratelimited"} with a Retry-After header; any other
+	// status answers {"ok":false,"error":"internal_error"}.
+	Status int
+	// RetryAfter is sent in the Retry-After header of a 429, in whole seconds
+	// rounded up, at least 1 (Slack only sends whole seconds, and slack-go
+	// parses the header as an integer).
+	RetryAfter time.Duration
+	// Delay makes the fake wait this long before answering (or before
+	// handling the call normally, if neither Status nor Error is set). The
+	// wait ends early if the client cancels the request.
+	Delay time.Duration
+	// Error, when Status is 0, answers HTTP 200 {"ok":false,"error":Error}.
+	Error string
+	// Times is how many calls the failure applies to; 0 means every call
+	// until ClearFailures.
+	Times int
+}
+
+// Server is a fake Slack workspace with a Web API. Create it with New.
+type Server struct {
+	srv      *httptest.Server
+	botToken string
+	teamID   string
+	clock    func() time.Time
+
+	mu           sync.Mutex
+	users        map[string]*User
+	userOrder    []string
+	channels     map[string]*channel
+	channelOrder []string
+	nextChannel  int
+	nextUser     int
+	lastTS       int64 // microseconds of the last timestamp handed out
+	calls        []Call
+	failures     map[string][]*Failure
+	responseURLs map[string]*responseURL
+	respOrder    int
+}
+
+// channel is the internal state of a channel.
+type channel struct {
+	id, name          string
+	private, archived bool
+	creator           string
+	created           time.Time
+	members           []string
+	topic             string
+	topicCreator      string
+	topicSet          time.Time
+	messages          []*message // oldest first
+	pins              []pin
+	ephemerals        []Ephemeral
+}
+
+type message struct {
+	Message
+	editedTS    string
+	editedBy    string
+	topic       string // for channel_topic messages
+	replyCount  int
+	latestReply string
+	replyUsers  []string
+}
+
+type pin struct {
+	ts, by string
+	at     time.Time
+}
+
+// New starts a fake Slack server. Close it when done.
+func New(opts ...Option) *Server {
+	s := &Server{
+		botToken:     DefaultBotToken,
+		teamID:       DefaultTeamID,
+		clock:        time.Now,
+		users:        map[string]*User{},
+		channels:     map[string]*channel{},
+		failures:     map[string][]*Failure{},
+		responseURLs: map[string]*responseURL{},
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	s.addUserLocked(User{ID: DefaultBotUserID, Name: botUserName, RealName: "Sitrep", IsBot: true})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/", s.handleAPI)
+	mux.HandleFunc(responseURLPath, s.handleResponseURL)
+	s.srv = httptest.NewServer(mux)
+	return s
+}
+
+// URL returns the Web API base URL, ending in "/api/", for slack.OptionAPIURL.
+func (s *Server) URL() string { return s.srv.URL + "/api/" }
+
+// Close shuts the server down, waiting for requests in flight.
+func (s *Server) Close() { s.srv.Close() }
+
+// BotToken returns the token the fake accepts.
+func (s *Server) BotToken() string { return s.botToken }
+
+// BotUserID returns the bot's user ID (what auth.test reports as user_id).
+func (s *Server) BotUserID() string { return DefaultBotUserID }
+
+// BotID returns the bot's bot ID (bot_id on its messages).
+func (s *Server) BotID() string { return DefaultBotID }
+
+// TeamID returns the workspace ID.
+func (s *Server) TeamID() string { return s.teamID }
+
+// AddUser adds (or replaces) a workspace member and returns its ID. If u.ID
+// is empty an ID is assigned.
+func (s *Server) AddUser(u User) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addUserLocked(u)
+}
+
+func (s *Server) addUserLocked(u User) string {
+	if u.ID == "" {
+		s.nextUser++
+		u.ID = fmt.Sprintf("U%08d", s.nextUser)
+	}
+	if u.Name == "" {
+		u.Name = u.ID
+	}
+	if _, ok := s.users[u.ID]; !ok {
+		s.userOrder = append(s.userOrder, u.ID)
+	}
+	s.users[u.ID] = &u
+	return u.ID
+}
+
+// User returns a workspace member.
+func (s *Server) User(id string) (User, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[id]
+	if !ok {
+		return User{}, false
+	}
+	return *u, true
+}
+
+// AddChannel creates a pre-existing channel (for example an announcement
+// channel) and returns its ID. The bot is a member only if BotUserID() is
+// among members. It panics if the name is not a valid, unused Slack channel
+// name or a member is not a known user, since that is a mistake in the test.
+func (s *Server) AddChannel(name string, private bool, members ...string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if code := s.checkNewChannelName(name); code != "" {
+		panic(fmt.Sprintf("slackfake: AddChannel(%q): %s", name, code))
+	}
+	for _, m := range members {
+		if _, ok := s.users[m]; !ok {
+			panic(fmt.Sprintf("slackfake: AddChannel(%q): unknown member %q (AddUser it first)", name, m))
+		}
+	}
+	creator := ""
+	if len(members) > 0 {
+		creator = members[0]
+	}
+	ch := s.newChannelLocked(name, private, creator)
+	for _, m := range members {
+		if !slices.Contains(ch.members, m) {
+			ch.members = append(ch.members, m)
+		}
+	}
+	return ch.id
+}
+
+// AddMessage posts a message as a (human) user, bypassing the API: use it to
+// simulate what people write. It panics if the channel or user is unknown.
+func (s *Server) AddMessage(channelID, userID, text string) (ts string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ok := s.channels[channelID]
+	if !ok {
+		panic(fmt.Sprintf("slackfake: AddMessage: unknown channel %q", channelID))
+	}
+	if _, ok := s.users[userID]; !ok {
+		panic(fmt.Sprintf("slackfake: AddMessage: unknown user %q", userID))
+	}
+	m := &message{Message: Message{TS: s.nextTSLocked(), Channel: channelID, User: userID, Text: text}}
+	ch.messages = append(ch.messages, m)
+	return m.TS
+}
+
+func (s *Server) newChannelLocked(name string, private bool, creator string) *channel {
+	s.nextChannel++
+	ch := &channel{
+		id:      fmt.Sprintf("C%08d", s.nextChannel),
+		name:    name,
+		private: private,
+		creator: creator,
+		created: s.clock(),
+	}
+	s.channels[ch.id] = ch
+	s.channelOrder = append(s.channelOrder, ch.id)
+	return ch
+}
+
+// Channel returns a snapshot of a channel.
+func (s *Server) Channel(id string) (Channel, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ok := s.channels[id]
+	if !ok {
+		return Channel{}, false
+	}
+	return ch.snapshot(), true
+}
+
+// ChannelByName returns a snapshot of the channel with that name.
+func (s *Server) ChannelByName(name string) (Channel, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := s.channelByNameLocked(name)
+	if ch == nil {
+		return Channel{}, false
+	}
+	return ch.snapshot(), true
+}
+
+// Channels returns snapshots of all channels, in creation order.
+func (s *Server) Channels() []Channel {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Channel, 0, len(s.channelOrder))
+	for _, id := range s.channelOrder {
+		out = append(out, s.channels[id].snapshot())
+	}
+	return out
+}
+
+func (s *Server) channelByNameLocked(name string) *channel {
+	for _, id := range s.channelOrder {
+		if ch := s.channels[id]; ch.name == name {
+			return ch
+		}
+	}
+	return nil
+}
+
+func (ch *channel) snapshot() Channel {
+	return Channel{
+		ID:       ch.id,
+		Name:     ch.name,
+		Private:  ch.private,
+		Archived: ch.archived,
+		Topic:    ch.topic,
+		Members:  slices.Clone(ch.members),
+		Creator:  ch.creator,
+		Created:  ch.created,
+	}
+}
+
+func (ch *channel) isMember(user string) bool { return slices.Contains(ch.members, user) }
+
+func (ch *channel) findMessage(ts string) *message {
+	for _, m := range ch.messages {
+		if m.TS == ts {
+			return m
+		}
+	}
+	return nil
+}
+
+func (m *message) snapshot() Message {
+	c := m.Message
+	c.Blocks = slices.Clone(m.Blocks)
+	return c
+}
+
+// Messages returns the messages of a channel, oldest first, thread replies
+// and system messages (such as channel_topic) included. It returns nil for
+// an unknown channel.
+func (s *Server) Messages(channelID string) []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ok := s.channels[channelID]
+	if !ok {
+		return nil
+	}
+	out := make([]Message, 0, len(ch.messages))
+	for _, m := range ch.messages {
+		out = append(out, m.snapshot())
+	}
+	return out
+}
+
+// Message returns one message of a channel.
+func (s *Server) Message(channelID, ts string) (Message, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ok := s.channels[channelID]
+	if !ok {
+		return Message{}, false
+	}
+	m := ch.findMessage(ts)
+	if m == nil {
+		return Message{}, false
+	}
+	return m.snapshot(), true
+}
+
+// Pins returns the timestamps of the pinned messages of a channel, in the
+// order they were pinned.
+func (s *Server) Pins(channelID string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ok := s.channels[channelID]
+	if !ok {
+		return nil
+	}
+	out := make([]string, 0, len(ch.pins))
+	for _, p := range ch.pins {
+		out = append(out, p.ts)
+	}
+	return out
+}
+
+// Ephemerals returns the ephemeral messages sent in a channel, oldest first.
+func (s *Server) Ephemerals(channelID string) []Ephemeral {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ok := s.channels[channelID]
+	if !ok {
+		return nil
+	}
+	out := make([]Ephemeral, 0, len(ch.ephemerals))
+	for _, e := range ch.ephemerals {
+		e.Blocks = slices.Clone(e.Blocks)
+		out = append(out, e)
+	}
+	return out
+}
+
+// Calls returns the requests received for a method, oldest first; Calls("")
+// returns all of them. Every request is recorded before it is answered,
+// including rejected and failure-injected ones.
+func (s *Server) Calls(method string) []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Call
+	for _, c := range s.calls {
+		if method == "" || c.Method == method {
+			c.Params = cloneParams(c.Params)
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func cloneParams(p map[string]string) map[string]string {
+	out := make(map[string]string, len(p))
+	for k, v := range p {
+		out[k] = v
+	}
+	return out
+}
+
+// Fail injects a failure for a Web API method (or ResponseURLMethod).
+// Failures for a method queue up and apply in the order given; a failure
+// with Times 0 applies until ClearFailures. Injected failures apply before
+// any other handling, authentication included.
+func (s *Server) Fail(method string, f Failure) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failures[method] = append(s.failures[method], &f)
+}
+
+// ClearFailures removes all injected failures.
+func (s *Server) ClearFailures() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failures = map[string][]*Failure{}
+}
+
+// takeFailureLocked returns the failure to apply to this call of method, if
+// any, counting it down.
+func (s *Server) takeFailureLocked(method string) (Failure, bool) {
+	q := s.failures[method]
+	if len(q) == 0 {
+		return Failure{}, false
+	}
+	f := q[0]
+	if f.Times > 0 {
+		f.Times--
+		if f.Times == 0 {
+			s.failures[method] = q[1:]
+		}
+	}
+	return *f, true
+}
