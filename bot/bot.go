@@ -1,0 +1,83 @@
+// Package bot is Sitrep's Slack adapter, and the only package that imports
+// slack-go: it verifies and parses what Slack sends, calls the incident
+// service, and makes Slack show what the service recorded.
+package bot
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/sitrep-dev/sitrep/incident"
+)
+
+// Options are the bot's settings.
+type Options struct {
+	SigningSecret   string
+	CommandName     string   // the slash command, "/incident"
+	ChannelPrefix   string   // incident channels are "<prefix>-<number>-<slug>"
+	AnnounceChannel string   // channel ID for announcements; "" for none
+	AnnounceDrills  bool     // announce drills too (marked as drills)
+	Responders      []string // user IDs invited to every incident channel
+}
+
+// Bot serves Slack's requests and keeps Slack in step with the database.
+type Bot struct {
+	svc    *incident.Service
+	opts   Options
+	log    *slog.Logger
+	now    func() time.Time
+	verify verifier
+	sync   *syncer
+	client *http.Client // for response_url
+
+	jobs sync.WaitGroup // work started after a request was acknowledged
+}
+
+// New returns a Bot that reaches Slack through api.
+func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, now func() time.Time) *Bot {
+	if opts.CommandName == "" {
+		opts.CommandName = "/incident"
+	}
+	if opts.ChannelPrefix == "" {
+		opts.ChannelPrefix = "inc"
+	}
+	return &Bot{
+		svc:    svc,
+		opts:   opts,
+		log:    log,
+		now:    now,
+		verify: verifier{secret: []byte(opts.SigningSecret), now: now},
+		sync:   newSyncer(api, svc, opts, log),
+		client: &http.Client{Timeout: 10 * time.Second},
+	}
+}
+
+// Handler routes Slack's requests.
+func (b *Bot) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /slack/commands", b.handleCommand)
+	return mux
+}
+
+// Run retries Slack work that failed or was interrupted, including work
+// left over from before a restart, until ctx is done.
+func (b *Bot) Run(ctx context.Context) error { return b.sync.run(ctx) }
+
+// Wait blocks until the work started after acknowledging requests is done.
+// Call it after the HTTP server has stopped taking requests.
+func (b *Bot) Wait() { b.jobs.Wait() }
+
+// goAfterAck runs fn after the request that asked for it has been answered,
+// detached from that request's cancellation but bounded in time.
+func (b *Bot) goAfterAck(ctx context.Context, fn func(ctx context.Context)) {
+	b.jobs.Add(1)
+	go func() {
+		defer b.jobs.Done()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		defer cancel()
+		fn(ctx)
+	}()
+}

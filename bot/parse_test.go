@@ -1,0 +1,105 @@
+package bot
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var testSeverities = []string{"sev0", "sev1", "sev2", "sev3"}
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name    string
+		text    string
+		want    Command
+		wantErr string // substring of the usage error; "" means success
+		usage   string // the subcommand whose usage the error shows
+	}{
+		{name: "empty is help", text: "", want: Command{Name: "help"}},
+		{name: "blank is help", text: "  \t ", want: Command{Name: "help"}},
+		{name: "help", text: "help", want: Command{Name: "help"}},
+		{name: "subcommand is case-insensitive", text: "HELP", want: Command{Name: "help"}},
+		{name: "declare with severity", text: "declare sev1 Checkout failing for EU users", want: Command{Name: "declare", Severity: "sev1", Title: "Checkout failing for EU users"}},
+		{name: "declare severity in capitals", text: "declare SEV0 DB down", want: Command{Name: "declare", Severity: "sev0", Title: "DB down"}},
+		{name: "declare without severity", text: "declare Checkout failing", want: Command{Name: "declare", Title: "Checkout failing"}},
+		{name: "declare keeps inner spacing", text: "declare sev2   API  slow ", want: Command{Name: "declare", Severity: "sev2", Title: "API  slow"}},
+		{name: "declare title in Japanese", text: "declare sev1 決済が失敗しています", want: Command{Name: "declare", Severity: "sev1", Title: "決済が失敗しています"}},
+		{name: "declare title of emoji", text: "declare 🔥🔥", want: Command{Name: "declare", Title: "🔥🔥"}},
+		{name: "declare unknown severity", text: "declare sev7 Checkout failing", wantErr: `"sev7" is not a severity`, usage: "declare"},
+		{name: "declare sev-like with hyphen", text: "declare SEV-1 Checkout", wantErr: "is not a severity", usage: "declare"},
+		{name: "declare without title", text: "declare", wantErr: "needs a title", usage: "declare"},
+		{name: "declare severity only", text: "declare sev1", wantErr: "needs a title", usage: "declare"},
+		{name: "list", text: "list", want: Command{Name: "list"}},
+		{name: "status", text: "status identified", want: Command{Name: "status", Status: "identified"}},
+		{name: "status lowercased", text: "status Monitoring", want: Command{Name: "status", Status: "monitoring"}},
+		{name: "status missing", text: "status", wantErr: "exactly one status", usage: "status"},
+		{name: "status two words", text: "status very identified", wantErr: "exactly one status", usage: "status"},
+		{name: "sev alias", text: "sev sev0", want: Command{Name: "severity", Severity: "sev0"}},
+		{name: "severity", text: "severity SEV3", want: Command{Name: "severity", Severity: "sev3"}},
+		{name: "severity missing", text: "sev", wantErr: "exactly one severity", usage: "severity"},
+		{name: "lead with escaped mention", text: "lead <@U2|bob>", want: Command{Name: "lead", Role: "commander", User: "U2"}},
+		{name: "ic alias", text: "ic <@U0123ABC>", want: Command{Name: "lead", Role: "commander", User: "U0123ABC"}},
+		{name: "commander alias, enterprise user", text: "commander <@W111|ann>", want: Command{Name: "lead", Role: "commander", User: "W111"}},
+		{name: "lead with plain name", text: "lead @bob", wantErr: "is not a mention", usage: "lead"},
+		{name: "lead with channel", text: "lead <#C123|general>", wantErr: "is not a mention", usage: "lead"},
+		{name: "lead with nobody", text: "lead", wantErr: "Say who", usage: "lead"},
+		{name: "lead with two people", text: "lead <@U1> <@U2>", wantErr: "exactly one person", usage: "lead"},
+		{name: "role", text: "role Comms <@U3|cat>", want: Command{Name: "role", Role: "comms", User: "U3"}},
+		{name: "role without user", text: "role comms", wantErr: "Give a role and a person", usage: "role"},
+		{name: "role with bad user", text: "role comms cat", wantErr: "is not a mention", usage: "role"},
+		{name: "note keeps text as typed", text: "note Rolled back <@U2|bob>'s deploy | see <https://x.example|runbook>", want: Command{Name: "note", Text: "Rolled back <@U2|bob>'s deploy | see <https://x.example|runbook>"}},
+		{name: "note multiline", text: "note line one\nline two", want: Command{Name: "note", Text: "line one\nline two"}},
+		{name: "note empty", text: "note   ", wantErr: "note is empty", usage: "note"},
+		{name: "update", text: "update Error rate back to normal", want: Command{Name: "update", Text: "Error rate back to normal"}},
+		{name: "update empty", text: "update", wantErr: "update is empty", usage: "update"},
+		{name: "timeline", text: "timeline", want: Command{Name: "timeline"}},
+		{name: "resolve without summary", text: "resolve", want: Command{Name: "resolve"}},
+		{name: "resolve with summary", text: "resolve Bad config reverted", want: Command{Name: "resolve", Text: "Bad config reverted"}},
+		{name: "reopen", text: "reopen errors are back", want: Command{Name: "reopen", Text: "errors are back"}},
+		{name: "unknown subcommand", text: "frobnicate now", wantErr: `don't know the subcommand "frobnicate"`},
+		{name: "mention as subcommand", text: "<@U1> help", wantErr: "don't know the subcommand"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Parse(tt.text, testSeverities)
+			if tt.wantErr != "" {
+				ue, ok := err.(*usageError)
+				if !ok || !strings.Contains(ue.msg, tt.wantErr) {
+					t.Fatalf("Parse(%q) error = %v, want a usage error containing %q", tt.text, err, tt.wantErr)
+				}
+				if ue.usage != tt.usage {
+					t.Errorf("usage shown = %q, want %q", ue.usage, tt.usage)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse(%q): %v", tt.text, err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Parse(%q) (-want +got):\n%s", tt.text, diff)
+			}
+		})
+	}
+}
+
+// TestHelpCoversTheTable checks that help is generated from the parser's
+// table: every subcommand and alias the parser accepts is listed, and every
+// listed usage line parses as that subcommand.
+func TestHelpCoversTheTable(t *testing.T) {
+	help := helpText("/incident")
+	for _, sc := range subcommands {
+		if !strings.Contains(help, "`"+sc.usage("/incident")+"`") {
+			t.Errorf("help lacks %q", sc.usage("/incident"))
+		}
+		for _, a := range sc.aliases {
+			if !strings.Contains(help, a) {
+				t.Errorf("help lacks alias %q of %s", a, sc.name)
+			}
+			if c, err := Parse(a+" x", testSeverities); err == nil && c.Name != sc.name {
+				t.Errorf("alias %q parsed as %q, want %q", a, c.Name, sc.name)
+			}
+		}
+	}
+}

@@ -1,0 +1,296 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/sitrep-dev/sitrep/incident"
+)
+
+// Block Kit limits that the renderers stay within.
+const (
+	maxHeader      = 150
+	maxSectionText = 3000
+	maxFields      = 10
+	maxFieldText   = 2000
+	maxBlocks      = 50
+	maxTopic       = 250
+)
+
+// mention renders a user ID as a Slack mention.
+func mention(userID string) string {
+	if userID == "" {
+		return "nobody"
+	}
+	return "<@" + userID + ">"
+}
+
+// channelLink renders a channel ID as a Slack channel link.
+func channelLink(id string) string { return "<#" + id + ">" }
+
+// slackDate renders t as a Slack date token, shown in each reader's own time
+// zone, with a UTC fallback for clients that cannot.
+func slackDate(t time.Time) string {
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
+}
+
+// truncate shortens s to at most n characters, marking the cut.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// escape makes user text safe inside Slack mrkdwn: Slack requires &, < and >
+// to be escaped, and an unescaped "<!channel>" would ping everyone.
+func escape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// displayTitle is the incident's title as shown everywhere: "#42 Title",
+// marked when it is a drill.
+func displayTitle(inc *incident.Incident) string {
+	t := fmt.Sprintf("#%d %s", inc.Number, inc.Title)
+	if inc.Drill {
+		t = "[DRILL] " + t
+	}
+	return t
+}
+
+func statusEmoji(s incident.Status) string {
+	switch s {
+	case incident.Investigating:
+		return ":mag:"
+	case incident.Identified:
+		return ":dart:"
+	case incident.Monitoring:
+		return ":eyes:"
+	case incident.Resolved:
+		return ":white_check_mark:"
+	}
+	return ":lock:"
+}
+
+// cardBlocks renders the incident card pinned in the incident channel.
+func cardBlocks(inc *incident.Incident, cfg incident.Config) []slack.Block {
+	sev, _ := cfg.Severity(inc.Severity)
+	sevText := "*Severity*\n" + inc.Severity
+	if sev.Description != "" {
+		sevText += " · " + sev.Description
+	}
+	fields := []*slack.TextBlockObject{
+		mrkdwn(truncate(sevText, maxFieldText)),
+		mrkdwn(fmt.Sprintf("*Status*\n%s %s", statusEmoji(inc.Status), inc.Status)),
+		mrkdwn("*Declared*\n" + slackDate(inc.DeclaredAt)),
+	}
+	if !inc.ResolvedAt.IsZero() {
+		fields = append(fields, mrkdwn("*Resolved*\n"+slackDate(inc.ResolvedAt)))
+	}
+	for _, role := range cfg.AllRoles() {
+		holder := "_unassigned_"
+		if u := inc.Roles[role]; u != "" {
+			holder = mention(u)
+		}
+		fields = append(fields, mrkdwn(fmt.Sprintf("*%s*\n%s", roleTitle(role), holder)))
+	}
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate(displayTitle(inc), maxHeader), true, false)),
+	}
+	for len(fields) > 0 {
+		n := min(len(fields), maxFields)
+		blocks = append(blocks, slack.NewSectionBlock(nil, fields[:n], nil))
+		fields = fields[n:]
+	}
+	if inc.Summary != "" {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate("*Summary*\n"+escape(inc.Summary), maxSectionText)), nil, nil))
+	}
+	notes := []string{"Declared by " + mention(inc.DeclaredBy)}
+	if inc.Private {
+		notes = append(notes, ":lock: private")
+	}
+	if inc.Drill {
+		notes = append(notes, ":test_tube: drill, not a real incident")
+	}
+	notes = append(notes, "`/incident help` for commands")
+	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(strings.Join(notes, " · "))))
+	return blocks
+}
+
+func roleTitle(role string) string {
+	if role == incident.CommanderRole {
+		return "Commander"
+	}
+	return strings.ToUpper(role[:1]) + role[1:]
+}
+
+func mrkdwn(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
+}
+
+// cardText is the notification fallback of the card.
+func cardText(inc *incident.Incident) string {
+	return fmt.Sprintf("%s · %s · %s · commander %s", displayTitle(inc), inc.Severity, inc.Status, mention(inc.Commander()))
+}
+
+// topic is the channel topic: a one-line summary that follows every change.
+func topic(inc *incident.Incident) string {
+	head := fmt.Sprintf("%s · %s · IC %s · ", inc.Severity, inc.Status, mention(inc.Commander()))
+	if inc.Drill {
+		head = "DRILL · " + head
+	}
+	return head + truncate(inc.Title, maxTopic-utf8.RuneCountInString(head))
+}
+
+// channelMessage is what is posted in the incident channel for an event, so
+// that everyone there sees changes made with slash commands (which Slack
+// shows only to whoever typed them). "" means nothing is posted.
+func channelMessage(inc *incident.Incident, ev incident.Event, cfg incident.Config) string {
+	d := ev.Data
+	switch ev.Kind {
+	case incident.KindStatus:
+		verb := "set the status to"
+		if d["regression"] == "true" {
+			verb = "moved the status back to"
+		}
+		return fmt.Sprintf("%s %s %s *%s* (was %s).", statusEmoji(incident.Status(d["to"])), mention(ev.Actor), verb, d["to"], d["from"])
+	case incident.KindSeverity:
+		verb := "lowered the severity to"
+		if cfg.Escalated(d["from"], d["to"]) {
+			verb = "raised the severity to"
+		}
+		return fmt.Sprintf(":rotating_light: %s %s *%s* (was %s).", mention(ev.Actor), verb, d["to"], d["from"])
+	case incident.KindRole:
+		return fmt.Sprintf(":bust_in_silhouette: %s is now *%s*, named by %s.", mention(d["user"]), d["role"], mention(ev.Actor))
+	case incident.KindNote:
+		return fmt.Sprintf(":memo: Note from %s: %s", mention(ev.Actor), ev.Text)
+	case incident.KindUpdate:
+		return fmt.Sprintf(":loudspeaker: *Status update* from %s (%s, %s):\n%s", mention(ev.Actor), inc.Severity, inc.Status, ev.Text)
+	case incident.KindResolved:
+		s := fmt.Sprintf(":white_check_mark: %s resolved incident #%d.", mention(ev.Actor), inc.Number)
+		if ev.Text != "" {
+			s += "\n*Summary:* " + ev.Text
+		}
+		return s
+	case incident.KindReopened:
+		s := fmt.Sprintf(":leftwards_arrow_with_hook: %s reopened incident #%d.", mention(ev.Actor), inc.Number)
+		if ev.Text != "" {
+			s += " Reason: " + ev.Text
+		}
+		return s
+	}
+	return ""
+}
+
+// announcement is what is posted in the announcement channel for an event,
+// or "" when the event is not announced. Declarations, severity and status
+// changes and status updates are announced; notes and roles stay in the
+// incident channel.
+func announcement(inc *incident.Incident, ev incident.Event, cfg incident.Config) string {
+	name := fmt.Sprintf("*%s*", escape(displayTitle(inc)))
+	where := "Follow in " + channelLink(inc.Chat.ChannelID)
+	d := ev.Data
+	switch ev.Kind {
+	case incident.KindDeclared:
+		sev, _ := cfg.Severity(d["severity"])
+		return fmt.Sprintf(":rotating_light: %s declared as *%s* (%s) by %s. %s.", name, d["severity"], sev.Description, mention(ev.Actor), where)
+	case incident.KindSeverity:
+		verb := "lowered"
+		if cfg.Escalated(d["from"], d["to"]) {
+			verb = "raised"
+		}
+		return fmt.Sprintf(":rotating_light: %s severity %s to *%s* (was %s). %s.", name, verb, d["to"], d["from"], where)
+	case incident.KindStatus:
+		return fmt.Sprintf("%s %s is now *%s* (was %s). %s.", statusEmoji(incident.Status(d["to"])), name, d["to"], d["from"], where)
+	case incident.KindUpdate:
+		return fmt.Sprintf(":loudspeaker: %s (%s, %s): %s\n%s.", name, inc.Severity, inc.Status, ev.Text, where)
+	case incident.KindResolved:
+		s := fmt.Sprintf(":white_check_mark: %s is resolved.", name)
+		if ev.Text != "" {
+			s += " " + ev.Text
+		}
+		return s + " " + where + "."
+	case incident.KindReopened:
+		return fmt.Sprintf(":leftwards_arrow_with_hook: %s was reopened. %s.", name, where)
+	}
+	return ""
+}
+
+// timelineBlocks renders the timeline for one reader. It stays within Block
+// Kit's limits however long the timeline is: when it cannot all be shown, the
+// newest entries are kept and the reader is told how many are left out.
+func timelineBlocks(inc *incident.Incident, events []incident.Event) []slack.Block {
+	header := slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate("Timeline of "+displayTitle(inc), maxHeader), true, false))
+	if len(events) == 0 {
+		return []slack.Block{header, slack.NewSectionBlock(mrkdwn("Nothing recorded yet."), nil, nil)}
+	}
+	lines := make([]string, len(events))
+	for i, ev := range events {
+		line := fmt.Sprintf("%s  %s · %s", slackDate(ev.At), ev.Describe(mention), mention(ev.Actor))
+		lines[i] = truncate(line, maxSectionText)
+	}
+	// Fill sections from the newest entry backwards, then put them in order.
+	var sections []string
+	cur := ""
+	shown := 0
+	for i := len(lines) - 1; i >= 0; i-- {
+		if len(cur)+len(lines[i])+1 > maxSectionText {
+			if len(sections) == maxBlocks-3 {
+				break
+			}
+			sections = append(sections, cur)
+			cur = ""
+		}
+		if cur == "" {
+			cur = lines[i]
+		} else {
+			cur = lines[i] + "\n" + cur
+		}
+		shown++
+	}
+	if cur != "" && len(sections) < maxBlocks-2 {
+		sections = append(sections, cur)
+	} else if cur != "" {
+		shown -= strings.Count(cur, "\n") + 1
+	}
+	blocks := []slack.Block{header}
+	if left := len(events) - shown; left > 0 {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("%d earlier entries are not shown here; the postmortem has them all.", left))))
+	}
+	for i := len(sections) - 1; i >= 0; i-- {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(sections[i]), nil, nil))
+	}
+	return blocks
+}
+
+// timelineText is the plain-text fallback of the timeline.
+func timelineText(inc *incident.Incident, events []incident.Event) string {
+	return fmt.Sprintf("Timeline of %s: %d entries", displayTitle(inc), len(events))
+}
+
+// listBlocks renders open incidents, newest first.
+func listBlocks(incs []*incident.Incident) []slack.Block {
+	if len(incs) == 0 {
+		return []slack.Block{slack.NewSectionBlock(mrkdwn(":sunny: No open incidents."), nil, nil)}
+	}
+	blocks := []slack.Block{slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, fmt.Sprintf("Open incidents (%d)", len(incs)), false, false))}
+	for i, inc := range incs {
+		if i == maxBlocks-2 {
+			blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("…and %d more.", len(incs)-i))))
+			break
+		}
+		where := "_channel pending_"
+		if inc.Chat.ChannelID != "" {
+			where = channelLink(inc.Chat.ChannelID)
+		}
+		line := fmt.Sprintf("%s *%s* · %s · %s · IC %s · %s · declared %s",
+			statusEmoji(inc.Status), escape(displayTitle(inc)), inc.Severity, inc.Status, mention(inc.Commander()), where, slackDate(inc.DeclaredAt))
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(line, maxSectionText)), nil, nil))
+	}
+	return blocks
+}

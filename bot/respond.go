@@ -1,0 +1,67 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/slack-go/slack"
+)
+
+// reply is a message for the person who typed a command, shown only to them
+// unless InChannel is set.
+type reply struct {
+	Text      string
+	Blocks    []slack.Block
+	InChannel bool
+}
+
+func (r reply) payload() map[string]any {
+	p := map[string]any{"response_type": "ephemeral", "text": r.Text}
+	if r.InChannel {
+		p["response_type"] = "in_channel"
+	}
+	if len(r.Blocks) > 0 {
+		p["blocks"] = r.Blocks
+	}
+	return p
+}
+
+// respond posts a reply to a response_url, which Slack accepts for 30
+// minutes after the command.
+func (b *Bot) respond(ctx context.Context, responseURL string, r reply) error {
+	body, err := json.Marshal(r.payload())
+	if err != nil {
+		return fmt.Errorf("encode response: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, responseURL, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("response_url request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := b.client.Do(req)
+	if err != nil {
+		// The URL is a bearer credential for 30 minutes; keep it out of logs.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("post to response_url: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("post to response_url: %s", resp.Status)
+	}
+	return nil
+}
+
+// writeReply answers a request with a reply in the body, which Slack shows
+// at once.
+func writeReply(w http.ResponseWriter, r reply) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(r.payload())
+}

@@ -1,0 +1,74 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+
+	"github.com/slack-go/slack"
+)
+
+// slackAPI is the part of slack-go's client the bot uses. Tests use the real
+// client pointed at a fake Slack, so this interface exists to keep the bot's
+// reach into Slack narrow and visible, not for mocking.
+type slackAPI interface {
+	CreateConversationContext(ctx context.Context, params slack.CreateConversationParams) (*slack.Channel, error)
+	InviteUsersToConversationContext(ctx context.Context, channelID string, users ...string) (*slack.Channel, error)
+	JoinConversationContext(ctx context.Context, channelID string) (*slack.Channel, string, []string, error)
+	SetTopicOfConversationContext(ctx context.Context, channelID, topic string) (*slack.Channel, error)
+	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
+	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (string, string, string, error)
+	AddPinContext(ctx context.Context, channel string, item slack.ItemRef) error
+}
+
+var _ slackAPI = (*slack.Client)(nil)
+
+// slackError returns the error code of a Slack Web API error answer
+// ("name_taken"), or "" for other errors.
+func slackError(err error) string {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		return se.Err
+	}
+	return ""
+}
+
+// transientCodes are Slack error answers that mean "try again later".
+var transientCodes = []string{"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
+
+// retryable sorts a failed Slack call: rate limits, server errors and network
+// trouble are worth retrying; any other error answer is final, because
+// sending the same request again will get the same answer.
+func retryable(err error) bool {
+	var rl *slack.RateLimitedError
+	var sc slack.StatusCodeError
+	switch code := slackError(err); {
+	case errors.As(err, &rl):
+		return true
+	case errors.As(err, &sc):
+		return sc.Code >= http.StatusInternalServerError || sc.Code == http.StatusTooManyRequests
+	case code != "":
+		return slices.Contains(transientCodes, code)
+	case errors.Is(err, context.Canceled):
+		return false
+	}
+	return true
+}
+
+// describeSlackError says in a few words what went wrong with a Slack call,
+// for the people waiting on it.
+func describeSlackError(err error) string {
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		return fmt.Sprintf("Slack is rate limiting Sitrep (retry in %s)", rl.RetryAfter)
+	}
+	if code := slackError(err); code != "" {
+		return "Slack answered `" + code + "`"
+	}
+	if retryable(err) {
+		return "Slack did not answer in time"
+	}
+	return "the Slack call failed"
+}

@@ -1,0 +1,201 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/sitrep-dev/sitrep/incident"
+)
+
+// slashCommand is what Slack sends when someone types the command.
+type slashCommand struct {
+	UserID      string
+	ChannelID   string
+	Text        string
+	ResponseURL string
+	TriggerID   string
+}
+
+// handleCommand serves POST /slack/commands. The domain change is made
+// before answering, so that what was typed is recorded once Slack shows it
+// acknowledged; the Slack side effects run after the answer.
+func (b *Bot) handleCommand(w http.ResponseWriter, r *http.Request) {
+	body, err := b.verify.readVerified(r)
+	if errors.Is(err, errBodyTooLarge) {
+		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	if err != nil {
+		b.log.Warn("rejected slash command", "reason", err.Error(), "remote", r.RemoteAddr)
+		http.Error(w, "invalid signature", http.StatusUnauthorized)
+		return
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		http.Error(w, "malformed form body", http.StatusBadRequest)
+		return
+	}
+	sc := slashCommand{
+		UserID:      form.Get("user_id"),
+		ChannelID:   form.Get("channel_id"),
+		Text:        form.Get("text"),
+		ResponseURL: form.Get("response_url"),
+		TriggerID:   form.Get("trigger_id"),
+	}
+	if sc.UserID == "" || sc.ChannelID == "" {
+		http.Error(w, "user_id and channel_id are required", http.StatusBadRequest)
+		return
+	}
+	rep, ok := b.runCommand(r.Context(), sc)
+	if !ok {
+		w.WriteHeader(http.StatusOK) // an empty answer: the channel message says it all
+		return
+	}
+	writeReply(w, rep)
+}
+
+// runCommand does what the command asks. It returns the reply for the
+// person who typed it, or ok=false when there is nothing to say at once.
+func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bool) {
+	cfg := b.svc.Config()
+	cmd, err := Parse(sc.Text, cfg.SeverityNames())
+	if err != nil {
+		return b.usageReply(err), true
+	}
+	log := b.log.With("user", sc.UserID, "subcommand", cmd.Name)
+	switch cmd.Name {
+	case "help":
+		return reply{Text: helpText(b.opts.CommandName)}, true
+	case "list":
+		incs, err := b.svc.List(ctx, incident.ListFilter{OpenOnly: true})
+		if err != nil {
+			return b.errorReply(log, cmd, err), true
+		}
+		return reply{Text: fmt.Sprintf("%d open incidents", len(incs)), Blocks: listBlocks(incs)}, true
+	case "declare":
+		return b.declare(ctx, log, sc, cmd), true
+	}
+
+	inc, err := b.svc.ByChannel(ctx, sc.ChannelID)
+	if incident.ErrorCode(err) == incident.ENOTFOUND {
+		return reply{Text: fmt.Sprintf("`%s %s` works inside an incident's channel, and this channel is not one. Use `%s list` to find incident channels, or `%s declare` to start an incident.",
+			b.opts.CommandName, cmd.Name, b.opts.CommandName, b.opts.CommandName)}, true
+	}
+	if err != nil {
+		return b.errorReply(log, cmd, err), true
+	}
+	log = log.With("incident", inc.Number)
+	n := inc.Number
+	switch cmd.Name {
+	case "timeline":
+		inc, events, err := b.svc.Timeline(ctx, n)
+		if err != nil {
+			return b.errorReply(log, cmd, err), true
+		}
+		return reply{Text: timelineText(inc, events), Blocks: timelineBlocks(inc, events)}, true
+	case "status":
+		_, err = b.svc.SetStatus(ctx, n, sc.UserID, incident.Status(cmd.Status))
+	case "severity":
+		_, err = b.svc.SetSeverity(ctx, n, sc.UserID, cmd.Severity)
+	case "lead", "role":
+		_, err = b.svc.AssignRole(ctx, n, sc.UserID, cmd.Role, cmd.User)
+	case "note":
+		_, err = b.svc.AddNote(ctx, n, sc.UserID, cmd.Text)
+	case "update":
+		_, err = b.svc.PostUpdate(ctx, n, sc.UserID, cmd.Text)
+	case "resolve":
+		_, err = b.svc.Resolve(ctx, n, sc.UserID, cmd.Text)
+	case "reopen":
+		_, err = b.svc.Reopen(ctx, n, sc.UserID, cmd.Text)
+	default:
+		err = fmt.Errorf("subcommand %q has no handler", cmd.Name)
+	}
+	if err != nil {
+		return b.errorReply(log, cmd, err), true
+	}
+	b.goAfterAck(ctx, func(ctx context.Context) {
+		if err := b.sync.sync(ctx, n); err != nil {
+			b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":hourglass: Recorded on incident #%d, but posting it in Slack is pending: %s. %s",
+				n, describeSlackError(err), retryNote(err))})
+		}
+	})
+	return reply{}, false
+}
+
+// declare records the incident, answers at once, and reports on the channel
+// once Slack has made it.
+func (b *Bot) declare(ctx context.Context, log *slog.Logger, sc slashCommand, cmd Command) reply {
+	inc, err := b.svc.Declare(ctx, incident.Declaration{Title: cmd.Title, Severity: cmd.Severity, Actor: sc.UserID})
+	if err != nil {
+		return b.errorReply(b.log, cmd, err)
+	}
+	n := inc.Number
+	b.goAfterAck(ctx, func(ctx context.Context) {
+		err := b.sync.sync(ctx, n)
+		inc, gerr := b.svc.Get(ctx, n)
+		switch {
+		case gerr != nil:
+			log.Error("reload declared incident", "incident", n, "err", gerr)
+		case inc.Chat.ChannelID != "" && err == nil:
+			b.tell(ctx, b.log, sc, reply{Text: fmt.Sprintf(":white_check_mark: Incident #%d is open in %s. You are the commander; hand over with `%s lead @someone`.",
+				n, channelLink(inc.Chat.ChannelID), b.opts.CommandName)})
+		case inc.Chat.ChannelID != "":
+			b.tell(ctx, b.log, sc, reply{Text: fmt.Sprintf(":hourglass: Incident #%d is open in %s, but some of its setup is pending: %s. %s",
+				n, channelLink(inc.Chat.ChannelID), describeSlackError(err), retryNote(err))})
+		default:
+			b.tell(ctx, b.log, sc, reply{Text: fmt.Sprintf(":hourglass: Incident #%d is recorded, but its channel is not made yet: %s. %s",
+				n, describeSlackError(err), retryNote(err))})
+		}
+	})
+	return reply{Text: fmt.Sprintf(":rotating_light: Declared incident #%d *%s* (%s). Opening its channel…", n, escape(inc.Title), inc.Severity)}
+}
+
+func retryNote(err error) string {
+	var fe *finalError
+	if errors.As(err, &fe) {
+		return "Sitrep will try again with the next change to the incident; the record itself is safe."
+	}
+	return "Sitrep keeps retrying on its own; the record itself is safe."
+}
+
+// tell sends a late reply through the command's response_url.
+func (b *Bot) tell(ctx context.Context, log *slog.Logger, sc slashCommand, rep reply) {
+	if sc.ResponseURL == "" {
+		return
+	}
+	if err := b.respond(ctx, sc.ResponseURL, rep); err != nil {
+		log.Error("reply via response_url", "err", err)
+	}
+}
+
+// usageReply explains a command that could not be parsed.
+func (b *Bot) usageReply(err error) reply {
+	var ue *usageError
+	if !errors.As(err, &ue) {
+		return reply{Text: err.Error()}
+	}
+	if sc, ok := lookup(ue.usage); ok {
+		return reply{Text: fmt.Sprintf(":warning: %s\nUsage: `%s`", ue.msg, sc.usage(b.opts.CommandName))}
+	}
+	return reply{Text: ":warning: " + ue.msg + "\n\n" + helpText(b.opts.CommandName)}
+}
+
+// errorReply turns a domain error into a reply. Only internal errors are
+// logged as errors; the rest are the user's to fix.
+func (b *Bot) errorReply(log *slog.Logger, cmd Command, err error) reply {
+	code := incident.ErrorCode(err)
+	if code == incident.EINTERNAL {
+		log.Error("command failed", "subcommand", cmd.Name, "err", err)
+		return reply{Text: ":x: " + incident.ErrorMessage(err)}
+	}
+	msg := ":warning: " + incident.ErrorMessage(err)
+	if sc, ok := lookup(cmd.Name); ok && code == incident.EINVALID {
+		msg += "\nUsage: `" + sc.usage(b.opts.CommandName) + "`"
+	}
+	return reply{Text: strings.TrimSpace(msg)}
+}

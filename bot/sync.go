@@ -1,0 +1,403 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/sitrep-dev/sitrep/incident"
+)
+
+// syncer makes Slack show what the database holds. The database is the
+// truth: each incident's Chat state records how far Slack has caught up
+// (channel made, card posted and pinned, topic set, timeline events
+// delivered), so a pass can stop at any point, on any error or crash, and the
+// next pass carries on from there.
+type syncer struct {
+	api  slackAPI
+	svc  *incident.Service
+	opts Options
+	log  *slog.Logger
+
+	mu       sync.Mutex
+	locks    map[int64]*sync.Mutex // one pass at a time per incident
+	due      map[int64]retry       // incidents waiting for another pass
+	cardHash map[int64]uint64      // what each card shows, to skip no-op updates
+	wake     chan struct{}
+}
+
+type retry struct {
+	at       time.Time
+	attempts int
+}
+
+func newSyncer(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger) *syncer {
+	return &syncer{
+		api: api, svc: svc, opts: opts, log: log,
+		locks:    map[int64]*sync.Mutex{},
+		due:      map[int64]retry{},
+		cardHash: map[int64]uint64{},
+		wake:     make(chan struct{}, 1),
+	}
+}
+
+// errFinal marks a sync failure that retrying will not fix.
+type finalError struct{ err error }
+
+func (e *finalError) Error() string { return e.err.Error() }
+func (e *finalError) Unwrap() error { return e.err }
+
+// sync brings incident number's Slack state up to date. On a retryable
+// failure it schedules another pass; on a final one it records the problem
+// for people to see. Either way the failure is returned.
+func (s *syncer) sync(ctx context.Context, number int64) error {
+	lock := s.lock(number)
+	lock.Lock()
+	defer lock.Unlock()
+
+	err := s.pass(ctx, number)
+	var fe *finalError
+	if err != nil && !errors.As(err, &fe) && !retryable(err) {
+		err = &finalError{err}
+	}
+	if err == nil || errors.As(err, &fe) {
+		s.mu.Lock()
+		delete(s.due, number)
+		s.mu.Unlock()
+		if err != nil {
+			s.log.Error("slack sync failed; not retrying", "incident", number, "err", err)
+			s.recordProblem(ctx, number, err)
+		}
+		return err
+	}
+	s.mu.Lock()
+	r := s.due[number]
+	r.attempts++
+	r.at = time.Now().Add(backoff(err, r.attempts))
+	s.due[number] = r
+	s.mu.Unlock()
+	s.log.Warn("slack sync failed; will retry", "incident", number, "attempt", r.attempts, "retry_at", r.at, "err", err)
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	return err
+}
+
+// recordProblem keeps a final failure on the incident, so that it can be
+// shown until a later pass succeeds.
+func (s *syncer) recordProblem(ctx context.Context, number int64, err error) {
+	inc, gerr := s.svc.Get(ctx, number)
+	if gerr != nil {
+		return
+	}
+	inc.Chat.Problem = describeSlackError(err)
+	if serr := s.svc.SaveChat(ctx, inc.ID, inc.Chat); serr != nil {
+		s.log.Error("record sync problem", "incident", number, "err", serr)
+	}
+}
+
+func (s *syncer) lock(number int64) *sync.Mutex {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.locks[number]
+	if l == nil {
+		l = &sync.Mutex{}
+		s.locks[number] = l
+	}
+	return l
+}
+
+// backoff is how long to wait before the next attempt: what Slack asks for
+// when it rate limits, otherwise exponential from 1 s to 5 min with jitter so
+// that many incidents do not retry in step.
+func backoff(err error, attempts int) time.Duration {
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) && rl.RetryAfter > 0 {
+		return rl.RetryAfter + time.Duration(rand.Int64N(int64(250*time.Millisecond)))
+	}
+	d := time.Second << min(attempts-1, 8)
+	d = min(d, 5*time.Minute)
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// run retries failed passes until ctx ends. It starts with every incident
+// the database says is behind, so a restart resumes unfinished work.
+func (s *syncer) run(ctx context.Context) error {
+	behind, err := s.svc.Unsynced(ctx)
+	if err != nil {
+		return fmt.Errorf("find incidents to sync: %w", err)
+	}
+	s.mu.Lock()
+	for _, n := range behind {
+		s.due[n] = retry{at: time.Now()}
+	}
+	s.mu.Unlock()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.wake:
+		case <-timer.C:
+		}
+		now := time.Now()
+		next := now.Add(time.Hour)
+		var ready []int64
+		s.mu.Lock()
+		for n, r := range s.due {
+			if !r.at.After(now) {
+				ready = append(ready, n)
+			} else if r.at.Before(next) {
+				next = r.at
+			}
+		}
+		s.mu.Unlock()
+		for _, n := range ready {
+			if ctx.Err() != nil {
+				return nil
+			}
+			s.sync(ctx, n) // failures are logged and rescheduled by sync
+		}
+		if len(ready) > 0 {
+			next = now // look again: a pass may have scheduled a retry
+		}
+		timer.Reset(time.Until(next))
+	}
+}
+
+// pass does one round of work for an incident, persisting progress after
+// every step.
+func (s *syncer) pass(ctx context.Context, number int64) error {
+	// A change committed while a pass runs may miss the card or topic, so
+	// look again until the incident holds still.
+	for range 5 {
+		inc, err := s.svc.Get(ctx, number)
+		if err != nil {
+			return &finalError{err}
+		}
+		if err := s.passOnce(ctx, inc); err != nil {
+			return err
+		}
+		after, err := s.svc.Get(ctx, number)
+		if err != nil {
+			return &finalError{err}
+		}
+		if after.Version == inc.Version {
+			return nil
+		}
+	}
+	return nil
+}
+
+func (s *syncer) passOnce(ctx context.Context, inc *incident.Incident) error {
+	c := &inc.Chat
+	save := func() error {
+		if err := s.svc.SaveChat(ctx, inc.ID, *c); err != nil {
+			return &finalError{fmt.Errorf("save chat state: %w", err)}
+		}
+		return nil
+	}
+	if c.ChannelID == "" {
+		ch, err := s.createChannel(ctx, inc)
+		if err != nil {
+			return err
+		}
+		c.ChannelID, c.ChannelName = ch.ID, ch.Name
+		if err := save(); err != nil {
+			return err
+		}
+	}
+	if err := s.syncCard(ctx, inc, save); err != nil {
+		return err
+	}
+	if t := topic(inc); t != c.Topic {
+		if _, err := s.api.SetTopicOfConversationContext(ctx, c.ChannelID, t); err != nil {
+			return fmt.Errorf("set topic: %w", err)
+		}
+		c.Topic = t
+		if err := save(); err != nil {
+			return err
+		}
+	}
+	events, err := s.svc.Events(ctx, inc.ID, c.Cursor)
+	if err != nil {
+		return &finalError{err}
+	}
+	for _, ev := range events {
+		if err := s.deliver(ctx, inc, ev); err != nil {
+			return fmt.Errorf("deliver event %d (%s): %w", ev.Seq, ev.Kind, err)
+		}
+		c.Cursor = ev.Seq
+		if err := save(); err != nil {
+			return err
+		}
+	}
+	if c.Problem != "" {
+		c.Problem = ""
+		return save()
+	}
+	return nil
+}
+
+// createChannel creates the incident's channel, adding a suffix while Slack
+// answers name_taken.
+func (s *syncer) createChannel(ctx context.Context, inc *incident.Incident) (*slack.Channel, error) {
+	base := channelName(s.opts.ChannelPrefix, inc.Number, inc.Title)
+	name := base
+	for i := 2; ; i++ {
+		ch, err := s.api.CreateConversationContext(ctx, slack.CreateConversationParams{ChannelName: name, IsPrivate: inc.Private})
+		if err == nil {
+			return ch, nil
+		}
+		if slackError(err) != "name_taken" || i > 20 {
+			return nil, fmt.Errorf("create channel %q: %w", name, err)
+		}
+		name = withSuffix(base, i)
+	}
+}
+
+// syncCard posts the incident card, pins it, and keeps it current.
+func (s *syncer) syncCard(ctx context.Context, inc *incident.Incident, save func() error) error {
+	c := &inc.Chat
+	blocks := cardBlocks(inc, s.svc.Config())
+	opts := []slack.MsgOption{slack.MsgOptionText(cardText(inc), false), slack.MsgOptionBlocks(blocks...)}
+	h := hashBlocks(blocks)
+	switch {
+	case c.CardTS == "":
+		_, ts, err := s.api.PostMessageContext(ctx, c.ChannelID, opts...)
+		if err != nil {
+			return fmt.Errorf("post card: %w", err)
+		}
+		c.CardTS, c.CardVersion = ts, inc.Version
+		if err := save(); err != nil {
+			return err
+		}
+	case c.CardVersion < inc.Version && s.cardChanged(inc.Number, h):
+		if _, _, _, err := s.api.UpdateMessageContext(ctx, c.ChannelID, c.CardTS, opts...); err != nil {
+			return fmt.Errorf("update card: %w", err)
+		}
+		fallthrough
+	case c.CardVersion < inc.Version:
+		c.CardVersion = inc.Version
+		if err := save(); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	s.cardHash[inc.Number] = h
+	s.mu.Unlock()
+	if !c.CardPinned {
+		err := s.api.AddPinContext(ctx, c.ChannelID, slack.NewRefToMessage(c.ChannelID, c.CardTS))
+		if err != nil && slackError(err) != "already_pinned" {
+			return fmt.Errorf("pin card: %w", err)
+		}
+		c.CardPinned = true
+		return save()
+	}
+	return nil
+}
+
+// cardChanged reports whether the card rendered now differs from what was
+// last shown. After a restart nothing is known, so the card is updated once.
+func (s *syncer) cardChanged(number int64, h uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.cardHash[number]
+	return !ok || old != h
+}
+
+func hashBlocks(blocks []slack.Block) uint64 {
+	f := fnv.New64a()
+	for _, b := range blocks {
+		fmt.Fprintf(f, "%#v", b)
+	}
+	return f.Sum64()
+}
+
+// deliver does what one timeline event asks of Slack: invitations, a message
+// in the incident channel, an announcement.
+func (s *syncer) deliver(ctx context.Context, inc *incident.Incident, ev incident.Event) error {
+	switch ev.Kind {
+	case incident.KindDeclared:
+		if err := s.invite(ctx, inc, append([]string{inc.DeclaredBy}, s.opts.Responders...)...); err != nil {
+			return err
+		}
+	case incident.KindRole:
+		if err := s.invite(ctx, inc, ev.Data["user"]); err != nil {
+			return err
+		}
+	}
+	cfg := s.svc.Config()
+	if text := channelMessage(inc, ev, cfg); text != "" {
+		if _, _, err := s.api.PostMessageContext(ctx, inc.Chat.ChannelID, slack.MsgOptionText(text, false)); err != nil {
+			return fmt.Errorf("post to incident channel: %w", err)
+		}
+	}
+	if text := announcement(inc, ev, cfg); text != "" && s.announces(inc) {
+		if err := s.announce(ctx, text); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// announces reports whether an incident's news goes to the announcement
+// channel: never for private incidents, and drills only when configured.
+func (s *syncer) announces(inc *incident.Incident) bool {
+	return s.opts.AnnounceChannel != "" && !inc.Private && (!inc.Drill || s.opts.AnnounceDrills)
+}
+
+// announce posts to the announcement channel, joining it first if Sitrep is
+// not a member yet.
+func (s *syncer) announce(ctx context.Context, text string) error {
+	post := func() error {
+		_, _, err := s.api.PostMessageContext(ctx, s.opts.AnnounceChannel, slack.MsgOptionText(text, false))
+		return err
+	}
+	err := post()
+	if slackError(err) == "not_in_channel" {
+		if _, _, _, jerr := s.api.JoinConversationContext(ctx, s.opts.AnnounceChannel); jerr != nil {
+			return fmt.Errorf("join announcement channel %s: %w", s.opts.AnnounceChannel, jerr)
+		}
+		err = post()
+	}
+	if err != nil && !retryable(err) {
+		// A misconfigured announcement channel must not hold up the
+		// incident itself: log it loudly and carry on.
+		s.log.Error("announcement not posted", "channel", s.opts.AnnounceChannel, "err", err)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("announce: %w", err)
+	}
+	return nil
+}
+
+// invite adds people to the incident channel. People already there are
+// fine; a person Slack cannot invite (deactivated, unknown) is logged and
+// skipped rather than holding up the incident.
+func (s *syncer) invite(ctx context.Context, inc *incident.Incident, users ...string) error {
+	for _, u := range users {
+		if u == "" {
+			continue
+		}
+		_, err := s.api.InviteUsersToConversationContext(ctx, inc.Chat.ChannelID, u)
+		switch code := slackError(err); {
+		case err == nil, code == "already_in_channel", code == "cant_invite_self":
+		case retryable(err):
+			return fmt.Errorf("invite %s: %w", u, err)
+		default:
+			s.log.Warn("could not invite to incident channel", "incident", inc.Number, "user", u, "err", err)
+		}
+	}
+	return nil
+}
