@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/sitrep-dev/sitrep/incident"
+)
+
+// settings are everything Sitrep reads at start-up.
+type settings struct {
+	BotToken        string
+	SigningSecret   string
+	AppToken        string
+	APIURL          string
+	DB              string
+	Addr            string
+	AnnounceChannel string
+	ConfigFile      string
+
+	Incident       incident.Config
+	CommandName    string
+	ChannelPrefix  string
+	Responders     []string
+	AnnounceDrills bool
+	TimeZone       *time.Location
+}
+
+// configFile is the optional YAML file named by SITREP_CONFIG. Every key is
+// optional; what is left out keeps its default.
+type configFile struct {
+	Severities      []incident.Severity `yaml:"severities"`
+	DefaultSeverity string              `yaml:"default_severity"`
+	Roles           *[]string           `yaml:"roles"`
+	Command         string              `yaml:"command"`
+	ChannelPrefix   string              `yaml:"channel_prefix"`
+	Responders      []string            `yaml:"responders"`
+	AnnounceDrills  bool                `yaml:"announce_drills"`
+	TimeZone        string              `yaml:"time_zone"`
+}
+
+var (
+	channelIDRE = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
+	userIDRE    = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
+	prefixRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,19}$`)
+	commandRE   = regexp.MustCompile(`^/[a-z0-9_-]{1,31}$`)
+)
+
+// settingError names the setting that stopped start-up.
+type settingError struct {
+	name, problem string
+}
+
+func (e *settingError) Error() string { return e.name + ": " + e.problem }
+
+// loadSettings reads the settings of PRODUCT.md from getenv and the config
+// file it names. The first problem found is returned, naming its setting.
+// Secret values are never quoted in errors.
+func loadSettings(getenv func(string) string) (*settings, error) {
+	s := &settings{
+		BotToken:        strings.TrimSpace(getenv("SLACK_BOT_TOKEN")),
+		SigningSecret:   strings.TrimSpace(getenv("SLACK_SIGNING_SECRET")),
+		AppToken:        strings.TrimSpace(getenv("SLACK_APP_TOKEN")),
+		APIURL:          orDefault(getenv("SLACK_API_URL"), "https://slack.com/api/"),
+		DB:              orDefault(getenv("SITREP_DB"), "sitrep.db"),
+		Addr:            orDefault(getenv("SITREP_ADDR"), ":8080"),
+		AnnounceChannel: strings.TrimSpace(getenv("SITREP_ANNOUNCE_CHANNEL")),
+		ConfigFile:      strings.TrimSpace(getenv("SITREP_CONFIG")),
+		Incident:        incident.DefaultConfig(),
+		CommandName:     "/incident",
+		ChannelPrefix:   "inc",
+		TimeZone:        time.UTC,
+	}
+	switch {
+	case s.BotToken == "":
+		return nil, &settingError{"SLACK_BOT_TOKEN", "required; the bot token (xoxb-…) from your Slack app's OAuth & Permissions page"}
+	case !strings.HasPrefix(s.BotToken, "xoxb-"):
+		return nil, &settingError{"SLACK_BOT_TOKEN", "not a bot token: it must start with xoxb-"}
+	case s.AppToken != "":
+		return nil, &settingError{"SLACK_APP_TOKEN", "Socket Mode is not available in this version yet; unset it and let Slack reach Sitrep over HTTP"}
+	case s.SigningSecret == "":
+		return nil, &settingError{"SLACK_SIGNING_SECRET", "required; the signing secret from your Slack app's Basic Information page"}
+	}
+	u, err := url.Parse(s.APIURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, &settingError{"SLACK_API_URL", fmt.Sprintf("%q is not an http(s) URL", s.APIURL)}
+	}
+	if !strings.HasSuffix(s.APIURL, "/") {
+		s.APIURL += "/"
+	}
+	if s.AnnounceChannel != "" && !channelIDRE.MatchString(s.AnnounceChannel) {
+		return nil, &settingError{"SITREP_ANNOUNCE_CHANNEL", fmt.Sprintf("%q is not a channel ID; use the ID (C…) shown at the bottom of the channel's details", s.AnnounceChannel)}
+	}
+	if s.ConfigFile != "" {
+		if err := s.readConfigFile(); err != nil {
+			return nil, &settingError{"SITREP_CONFIG", err.Error()}
+		}
+	}
+	return s, nil
+}
+
+func (s *settings) readConfigFile() error {
+	data, err := os.ReadFile(s.ConfigFile)
+	if err != nil {
+		return fmt.Errorf("cannot read %s: %w", s.ConfigFile, errors.Unwrap(err))
+	}
+	var f configFile
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%s: %w", s.ConfigFile, err)
+	}
+	if len(f.Severities) > 0 {
+		s.Incident.Severities = f.Severities
+		if f.DefaultSeverity == "" {
+			f.DefaultSeverity = f.Severities[len(f.Severities)/2].Name
+		}
+	}
+	if f.DefaultSeverity != "" {
+		s.Incident.DefaultSeverity = f.DefaultSeverity
+	}
+	if f.Roles != nil {
+		s.Incident.Roles = *f.Roles
+	}
+	if err := s.Incident.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", s.ConfigFile, err)
+	}
+	if f.Command != "" {
+		if !commandRE.MatchString(f.Command) {
+			return fmt.Errorf("%s: command %q: must look like /incident", s.ConfigFile, f.Command)
+		}
+		s.CommandName = f.Command
+	}
+	if f.ChannelPrefix != "" {
+		if !prefixRE.MatchString(f.ChannelPrefix) {
+			return fmt.Errorf("%s: channel_prefix %q: use lowercase letters, digits, - or _ (at most 20)", s.ConfigFile, f.ChannelPrefix)
+		}
+		s.ChannelPrefix = f.ChannelPrefix
+	}
+	for i, u := range f.Responders {
+		if !userIDRE.MatchString(u) {
+			return fmt.Errorf("%s: responders[%d] %q: not a Slack user ID (U…)", s.ConfigFile, i, u)
+		}
+	}
+	s.Responders = f.Responders
+	s.AnnounceDrills = f.AnnounceDrills
+	if f.TimeZone != "" {
+		loc, err := time.LoadLocation(f.TimeZone)
+		if err != nil {
+			return fmt.Errorf("%s: time_zone %q: not a known IANA time zone such as Europe/Berlin", s.ConfigFile, f.TimeZone)
+		}
+		s.TimeZone = loc
+	}
+	return nil
+}
+
+func orDefault(v, def string) string {
+	if v = strings.TrimSpace(v); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,291 @@
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sitrep-dev/sitrep/internal/slackfake"
+)
+
+const testSecret = "e2e-signing-secret-8f742231b10e"
+
+// instance is one run of the real program, serving on a loopback port,
+// talking to a fake Slack.
+type instance struct {
+	t      *testing.T
+	base   string
+	cancel context.CancelFunc
+	done   chan error
+	logs   *syncBuffer
+}
+
+// env is the environment of a test run.
+func testEnv(fake *slackfake.Server, dbPath string, extra ...string) map[string]string {
+	env := map[string]string{
+		"SLACK_BOT_TOKEN":      fake.BotToken(),
+		"SLACK_SIGNING_SECRET": testSecret,
+		"SLACK_API_URL":        fake.URL(),
+		"SITREP_DB":            dbPath,
+		"SITREP_ADDR":          "127.0.0.1:0",
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		env[extra[i]] = extra[i+1]
+	}
+	return env
+}
+
+// start runs the program as main would, with env as its whole environment,
+// and returns once it listens.
+func start(t *testing.T, env map[string]string) *instance {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan net.Addr, 1)
+	in := &instance{t: t, cancel: cancel, done: make(chan error, 1), logs: &syncBuffer{}}
+	p := program{
+		getenv:    func(k string) string { return env[k] },
+		stdout:    io.Discard,
+		stderr:    in.logs,
+		listening: func(a net.Addr) { addr <- a },
+	}
+	go func() { in.done <- p.run(ctx, []string{"serve"}) }()
+	select {
+	case a := <-addr:
+		in.base = "http://" + a.String()
+	case err := <-in.done:
+		t.Fatalf("sitrep exited at start-up: %v\nlogs:\n%s", err, in.logs)
+	case <-time.After(20 * time.Second):
+		t.Fatal("sitrep did not start listening within 20s")
+	}
+	t.Cleanup(func() { in.stop() })
+	return in
+}
+
+// stop asks the program to shut down, as SIGTERM does, and waits for it.
+func (in *instance) stop() {
+	in.t.Helper()
+	if in.cancel == nil {
+		return
+	}
+	in.cancel()
+	in.cancel = nil
+	select {
+	case err := <-in.done:
+		if err != nil {
+			in.t.Errorf("sitrep exited with %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		in.t.Error("sitrep did not stop within 30s of being asked")
+	}
+}
+
+// slashBody builds a slash command body with Slack's field order and
+// encoding ("/" as %2F, spaces as "+").
+func slashBody(user, channel, text, responseURL string) string {
+	fields := [][2]string{
+		{"token", "verification-token-0000"}, {"team_id", "T111"}, {"team_domain", "acme"},
+		{"channel_id", channel}, {"channel_name", "whatever"}, {"user_id", user}, {"user_name", strings.ToLower(user)},
+		{"command", "/incident"}, {"text", text}, {"api_app_id", "A111"}, {"is_enterprise_install", "false"},
+		{"response_url", responseURL}, {"trigger_id", "111.222.xxx"},
+	}
+	parts := make([]string, len(fields))
+	for i, f := range fields {
+		parts[i] = f[0] + "=" + url.QueryEscape(f[1])
+	}
+	return strings.Join(parts, "&")
+}
+
+// signedRequest signs body the way Slack does, at time at.
+func signedRequest(t *testing.T, target, body string, at time.Time) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, target, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := strconv.FormatInt(at.Unix(), 10)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Slack-Request-Timestamp", ts)
+	req.Header.Set("X-Slack-Signature", slackSignature(testSecret, ts, body))
+	return req
+}
+
+// answer is the body of the program's answer to a slash command.
+type answer struct {
+	Status       int
+	ResponseType string            `json:"response_type"`
+	Text         string            `json:"text"`
+	Blocks       []json.RawMessage `json:"blocks"`
+}
+
+// All returns the answer's text and every text inside its blocks.
+func (a answer) All() string {
+	var b strings.Builder
+	b.WriteString(a.Text)
+	for _, blk := range a.Blocks {
+		b.WriteString("\n" + blockText(blk))
+	}
+	return b.String()
+}
+
+// blockText collects every "text" string inside a block, in order.
+func blockText(raw json.RawMessage) string {
+	var v any
+	json.Unmarshal(raw, &v)
+	var out []string
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if s, ok := v["text"].(string); ok {
+				out = append(out, s)
+			}
+			for k, x := range v {
+				if k != "text" {
+					walk(x)
+				} else if _, ok := x.(string); !ok {
+					walk(x)
+				}
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(v)
+	return strings.Join(out, "\n")
+}
+
+// slash sends a signed slash command and returns the immediate answer.
+func (in *instance) slash(fake *slackfake.Server, user, channel, text string) (answer, string) {
+	in.t.Helper()
+	ru := fake.NewResponseURL()
+	req := signedRequest(in.t, in.base+"/slack/commands", slashBody(user, channel, text, ru), time.Now())
+	return in.do(req), ru
+}
+
+func (in *instance) do(req *http.Request) answer {
+	in.t.Helper()
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		in.t.Fatalf("POST %s: %v", req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if took := time.Since(start); took > 3*time.Second {
+		// Slack gives up after 3 s; this is a correctness limit, not a
+		// speed target.
+		in.t.Errorf("answer took %s; Slack gives up after 3s", took)
+	}
+	a := answer{Status: resp.StatusCode}
+	if len(body) > 0 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		if err := json.Unmarshal(body, &a); err != nil {
+			in.t.Fatalf("answer is not JSON: %v: %s", err, body)
+		}
+		a.Status = resp.StatusCode
+	} else {
+		a.Text = string(body)
+	}
+	return a
+}
+
+// eventually waits for cond, failing the test after a deadline.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// responses returns everything posted to a response_url, joined.
+func responses(fake *slackfake.Server, ru string) string {
+	var parts []string
+	for _, r := range fake.Responses(ru) {
+		parts = append(parts, r.Text)
+	}
+	return strings.Join(parts, "\n")
+}
+
+// texts returns the texts of a channel's messages, oldest first, leaving
+// out Slack's own system messages.
+func texts(fake *slackfake.Server, channel string) []string {
+	var out []string
+	for _, m := range fake.Messages(channel) {
+		if m.Subtype == "" {
+			out = append(out, m.Text)
+		}
+	}
+	return out
+}
+
+func contains(list []string, sub string) bool {
+	for _, s := range list {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func mustChannel(t *testing.T, fake *slackfake.Server, name string) slackfake.Channel {
+	t.Helper()
+	ch, ok := fake.ChannelByName(name)
+	if !ok {
+		var names []string
+		for _, c := range fake.Channels() {
+			names = append(names, c.Name)
+		}
+		t.Fatalf("no channel %q; channels: %v", name, names)
+	}
+	return ch
+}
+
+func isMember(ch slackfake.Channel, user string) bool {
+	for _, m := range ch.Members {
+		if m == user {
+			return true
+		}
+	}
+	return false
+}
+
+// syncBuffer collects the program's logs.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// slackSignature signs as Slack does: v0=hex(HMAC-SHA256(secret, "v0:ts:body")).
+func slackSignature(secret, ts, body string) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte("v0:" + ts + ":" + body))
+	return "v0=" + hex.EncodeToString(mac.Sum(nil))
+}

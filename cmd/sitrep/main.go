@@ -1,0 +1,207 @@
+// Command sitrep runs Sitrep, the incident-command Slack bot.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"slices"
+	"syscall"
+	"time"
+	_ "time/tzdata" // time zones work in minimal containers too
+
+	"github.com/joho/godotenv"
+	"github.com/slack-go/slack"
+
+	"github.com/sitrep-dev/sitrep/bot"
+	"github.com/sitrep-dev/sitrep/incident"
+	"github.com/sitrep-dev/sitrep/storage/sqlite"
+)
+
+const usage = `Usage: sitrep [command]
+
+Commands:
+  serve   run the bot (the default)
+  help    show this help
+
+Settings come from the environment and from a .env file in the working
+directory (the environment wins). See README.md.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	dotenv, err := godotenv.Read(".env")
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(os.Stderr, "sitrep: .env: %v\n", err)
+		os.Exit(2)
+	}
+	p := program{getenv: layered(os.LookupEnv, dotenv), stdout: os.Stdout, stderr: os.Stderr, terminal: isTerminal(os.Stderr)}
+	if err := p.run(ctx, os.Args[1:]); err != nil {
+		fmt.Fprintf(os.Stderr, "sitrep: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// layered looks a setting up in the real environment first, then in the
+// values of the .env file.
+func layered(lookup func(string) (string, bool), dotenv map[string]string) func(string) string {
+	return func(k string) string {
+		if v, ok := lookup(k); ok {
+			return v
+		}
+		return dotenv[k]
+	}
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// program is one run of Sitrep. Tests run it in-process with their own
+// environment and learn the listening address through listening.
+type program struct {
+	getenv    func(string) string
+	stdout    io.Writer
+	stderr    io.Writer
+	terminal  bool
+	now       func() time.Time
+	listening func(addr net.Addr)
+}
+
+func (p program) run(ctx context.Context, args []string) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "serve":
+		return p.serve(ctx)
+	case "help", "-h", "--help":
+		fmt.Fprint(p.stdout, usage)
+		return nil
+	}
+	fmt.Fprint(p.stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func (p program) logger() *slog.Logger {
+	if p.terminal {
+		return slog.New(slog.NewTextHandler(p.stderr, nil))
+	}
+	return slog.New(slog.NewJSONHandler(p.stderr, nil))
+}
+
+func (p program) serve(ctx context.Context) error {
+	now := p.now
+	if now == nil {
+		now = time.Now
+	}
+	cfg, err := loadSettings(p.getenv)
+	if err != nil {
+		return err
+	}
+	log := p.logger()
+
+	db, err := sqlite.Open(ctx, cfg.DB)
+	if err != nil {
+		return fmt.Errorf("SITREP_DB: open %s: %w", cfg.DB, err)
+	}
+	defer db.Close()
+
+	api := slack.New(cfg.BotToken, slack.OptionAPIURL(cfg.APIURL))
+	if err := checkToken(ctx, api, log); err != nil {
+		return err
+	}
+
+	svc := incident.NewService(db, cfg.Incident, now)
+	b := bot.New(api, svc, bot.Options{
+		SigningSecret:   cfg.SigningSecret,
+		CommandName:     cfg.CommandName,
+		ChannelPrefix:   cfg.ChannelPrefix,
+		AnnounceChannel: cfg.AnnounceChannel,
+		AnnounceDrills:  cfg.AnnounceDrills,
+		Responders:      cfg.Responders,
+	}, log, now)
+
+	mux := http.NewServeMux()
+	mux.Handle("/slack/", b.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := db.Ping(ctx); err != nil {
+			log.Error("readiness check failed", "err", err)
+			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("SITREP_ADDR: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	workerDone := make(chan error, 1)
+	go func() { workerDone <- b.Run(workerCtx) }()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("sitrep is listening", "addr", ln.Addr().String(), "db", cfg.DB)
+	if p.listening != nil {
+		p.listening(ln.Addr())
+	}
+
+	select {
+	case err = <-serveErr:
+	case <-ctx.Done():
+		log.Info("shutting down: finishing in-flight work")
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err = srv.Shutdown(sctx)
+		cancel()
+	}
+	b.Wait() // replies and Slack work for requests already acknowledged
+	stopWorker()
+	if werr := <-workerDone; werr != nil && err == nil {
+		err = werr
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	log.Info("stopped")
+	return err
+}
+
+// checkToken asks Slack who the token belongs to, so a wrong token shows at
+// start-up rather than at the first incident. Slack being unreachable is
+// only a warning: Sitrep records incidents anyway and catches up later.
+func checkToken(ctx context.Context, api *slack.Client, log *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	resp, err := api.AuthTestContext(ctx)
+	var se slack.SlackErrorResponse
+	switch {
+	case errors.As(err, &se) && slices.Contains([]string{"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}, se.Err):
+		return &settingError{"SLACK_BOT_TOKEN", "Slack rejected it (" + se.Err + "); copy the Bot User OAuth Token again"}
+	case err != nil:
+		log.Warn("could not confirm SLACK_BOT_TOKEN with Slack; carrying on", "err", err)
+		return nil
+	}
+	log.Info("connected to Slack", "team", resp.Team, "bot_user", resp.UserID)
+	return nil
+}
