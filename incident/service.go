@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -280,6 +281,8 @@ func cleanTitle(title string) (string, error) {
 		return "", Errorf(EINVALID, "An incident needs a title, such as `declare sev1 Checkout failing`.")
 	case n > MaxTitle:
 		return "", Errorf(EINVALID, "The title is %d characters long; keep it to %d and put details in a note.", n, MaxTitle)
+	case !strings.ContainsFunc(title, func(r rune) bool { return !unicode.IsPunct(r) && !unicode.IsSpace(r) }):
+		return "", Errorf(EINVALID, "The title %q is only punctuation; say what is broken, such as `Checkout failing`.", title)
 	}
 	return title, nil
 }

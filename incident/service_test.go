@@ -122,6 +122,10 @@ func TestInvalidInputChangesNothing(t *testing.T) {
 			_, err := svc.Declare(ctx, incident.Declaration{Title: strings.Repeat("x", 300), Actor: "U1"})
 			return err
 		}, incident.EINVALID, "300 characters"},
+		{"only punctuation", func() error {
+			_, err := svc.Declare(ctx, incident.Declaration{Title: "?!… --", Actor: "U1"})
+			return err
+		}, incident.EINVALID, "only punctuation"},
 		{"unknown severity", func() error {
 			_, err := svc.Declare(ctx, incident.Declaration{Title: "x", Severity: "sev9", Actor: "U1"})
 			return err

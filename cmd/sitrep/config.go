@@ -117,6 +117,11 @@ func (s *settings) readConfigFile() error {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
+		// Keep start-up errors to one line: yaml lists each problem on its own.
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			return fmt.Errorf("%s: %s", s.ConfigFile, strings.Join(te.Errors, "; "))
+		}
 		return fmt.Errorf("%s: %w", s.ConfigFile, err)
 	}
 	if len(f.Severities) > 0 {
