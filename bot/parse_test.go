@@ -103,3 +103,30 @@ func TestHelpCoversTheTable(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParse checks that any text parses into a known subcommand or a usage
+// error that names one, and never panics.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"", "declare sev1 x", "lead <@U1|a>", "role comms <@W2>", "note \x00", "status", "sev SEV-1", "<@U1>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		cmd, err := Parse(text, testSeverities)
+		if err != nil {
+			ue, ok := err.(*usageError)
+			if !ok || ue.msg == "" {
+				t.Fatalf("Parse(%q) error %v is not a usage error with a message", text, err)
+			}
+			if _, known := lookup(ue.usage); ue.usage != "" && !known {
+				t.Fatalf("usage names unknown subcommand %q", ue.usage)
+			}
+			return
+		}
+		if _, ok := lookup(cmd.Name); !ok {
+			t.Fatalf("Parse(%q) = unknown subcommand %q", text, cmd.Name)
+		}
+		if cmd.User != "" && !mentionRE.MatchString("<@"+cmd.User+">") {
+			t.Fatalf("Parse(%q) user %q", text, cmd.User)
+		}
+	})
+}

@@ -53,6 +53,11 @@ func escape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
+// defuse keeps people's mentions and links in text they wrote but stops
+// broadcast mentions (<!channel>, <!here>, <!subteam^…>) from reaching the
+// announcement channel, where the writer could not have pinged everyone.
+func defuse(s string) string { return strings.ReplaceAll(s, "<!", "&lt;!") }
+
 // displayTitle is the incident's title as shown everywhere: "#42 Title",
 // marked when it is a drill.
 func displayTitle(inc *incident.Incident) string {
@@ -208,11 +213,11 @@ func announcement(inc *incident.Incident, ev incident.Event, cfg incident.Config
 	case incident.KindStatus:
 		return fmt.Sprintf("%s %s is now *%s* (was %s). %s.", statusEmoji(incident.Status(d["to"])), name, d["to"], d["from"], where)
 	case incident.KindUpdate:
-		return fmt.Sprintf(":loudspeaker: %s (%s, %s): %s\n%s.", name, inc.Severity, inc.Status, ev.Text, where)
+		return fmt.Sprintf(":loudspeaker: %s (%s, %s): %s\n%s.", name, inc.Severity, inc.Status, defuse(ev.Text), where)
 	case incident.KindResolved:
 		s := fmt.Sprintf(":white_check_mark: %s is resolved.", name)
 		if ev.Text != "" {
-			s += " " + ev.Text
+			s += " " + defuse(ev.Text)
 		}
 		return s + " " + where + "."
 	case incident.KindReopened:

@@ -1,0 +1,146 @@
+package bot
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/sitrep-dev/sitrep/incident"
+	"github.com/sitrep-dev/sitrep/internal/slackfake"
+)
+
+// checkBlocks validates blocks with the fake Slack's Block Kit rules, the
+// same ones chat.postMessage enforces in the end-to-end tests.
+func checkBlocks(t *testing.T, blocks []slack.Block) {
+	t.Helper()
+	raw, err := json.Marshal(blocks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := slackfake.ValidateBlocks(raw); len(errs) > 0 {
+		t.Fatalf("Slack would answer invalid_blocks: %v", errs)
+	}
+}
+
+func bigIncident() *incident.Incident {
+	at := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
+	return &incident.Incident{
+		Number: 123456, Title: strings.Repeat("Ü", incident.MaxTitle), Severity: "sev1", Status: incident.Identified,
+		Summary: strings.Repeat("x", incident.MaxText), DeclaredBy: "U1", Drill: true, Private: true,
+		Roles:      map[string]string{"commander": "U1", "comms": "U2"},
+		DeclaredAt: at, ResolvedAt: at.Add(time.Hour),
+	}
+}
+
+func TestCardStaysWithinBlockKitLimits(t *testing.T) {
+	cfg := incident.DefaultConfig()
+	for i := range 20 { // more roles than one section's ten fields
+		cfg.Roles = append(cfg.Roles, fmt.Sprintf("role%d", i))
+	}
+	inc := bigIncident()
+	blocks := cardBlocks(inc, cfg)
+	checkBlocks(t, blocks)
+	text := blockTextOf(t, blocks)
+	for _, want := range []string{"[DRILL] #123456", "sev1", "identified", "*Commander*\n<@U1>", "*Role19*\n_unassigned_", ":lock: private"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("card lacks %q", want)
+		}
+	}
+	if got := topic(inc); len([]rune(got)) > maxTopic {
+		t.Errorf("topic is %d characters, Slack allows %d", len([]rune(got)), maxTopic)
+	}
+}
+
+func TestTimelineStaysWithinBlockKitLimits(t *testing.T) {
+	inc := bigIncident()
+	for _, n := range []int{0, 1, 40, 5000} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			events := make([]incident.Event, n)
+			for i := range events {
+				events[i] = incident.Event{Seq: int64(i + 1), At: inc.DeclaredAt.Add(time.Duration(i) * time.Second), Kind: incident.KindNote, Actor: "U1", Text: fmt.Sprintf("entry %d %s", i, strings.Repeat("y", i%300))}
+			}
+			blocks := timelineBlocks(inc, events)
+			checkBlocks(t, blocks)
+			text := blockTextOf(t, blocks)
+			if n > 0 && !strings.Contains(text, fmt.Sprintf("entry %d ", n-1)) {
+				t.Errorf("the newest entry is not shown")
+			}
+			shown := strings.Count(text, "Note: entry ")
+			if n <= 40 && shown != n {
+				t.Errorf("%d of %d entries shown", shown, n)
+			}
+			if shown < n && !strings.Contains(text, fmt.Sprintf("%d earlier entries are not shown", n-shown)) {
+				t.Errorf("%d entries left out without saying so", n-shown)
+			}
+		})
+	}
+}
+
+func TestListStaysWithinBlockKitLimits(t *testing.T) {
+	var incs []*incident.Incident
+	for i := range 120 {
+		inc := bigIncident()
+		inc.Number = int64(i + 1)
+		incs = append(incs, inc)
+	}
+	blocks := listBlocks(incs)
+	checkBlocks(t, blocks)
+	if !strings.Contains(blockTextOf(t, blocks), "more.") {
+		t.Error("a long list does not say that some incidents are left out")
+	}
+}
+
+// TestUserTextCannotPingEveryone checks that titles, which people type and
+// which are shown to the whole announcement channel, cannot carry Slack
+// control sequences such as <!channel>.
+func TestUserTextCannotPingEveryone(t *testing.T) {
+	inc := &incident.Incident{Number: 7, Title: "<!channel> DB <@U9> down & out", Severity: "sev1", Status: incident.Investigating,
+		Roles: map[string]string{"commander": "U1"}, DeclaredBy: "U1", Chat: incident.Chat{ChannelID: "C1"}}
+	ev := incident.Event{Kind: incident.KindDeclared, Actor: "U1", Data: map[string]string{"severity": "sev1"}}
+	cfg := incident.DefaultConfig()
+	for name, s := range map[string]string{
+		"announcement": announcement(inc, ev, cfg),
+		"list":         blockTextOf(t, listBlocks([]*incident.Incident{inc})),
+		"update":       announcement(inc, incident.Event{Kind: incident.KindUpdate, Actor: "U1", Text: "<!here> see <@U9>"}, cfg),
+	} {
+		if strings.Contains(s, "<!channel>") || strings.Contains(s, "<!here>") {
+			t.Errorf("%s passes broadcast mentions through: %q", name, s)
+		}
+		if name != "update" && !strings.Contains(s, "&lt;!channel&gt;") {
+			t.Errorf("%s does not show the title as typed: %q", name, s)
+		}
+	}
+}
+
+func blockTextOf(t *testing.T, blocks []slack.Block) string {
+	t.Helper()
+	raw, err := json.Marshal(blocks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	json.Unmarshal(raw, &v)
+	var out []string
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if s, ok := v["text"].(string); ok {
+				out = append(out, s)
+			}
+			for _, x := range v {
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(v)
+	return strings.Join(out, "\n")
+}
