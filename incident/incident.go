@@ -10,7 +10,7 @@ import (
 
 // Incident is one incident, numbered sequentially per installation.
 type Incident struct {
-	ID         string // UUID, stable across renumbering or export
+	ID         string // a UUID, assigned by the Store; stable across exports
 	Number     int64  // #42; assigned by the Store when the incident is created
 	Title      string
 	Severity   string
@@ -61,7 +61,7 @@ type ListFilter struct {
 // are stored together or not at all.
 type Store interface {
 	// Create stores a new incident with its first events, assigning
-	// inc.Number (the next in sequence, with no gaps or duplicates under
+	// inc.ID (a UUID) when it is empty, inc.Number (the next in sequence, with no gaps or duplicates under
 	// concurrent calls), inc.Version and each event's Seq and IncidentID.
 	Create(ctx context.Context, inc *Incident, events []Event) error
 	// Update loads incident number, passes it to fn, and stores the changed

@@ -8,8 +8,6 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/google/uuid"
 )
 
 // Limits on what people type. Titles stay short enough for a channel topic
@@ -73,7 +71,6 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Incident, error)
 	}
 	now := s.now().UTC()
 	inc := &Incident{
-		ID:         uuid.NewString(),
 		Title:      title,
 		Severity:   sev,
 		Status:     Investigating,
