@@ -25,6 +25,7 @@ type Options struct {
 
 // Bot serves Slack's requests and keeps Slack in step with the database.
 type Bot struct {
+	api    slackAPI
 	svc    *incident.Service
 	opts   Options
 	log    *slog.Logger
@@ -33,7 +34,9 @@ type Bot struct {
 	sync   *syncer
 	client *http.Client // for response_url
 
-	jobs sync.WaitGroup // work started after a request was acknowledged
+	mu      sync.Mutex
+	closing bool           // set by Wait; later work runs before its request is answered
+	jobs    sync.WaitGroup // work started after a request was acknowledged
 }
 
 // New returns a Bot that reaches Slack through api.
@@ -45,6 +48,7 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, no
 		opts.ChannelPrefix = "inc"
 	}
 	return &Bot{
+		api:    api,
 		svc:    svc,
 		opts:   opts,
 		log:    log,
@@ -67,16 +71,33 @@ func (b *Bot) Handler() http.Handler {
 func (b *Bot) Run(ctx context.Context) error { return b.sync.run(ctx) }
 
 // Wait blocks until the work started after acknowledging requests is done.
-// Call it after the HTTP server has stopped taking requests.
-func (b *Bot) Wait() { b.jobs.Wait() }
+// Call it once the HTTP server has stopped taking requests; a request still
+// being handled after that does its work before it is answered.
+func (b *Bot) Wait() {
+	b.mu.Lock()
+	b.closing = true
+	b.mu.Unlock()
+	b.jobs.Wait()
+}
+
+// jobTimeout bounds the work done for one request after answering it.
+const jobTimeout = 2 * time.Minute
 
 // goAfterAck runs fn after the request that asked for it has been answered,
 // detached from that request's cancellation but bounded in time.
 func (b *Bot) goAfterAck(ctx context.Context, fn func(ctx context.Context)) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), jobTimeout)
+	b.mu.Lock()
+	if b.closing {
+		b.mu.Unlock()
+		defer cancel()
+		fn(ctx)
+		return
+	}
 	b.jobs.Add(1)
+	b.mu.Unlock()
 	go func() {
 		defer b.jobs.Done()
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 		defer cancel()
 		fn(ctx)
 	}()

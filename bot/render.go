@@ -47,21 +47,19 @@ func truncate(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// escape makes user text safe inside Slack mrkdwn: Slack requires &, < and >
-// to be escaped, and an unescaped "<!channel>" would ping everyone.
-func escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+// displayTitle is the incident's title as shown everywhere, "#42 Title",
+// marked when it is a drill. It is mrkdwn, like the title.
+func displayTitle(inc *incident.Incident) string {
+	t := fmt.Sprintf("#%d %s", inc.Number, defuse(inc.Title))
+	if inc.Drill {
+		t = "[DRILL] " + t
+	}
+	return t
 }
 
-// defuse keeps people's mentions and links in text they wrote but stops
-// broadcast mentions (<!channel>, <!here>, <!subteam^…>) from reaching the
-// announcement channel, where the writer could not have pinged everyone.
-func defuse(s string) string { return strings.ReplaceAll(s, "<!", "&lt;!") }
-
-// displayTitle is the incident's title as shown everywhere: "#42 Title",
-// marked when it is a drill.
-func displayTitle(inc *incident.Incident) string {
-	t := fmt.Sprintf("#%d %s", inc.Number, inc.Title)
+// plainTitle is displayTitle for places that show no formatting.
+func plainTitle(inc *incident.Incident) string {
+	t := fmt.Sprintf("#%d %s", inc.Number, plain(inc.Title))
 	if inc.Drill {
 		t = "[DRILL] " + t
 	}
@@ -83,7 +81,7 @@ func statusEmoji(s incident.Status) string {
 }
 
 // cardBlocks renders the incident card pinned in the incident channel.
-func cardBlocks(inc *incident.Incident, cfg incident.Config) []slack.Block {
+func cardBlocks(inc *incident.Incident, cfg incident.Config, commandName string) []slack.Block {
 	sev, _ := cfg.Severity(inc.Severity)
 	sevText := "*Severity*\n" + inc.Severity
 	if sev.Description != "" {
@@ -105,7 +103,7 @@ func cardBlocks(inc *incident.Incident, cfg incident.Config) []slack.Block {
 		fields = append(fields, mrkdwn(fmt.Sprintf("*%s*\n%s", roleTitle(role), holder)))
 	}
 	blocks := []slack.Block{
-		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate(displayTitle(inc), maxHeader), true, false)),
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate(plainTitle(inc), maxHeader), true, false)),
 	}
 	for len(fields) > 0 {
 		n := min(len(fields), maxFields)
@@ -113,7 +111,7 @@ func cardBlocks(inc *incident.Incident, cfg incident.Config) []slack.Block {
 		fields = fields[n:]
 	}
 	if inc.Summary != "" {
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate("*Summary*\n"+escape(inc.Summary), maxSectionText)), nil, nil))
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate("*Summary*\n"+defuse(inc.Summary), maxSectionText)), nil, nil))
 	}
 	notes := []string{"Declared by " + mention(inc.DeclaredBy)}
 	if inc.Private {
@@ -122,7 +120,7 @@ func cardBlocks(inc *incident.Incident, cfg incident.Config) []slack.Block {
 	if inc.Drill {
 		notes = append(notes, ":test_tube: drill, not a real incident")
 	}
-	notes = append(notes, "`/incident help` for commands")
+	notes = append(notes, "`"+commandName+" help` for commands")
 	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(strings.Join(notes, " · "))))
 	return blocks
 }
@@ -144,12 +142,14 @@ func cardText(inc *incident.Incident) string {
 }
 
 // topic is the channel topic: a one-line summary that follows every change.
+// Slack shows topics without formatting, so it is plain text and names no
+// one; the card shows who holds which role.
 func topic(inc *incident.Incident) string {
-	head := fmt.Sprintf("%s · %s · IC %s · ", inc.Severity, inc.Status, mention(inc.Commander()))
+	head := fmt.Sprintf("%s · %s · ", inc.Severity, inc.Status)
 	if inc.Drill {
 		head = "DRILL · " + head
 	}
-	return head + truncate(inc.Title, maxTopic-utf8.RuneCountInString(head))
+	return head + truncate(plain(inc.Title), maxTopic-utf8.RuneCountInString(head))
 }
 
 // channelMessage is what is posted in the incident channel for an event, so
@@ -173,19 +173,19 @@ func channelMessage(inc *incident.Incident, ev incident.Event, cfg incident.Conf
 	case incident.KindRole:
 		return fmt.Sprintf(":bust_in_silhouette: %s is now *%s*, named by %s.", mention(d["user"]), d["role"], mention(ev.Actor))
 	case incident.KindNote:
-		return fmt.Sprintf(":memo: Note from %s: %s", mention(ev.Actor), ev.Text)
+		return fmt.Sprintf(":memo: Note from %s: %s", mention(ev.Actor), defuse(ev.Text))
 	case incident.KindUpdate:
-		return fmt.Sprintf(":loudspeaker: *Status update* from %s (%s, %s):\n%s", mention(ev.Actor), inc.Severity, inc.Status, ev.Text)
+		return fmt.Sprintf(":loudspeaker: *Status update* from %s (%s, %s):\n%s", mention(ev.Actor), d["severity"], d["status"], defuse(ev.Text))
 	case incident.KindResolved:
 		s := fmt.Sprintf(":white_check_mark: %s resolved incident #%d.", mention(ev.Actor), inc.Number)
 		if ev.Text != "" {
-			s += "\n*Summary:* " + ev.Text
+			s += "\n*Summary:* " + defuse(ev.Text)
 		}
 		return s
 	case incident.KindReopened:
 		s := fmt.Sprintf(":leftwards_arrow_with_hook: %s reopened incident #%d.", mention(ev.Actor), inc.Number)
 		if ev.Text != "" {
-			s += " Reason: " + ev.Text
+			s += " Reason: " + defuse(ev.Text)
 		}
 		return s
 	}
@@ -197,7 +197,7 @@ func channelMessage(inc *incident.Incident, ev incident.Event, cfg incident.Conf
 // changes and status updates are announced; notes and roles stay in the
 // incident channel.
 func announcement(inc *incident.Incident, ev incident.Event, cfg incident.Config) string {
-	name := fmt.Sprintf("*%s*", escape(displayTitle(inc)))
+	name := fmt.Sprintf("*%s*", displayTitle(inc))
 	where := "Follow in " + channelLink(inc.Chat.ChannelID)
 	d := ev.Data
 	switch ev.Kind {
@@ -213,7 +213,7 @@ func announcement(inc *incident.Incident, ev incident.Event, cfg incident.Config
 	case incident.KindStatus:
 		return fmt.Sprintf("%s %s is now *%s* (was %s). %s.", statusEmoji(incident.Status(d["to"])), name, d["to"], d["from"], where)
 	case incident.KindUpdate:
-		return fmt.Sprintf(":loudspeaker: %s (%s, %s): %s\n%s.", name, inc.Severity, inc.Status, defuse(ev.Text), where)
+		return fmt.Sprintf(":loudspeaker: %s (%s, %s): %s\n%s.", name, d["severity"], d["status"], defuse(ev.Text), where)
 	case incident.KindResolved:
 		s := fmt.Sprintf(":white_check_mark: %s is resolved.", name)
 		if ev.Text != "" {
@@ -230,38 +230,39 @@ func announcement(inc *incident.Incident, ev incident.Event, cfg incident.Config
 // Kit's limits however long the timeline is: when it cannot all be shown, the
 // newest entries are kept and the reader is told how many are left out.
 func timelineBlocks(inc *incident.Incident, events []incident.Event) []slack.Block {
-	header := slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate("Timeline of "+displayTitle(inc), maxHeader), true, false))
+	header := slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate("Timeline of "+plainTitle(inc), maxHeader), true, false))
 	if len(events) == 0 {
 		return []slack.Block{header, slack.NewSectionBlock(mrkdwn("Nothing recorded yet."), nil, nil)}
 	}
 	lines := make([]string, len(events))
 	for i, ev := range events {
-		line := fmt.Sprintf("%s  %s · %s", slackDate(ev.At), ev.Describe(mention), mention(ev.Actor))
+		line := fmt.Sprintf("%s  %s · %s", slackDate(ev.At), defuse(ev.Describe(mention)), mention(ev.Actor))
 		lines[i] = truncate(line, maxSectionText)
 	}
-	// Fill sections from the newest entry backwards, then put them in order.
+	// Fill sections from the newest entry backwards, so that when not all
+	// fit it is the oldest that are left out; then put them in order.
+	// Lengths are in characters, as Slack counts them.
 	var sections []string
-	cur := ""
-	shown := 0
+	var cur []string
+	curLen, shown := 0, 0
 	for i := len(lines) - 1; i >= 0; i-- {
-		if len(cur)+len(lines[i])+1 > maxSectionText {
-			if len(sections) == maxBlocks-3 {
+		n := utf8.RuneCountInString(lines[i])
+		if len(cur) > 0 && curLen+1+n > maxSectionText {
+			if len(sections) == maxBlocks-3 { // header, context note, and this last section
 				break
 			}
-			sections = append(sections, cur)
-			cur = ""
+			sections = append(sections, strings.Join(cur, "\n"))
+			cur, curLen = nil, 0
 		}
-		if cur == "" {
-			cur = lines[i]
-		} else {
-			cur = lines[i] + "\n" + cur
+		if len(cur) > 0 {
+			curLen++
 		}
+		cur = append([]string{lines[i]}, cur...)
+		curLen += n
 		shown++
 	}
-	if cur != "" && len(sections) < maxBlocks-2 {
-		sections = append(sections, cur)
-	} else if cur != "" {
-		shown -= strings.Count(cur, "\n") + 1
+	if len(cur) > 0 {
+		sections = append(sections, strings.Join(cur, "\n"))
 	}
 	blocks := []slack.Block{header}
 	if left := len(events) - shown; left > 0 {
@@ -294,7 +295,10 @@ func listBlocks(incs []*incident.Incident) []slack.Block {
 			where = channelLink(inc.Chat.ChannelID)
 		}
 		line := fmt.Sprintf("%s *%s* · %s · %s · IC %s · %s · declared %s",
-			statusEmoji(inc.Status), escape(displayTitle(inc)), inc.Severity, inc.Status, mention(inc.Commander()), where, slackDate(inc.DeclaredAt))
+			statusEmoji(inc.Status), displayTitle(inc), inc.Severity, inc.Status, mention(inc.Commander()), where, slackDate(inc.DeclaredAt))
+		if inc.Chat.Problem != "" {
+			line += "\n:warning: " + inc.Chat.Problem
+		}
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(line, maxSectionText)), nil, nil))
 	}
 	return blocks

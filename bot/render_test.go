@@ -38,14 +38,14 @@ func bigIncident() *incident.Incident {
 
 func TestCardStaysWithinBlockKitLimits(t *testing.T) {
 	cfg := incident.DefaultConfig()
-	for i := range 20 { // more roles than one section's ten fields
+	for i := range incident.MaxRoles - len(cfg.Roles) { // more roles than one section's ten fields
 		cfg.Roles = append(cfg.Roles, fmt.Sprintf("role%d", i))
 	}
 	inc := bigIncident()
-	blocks := cardBlocks(inc, cfg)
+	blocks := cardBlocks(inc, cfg, "/incident")
 	checkBlocks(t, blocks)
 	text := blockTextOf(t, blocks)
-	for _, want := range []string{"[DRILL] #123456", "sev1", "identified", "*Commander*\n<@U1>", "*Role19*\n_unassigned_", ":lock: private"} {
+	for _, want := range []string{"[DRILL] #123456", "sev1", "identified", "*Commander*\n<@U1>", "*Role17*\n_unassigned_", ":lock: private"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("card lacks %q", want)
 		}
@@ -61,7 +61,10 @@ func TestTimelineStaysWithinBlockKitLimits(t *testing.T) {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			events := make([]incident.Event, n)
 			for i := range events {
-				events[i] = incident.Event{Seq: int64(i + 1), At: inc.DeclaredAt.Add(time.Duration(i) * time.Second), Kind: incident.KindNote, Actor: "U1", Text: fmt.Sprintf("entry %d %s", i, strings.Repeat("y", i%300))}
+				// Long lines in a multi-byte script: Slack counts
+				// characters, not bytes.
+				filler := strings.Repeat("障", i%1500)
+				events[i] = incident.Event{Seq: int64(i + 1), At: inc.DeclaredAt.Add(time.Duration(i) * time.Second), Kind: incident.KindNote, Actor: "U1", Text: fmt.Sprintf("entry %d %s", i, filler)}
 			}
 			blocks := timelineBlocks(inc, events)
 			checkBlocks(t, blocks)
@@ -94,25 +97,50 @@ func TestListStaysWithinBlockKitLimits(t *testing.T) {
 	}
 }
 
-// TestUserTextCannotPingEveryone checks that titles, which people type and
-// which are shown to the whole announcement channel, cannot carry Slack
-// control sequences such as <!channel>.
+// TestUserTextCannotPingEveryone checks every place user text is shown:
+// people's mentions and links stay, broadcast mentions are never re-posted by
+// the bot, and plain-text places show what was typed, not its markup.
 func TestUserTextCannotPingEveryone(t *testing.T) {
-	inc := &incident.Incident{Number: 7, Title: "<!channel> DB <@U9> down & out", Severity: "sev1", Status: incident.Investigating,
+	// As Slack sends it: "@channel DB @bob down & out".
+	title := "<!channel> DB <@U9|bob> down &amp; out"
+	inc := &incident.Incident{Number: 7, Title: title, Severity: "sev1", Status: incident.Investigating, Summary: "<!here> " + title,
 		Roles: map[string]string{"commander": "U1"}, DeclaredBy: "U1", Chat: incident.Chat{ChannelID: "C1"}}
-	ev := incident.Event{Kind: incident.KindDeclared, Actor: "U1", Data: map[string]string{"severity": "sev1"}}
 	cfg := incident.DefaultConfig()
-	for name, s := range map[string]string{
-		"announcement": announcement(inc, ev, cfg),
-		"list":         blockTextOf(t, listBlocks([]*incident.Incident{inc})),
-		"update":       announcement(inc, incident.Event{Kind: incident.KindUpdate, Actor: "U1", Text: "<!here> see <@U9>"}, cfg),
-	} {
-		if strings.Contains(s, "<!channel>") || strings.Contains(s, "<!here>") {
-			t.Errorf("%s passes broadcast mentions through: %q", name, s)
+	declared := incident.Event{Kind: incident.KindDeclared, Actor: "U1", Data: map[string]string{"severity": "sev1"}}
+	update := incident.Event{Kind: incident.KindUpdate, Actor: "U1", Text: "<!here> ask <@U9|bob>", Data: map[string]string{"severity": "sev1", "status": "identified"}}
+	note := incident.Event{Kind: incident.KindNote, Actor: "U1", Text: "<!subteam^S1|@sre> ask <@U9|bob>"}
+	mrkdwnPlaces := map[string]string{
+		"announcement":        announcement(inc, declared, cfg),
+		"update announcement": announcement(inc, update, cfg),
+		"update message":      channelMessage(inc, update, cfg),
+		"note message":        channelMessage(inc, note, cfg),
+		"card text":           cardText(inc),
+		"card":                blockTextOf(t, cardBlocks(inc, cfg, "/incident")[1:]),
+		"list":                blockTextOf(t, listBlocks([]*incident.Incident{inc})),
+		"timeline":            blockTextOf(t, timelineBlocks(inc, []incident.Event{note})[1:]),
+	}
+	for name, s := range mrkdwnPlaces {
+		if strings.Contains(s, "<!channel") || strings.Contains(s, "<!here") || strings.Contains(s, "<!subteam") {
+			t.Errorf("%s re-posts a broadcast mention: %q", name, s)
 		}
-		if name != "update" && !strings.Contains(s, "&lt;!channel&gt;") {
-			t.Errorf("%s does not show the title as typed: %q", name, s)
+		if !strings.Contains(s, "<@U9|bob>") && name != "card" {
+			t.Errorf("%s lost a person's mention: %q", name, s)
 		}
+		if strings.Contains(s, "&amp;amp;") {
+			t.Errorf("%s escapes twice: %q", name, s)
+		}
+	}
+	header := blockTextOf(t, cardBlocks(inc, cfg, "/incident")[:1])
+	for name, s := range map[string]string{"card header": header, "topic": topic(inc), "channel name": channelName("inc", 7, plain(inc.Title))} {
+		if strings.ContainsAny(s, "<>") || strings.Contains(s, "&amp;") {
+			t.Errorf("%s shows markup: %q", name, s)
+		}
+	}
+	if want := "#7 @channel DB @bob down & out"; header != want {
+		t.Errorf("card header = %q, want %q", header, want)
+	}
+	if got := channelName("inc", 7, plain(inc.Title)); got != "inc-7-channel-db-bob-down-out" {
+		t.Errorf("channel name = %q", got)
 	}
 }
 

@@ -18,6 +18,7 @@ type slackAPI interface {
 	InviteUsersToConversationContext(ctx context.Context, channelID string, users ...string) (*slack.Channel, error)
 	JoinConversationContext(ctx context.Context, channelID string) (*slack.Channel, string, []string, error)
 	SetTopicOfConversationContext(ctx context.Context, channelID, topic string) (*slack.Channel, error)
+	PostEphemeralContext(ctx context.Context, channelID, userID string, options ...slack.MsgOption) (string, error)
 	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
 	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (string, string, string, error)
 	AddPinContext(ctx context.Context, channel string, item slack.ItemRef) error
@@ -71,4 +72,19 @@ func describeSlackError(err error) string {
 		return "Slack did not answer in time"
 	}
 	return "the Slack call failed"
+}
+
+// adminCodes are Slack refusals that only a workspace admin or the app's
+// owner can fix.
+var adminCodes = []string{"missing_scope", "restricted_action", "not_authed", "invalid_auth", "account_inactive", "token_revoked", "team_access_not_granted", "ekm_access_denied", "channel_not_found", "is_archived"}
+
+// needsAdmin adds a hint to a refusal that a person must fix.
+func needsAdmin(err error) string {
+	switch code := slackError(err); {
+	case code == "channel_not_found" || code == "is_archived":
+		return " (invite Sitrep to the channel, or check its ID)"
+	case slices.Contains(adminCodes, code):
+		return " (a Slack admin needs to fix the app's permissions; see manifest.yaml)"
+	}
+	return ""
 }

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/slack-go/slack"
+
 	"github.com/sitrep-dev/sitrep/incident"
 )
 
@@ -120,8 +122,8 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 	}
 	b.goAfterAck(ctx, func(ctx context.Context) {
 		if err := b.sync.sync(ctx, n); err != nil {
-			b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":hourglass: Recorded on incident #%d, but posting it in Slack is pending: %s. %s",
-				n, describeSlackError(err), retryNote(err))})
+			b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":hourglass: Recorded on incident #%d, but posting it in Slack is pending: %s%s. %s",
+				n, describeSlackError(err), needsAdmin(err), retryNote(err))})
 		}
 	})
 	return reply{}, false
@@ -132,9 +134,10 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 func (b *Bot) declare(ctx context.Context, log *slog.Logger, sc slashCommand, cmd Command) reply {
 	inc, err := b.svc.Declare(ctx, incident.Declaration{Title: cmd.Title, Severity: cmd.Severity, Actor: sc.UserID})
 	if err != nil {
-		return b.errorReply(b.log, cmd, err)
+		return b.errorReply(log, cmd, err)
 	}
 	n := inc.Number
+	log = log.With("incident", n)
 	b.goAfterAck(ctx, func(ctx context.Context) {
 		err := b.sync.sync(ctx, n)
 		inc, gerr := b.svc.Get(ctx, n)
@@ -142,34 +145,38 @@ func (b *Bot) declare(ctx context.Context, log *slog.Logger, sc slashCommand, cm
 		case gerr != nil:
 			log.Error("reload declared incident", "incident", n, "err", gerr)
 		case inc.Chat.ChannelID != "" && err == nil:
-			b.tell(ctx, b.log, sc, reply{Text: fmt.Sprintf(":white_check_mark: Incident #%d is open in %s. You are the commander; hand over with `%s lead @someone`.",
+			b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":white_check_mark: Incident #%d is open in %s. You are the commander; hand over with `%s lead @someone`.",
 				n, channelLink(inc.Chat.ChannelID), b.opts.CommandName)})
 		case inc.Chat.ChannelID != "":
-			b.tell(ctx, b.log, sc, reply{Text: fmt.Sprintf(":hourglass: Incident #%d is open in %s, but some of its setup is pending: %s. %s",
-				n, channelLink(inc.Chat.ChannelID), describeSlackError(err), retryNote(err))})
+			b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":hourglass: Incident #%d is open in %s, but some of its setup is pending: %s%s. %s",
+				n, channelLink(inc.Chat.ChannelID), describeSlackError(err), needsAdmin(err), retryNote(err))})
 		default:
-			b.tell(ctx, b.log, sc, reply{Text: fmt.Sprintf(":hourglass: Incident #%d is recorded, but its channel is not made yet: %s. %s",
-				n, describeSlackError(err), retryNote(err))})
+			b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":hourglass: Incident #%d is recorded, but its channel is not made yet: %s%s. %s",
+				n, describeSlackError(err), needsAdmin(err), retryNote(err))})
 		}
 	})
-	return reply{Text: fmt.Sprintf(":rotating_light: Declared incident #%d *%s* (%s). Opening its channel…", n, escape(inc.Title), inc.Severity)}
+	return reply{Text: fmt.Sprintf(":rotating_light: Declared incident #%d *%s* (%s). Opening its channel…", n, defuse(inc.Title), inc.Severity)}
 }
 
 func retryNote(err error) string {
-	var fe *finalError
-	if errors.As(err, &fe) {
-		return "Sitrep will try again with the next change to the incident; the record itself is safe."
+	if isFinal(err) {
+		return fmt.Sprintf("Sitrep tries again every %s and with every change; the record itself is safe.", finalRetry)
 	}
 	return "Sitrep keeps retrying on its own; the record itself is safe."
 }
 
-// tell sends a late reply through the command's response_url.
+// tell sends a late reply through the command's response_url, or as an
+// ephemeral message when that fails (the URL expires after 30 minutes).
 func (b *Bot) tell(ctx context.Context, log *slog.Logger, sc slashCommand, rep reply) {
-	if sc.ResponseURL == "" {
-		return
+	if sc.ResponseURL != "" {
+		err := b.respond(ctx, sc.ResponseURL, rep)
+		if err == nil {
+			return
+		}
+		log.Warn("reply via response_url failed; trying an ephemeral message", "err", err)
 	}
-	if err := b.respond(ctx, sc.ResponseURL, rep); err != nil {
-		log.Error("reply via response_url", "err", err)
+	if _, err := b.api.PostEphemeralContext(ctx, sc.ChannelID, sc.UserID, slack.MsgOptionText(rep.Text, false)); err != nil {
+		log.Error("could not reply to the user", "user", sc.UserID, "err", err)
 	}
 }
 

@@ -2,11 +2,14 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,11 +18,22 @@ import (
 	"github.com/sitrep-dev/sitrep/incident"
 )
 
+// Timing of the syncer's retries.
+const (
+	// passTimeout bounds one pass, so that a hung Slack call cannot stall an
+	// incident, or shutdown, for longer.
+	passTimeout = time.Minute
+	// finalRetry is how often work that Slack refused outright is tried
+	// again: such refusals (a missing scope, a restricted action) usually
+	// need a person to fix the app, but the work must not be dropped.
+	finalRetry = 10 * time.Minute
+)
+
 // syncer makes Slack show what the database holds. The database is the
 // truth: each incident's Chat state records how far Slack has caught up
 // (channel made, card posted and pinned, topic set, timeline events
-// delivered), so a pass can stop at any point, on any error or crash, and the
-// next pass carries on from there.
+// delivered to the channel and announced), so a pass can stop at any point,
+// on any error or crash, and the next pass carries on from there.
 type syncer struct {
 	api  slackAPI
 	svc  *incident.Service
@@ -27,9 +41,9 @@ type syncer struct {
 	log  *slog.Logger
 
 	mu       sync.Mutex
-	locks    map[int64]*sync.Mutex // one pass at a time per incident
-	due      map[int64]retry       // incidents waiting for another pass
-	cardHash map[int64]uint64      // what each card shows, to skip no-op updates
+	locks    map[int64]chan struct{} // one pass at a time per incident
+	due      map[int64]retry         // incidents waiting for another pass
+	cardHash map[int64]uint64        // what each card shows, to skip no-op updates
 	wake     chan struct{}
 }
 
@@ -41,49 +55,65 @@ type retry struct {
 func newSyncer(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger) *syncer {
 	return &syncer{
 		api: api, svc: svc, opts: opts, log: log,
-		locks:    map[int64]*sync.Mutex{},
+		locks:    map[int64]chan struct{}{},
 		due:      map[int64]retry{},
 		cardHash: map[int64]uint64{},
 		wake:     make(chan struct{}, 1),
 	}
 }
 
-// errFinal marks a sync failure that retrying will not fix.
+// finalError marks a failure that retrying soon will not fix.
 type finalError struct{ err error }
 
 func (e *finalError) Error() string { return e.err.Error() }
 func (e *finalError) Unwrap() error { return e.err }
 
-// sync brings incident number's Slack state up to date. On a retryable
-// failure it schedules another pass; on a final one it records the problem
-// for people to see. Either way the failure is returned.
-func (s *syncer) sync(ctx context.Context, number int64) error {
-	lock := s.lock(number)
-	lock.Lock()
-	defer lock.Unlock()
-
-	err := s.pass(ctx, number)
+// isFinal reports whether err is a failure that retrying soon will not fix.
+func isFinal(err error) bool {
 	var fe *finalError
-	if err != nil && !errors.As(err, &fe) && !retryable(err) {
-		err = &finalError{err}
+	return errors.As(err, &fe) || !retryable(err)
+}
+
+// sync brings incident number's Slack state up to date. Whatever fails is
+// scheduled for another pass, soon for passing trouble and every
+// finalRetry for refusals, whose cause is also recorded for people to see.
+// The failure is returned.
+func (s *syncer) sync(ctx context.Context, number int64) error {
+	unlock, err := s.lock(ctx, number)
+	if err != nil {
+		return err
 	}
-	if err == nil || errors.As(err, &fe) {
+	defer unlock()
+
+	err = s.pass(ctx, number)
+	if err == nil {
 		s.mu.Lock()
 		delete(s.due, number)
 		s.mu.Unlock()
-		if err != nil {
-			s.log.Error("slack sync failed; not retrying", "incident", number, "err", err)
-			s.recordProblem(ctx, number, err)
-		}
+		return nil
+	}
+	if ctx.Err() != nil {
+		// Shutting down or out of time: the database knows what is left,
+		// and the next start resumes it.
 		return err
 	}
 	s.mu.Lock()
 	r := s.due[number]
 	r.attempts++
-	r.at = time.Now().Add(backoff(err, r.attempts))
+	wait := finalRetry
+	if !isFinal(err) {
+		wait = backoff(err, r.attempts)
+	}
+	r.at = time.Now().Add(wait)
 	s.due[number] = r
 	s.mu.Unlock()
-	s.log.Warn("slack sync failed; will retry", "incident", number, "attempt", r.attempts, "retry_at", r.at, "err", err)
+	if isFinal(err) {
+		s.log.Error("slack refused incident work", "incident", number, "retry_in", wait, "err", err)
+		s.recordProblem(ctx, number, err)
+		err = &finalError{err}
+	} else {
+		s.log.Warn("slack sync failed; will retry", "incident", number, "attempt", r.attempts, "retry_in", wait.Round(time.Millisecond), "err", err)
+	}
 	select {
 	case s.wake <- struct{}{}:
 	default:
@@ -91,28 +121,34 @@ func (s *syncer) sync(ctx context.Context, number int64) error {
 	return err
 }
 
-// recordProblem keeps a final failure on the incident, so that it can be
-// shown until a later pass succeeds.
+// recordProblem keeps a failure on the incident so that it can be shown
+// until a later pass succeeds.
 func (s *syncer) recordProblem(ctx context.Context, number int64, err error) {
 	inc, gerr := s.svc.Get(ctx, number)
 	if gerr != nil {
 		return
 	}
-	inc.Chat.Problem = describeSlackError(err)
+	inc.Chat.Problem = describeSlackError(err) + needsAdmin(err)
 	if serr := s.svc.SaveChat(ctx, inc.ID, inc.Chat); serr != nil {
 		s.log.Error("record sync problem", "incident", number, "err", serr)
 	}
 }
 
-func (s *syncer) lock(number int64) *sync.Mutex {
+// lock takes incident number's lock, giving up when ctx ends.
+func (s *syncer) lock(ctx context.Context, number int64) (unlock func(), err error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	l := s.locks[number]
 	if l == nil {
-		l = &sync.Mutex{}
+		l = make(chan struct{}, 1)
 		s.locks[number] = l
 	}
-	return l
+	s.mu.Unlock()
+	select {
+	case l <- struct{}{}:
+		return func() { <-l }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // backoff is how long to wait before the next attempt: what Slack asks for
@@ -161,11 +197,14 @@ func (s *syncer) run(ctx context.Context) error {
 			}
 		}
 		s.mu.Unlock()
+		slices.Sort(ready)
 		for _, n := range ready {
 			if ctx.Err() != nil {
 				return nil
 			}
-			s.sync(ctx, n) // failures are logged and rescheduled by sync
+			pctx, cancel := context.WithTimeout(ctx, passTimeout)
+			s.sync(pctx, n) // failures are logged and rescheduled by sync
+			cancel()
 		}
 		if len(ready) > 0 {
 			next = now // look again: a pass may have scheduled a retry
@@ -182,14 +221,14 @@ func (s *syncer) pass(ctx context.Context, number int64) error {
 	for range 5 {
 		inc, err := s.svc.Get(ctx, number)
 		if err != nil {
-			return &finalError{err}
+			return err
 		}
 		if err := s.passOnce(ctx, inc); err != nil {
 			return err
 		}
 		after, err := s.svc.Get(ctx, number)
 		if err != nil {
-			return &finalError{err}
+			return err
 		}
 		if after.Version == inc.Version {
 			return nil
@@ -202,7 +241,7 @@ func (s *syncer) passOnce(ctx context.Context, inc *incident.Incident) error {
 	c := &inc.Chat
 	save := func() error {
 		if err := s.svc.SaveChat(ctx, inc.ID, *c); err != nil {
-			return &finalError{fmt.Errorf("save chat state: %w", err)}
+			return fmt.Errorf("save chat state: %w", err)
 		}
 		return nil
 	}
@@ -228,21 +267,39 @@ func (s *syncer) passOnce(ctx context.Context, inc *incident.Incident) error {
 			return err
 		}
 	}
-	events, err := s.svc.Events(ctx, inc.ID, c.Cursor)
+	events, err := s.svc.Events(ctx, inc.ID, min(c.Cursor, c.AnnounceCursor))
 	if err != nil {
-		return &finalError{err}
+		return err
 	}
+	var warnings []string
 	for _, ev := range events {
-		if err := s.deliver(ctx, inc, ev); err != nil {
-			return fmt.Errorf("deliver event %d (%s): %w", ev.Seq, ev.Kind, err)
+		if ev.Seq > c.Cursor {
+			if err := s.deliver(ctx, inc, ev); err != nil {
+				return fmt.Errorf("deliver event %d (%s): %w", ev.Seq, ev.Kind, err)
+			}
+			c.Cursor = ev.Seq
+			if err := save(); err != nil {
+				return err
+			}
 		}
-		c.Cursor = ev.Seq
-		if err := save(); err != nil {
-			return err
+		if ev.Seq > c.AnnounceCursor {
+			if err := s.announce(ctx, inc, ev); err != nil {
+				if !isFinal(err) {
+					return fmt.Errorf("announce event %d (%s): %w", ev.Seq, ev.Kind, err)
+				}
+				// A misconfigured announcement channel must not hold up
+				// the incident itself: say so and carry on.
+				s.log.Error("announcement not posted", "incident", inc.Number, "channel", s.opts.AnnounceChannel, "err", err)
+				warnings = append(warnings, "the announcement channel: "+describeSlackError(err)+needsAdmin(err))
+			}
+			c.AnnounceCursor = ev.Seq
+			if err := save(); err != nil {
+				return err
+			}
 		}
 	}
-	if c.Problem != "" {
-		c.Problem = ""
+	if problem := strings.Join(warnings, "; "); problem != c.Problem {
+		c.Problem = problem
 		return save()
 	}
 	return nil
@@ -251,7 +308,7 @@ func (s *syncer) passOnce(ctx context.Context, inc *incident.Incident) error {
 // createChannel creates the incident's channel, adding a suffix while Slack
 // answers name_taken.
 func (s *syncer) createChannel(ctx context.Context, inc *incident.Incident) (*slack.Channel, error) {
-	base := channelName(s.opts.ChannelPrefix, inc.Number, inc.Title)
+	base := channelName(s.opts.ChannelPrefix, inc.Number, plain(inc.Title))
 	name := base
 	for i := 2; ; i++ {
 		ch, err := s.api.CreateConversationContext(ctx, slack.CreateConversationParams{ChannelName: name, IsPrivate: inc.Private})
@@ -268,9 +325,12 @@ func (s *syncer) createChannel(ctx context.Context, inc *incident.Incident) (*sl
 // syncCard posts the incident card, pins it, and keeps it current.
 func (s *syncer) syncCard(ctx context.Context, inc *incident.Incident, save func() error) error {
 	c := &inc.Chat
-	blocks := cardBlocks(inc, s.svc.Config())
+	blocks := cardBlocks(inc, s.svc.Config(), s.opts.CommandName)
 	opts := []slack.MsgOption{slack.MsgOptionText(cardText(inc), false), slack.MsgOptionBlocks(blocks...)}
-	h := hashBlocks(blocks)
+	h, err := hashBlocks(blocks)
+	if err != nil {
+		return &finalError{err}
+	}
 	switch {
 	case c.CardTS == "":
 		_, ts, err := s.api.PostMessageContext(ctx, c.ChannelID, opts...)
@@ -315,16 +375,19 @@ func (s *syncer) cardChanged(number int64, h uint64) bool {
 	return !ok || old != h
 }
 
-func hashBlocks(blocks []slack.Block) uint64 {
-	f := fnv.New64a()
-	for _, b := range blocks {
-		fmt.Fprintf(f, "%#v", b)
+// hashBlocks fingerprints what the blocks show, as Slack would receive them.
+func hashBlocks(blocks []slack.Block) (uint64, error) {
+	data, err := json.Marshal(blocks)
+	if err != nil {
+		return 0, fmt.Errorf("encode card: %w", err)
 	}
-	return f.Sum64()
+	f := fnv.New64a()
+	f.Write(data)
+	return f.Sum64(), nil
 }
 
-// deliver does what one timeline event asks of Slack: invitations, a message
-// in the incident channel, an announcement.
+// deliver does what one timeline event asks of the incident channel:
+// invitations and a message everyone there sees.
 func (s *syncer) deliver(ctx context.Context, inc *incident.Incident, ev incident.Event) error {
 	switch ev.Kind {
 	case incident.KindDeclared:
@@ -336,15 +399,9 @@ func (s *syncer) deliver(ctx context.Context, inc *incident.Incident, ev inciden
 			return err
 		}
 	}
-	cfg := s.svc.Config()
-	if text := channelMessage(inc, ev, cfg); text != "" {
+	if text := channelMessage(inc, ev, s.svc.Config()); text != "" {
 		if _, _, err := s.api.PostMessageContext(ctx, inc.Chat.ChannelID, slack.MsgOptionText(text, false)); err != nil {
 			return fmt.Errorf("post to incident channel: %w", err)
-		}
-	}
-	if text := announcement(inc, ev, cfg); text != "" && s.announces(inc) {
-		if err := s.announce(ctx, text); err != nil {
-			return err
 		}
 	}
 	return nil
@@ -356,9 +413,13 @@ func (s *syncer) announces(inc *incident.Incident) bool {
 	return s.opts.AnnounceChannel != "" && !inc.Private && (!inc.Drill || s.opts.AnnounceDrills)
 }
 
-// announce posts to the announcement channel, joining it first if Sitrep is
-// not a member yet.
-func (s *syncer) announce(ctx context.Context, text string) error {
+// announce posts an event's announcement, if it has one, joining the
+// announcement channel first if Sitrep is not a member yet.
+func (s *syncer) announce(ctx context.Context, inc *incident.Incident, ev incident.Event) error {
+	text := announcement(inc, ev, s.svc.Config())
+	if text == "" || !s.announces(inc) {
+		return nil
+	}
 	post := func() error {
 		_, _, err := s.api.PostMessageContext(ctx, s.opts.AnnounceChannel, slack.MsgOptionText(text, false))
 		return err
@@ -370,14 +431,8 @@ func (s *syncer) announce(ctx context.Context, text string) error {
 		}
 		err = post()
 	}
-	if err != nil && !retryable(err) {
-		// A misconfigured announcement channel must not hold up the
-		// incident itself: log it loudly and carry on.
-		s.log.Error("announcement not posted", "channel", s.opts.AnnounceChannel, "err", err)
-		return nil
-	}
 	if err != nil {
-		return fmt.Errorf("announce: %w", err)
+		return fmt.Errorf("announce in %s: %w", s.opts.AnnounceChannel, err)
 	}
 	return nil
 }

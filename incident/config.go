@@ -16,6 +16,9 @@ type Severity struct {
 	Cadence     time.Duration `yaml:"cadence"` // how often status updates are expected; 0 means never
 }
 
+// MaxRoles caps the roles besides the commander.
+const MaxRoles = 20
+
 // CommanderRole is the role that is always held: the incident commander.
 const CommanderRole = "commander"
 
@@ -65,6 +68,9 @@ func (c Config) Validate() error {
 	}
 	if !seen[c.DefaultSeverity] {
 		return fmt.Errorf("default_severity %q: not one of the severities (%s)", c.DefaultSeverity, strings.Join(c.SeverityNames(), ", "))
+	}
+	if len(c.Roles) > MaxRoles {
+		return fmt.Errorf("roles: at most %d besides the commander, so that the incident card stays readable (and within Slack's limits)", MaxRoles)
 	}
 	roles := map[string]bool{CommanderRole: true}
 	for i, r := range c.Roles {

@@ -16,7 +16,7 @@ const (
 	KindSeverity EventKind = "severity" // Data: from, to
 	KindRole     EventKind = "role"     // Data: role, user, previous
 	KindNote     EventKind = "note"     // Text: the note
-	KindUpdate   EventKind = "update"   // Text: the status update
+	KindUpdate   EventKind = "update"   // Text: the status update; Data: severity, status at the time
 	KindResolved EventKind = "resolved" // Text: the summary; Data: from
 	KindReopened EventKind = "reopened" // Data: from
 )

@@ -46,8 +46,13 @@ type Chat struct {
 	CardPinned  bool
 	CardVersion int64  // the Incident.Version the card shows
 	Topic       string // the channel topic last set
-	Cursor      int64  // Seq of the last timeline event whose messages were delivered
-	Problem     string // the last delivery failure, "" when all is delivered
+	// Cursor is the Seq of the last timeline event whose invitations and
+	// incident-channel message were delivered; AnnounceCursor the same for
+	// announcements. They are separate so that a failed announcement is
+	// retried without posting the channel message again.
+	Cursor         int64
+	AnnounceCursor int64
+	Problem        string // the last delivery failure, "" when all is delivered
 }
 
 // ListFilter narrows List.
@@ -81,7 +86,8 @@ type Store interface {
 	// SaveChat stores the chat adapter's state for the incident.
 	SaveChat(ctx context.Context, incidentID string, c Chat) error
 	// Unsynced returns the numbers of incidents whose chat state lags:
-	// events past Chat.Cursor, or a card older than Version. Oldest first.
+	// events past Chat.Cursor or Chat.AnnounceCursor, or a card older than
+	// Version. Oldest first.
 	Unsynced(ctx context.Context) ([]int64, error)
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error

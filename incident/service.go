@@ -198,7 +198,9 @@ func (s *Service) PostUpdate(ctx context.Context, number int64, actor, text stri
 		return nil, err
 	}
 	return s.change(ctx, number, func(inc *Incident, now time.Time) ([]Event, error) {
-		return []Event{{Kind: KindUpdate, Actor: actor, Text: text}}, nil
+		// The update is shown later with the severity and status it was
+		// written under, whatever they are by then.
+		return []Event{{Kind: KindUpdate, Actor: actor, Text: text, Data: map[string]string{"severity": inc.Severity, "status": string(inc.Status)}}}, nil
 	})
 }
 

@@ -114,7 +114,7 @@ func TestBadInputIsExplained(t *testing.T) {
 	if n := len(w.fake.Calls("conversations.create")); n != 1 {
 		t.Errorf("%d channels created, want only #1's", n)
 	}
-	if topic, _ := w.fake.Channel(inc); !strings.HasPrefix(topic.Topic, "sev2 · investigating · IC <@U1>") {
+	if topic, _ := w.fake.Channel(inc); topic.Topic != "sev2 · investigating · Payments delayed" {
 		t.Errorf("bad input changed the incident: topic %q", topic.Topic)
 	}
 }

@@ -120,3 +120,28 @@ func TestRealEnvironmentWinsOverDotenv(t *testing.T) {
 		}
 	}
 }
+
+// TestDotenvErrorsKeepSecrets feeds a malformed .env holding secrets: the
+// error names the file and line, and quotes nothing from it.
+func TestDotenvErrorsKeepSecrets(t *testing.T) {
+	for name, body := range map[string]string{
+		"bad key":             "SLACK-ADDR=1\nSLACK_BOT_TOKEN=xoxb-secret-123\nSLACK_SIGNING_SECRET=shh-secret\n",
+		"unterminated":        "SLACK_BOT_TOKEN=\"xoxb-secret-123\nSLACK_SIGNING_SECRET=shh-secret\n",
+		"line without equals": "SLACK_BOT_TOKEN=xoxb-secret-123\njust some words shh-secret\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), ".env")
+			os.WriteFile(p, []byte(body), 0o600)
+			_, err := readDotenv(p)
+			if err == nil {
+				t.Fatal("a malformed .env was accepted")
+			}
+			if strings.Contains(err.Error(), "secret") || !strings.Contains(err.Error(), "not a valid .env file") {
+				t.Errorf("error %q", err)
+			}
+		})
+	}
+	if env, err := readDotenv(filepath.Join(t.TempDir(), "missing.env")); err != nil || env != nil {
+		t.Errorf("a missing .env gave %v, %v; want nothing and no error", env, err)
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sitrep-dev/sitrep/internal/slackfake"
+	"github.com/sitrep-dev/sitrep/storage/sqlite"
 )
 
 // world is a fake Slack workspace with people, a channel to type in, and an
@@ -81,7 +83,7 @@ func TestCoreLoop(t *testing.T) {
 		}
 	}
 	topic := func() string { c, _ := fake.Channel(ch.ID); return c.Topic }
-	if want := "sev1 · investigating · IC <@U1> · Checkout failing for EU users"; topic() != want {
+	if want := "sev1 · investigating · Checkout failing for EU users"; topic() != want {
 		t.Errorf("topic = %q, want %q", topic(), want)
 	}
 	eventually(t, "the announcement", func() bool { return contains(texts(fake, w.announce), "declared as *sev1*") })
@@ -96,13 +98,13 @@ func TestCoreLoop(t *testing.T) {
 		announced  string // expected in the announcement channel, "" for none
 		topic      string
 	}{
-		{"U1", "lead <@U2|bob>", "<@U2> is now *commander*, named by <@U1>", "", "sev1 · investigating · IC <@U2> · "},
-		{"U2", "status identified", "<@U2> set the status to *identified*", "is now *identified*", "sev1 · identified · IC <@U2> · "},
+		{"U1", "lead <@U2|bob>", "<@U2> is now *commander*, named by <@U1>", "", ""},
+		{"U2", "status identified", "<@U2> set the status to *identified*", "is now *identified*", "sev1 · identified · "},
 		{"U2", "role comms <@U3|cat>", "<@U3> is now *comms*", "", ""},
 		{"U3", "note Rolled back deploy 1234", "Note from <@U3>: Rolled back deploy 1234", "", ""},
 		{"U3", "update Error rate back under 1% after the rollback", "*Status update* from <@U3>", "Error rate back under 1% after the rollback", ""},
-		{"U2", "sev sev0", "<@U2> raised the severity to *sev0*", "severity raised to *sev0*", "sev0 · identified · IC <@U2> · "},
-		{"U2", "resolve Bad config reverted", "<@U2> resolved incident #1", "is resolved. Bad config reverted", "sev0 · resolved · IC <@U2> · "},
+		{"U2", "sev sev0", "<@U2> raised the severity to *sev0*", "severity raised to *sev0*", "sev0 · identified · "},
+		{"U2", "resolve Bad config reverted", "<@U2> resolved incident #1", "is resolved. Bad config reverted", "sev0 · resolved · "},
 	}
 	for _, s := range steps {
 		ans, _ := sitrep.slash(fake, s.user, ch.ID, s.text)
@@ -162,6 +164,9 @@ func TestCoreLoop(t *testing.T) {
 	}
 
 	// Restart on the same database: nothing changes and nothing is redone.
+	// Everything must be delivered before the restart, or the restart's
+	// first pass could not show that it redoes nothing.
+	eventually(t, "every incident to be in sync", func() bool { return len(unsynced(t, w.db)) == 0 })
 	posts := len(fake.Calls("chat.postMessage"))
 	sitrep.stop()
 	sitrep = w.start(t)
@@ -191,6 +196,22 @@ func TestCoreLoop(t *testing.T) {
 	if n := len(fake.Calls("conversations.create")); n != 2 {
 		t.Errorf("%d conversations.create calls, want 2", n)
 	}
+}
+
+// unsynced opens the database beside the running program, as a second
+// process would, and asks which incidents Slack lags behind on.
+func unsynced(t *testing.T, path string) []int64 {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ns, err := db.Unsynced(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ns
 }
 
 // checkTimeline checks that the rendered timeline holds the entries in
@@ -229,5 +250,72 @@ func TestDeclareWhileSlackRateLimits(t *testing.T) {
 	eventually(t, "the announcement", func() bool { return contains(texts(w.fake, w.announce), "Login slow") })
 	if n := len(w.fake.Channels()); n != 3 {
 		t.Errorf("%d channels, want general, incidents and one incident channel", n)
+	}
+}
+
+// TestFailedAnnouncementIsNotRepostedInTheChannel rate-limits the
+// announcement of a status change: the announcement is retried, and the
+// incident channel's message, already posted, is not posted again.
+func TestFailedAnnouncementIsNotRepostedInTheChannel(t *testing.T) {
+	w := newWorld(t)
+	sitrep := w.start(t)
+	_, ru := sitrep.slash(w.fake, "U1", w.general, "declare sev1 Queue backlog")
+	eventually(t, "the channel", func() bool { return strings.Contains(responses(w.fake, ru), "is open in") })
+	eventually(t, "the declaration to be announced", func() bool { return contains(texts(w.fake, w.announce), "Queue backlog") })
+	ch := mustChannel(t, w.fake, "inc-1-queue-backlog")
+
+	// A pass posts the channel message first, then the announcement: let
+	// the first post through (a delay-only failure) and rate-limit the next.
+	w.fake.Fail("chat.postMessage", slackfake.Failure{Delay: time.Millisecond, Times: 1})
+	w.fake.Fail("chat.postMessage", slackfake.Failure{Status: 429, RetryAfter: time.Second, Times: 1})
+	sitrep.slash(w.fake, "U1", ch.ID, "status identified")
+	eventually(t, "the announcement after the rate limit", func() bool { return contains(texts(w.fake, w.announce), "is now *identified*") })
+	count := func(list []string, sub string) (n int) {
+		for _, s := range list {
+			if strings.Contains(s, sub) {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count(texts(w.fake, ch.ID), "set the status to *identified*"); n != 1 {
+		t.Errorf("the channel message was posted %d times, want once", n)
+	}
+	if n := count(texts(w.fake, w.announce), "is now *identified*"); n != 1 {
+		t.Errorf("the announcement was posted %d times, want once", n)
+	}
+	tries := 0
+	for _, c := range w.fake.Calls("chat.postMessage") {
+		if c.Params["channel"] == w.announce && strings.Contains(c.Params["text"], "is now *identified*") {
+			tries++
+		}
+	}
+	if tries != 2 {
+		t.Errorf("the announcement was tried %d times; the test wants the rate limit to hit it once", tries)
+	}
+}
+
+// TestRefusedChannelIsExplained has Slack refuse to create channels, as it
+// does when the app lacks a scope: the incident is recorded, the declarer
+// is told that an admin must act, and list shows the problem.
+func TestRefusedChannelIsExplained(t *testing.T) {
+	w := newWorld(t)
+	w.fake.Fail("conversations.create", slackfake.Failure{Error: "missing_scope"})
+	sitrep := w.start(t)
+	a, ru := sitrep.slash(w.fake, "U1", w.general, "declare sev1 Checkout failing")
+	if !strings.Contains(a.Text, "Declared incident #1") {
+		t.Fatalf("declare answered %+v", a)
+	}
+	eventually(t, "the declarer to be told", func() bool { return strings.Contains(responses(w.fake, ru), "not made yet") })
+	for _, want := range []string{"missing_scope", "a Slack admin needs to fix", "the record itself is safe"} {
+		if !strings.Contains(responses(w.fake, ru), want) {
+			t.Errorf("the declarer was told %q, want it to mention %q", responses(w.fake, ru), want)
+		}
+	}
+	list, _ := sitrep.slash(w.fake, "U1", w.general, "list")
+	for _, want := range []string{"#1 Checkout failing", "channel pending", "missing_scope"} {
+		if !strings.Contains(list.All(), want) {
+			t.Errorf("list lacks %q:\n%s", want, list.All())
+		}
 	}
 }

@@ -11,7 +11,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"regexp"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // time zones work in minimal containers too
@@ -37,9 +39,13 @@ directory (the environment wins). See README.md.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	dotenv, err := godotenv.Read(".env")
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		fmt.Fprintf(os.Stderr, "sitrep: .env: %v\n", err)
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal stops Sitrep at once
+	}()
+	dotenv, err := readDotenv(".env")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "sitrep: %v\n", err)
 		os.Exit(2)
 	}
 	p := program{getenv: layered(os.LookupEnv, dotenv), stdout: os.Stdout, stderr: os.Stderr, terminal: isTerminal(os.Stderr)}
@@ -47,6 +53,36 @@ func main() {
 		fmt.Fprintf(os.Stderr, "sitrep: %v\n", err)
 		os.Exit(1)
 	}
+}
+
+// readDotenv reads a .env file if there is one. Its errors never quote the
+// file, which holds secrets: godotenv's own errors do.
+func readDotenv(path string) (map[string]string, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot read it: %w", path, errors.Unwrap(err))
+	}
+	env, err := godotenv.UnmarshalBytes(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a valid .env file%s; each line must be KEY=value or a # comment", path, badDotenvLine(data))
+	}
+	return env, nil
+}
+
+// dotenvLine is what a line of a .env file may be.
+var dotenvLine = regexp.MustCompile(`^\s*(#.*|(export\s+)?[A-Za-z_][A-Za-z0-9_.]*\s*[=:].*)?$`)
+
+// badDotenvLine names the first line that is not KEY=value, if it can tell.
+func badDotenvLine(data []byte) string {
+	for i, line := range strings.Split(string(data), "\n") {
+		if !dotenvLine.MatchString(strings.TrimRight(line, "\r")) {
+			return fmt.Sprintf(" (line %d)", i+1)
+		}
+	}
+	return ""
 }
 
 // layered looks a setting up in the real environment first, then in the
@@ -116,7 +152,9 @@ func (p program) serve(ctx context.Context) error {
 	}
 	defer db.Close()
 
-	api := slack.New(cfg.BotToken, slack.OptionAPIURL(cfg.APIURL))
+	// slack-go's default client never times out; a hung call would stall an
+	// incident's updates and shutdown with it.
+	api := slack.New(cfg.BotToken, slack.OptionAPIURL(cfg.APIURL), slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second}))
 	if err := checkToken(ctx, api, log); err != nil {
 		return err
 	}
@@ -169,17 +207,23 @@ func (p program) serve(ctx context.Context) error {
 
 	select {
 	case err = <-serveErr:
+	case err = <-workerDone:
+		workerDone <- err // read again below
+		err = fmt.Errorf("retry loop stopped: %w", err)
+		srv.Close()
 	case <-ctx.Done():
 		log.Info("shutting down: finishing in-flight work")
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		err = srv.Shutdown(sctx)
 		cancel()
 	}
-	b.Wait() // replies and Slack work for requests already acknowledged
+	// Stop retrying first: whatever it was doing is in the database and
+	// resumes at the next start, and it must not hold up the work below.
 	stopWorker()
 	if werr := <-workerDone; werr != nil && err == nil {
 		err = werr
 	}
+	b.Wait() // replies and Slack work for requests already acknowledged
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

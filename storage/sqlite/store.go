@@ -26,7 +26,7 @@ const selectIncident = `SELECT
 	i.id, i.number, i.title, i.severity, i.status, i.summary, i.impact, i.root_cause,
 	i.services, i.private, i.drill, i.declared_by,
 	i.declared_at, i.resolved_at, i.closed_at, i.updated_at, i.version,
-	i.channel_id, i.channel_name, i.card_ts, i.card_pinned, i.card_version, i.topic, i.cursor, i.problem,
+	i.channel_id, i.channel_name, i.card_ts, i.card_pinned, i.card_version, i.topic, i.cursor, i.announce_cursor, i.problem,
 	(SELECT json_group_object(r.role, r.user_id) FROM incident_roles r WHERE r.incident_id = i.id)
 FROM incidents i `
 
@@ -41,7 +41,7 @@ func scanIncident(row interface{ Scan(...any) error }) (*incident.Incident, erro
 		&inc.ID, &inc.Number, &inc.Title, &inc.Severity, &status, &inc.Summary, &inc.Impact, &inc.RootCause,
 		&services, &inc.Private, &inc.Drill, &inc.DeclaredBy,
 		&declared, &resolved, &closed, &updated, &inc.Version,
-		&c.ChannelID, &c.ChannelName, &c.CardTS, &c.CardPinned, &c.CardVersion, &c.Topic, &c.Cursor, &c.Problem,
+		&c.ChannelID, &c.ChannelName, &c.CardTS, &c.CardPinned, &c.CardVersion, &c.Topic, &c.Cursor, &c.AnnounceCursor, &c.Problem,
 		&roles,
 	); err != nil {
 		return nil, err
@@ -128,10 +128,10 @@ func (db *DB) Create(ctx context.Context, inc *incident.Incident, events []incid
 	const version = 1
 	c := inc.Chat
 	args = append([]any{id, number, version}, args...)
-	args = append(args, c.ChannelID, c.ChannelName, c.CardTS, c.CardPinned, c.CardVersion, c.Topic, c.Cursor, c.Problem)
+	args = append(args, c.ChannelID, c.ChannelName, c.CardTS, c.CardPinned, c.CardVersion, c.Topic, c.Cursor, c.AnnounceCursor, c.Problem)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO incidents (id, number, version, `+domainColumns+`,
-		channel_id, channel_name, card_ts, card_pinned, card_version, topic, cursor, problem)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
+		channel_id, channel_name, card_ts, card_pinned, card_version, topic, cursor, announce_cursor, problem)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
 		return fmt.Errorf("insert incident: %w", chatConflict(err))
 	}
 	if err := insertRoles(ctx, tx, id, inc.Roles); err != nil {
@@ -372,9 +372,9 @@ func (db *DB) Events(ctx context.Context, incidentID string, afterSeq int64) ([]
 func (db *DB) SaveChat(ctx context.Context, incidentID string, c incident.Chat) error {
 	res, err := db.write.ExecContext(ctx, `UPDATE incidents SET
 		channel_id = ?, channel_name = ?, card_ts = ?, card_pinned = ?, card_version = ?,
-		topic = ?, cursor = ?, problem = ?
+		topic = ?, cursor = ?, announce_cursor = ?, problem = ?
 		WHERE id = ?`,
-		c.ChannelID, c.ChannelName, c.CardTS, c.CardPinned, c.CardVersion, c.Topic, c.Cursor, c.Problem, incidentID)
+		c.ChannelID, c.ChannelName, c.CardTS, c.CardPinned, c.CardVersion, c.Topic, c.Cursor, c.AnnounceCursor, c.Problem, incidentID)
 	if err != nil {
 		return fmt.Errorf("save chat: %w", chatConflict(err))
 	}
@@ -408,7 +408,7 @@ func chatConflict(err error) error {
 func (db *DB) Unsynced(ctx context.Context) ([]int64, error) {
 	// The WHERE must stay textually the index's WHERE for SQLite to use it.
 	rows, err := db.read.QueryContext(ctx, `SELECT number FROM incidents
-		WHERE card_version < version OR last_seq > cursor ORDER BY number`)
+		WHERE card_version < version OR last_seq > cursor OR last_seq > announce_cursor ORDER BY number`)
 	if err != nil {
 		return nil, fmt.Errorf("list unsynced incidents: %w", err)
 	}

@@ -85,7 +85,7 @@ func TestRoundTrip(t *testing.T) {
 
 	chat := incident.Chat{
 		ChannelID: "C123", ChannelName: "inc-1-checkout", CardTS: "1717250000.000100", CardPinned: true,
-		CardVersion: 1, Topic: "sev1 · identified", Cursor: events[2].Seq, Problem: "pin failed: not_in_channel",
+		CardVersion: 1, Topic: "sev1 · identified", Cursor: events[2].Seq, AnnounceCursor: events[1].Seq, Problem: "pin failed: not_in_channel",
 	}
 	if err := db.SaveChat(ctx, inc.ID, chat); err != nil {
 		t.Fatalf("SaveChat: %v", err)
@@ -497,7 +497,7 @@ func TestUnsynced(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := cur.Chat
-		c.CardVersion, c.Cursor = cur.Version, events[len(events)-1].Seq
+		c.CardVersion, c.Cursor, c.AnnounceCursor = cur.Version, events[len(events)-1].Seq, events[len(events)-1].Seq
 		if err := db.SaveChat(ctx, inc.ID, c); err != nil {
 			t.Fatal(err)
 		}
@@ -532,6 +532,16 @@ func TestUnsynced(t *testing.T) {
 	cur, _ := db.Get(ctx, b.Number)
 	ch := cur.Chat
 	ch.Cursor = 0
+	if err := db.SaveChat(ctx, b.ID, ch); err != nil {
+		t.Fatal(err)
+	}
+	unsynced(2)
+	sync(b)
+
+	// So does one whose announcements lag behind its channel messages.
+	cur, _ = db.Get(ctx, b.Number)
+	ch = cur.Chat
+	ch.AnnounceCursor = 0
 	if err := db.SaveChat(ctx, b.ID, ch); err != nil {
 		t.Fatal(err)
 	}

@@ -42,6 +42,7 @@ CREATE TABLE incidents (
     card_version INTEGER NOT NULL DEFAULT 0,
     topic        TEXT    NOT NULL DEFAULT '',
     cursor       INTEGER NOT NULL DEFAULT 0,
+    announce_cursor INTEGER NOT NULL DEFAULT 0,
     problem      TEXT    NOT NULL DEFAULT ''
 ) STRICT;
 
@@ -56,7 +57,7 @@ CREATE INDEX incidents_open ON incidents (number) WHERE status NOT IN ('resolved
 
 -- Unsynced runs on every reconciler pass; this index holds exactly the rows
 -- it returns, so the pass costs nothing when everything is delivered.
-CREATE INDEX incidents_unsynced ON incidents (number) WHERE card_version < version OR last_seq > cursor;
+CREATE INDEX incidents_unsynced ON incidents (number) WHERE card_version < version OR last_seq > cursor OR last_seq > announce_cursor;
 
 -- Roles are rows rather than a JSON column so that the database enforces one
 -- holder per role, they are deleted with their incident, and "what is this
