@@ -19,6 +19,7 @@ const (
 	KindUpdate   EventKind = "update"   // Text: the status update; Data: severity, status at the time
 	KindResolved EventKind = "resolved" // Text: the summary; Data: from
 	KindReopened EventKind = "reopened" // Data: from
+	KindMessage  EventKind = "message"  // Text: a chat message as written; Source: its link; Data: author
 )
 
 // Event is one append-only entry of an incident's timeline.
@@ -31,6 +32,10 @@ type Event struct {
 	Text       string // what a person wrote, for kinds that carry text
 	Source     string // optional link to where it came from (a Slack message)
 	Data       map[string]string
+	// Key, when set, makes the event unique within its incident: recording
+	// it a second time is refused. Used for things that may be offered more
+	// than once, such as a message several people react to.
+	Key string
 }
 
 // Describe renders the event as one line of prose. mention turns a user ID
@@ -65,7 +70,13 @@ func (e Event) Describe(mention func(userID string) string) string {
 		}
 		return "Resolved: " + e.Text
 	case KindReopened:
-		return fmt.Sprintf("Reopened (was %s)", d["from"])
+		s := fmt.Sprintf("Reopened (was %s)", d["from"])
+		if e.Text != "" {
+			s += ": " + e.Text
+		}
+		return s
+	case KindMessage:
+		return fmt.Sprintf("%s wrote: %s", mention(d["author"]), e.Text)
 	}
 	return string(e.Kind) + ": " + e.Text
 }

@@ -72,7 +72,9 @@ type Store interface {
 	// Update loads incident number, passes it to fn, and stores the changed
 	// incident and the events fn returns in one transaction, incrementing
 	// Version. If fn returns an error nothing is stored. Update does not
-	// store Chat; use SaveChat.
+	// store Chat; use SaveChat. fn must not call the Store: it runs inside
+	// the write transaction. An event whose Key the incident already has
+	// fails the whole update with ECONFLICT.
 	Update(ctx context.Context, number int64, fn func(*Incident) ([]Event, error)) (*Incident, error)
 	// Get returns incident number, or an ENOTFOUND error.
 	Get(ctx context.Context, number int64) (*Incident, error)
@@ -89,6 +91,10 @@ type Store interface {
 	// events past Chat.Cursor or Chat.AnnounceCursor, or a card older than
 	// Version. Oldest first.
 	Unsynced(ctx context.Context) ([]int64, error)
+	// Claim records key (for example a delivery ID) at time at and reports
+	// whether this is its first claim, so that work offered twice is done
+	// once, across restarts.
+	Claim(ctx context.Context, key string, at time.Time) (bool, error)
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
 }

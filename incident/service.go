@@ -105,7 +105,9 @@ func (s *Service) change(ctx context.Context, number int64, fn func(inc *Inciden
 		}
 		inc.UpdatedAt = now
 		for i := range evs {
-			evs[i].At = now
+			if evs[i].At.IsZero() { // a message keeps the time it was written
+				evs[i].At = now
+			}
 		}
 		return evs, nil
 	})
@@ -239,6 +241,39 @@ func (s *Service) Reopen(ctx context.Context, number int64, actor, reason string
 		inc.ResolvedAt = time.Time{}
 		return []Event{{Kind: KindReopened, Actor: actor, Text: reason, Data: map[string]string{"from": string(Resolved)}}}, nil
 	})
+}
+
+// Message is a chat message to put on the timeline.
+type Message struct {
+	At     time.Time // when it was written
+	Author string    // user ID of who wrote it
+	Text   string
+	Link   string // permalink
+	Key    string // identifies the message, so it is recorded once
+}
+
+// AddMessage puts a chat message on the timeline at the time it was
+// written. A message already there is refused with ECONFLICT.
+func (s *Service) AddMessage(ctx context.Context, number int64, actor string, m Message) (*Incident, error) {
+	text := strings.TrimSpace(m.Text)
+	if text == "" {
+		return nil, Errorf(EINVALID, "That message has no text to record.")
+	}
+	if n := utf8.RuneCountInString(text); n > MaxText {
+		text = string([]rune(text)[:MaxText-1]) + "…" // kept whole behind its link
+	}
+	if m.At.IsZero() || m.Key == "" {
+		return nil, Errorf(EINVALID, "A message needs its time and identity.")
+	}
+	return s.change(ctx, number, func(inc *Incident, now time.Time) ([]Event, error) {
+		return []Event{{Kind: KindMessage, Actor: actor, Text: text, Source: m.Link, Key: m.Key,
+			At: m.At.UTC(), Data: map[string]string{"author": m.Author}}}, nil
+	})
+}
+
+// Claim reports whether key is claimed for the first time; see Store.Claim.
+func (s *Service) Claim(ctx context.Context, key string) (bool, error) {
+	return s.store.Claim(ctx, key, s.now().UTC())
 }
 
 // Get returns incident number.

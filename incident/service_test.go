@@ -95,7 +95,7 @@ func TestLifecycleRecordsEveryChange(t *testing.T) {
 		"03:06 Note: rolled back",
 		"03:07 Status update: errors falling",
 		"03:08 Resolved: bad deploy reverted",
-		"03:09 Reopened (was resolved)",
+		"03:09 Reopened (was resolved): errors are back",
 		"03:10 Resolved",
 	}
 	if diff := cmp.Diff(want, lines); diff != "" {
@@ -157,5 +157,57 @@ func TestInvalidInputChangesNothing(t *testing.T) {
 	}
 	if incs, _ := svc.List(ctx, incident.ListFilter{}); len(incs) != 2 {
 		t.Errorf("rejected declares made incidents: %d", len(incs))
+	}
+}
+
+func TestAddMessageKeepsItsTimeAndIsRecordedOnce(t *testing.T) {
+	ctx := context.Background()
+	svc, clk := newService(t)
+	declare(t, svc, "Checkout failing")
+	clk.add(time.Hour)
+	written := clk.now().Add(-30 * time.Minute) // before the note below, after the declaration
+	if _, err := svc.AddNote(ctx, 1, "U1", "later note"); err != nil {
+		t.Fatal(err)
+	}
+	m := incident.Message{At: written, Author: "U2", Text: "  <@U3> the deploy at 02:59 looks bad  ", Link: "https://x.slack.com/archives/C1/p1", Key: "C1/1.000001"}
+	if _, err := svc.AddMessage(ctx, 1, "U1", m); err != nil {
+		t.Fatal(err)
+	}
+	_, err := svc.AddMessage(ctx, 1, "U3", m)
+	if incident.ErrorCode(err) != incident.ECONFLICT || !strings.Contains(incident.ErrorMessage(err), "already on the timeline") {
+		t.Fatalf("second add: %v, want ECONFLICT", err)
+	}
+	_, events, _ := svc.Timeline(ctx, 1)
+	var got []string
+	for _, ev := range events {
+		got = append(got, string(ev.Kind))
+	}
+	if diff := cmp.Diff([]string{"declared", "message", "note"}, got); diff != "" {
+		t.Errorf("timeline order (-want +got):\n%s", diff)
+	}
+	msg := events[1]
+	if !msg.At.Equal(written) || msg.Text != "<@U3> the deploy at 02:59 looks bad" || msg.Source != m.Link || msg.Data["author"] != "U2" || msg.Actor != "U1" {
+		t.Errorf("message event %+v", msg)
+	}
+	if _, err := svc.AddMessage(ctx, 1, "U1", incident.Message{At: written, Key: "k", Text: " "}); incident.ErrorCode(err) != incident.EINVALID {
+		t.Errorf("empty message: %v, want EINVALID", err)
+	}
+}
+
+func TestClaimIsOnce(t *testing.T) {
+	ctx := context.Background()
+	svc, clk := newService(t)
+	for i, want := range []bool{true, false, false} {
+		got, err := svc.Claim(ctx, "event:Ev123")
+		if err != nil || got != want {
+			t.Fatalf("claim %d = %v, %v; want %v", i, got, err, want)
+		}
+	}
+	clk.add(25 * time.Hour) // claims expire after a day
+	if got, _ := svc.Claim(ctx, "event:Other"); !got {
+		t.Fatal("a new key was not claimed")
+	}
+	if got, _ := svc.Claim(ctx, "event:Ev123"); !got {
+		t.Error("a day-old claim was not pruned")
 	}
 }

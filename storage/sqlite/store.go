@@ -242,8 +242,8 @@ func insertEvents(ctx context.Context, tx *sql.Tx, incidentID string, events []i
 	if len(events) == 0 {
 		return nil, nil
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (incident_id, at, kind, actor, text, source, data, recorded_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (incident_id, at, kind, actor, text, source, data, recorded_at, key)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return nil, fmt.Errorf("insert events: %w", err)
 	}
@@ -259,7 +259,11 @@ func insertEvents(ctx context.Context, tx *sql.Tx, incidentID string, events []i
 		if err != nil {
 			return nil, fmt.Errorf("insert event: %w", err)
 		}
-		res, err := stmt.ExecContext(ctx, incidentID, at, string(e.Kind), e.Actor, e.Text, e.Source, data, recorded)
+		res, err := stmt.ExecContext(ctx, incidentID, at, string(e.Kind), e.Actor, e.Text, e.Source, data, recorded, e.Key)
+		var se sqlite3.Error
+		if errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique && e.Key != "" {
+			return nil, incident.Errorf(incident.ECONFLICT, "That is already on the timeline.")
+		}
 		if err != nil {
 			return nil, fmt.Errorf("insert event: %w", err)
 		}
@@ -335,7 +339,7 @@ func (db *DB) List(ctx context.Context, f incident.ListFilter) ([]*incident.Inci
 // Events returns the incident's events with Seq > afterSeq, by Seq. An
 // unknown incident has no events.
 func (db *DB) Events(ctx context.Context, incidentID string, afterSeq int64) ([]incident.Event, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT seq, incident_id, at, kind, actor, text, source, data
+	rows, err := db.read.QueryContext(ctx, `SELECT seq, incident_id, at, kind, actor, text, source, data, key
 		FROM events WHERE incident_id = ? AND seq > ? ORDER BY seq`, incidentID, afterSeq)
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
@@ -348,7 +352,7 @@ func (db *DB) Events(ctx context.Context, incidentID string, afterSeq int64) ([]
 			kind     string
 			at, data sql.NullString
 		)
-		if err := rows.Scan(&e.Seq, &e.IncidentID, &at, &kind, &e.Actor, &e.Text, &e.Source, &data); err != nil {
+		if err := rows.Scan(&e.Seq, &e.IncidentID, &at, &kind, &e.Actor, &e.Text, &e.Source, &data, &e.Key); err != nil {
 			return nil, fmt.Errorf("list events: %w", err)
 		}
 		e.Kind = incident.EventKind(kind)
@@ -425,4 +429,33 @@ func (db *DB) Unsynced(ctx context.Context) ([]int64, error) {
 		return nil, fmt.Errorf("list unsynced incidents: %w", err)
 	}
 	return numbers, nil
+}
+
+// claimRetention is how long claims are kept. Slack retries an event for
+// about an hour at most; a day leaves room for a long outage.
+const claimRetention = 24 * time.Hour
+
+// Claim records key and reports whether this was the first claim of it.
+// Claims older than a day are pruned as new ones are made.
+func (db *DB) Claim(ctx context.Context, key string, at time.Time) (bool, error) {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("claim: begin: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `INSERT INTO claims (key, claimed_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, key, formatTime(at))
+	if err != nil {
+		return false, fmt.Errorf("claim %q: %w", key, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("claim %q: %w", key, err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM claims WHERE claimed_at < ?`, formatTime(at.Add(-claimRetention))); err != nil {
+		return false, fmt.Errorf("prune claims: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("claim %q: commit: %w", key, err)
+	}
+	return n == 1, nil
 }

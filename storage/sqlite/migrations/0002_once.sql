@@ -1,0 +1,16 @@
+-- Things that must happen at most once.
+--
+-- events.key: a timeline event that may be offered many times (a Slack
+-- message added by several reactions, or by a reaction and a shortcut)
+-- carries a key; the same key is stored once per incident.
+ALTER TABLE events ADD COLUMN key TEXT NOT NULL DEFAULT '';
+CREATE UNIQUE INDEX events_key ON events (incident_id, key) WHERE key <> '';
+
+-- claims: keys of deliveries already handled, such as the event_id of a
+-- Slack Events API callback, so that Slack's retries are ignored across
+-- restarts. Old claims are pruned; Slack stops retrying within hours.
+CREATE TABLE claims (
+    key        TEXT NOT NULL PRIMARY KEY,
+    claimed_at TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX claims_claimed_at ON claims (claimed_at);
