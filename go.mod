@@ -13,4 +13,4 @@ require (
 	golang.org/x/text v0.43.0
 )
 
-require github.com/gorilla/websocket v1.5.3 // indirect
+require github.com/gorilla/websocket v1.5.3

@@ -28,12 +28,17 @@ var schemaPath = filepath.Join("..", "shared", "schemas", "slack-app-manifest.sc
 // wantBotScopes is every bot scope Sitrep needs, sorted. manifest.yaml says
 // which Web API call needs each one.
 var wantBotScopes = []string{
+	"channels:history",
 	"channels:join",
 	"channels:manage",
+	"channels:read",
 	"chat:write",
 	"commands",
+	"groups:history",
+	"groups:read",
 	"groups:write",
 	"pins:write",
+	"reactions:read",
 }
 
 func TestManifestMatchesSlackSchema(t *testing.T) {
@@ -49,6 +54,13 @@ func TestManifestMatchesSlackSchema(t *testing.T) {
 				URL          string `json:"url"`
 				ShouldEscape bool   `json:"should_escape"`
 			} `json:"slash_commands"`
+			Shortcuts []struct {
+				Type       string `json:"type"`
+				CallbackID string `json:"callback_id"`
+			} `json:"shortcuts"`
+			AppHome struct {
+				HomeTabEnabled bool `json:"home_tab_enabled"`
+			} `json:"app_home"`
 		} `json:"features"`
 		OAuthConfig struct {
 			Scopes struct {
@@ -61,6 +73,10 @@ func TestManifestMatchesSlackSchema(t *testing.T) {
 				IsEnabled  bool   `json:"is_enabled"`
 				RequestURL string `json:"request_url"`
 			} `json:"interactivity"`
+			EventSubscriptions struct {
+				RequestURL string   `json:"request_url"`
+				BotEvents  []string `json:"bot_events"`
+			} `json:"event_subscriptions"`
 		} `json:"settings"`
 	}
 	if err := json.Unmarshal(raw, &m); err != nil {
@@ -91,6 +107,20 @@ func TestManifestMatchesSlackSchema(t *testing.T) {
 	}
 	if u := m.Settings.Interactivity.RequestURL; !strings.HasSuffix(u, "/slack/interactions") {
 		t.Errorf("settings.interactivity.request_url = %q, want one ending in /slack/interactions", u)
+	}
+
+	// The bot package's callback ID and the events it handles.
+	if len(m.Features.Shortcuts) != 1 || m.Features.Shortcuts[0].Type != "message" || m.Features.Shortcuts[0].CallbackID != "add_to_timeline" {
+		t.Errorf("features.shortcuts = %+v, want the message shortcut add_to_timeline", m.Features.Shortcuts)
+	}
+	if !m.Features.AppHome.HomeTabEnabled {
+		t.Error("features.app_home.home_tab_enabled is false; Sitrep publishes a Home tab")
+	}
+	if u := m.Settings.EventSubscriptions.RequestURL; !strings.HasSuffix(u, "/slack/events") {
+		t.Errorf("settings.event_subscriptions.request_url = %q, want one ending in /slack/events", u)
+	}
+	if diff := cmp.Diff([]string{"app_home_opened", "reaction_added"}, slices.Sorted(slices.Values(m.Settings.EventSubscriptions.BotEvents))); diff != "" {
+		t.Errorf("bot_events (-want +got):\n%s", diff)
 	}
 
 	got := slices.Sorted(slices.Values(m.OAuthConfig.Scopes.Bot))

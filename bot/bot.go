@@ -21,6 +21,7 @@ type Options struct {
 	AnnounceChannel string   // channel ID for announcements; "" for none
 	AnnounceDrills  bool     // announce drills too (marked as drills)
 	Responders      []string // user IDs invited to every incident channel
+	TimelineEmoji   string   // reacting with it adds a message to the timeline; default "pushpin"
 }
 
 // Bot serves Slack's requests and keeps Slack in step with the database.
@@ -44,6 +45,9 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, no
 	if opts.CommandName == "" {
 		opts.CommandName = "/incident"
 	}
+	if opts.TimelineEmoji == "" {
+		opts.TimelineEmoji = "pushpin"
+	}
 	if opts.ChannelPrefix == "" {
 		opts.ChannelPrefix = "inc"
 	}
@@ -63,6 +67,8 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, no
 func (b *Bot) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /slack/commands", b.handleCommand)
+	mux.HandleFunc("POST /slack/interactions", b.handleInteraction)
+	mux.HandleFunc("POST /slack/events", b.handleEvents)
 	return mux
 }
 

@@ -44,14 +44,14 @@ type subcommand struct {
 // subcommands is the command table, in the order help lists it.
 var subcommands = []subcommand{
 	{name: "help", help: "Show this help.", parse: noArgs},
-	{name: "declare", args: "[severity] <title>", help: "Declare an incident: opens its channel and makes you commander.", parse: parseDeclare},
+	{name: "declare", args: "[severity] [title]", help: "Declare an incident: opens its channel and makes you commander. Without a title, opens a form.", parse: parseDeclare},
 	{name: "list", help: "List open incidents, newest first.", parse: noArgs},
 	{name: "status", args: "<investigating|identified|monitoring>", help: "Set the status.", inIncident: true, parse: parseStatus},
 	{name: "severity", aliases: []string{"sev"}, args: "<severity>", help: "Set the severity.", inIncident: true, parse: parseSeverity},
 	{name: "lead", aliases: []string{"ic", "commander"}, args: "@user", help: "Name the incident commander.", inIncident: true, parse: parseLead},
 	{name: "role", args: "<role> @user", help: "Assign a role (comms, scribe, ...).", inIncident: true, parse: parseRole},
 	{name: "note", args: "<text>", help: "Add an entry to the timeline.", inIncident: true, parse: textArg("note")},
-	{name: "update", args: "<text>", help: "Post a status update to the channel and the announcement channel.", inIncident: true, parse: textArg("update")},
+	{name: "update", args: "[text]", help: "Post a status update to the channel and the announcement channel. Without text, opens a form.", inIncident: true, parse: optionalText},
 	{name: "timeline", help: "Show the timeline (only to you).", inIncident: true, parse: noArgs},
 	{name: "resolve", args: "[summary]", help: "Resolve the incident, optionally with a summary.", inIncident: true, parse: optionalText},
 	{name: "reopen", args: "[reason]", help: "Reopen a resolved incident.", inIncident: true, parse: optionalText},
@@ -140,10 +140,7 @@ func parseDeclare(cmd *Command, args string, severities []string) error {
 	case sevLike.MatchString(first):
 		return &usageError{msg: fmt.Sprintf("%q is not a severity. Use one of: %s.", first, strings.Join(severities, ", "))}
 	}
-	if args == "" {
-		return &usageError{msg: "An incident needs a title, such as `declare sev1 Checkout failing`."}
-	}
-	cmd.Title = args
+	cmd.Title = args // empty: the declare form asks for it
 	return nil
 }
 

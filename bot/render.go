@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -113,6 +114,9 @@ func cardBlocks(inc *incident.Incident, cfg incident.Config, commandName string)
 	if inc.Summary != "" {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate("*Summary*\n"+defuse(inc.Summary), maxSectionText)), nil, nil))
 	}
+	if inc.Status.Open() {
+		blocks = append(blocks, cardActions(inc, cfg)...)
+	}
 	notes := []string{"Declared by " + mention(inc.DeclaredBy)}
 	if inc.Private {
 		notes = append(notes, ":lock: private")
@@ -123,6 +127,41 @@ func cardBlocks(inc *incident.Incident, cfg incident.Config, commandName string)
 	notes = append(notes, "`"+commandName+" help` for commands")
 	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(strings.Join(notes, " · "))))
 	return blocks
+}
+
+// cardActions are the card's controls: post an update, change status or
+// severity, and a people picker per role.
+func cardActions(inc *incident.Incident, cfg incident.Config) []slack.Block {
+	update := slack.NewButtonBlockElement(actionUpdate, strconv.FormatInt(inc.Number, 10), plainText("Post update"))
+	update.Style = slack.StylePrimary
+	var statusOpts []*slack.OptionBlockObject
+	for _, st := range []incident.Status{incident.Investigating, incident.Identified, incident.Monitoring} {
+		if st != inc.Status {
+			statusOpts = append(statusOpts, slack.NewOptionBlockObject(string(st), plainText(string(st)), nil))
+		}
+	}
+	status := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainText("Change status"), actionStatus, statusOpts...)
+	var sevOpts []*slack.OptionBlockObject
+	for _, o := range severityOptions(cfg) {
+		if o.Value != inc.Severity {
+			sevOpts = append(sevOpts, o)
+		}
+	}
+	severity := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainText("Change severity"), actionSeverity, sevOpts...)
+	controls := []slack.BlockElement{update, status}
+	if len(sevOpts) > 0 {
+		controls = append(controls, severity)
+	}
+	var pickers []slack.BlockElement
+	for _, role := range cfg.AllRoles() {
+		p := slack.NewOptionsSelectBlockElement(slack.OptTypeUser, plainText("Assign "+roleTitle(role)), actionRole+role)
+		p.InitialUser = inc.Roles[role]
+		pickers = append(pickers, p)
+	}
+	return []slack.Block{
+		slack.NewActionBlock("card_controls", controls...),
+		slack.NewActionBlock("card_roles", pickers...),
+	}
 }
 
 func roleTitle(role string) string {

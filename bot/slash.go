@@ -27,14 +27,8 @@ type slashCommand struct {
 // before answering, so that what was typed is recorded once Slack shows it
 // acknowledged; the Slack side effects run after the answer.
 func (b *Bot) handleCommand(w http.ResponseWriter, r *http.Request) {
-	body, err := b.verify.readVerified(r)
-	if errors.Is(err, errBodyTooLarge) {
-		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
-		return
-	}
-	if err != nil {
-		b.log.Warn("rejected slash command", "reason", err.Error(), "remote", r.RemoteAddr)
-		http.Error(w, "invalid signature", http.StatusUnauthorized)
+	body, ok := b.readSigned(w, r)
+	if !ok {
 		return
 	}
 	form, err := url.ParseQuery(string(body))
@@ -61,6 +55,22 @@ func (b *Bot) handleCommand(w http.ResponseWriter, r *http.Request) {
 	writeReply(w, rep)
 }
 
+// readSigned reads a request's body if Slack signed it, and answers the
+// request itself (401, 413) if not.
+func (b *Bot) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := b.verify.readVerified(r)
+	if errors.Is(err, errBodyTooLarge) {
+		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+		return nil, false
+	}
+	if err != nil {
+		b.log.Warn("rejected unsigned request", "path", r.URL.Path, "reason", err.Error(), "remote", r.RemoteAddr)
+		http.Error(w, "invalid signature", http.StatusUnauthorized)
+		return nil, false
+	}
+	return body, true
+}
+
 // runCommand does what the command asks. It returns the reply for the
 // person who typed it, or ok=false when there is nothing to say at once.
 func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bool) {
@@ -74,13 +84,14 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 	case "help":
 		return reply{Text: helpText(b.opts.CommandName)}, true
 	case "list":
-		incs, err := b.svc.List(ctx, incident.ListFilter{OpenOnly: true})
+		incs, err := b.openIncidentsFor(ctx, log, sc.UserID)
 		if err != nil {
 			return b.errorReply(log, cmd, err), true
 		}
 		return reply{Text: fmt.Sprintf("%d open incidents", len(incs)), Blocks: listBlocks(incs)}, true
 	case "declare":
-		return b.declare(ctx, log, sc, cmd), true
+		rep := b.declare(ctx, log, sc, cmd)
+		return rep, rep.Text != ""
 	}
 
 	inc, err := b.svc.ByChannel(ctx, sc.ChannelID)
@@ -109,6 +120,10 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 	case "note":
 		_, err = b.svc.AddNote(ctx, n, sc.UserID, cmd.Text)
 	case "update":
+		if cmd.Text == "" {
+			rep := b.openModal(ctx, log, sc, updateModal(inc, modalMeta{Channel: sc.ChannelID, Number: n}), "update <text>")
+			return rep, rep.Text != ""
+		}
 		_, err = b.svc.PostUpdate(ctx, n, sc.UserID, cmd.Text)
 	case "resolve":
 		_, err = b.svc.Resolve(ctx, n, sc.UserID, cmd.Text)
@@ -120,24 +135,37 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 	if err != nil {
 		return b.errorReply(log, cmd, err), true
 	}
-	b.goAfterAck(ctx, func(ctx context.Context) {
-		if err := b.sync.sync(ctx, n); err != nil {
-			b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":hourglass: Recorded on incident #%d, but posting it in Slack is pending: %s%s. %s",
-				n, describeSlackError(err), needsAdmin(err), retryNote(err))})
-		}
-	})
+	b.syncLater(ctx, log, n, sc)
 	return reply{}, false
+}
+
+// openModal opens a form; if Slack will not, the reply says how to do the
+// same by typing.
+func (b *Bot) openModal(ctx context.Context, log *slog.Logger, sc slashCommand, view slack.ModalViewRequest, typed string) reply {
+	if _, err := b.api.OpenViewContext(ctx, sc.TriggerID, view); err != nil {
+		log.Error("open form", "callback_id", view.CallbackID, "err", err)
+		return reply{Text: fmt.Sprintf(":warning: Slack would not open the form (%s). Type it instead: `%s %s`", describeSlackError(err), b.opts.CommandName, typed)}
+	}
+	return reply{}
 }
 
 // declare records the incident, answers at once, and reports on the channel
 // once Slack has made it.
 func (b *Bot) declare(ctx context.Context, log *slog.Logger, sc slashCommand, cmd Command) reply {
+	if cmd.Title == "" {
+		return b.openModal(ctx, log, sc, declareModal(b.svc.Config(), cmd.Severity, modalMeta{Channel: sc.ChannelID}), "declare [severity] <title>")
+	}
 	inc, err := b.svc.Declare(ctx, incident.Declaration{Title: cmd.Title, Severity: cmd.Severity, Actor: sc.UserID})
 	if err != nil {
 		return b.errorReply(log, cmd, err)
 	}
-	n := inc.Number
-	log = log.With("incident", n)
+	b.afterDeclare(ctx, log.With("incident", inc.Number), inc.Number, sc)
+	return reply{Text: fmt.Sprintf(":rotating_light: Declared incident #%d *%s* (%s). Opening its channel…", inc.Number, defuse(inc.Title), inc.Severity)}
+}
+
+// afterDeclare sets the new incident up in Slack after the answer, and
+// tells the declarer where it is, or what is pending.
+func (b *Bot) afterDeclare(ctx context.Context, log *slog.Logger, n int64, sc slashCommand) {
 	b.goAfterAck(ctx, func(ctx context.Context) {
 		err := b.sync.sync(ctx, n)
 		inc, gerr := b.svc.Get(ctx, n)
@@ -155,7 +183,6 @@ func (b *Bot) declare(ctx context.Context, log *slog.Logger, sc slashCommand, cm
 				n, describeSlackError(err), needsAdmin(err), retryNote(err))})
 		}
 	})
-	return reply{Text: fmt.Sprintf(":rotating_light: Declared incident #%d *%s* (%s). Opening its channel…", n, defuse(inc.Title), inc.Severity)}
 }
 
 func retryNote(err error) string {

@@ -104,7 +104,7 @@ func (c Config) Severity(name string) (Severity, error) {
 			return s, nil
 		}
 	}
-	return Severity{}, Errorf(EINVALID, "%q is not a severity. Use one of: %s.", name, strings.Join(c.SeverityNames(), ", "))
+	return Severity{}, fieldErrorf("severity", "%q is not a severity. Use one of: %s.", name, strings.Join(c.SeverityNames(), ", "))
 }
 
 // severityRank is the position of a severity in the scale; lower is worse.

@@ -312,11 +312,11 @@ func cleanTitle(title string) (string, error) {
 	title = strings.Join(strings.Fields(title), " ")
 	switch n := utf8.RuneCountInString(title); {
 	case n == 0:
-		return "", Errorf(EINVALID, "An incident needs a title, such as `declare sev1 Checkout failing`.")
+		return "", fieldErrorf("title", "An incident needs a title, such as `declare sev1 Checkout failing`.")
 	case n > MaxTitle:
-		return "", Errorf(EINVALID, "The title is %d characters long; keep it to %d and put details in a note.", n, MaxTitle)
+		return "", fieldErrorf("title", "The title is %d characters long; keep it to %d and put details in a note.", n, MaxTitle)
 	case !strings.ContainsFunc(title, func(r rune) bool { return !unicode.IsPunct(r) && !unicode.IsSpace(r) }):
-		return "", Errorf(EINVALID, "The title %q is only punctuation; say what is broken, such as `Checkout failing`.", title)
+		return "", fieldErrorf("title", "The title %q is only punctuation; say what is broken, such as `Checkout failing`.", title)
 	}
 	return title, nil
 }
@@ -325,13 +325,13 @@ func cleanTitle(title string) (string, error) {
 func cleanText(what, text string, optional bool) (string, error) {
 	text = strings.TrimSpace(text)
 	if !utf8.ValidString(text) {
-		return "", Errorf(EINVALID, "The %s is not valid text.", what)
+		return "", fieldErrorf(what, "The %s is not valid text.", what)
 	}
 	switch n := utf8.RuneCountInString(text); {
 	case n == 0 && !optional:
-		return "", Errorf(EINVALID, "The %s is empty; say what to record.", what)
+		return "", fieldErrorf(what, "The %s is empty; say what to record.", what)
 	case n > MaxText:
-		return "", Errorf(EINVALID, "The %s is %d characters long; keep it to %d, or split it.", what, n, MaxText)
+		return "", fieldErrorf(what, "The %s is %d characters long; keep it to %d, or split it.", what, n, MaxText)
 	}
 	return text, nil
 }

@@ -13,7 +13,7 @@ import (
 func TestRejectsUnsignedRequests(t *testing.T) {
 	w := newWorld(t)
 	sitrep := w.start(t)
-	body := slashBody("U1", w.general, "declare sev1 Forged incident", w.fake.NewResponseURL())
+	body := slashBody("U1", w.general, "declare sev1 Forged incident", w.fake.NewResponseURL(), w.fake.NewTriggerID())
 	now := time.Now()
 	tests := []struct {
 		name   string
@@ -76,7 +76,7 @@ func TestBadInputIsExplained(t *testing.T) {
 		name, channel, text string
 		want                []string // all must appear in the answer
 	}{
-		{"unknown subcommand", w.general, "frobnicate", []string{`don't know the subcommand "frobnicate"`, "/incident declare [severity] <title>"}},
+		{"unknown subcommand", w.general, "frobnicate", []string{`don't know the subcommand "frobnicate"`, "/incident declare [severity] [title]"}},
 		{"unknown severity on declare", w.general, "declare sev9 Disk full", []string{`"sev9" is not a severity`, "sev0, sev1, sev2, sev3", "Usage: `/incident declare"}},
 		{"unknown severity on sev", inc, "sev critical", []string{`"critical" is not a severity`, "Usage: `/incident severity <severity>`"}},
 		{"unknown status", inc, "status sleeping", []string{`"sleeping" is not a status`, "Usage: `/incident status"}},
@@ -89,8 +89,6 @@ func TestBadInputIsExplained(t *testing.T) {
 		{"timeline outside an incident channel", w.general, "timeline", []string{"works inside an incident's channel"}},
 		{"resolve outside an incident channel", w.general, "resolve done", []string{"works inside an incident's channel"}},
 		{"reopen an open incident", inc, "reopen", []string{"only a resolved incident can be reopened"}},
-		{"empty title", w.general, "declare", []string{"needs a title", "Usage: `/incident declare"}},
-		{"severity without title", w.general, "declare sev1", []string{"needs a title"}},
 		{"title too long", w.general, "declare sev1 " + strings.Repeat("Checkout ", 34)[:300], []string{"300 characters long", "keep it to 200"}},
 		{"title of only punctuation", w.general, "declare sev1 ?!?! ---", []string{"only punctuation"}},
 	}

@@ -33,6 +33,7 @@ type settings struct {
 	Responders     []string
 	AnnounceDrills bool
 	TimeZone       *time.Location
+	TimelineEmoji  string
 }
 
 // configFile is the optional YAML file named by SITREP_CONFIG. Every key is
@@ -46,6 +47,7 @@ type configFile struct {
 	Responders      []string            `yaml:"responders"`
 	AnnounceDrills  bool                `yaml:"announce_drills"`
 	TimeZone        string              `yaml:"time_zone"`
+	TimelineEmoji   string              `yaml:"timeline_emoji"`
 }
 
 var (
@@ -53,6 +55,7 @@ var (
 	userIDRE    = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
 	prefixRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,19}$`)
 	commandRE   = regexp.MustCompile(`^/[a-z0-9_-]{1,31}$`)
+	emojiRE     = regexp.MustCompile(`^[a-z0-9_+'-]{1,100}$`)
 )
 
 // settingError names the setting that stopped start-up.
@@ -79,16 +82,17 @@ func loadSettings(getenv func(string) string) (*settings, error) {
 		CommandName:     "/incident",
 		ChannelPrefix:   "inc",
 		TimeZone:        time.UTC,
+		TimelineEmoji:   "pushpin",
 	}
 	switch {
 	case s.BotToken == "":
 		return nil, &settingError{"SLACK_BOT_TOKEN", "required; the bot token (xoxb-…) from your Slack app's OAuth & Permissions page"}
 	case !strings.HasPrefix(s.BotToken, "xoxb-"):
 		return nil, &settingError{"SLACK_BOT_TOKEN", "not a bot token: it must start with xoxb-"}
-	case s.AppToken != "":
-		return nil, &settingError{"SLACK_APP_TOKEN", "Socket Mode is not available in this version yet; unset it and let Slack reach Sitrep over HTTP"}
-	case s.SigningSecret == "":
-		return nil, &settingError{"SLACK_SIGNING_SECRET", "required; the signing secret from your Slack app's Basic Information page"}
+	case s.AppToken != "" && !strings.HasPrefix(s.AppToken, "xapp-"):
+		return nil, &settingError{"SLACK_APP_TOKEN", "not an app-level token: it must start with xapp- (Basic Information → App-Level Tokens, scope connections:write)"}
+	case s.AppToken == "" && s.SigningSecret == "":
+		return nil, &settingError{"SLACK_SIGNING_SECRET", "required unless SLACK_APP_TOKEN is set for Socket Mode; the signing secret from your Slack app's Basic Information page"}
 	}
 	u, err := url.Parse(s.APIURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -155,6 +159,12 @@ func (s *settings) readConfigFile() error {
 		if !userIDRE.MatchString(u) {
 			return fmt.Errorf("%s: responders[%d] %q: not a Slack user ID (U…)", s.ConfigFile, i, u)
 		}
+	}
+	if f.TimelineEmoji != "" {
+		if !emojiRE.MatchString(f.TimelineEmoji) {
+			return fmt.Errorf("%s: timeline_emoji %q: an emoji name as Slack writes it, without colons, such as pushpin", s.ConfigFile, f.TimelineEmoji)
+		}
+		s.TimelineEmoji = f.TimelineEmoji
 	}
 	s.Responders = f.Responders
 	s.AnnounceDrills = f.AnnounceDrills

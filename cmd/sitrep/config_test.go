@@ -29,8 +29,8 @@ func TestSettingsErrorsNameTheSetting(t *testing.T) {
 	}{
 		{"no bot token", map[string]string{"SLACK_BOT_TOKEN": ""}, "SLACK_BOT_TOKEN: required"},
 		{"user token", map[string]string{"SLACK_BOT_TOKEN": "xoxp-123-secret"}, "SLACK_BOT_TOKEN: not a bot token"},
-		{"no signing secret", map[string]string{"SLACK_SIGNING_SECRET": " "}, "SLACK_SIGNING_SECRET: required"},
-		{"socket mode asked for", map[string]string{"SLACK_APP_TOKEN": "xapp-1-secret"}, "SLACK_APP_TOKEN: Socket Mode is not available"},
+		{"no signing secret", map[string]string{"SLACK_SIGNING_SECRET": " "}, "SLACK_SIGNING_SECRET: required unless SLACK_APP_TOKEN"},
+		{"app token of the wrong kind", map[string]string{"SLACK_APP_TOKEN": "xoxb-1-secret"}, "SLACK_APP_TOKEN: not an app-level token"},
 		{"api url not a url", map[string]string{"SLACK_API_URL": "slack.com/api"}, `SLACK_API_URL: "slack.com/api" is not an http(s) URL`},
 		{"channel name instead of id", map[string]string{"SITREP_ANNOUNCE_CHANNEL": "#incidents"}, `SITREP_ANNOUNCE_CHANNEL: "#incidents" is not a channel ID`},
 		{"config file missing", map[string]string{"SITREP_CONFIG": filepath.Join(dir, "nope.yaml")}, "SITREP_CONFIG: cannot read"},
@@ -60,7 +60,7 @@ func TestSettingsErrorsNameTheSetting(t *testing.T) {
 			if !strings.HasPrefix(msg, tt.want) || strings.Contains(msg, "\n") {
 				t.Errorf("error %q, want one line starting with %q", msg, tt.want)
 			}
-			for _, secret := range []string{"secret-token", "shh-secret", "123-secret", "xapp-1-secret"} {
+			for _, secret := range []string{"secret-token", "shh-secret", "123-secret", "1-secret"} {
 				if strings.Contains(msg, secret) {
 					t.Errorf("error %q shows a secret", msg)
 				}

@@ -92,12 +92,12 @@ func (in *instance) stop() {
 
 // slashBody builds a slash command body with Slack's field order and
 // encoding ("/" as %2F, spaces as "+").
-func slashBody(user, channel, text, responseURL string) string {
+func slashBody(user, channel, text, responseURL, triggerID string) string {
 	fields := [][2]string{
 		{"token", "verification-token-0000"}, {"team_id", "T111"}, {"team_domain", "acme"},
 		{"channel_id", channel}, {"channel_name", "whatever"}, {"user_id", user}, {"user_name", strings.ToLower(user)},
 		{"command", "/incident"}, {"text", text}, {"api_app_id", "A111"}, {"is_enterprise_install", "false"},
-		{"response_url", responseURL}, {"trigger_id", "111.222.xxx"},
+		{"response_url", responseURL}, {"trigger_id", triggerID},
 	}
 	parts := make([]string, len(fields))
 	for i, f := range fields {
@@ -126,6 +126,11 @@ type answer struct {
 	ResponseType string            `json:"response_type"`
 	Text         string            `json:"text"`
 	Blocks       []json.RawMessage `json:"blocks"`
+	// view_submission answers
+	ResponseAction string            `json:"response_action"`
+	Errors         map[string]string `json:"errors"`
+	// url_verification answer
+	Challenge string `json:"challenge"`
 }
 
 // All returns the answer's text and every text inside its blocks.
@@ -167,11 +172,14 @@ func blockText(raw json.RawMessage) string {
 	return strings.Join(out, "\n")
 }
 
+// blockTextRaw is blockText for a JSON array of blocks.
+func blockTextRaw(raw json.RawMessage) string { return blockText(raw) }
+
 // slash sends a signed slash command and returns the immediate answer.
 func (in *instance) slash(fake *slackfake.Server, user, channel, text string) (answer, string) {
 	in.t.Helper()
 	ru := fake.NewResponseURL()
-	req := signedRequest(in.t, in.base+"/slack/commands", slashBody(user, channel, text, ru), time.Now())
+	req := signedRequest(in.t, in.base+"/slack/commands", slashBody(user, channel, text, ru, fake.NewTriggerIDFor(user)), time.Now())
 	return in.do(req), ru
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/joho/godotenv"
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
 
 	"github.com/sitrep-dev/sitrep/bot"
 	"github.com/sitrep-dev/sitrep/incident"
@@ -154,7 +155,11 @@ func (p program) serve(ctx context.Context) error {
 
 	// slack-go's default client never times out; a hung call would stall an
 	// incident's updates and shutdown with it.
-	api := slack.New(cfg.BotToken, slack.OptionAPIURL(cfg.APIURL), slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second}))
+	opts := []slack.Option{slack.OptionAPIURL(cfg.APIURL), slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second})}
+	if cfg.AppToken != "" {
+		opts = append(opts, slack.OptionAppLevelToken(cfg.AppToken))
+	}
+	api := slack.New(cfg.BotToken, opts...)
 	if err := checkToken(ctx, api, log); err != nil {
 		return err
 	}
@@ -167,10 +172,15 @@ func (p program) serve(ctx context.Context) error {
 		AnnounceChannel: cfg.AnnounceChannel,
 		AnnounceDrills:  cfg.AnnounceDrills,
 		Responders:      cfg.Responders,
+		TimelineEmoji:   cfg.TimelineEmoji,
 	}, log, now)
 
 	mux := http.NewServeMux()
-	mux.Handle("/slack/", b.Handler())
+	if cfg.SigningSecret != "" {
+		// With Socket Mode alone there is no secret to verify requests
+		// with, so the Slack endpoints are not served at all.
+		mux.Handle("/slack/", b.Handler())
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -198,6 +208,17 @@ func (p program) serve(ctx context.Context) error {
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- b.Run(workerCtx) }()
 
+	// Socket Mode stops taking requests when asked to shut down, like the
+	// HTTP server; acknowledged work is then waited for below.
+	socketCtx, stopSocket := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSocket()
+	socketDone := make(chan error, 1)
+	if cfg.AppToken != "" {
+		sm := socketmode.New(api, socketmode.OptionLog(slog.NewLogLogger(log.Handler(), slog.LevelDebug)))
+		go func() { socketDone <- b.ServeSocket(socketCtx, sm) }()
+		log.Info("using Socket Mode")
+	}
+
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("sitrep is listening", "addr", ln.Addr().String(), "db", cfg.DB)
@@ -211,12 +232,15 @@ func (p program) serve(ctx context.Context) error {
 		workerDone <- err // read again below
 		err = fmt.Errorf("retry loop stopped: %w", err)
 		srv.Close()
+	case err = <-socketDone:
+		srv.Close()
 	case <-ctx.Done():
 		log.Info("shutting down: finishing in-flight work")
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		err = srv.Shutdown(sctx)
 		cancel()
 	}
+	stopSocket()
 	// Stop retrying first: whatever it was doing is in the database and
 	// resumes at the next start, and it must not hold up the work below.
 	stopWorker()

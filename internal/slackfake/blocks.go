@@ -4,12 +4,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 	"unicode/utf8"
+)
+
+// Block limits of Slack's surfaces.
+const (
+	// MaxMessageBlocks is the most blocks a message may have.
+	MaxMessageBlocks = 50
+	// MaxViewBlocks is the most blocks a modal or a home tab may have.
+	MaxViewBlocks = 100
 )
 
 // Block Kit limits enforced by ValidateBlocks (docs.slack.dev/reference/block-kit).
 const (
-	maxMessageBlocks   = 50
 	maxHeaderText      = 150
 	maxSectionText     = 3000
 	maxSectionFields   = 10
@@ -22,6 +30,13 @@ const (
 	maxID              = 255 // action_id and block_id
 	maxAltText         = 2000
 	maxLabelText       = 2000
+	maxPlaceholder     = 150
+	maxInputLength     = 3000 // plain_text_input max_length and min_length
+	maxSelectOptions   = 100  // options and option_groups of a select menu
+	maxChoiceOptions   = 10   // options of checkboxes and radio buttons
+	maxOverflowOptions = 5
+	maxOptionText      = 75 // option text and description, option group label
+	maxOptionValue     = 150
 )
 
 var (
@@ -59,7 +74,8 @@ var (
 // ValidateBlocks checks the "blocks" array of a message against Block Kit's
 // rules and returns Slack's error strings (the "errors" of an invalid_blocks
 // answer, e.g. "must be less than 151 characters
-// [json-pointer:/blocks/0/text/text]"), or nil if the blocks are valid.
+// [json-pointer:/blocks/0/text/text]"), or nil if the blocks are valid. It
+// is ValidateBlocksMax(blocks, MaxMessageBlocks).
 //
 // Enforced: at most 50 blocks; known block types (section, header, divider,
 // context, actions, image, rich_text, input); header text plain_text of at
@@ -70,15 +86,37 @@ var (
 // block_id at most 255 characters and unique within the message; text
 // objects of type plain_text or mrkdwn with non-empty text.
 //
+// Input blocks: label plain_text of at most 2000 characters and element
+// required, hint plain_text of at most 2000, optional and dispatch_action
+// booleans, and the element one of the input element types.
+//
+// Elements: placeholder plain_text of at most 150 characters;
+// plain_text_input multiline boolean, max_length and min_length integers of
+// at most 3000, initial_value a string; static_select (and
+// multi_static_select) options or option_groups required, at most 100 of
+// each, option text plain_text; checkboxes and radio_buttons 1 to 10
+// options, text plain_text or mrkdwn; overflow at most 5 options; options
+// with text of at most 75 characters, value required and at most 150,
+// description at most 75; initial_option(s) shaped as options; datepicker
+// initial_date as YYYY-MM-DD.
+//
 // The message wording follows Slack's where it is known from real answers
 // ("must be less than N characters", "must be more than 0 characters",
 // "no more than N items allowed", "must provide at least 1 items",
 // "unsupported type: X", "missing required field: X", "must provide an
 // object", "failed to match all allowed schemas", "`action_id` \"x\" already
-// exists"); the block_id duplicate message mirrors the action_id one.
+// exists"); the block_id duplicate message mirrors the action_id one. The
+// wording of the numeric ("must be less than 3001"), boolean ("must provide
+// a boolean"), date and options-or-option_groups errors is this fake's own.
 func ValidateBlocks(blocks json.RawMessage) []string {
-	v := &blockValidator{blockIDs: map[string]bool{}, actionIDs: map[string]bool{}}
-	v.blockList(blocks, "/blocks", maxMessageBlocks)
+	return ValidateBlocksMax(blocks, MaxMessageBlocks)
+}
+
+// ValidateBlocksMax is ValidateBlocks with another limit on the number of
+// blocks (MaxViewBlocks for modals and home tabs).
+func ValidateBlocksMax(blocks json.RawMessage, maxBlocks int) []string {
+	v := newBlockValidator()
+	v.blockList(blocks, "/blocks", maxBlocks)
 	return v.errs
 }
 
@@ -86,6 +124,14 @@ type blockValidator struct {
 	errs      []string
 	blockIDs  map[string]bool
 	actionIDs map[string]bool
+	// actionIDsPerBlock makes action_id uniqueness per block, as in views
+	// (captured view_submission payloads have several input blocks whose
+	// elements share one action_id), instead of per message.
+	actionIDsPerBlock bool
+}
+
+func newBlockValidator() *blockValidator {
+	return &blockValidator{blockIDs: map[string]bool{}, actionIDs: map[string]bool{}}
 }
 
 func (v *blockValidator) errorf(ptr, format string, args ...any) {
@@ -246,6 +292,9 @@ func (v *blockValidator) block(raw json.RawMessage, ptr string) {
 		v.errorf(ptr, "must provide an object")
 		return
 	}
+	if v.actionIDsPerBlock {
+		clear(v.actionIDs)
+	}
 	t, ok := v.typeOf(obj, ptr)
 	if !ok {
 		return
@@ -286,6 +335,8 @@ func (v *blockValidator) block(raw json.RawMessage, ptr string) {
 		if hint, ok := field(obj, "hint"); ok {
 			v.text(hint, ptr+"/hint", plainText, maxLabelText)
 		}
+		v.boolean(obj, "optional", ptr)
+		v.boolean(obj, "dispatch_action", ptr)
 	default:
 		v.errorf(ptr+"/type", "unsupported type: %s", t)
 		return
@@ -367,7 +418,11 @@ func (v *blockValidator) element(raw json.RawMessage, ptr string, allowed []stri
 		return
 	}
 	v.id(obj, "action_id", ptr, v.actionIDs)
-	if t == "button" {
+	if placeholder, ok := field(obj, "placeholder"); ok {
+		v.text(placeholder, ptr+"/placeholder", plainText, maxPlaceholder)
+	}
+	switch t {
+	case "button":
 		if text, ok := v.required(obj, "text", ptr); ok {
 			v.text(text, ptr+"/text", plainText, maxButtonText)
 		}
@@ -376,5 +431,143 @@ func (v *blockValidator) element(raw json.RawMessage, ptr string, allowed []stri
 		if style, ok := v.str(obj, "style", ptr, 100); ok && style != "primary" && style != "danger" {
 			v.errorf(ptr+"/style", "must be one of primary, danger")
 		}
+	case "plain_text_input":
+		v.boolean(obj, "multiline", ptr)
+		v.integer(obj, "max_length", ptr, 1, maxInputLength)
+		v.integer(obj, "min_length", ptr, 0, maxInputLength)
+		v.str(obj, "initial_value", ptr, maxInputLength)
+	case "static_select", "multi_static_select":
+		v.staticSelect(obj, ptr, t == "multi_static_select")
+	case "checkboxes":
+		v.choices(obj, ptr, "initial_options")
+	case "radio_buttons":
+		v.choices(obj, ptr, "initial_option")
+	case "overflow":
+		if opts, ok := v.required(obj, "options", ptr); ok {
+			for i, o := range v.items(opts, ptr+"/options", maxOverflowOptions) {
+				v.option(o, fmt.Sprintf("%s/options/%d", ptr, i), plainText)
+			}
+		}
+	case "datepicker":
+		if d, ok := v.str(obj, "initial_date", ptr, 10); ok {
+			if _, err := time.Parse(time.DateOnly, d); err != nil {
+				v.errorf(ptr+"/initial_date", "must be a date in the format YYYY-MM-DD")
+			}
+		}
+	}
+}
+
+// staticSelect checks a static select menu's options or option_groups and
+// initial option(s).
+func (v *blockValidator) staticSelect(obj map[string]json.RawMessage, ptr string, multi bool) {
+	opts, hasOpts := field(obj, "options")
+	groups, hasGroups := field(obj, "option_groups")
+	switch {
+	case hasOpts:
+		for i, o := range v.items(opts, ptr+"/options", maxSelectOptions) {
+			v.option(o, fmt.Sprintf("%s/options/%d", ptr, i), plainText)
+		}
+	case hasGroups:
+		for i, g := range v.items(groups, ptr+"/option_groups", maxSelectOptions) {
+			gptr := fmt.Sprintf("%s/option_groups/%d", ptr, i)
+			gobj, ok := object(g)
+			if !ok {
+				v.errorf(gptr, "must provide an object")
+				continue
+			}
+			if label, ok := v.required(gobj, "label", gptr); ok {
+				v.text(label, gptr+"/label", plainText, maxOptionText)
+			}
+			if gopts, ok := v.required(gobj, "options", gptr); ok {
+				for j, o := range v.items(gopts, gptr+"/options", maxSelectOptions) {
+					v.option(o, fmt.Sprintf("%s/options/%d", gptr, j), plainText)
+				}
+			}
+		}
+	default:
+		v.errorf(ptr+"/type", "must define either `options` or `option_groups`")
+	}
+	if multi {
+		v.initialOptions(obj, ptr, "initial_options", plainText)
+	} else {
+		v.initialOptions(obj, ptr, "initial_option", plainText)
+	}
+}
+
+// choices checks the options of checkboxes and radio buttons, and their
+// initial option(s) (key).
+func (v *blockValidator) choices(obj map[string]json.RawMessage, ptr, key string) {
+	if opts, ok := v.required(obj, "options", ptr); ok {
+		for i, o := range v.items(opts, ptr+"/options", maxChoiceOptions) {
+			v.option(o, fmt.Sprintf("%s/options/%d", ptr, i), anyText)
+		}
+	}
+	v.initialOptions(obj, ptr, key, anyText)
+}
+
+// initialOptions checks initial_option (one option) or initial_options (an
+// array of options).
+func (v *blockValidator) initialOptions(obj map[string]json.RawMessage, ptr, key string, textTypes []string) {
+	raw, ok := field(obj, key)
+	if !ok {
+		return
+	}
+	if key == "initial_option" {
+		v.option(raw, ptr+"/"+key, textTypes)
+		return
+	}
+	if list, ok := v.array(raw, ptr+"/"+key); ok {
+		for i, o := range list {
+			v.option(o, fmt.Sprintf("%s/%s/%d", ptr, key, i), textTypes)
+		}
+	}
+}
+
+// option checks an option object: text (of textTypes) of at most 75
+// characters, a value of at most 150, an optional description.
+func (v *blockValidator) option(raw json.RawMessage, ptr string, textTypes []string) {
+	obj, ok := object(raw)
+	if !ok {
+		v.errorf(ptr, "must provide an object")
+		return
+	}
+	if text, ok := v.required(obj, "text", ptr); ok {
+		v.text(text, ptr+"/text", textTypes, maxOptionText)
+	}
+	if _, ok := v.required(obj, "value", ptr); ok {
+		v.str(obj, "value", ptr, maxOptionValue)
+	}
+	if desc, ok := field(obj, "description"); ok {
+		v.text(desc, ptr+"/description", textTypes, maxOptionText)
+	}
+	v.str(obj, "url", ptr, maxURL)
+}
+
+// boolean checks an optional boolean field.
+func (v *blockValidator) boolean(obj map[string]json.RawMessage, key, ptr string) {
+	raw, ok := field(obj, key)
+	if !ok {
+		return
+	}
+	var b bool
+	if json.Unmarshal(raw, &b) != nil {
+		v.errorf(ptr+"/"+key, "must provide a boolean")
+	}
+}
+
+// integer checks an optional integer field between lo and hi.
+func (v *blockValidator) integer(obj map[string]json.RawMessage, key, ptr string, lo, hi int) {
+	raw, ok := field(obj, key)
+	if !ok {
+		return
+	}
+	var n int
+	switch {
+	case json.Unmarshal(raw, &n) != nil:
+		v.errorf(ptr+"/"+key, "must provide an integer")
+	case n > hi:
+		v.errorf(ptr+"/"+key, "must be less than %d", hi+1)
+	case n < lo:
+		v.errorf(ptr+"/"+key, "must be more than %d", lo-1)
 	}
 }

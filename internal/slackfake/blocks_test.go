@@ -264,3 +264,266 @@ func TestValidateBlocks(t *testing.T) {
 		})
 	}
 }
+
+func option(text, value string) obj { return obj{"text": plain(text), "value": value} }
+
+func input(blockID string, element obj) obj {
+	return obj{"type": "input", "block_id": blockID, "label": plain("Label"), "element": element}
+}
+
+func TestValidateInputElements(t *testing.T) {
+	options := func(n int) []any {
+		return repeatItems(n, func(i int) any { return option(fmt.Sprint("o", i), fmt.Sprint("v", i)) })
+	}
+	tests := []struct {
+		name   string
+		blocks any
+		want   []string
+	}{
+		{
+			name: "valid inputs",
+			blocks: []any{
+				obj{"type": "input", "label": plain(repeat(2000)), "hint": plain(repeat(2000)), "optional": true, "dispatch_action": false,
+					"element": obj{"type": "plain_text_input", "action_id": "summary", "multiline": true, "max_length": 3000,
+						"min_length": 0, "initial_value": "x", "placeholder": plain(repeat(150))}},
+				input("sev", obj{"type": "static_select", "action_id": "sev", "options": options(100),
+					"initial_option": option("o1", "v1")}),
+				input("groups", obj{"type": "static_select", "action_id": "g", "option_groups": []any{
+					obj{"label": plain(repeat(75)), "options": options(100)}}}),
+				input("lead", obj{"type": "users_select", "action_id": "lead", "initial_user": "U1"}),
+				input("team", obj{"type": "multi_users_select", "action_id": "team", "initial_users": []any{"U1"}}),
+				input("checks", obj{"type": "checkboxes", "action_id": "c", "options": []any{
+					obj{"text": mrkdwn(repeat(75)), "value": repeat(150), "description": plain(repeat(75))}},
+					"initial_options": []any{option("a", "b")}}),
+				input("radio", obj{"type": "radio_buttons", "action_id": "r", "options": options(10)}),
+				input("chan", obj{"type": "conversations_select", "action_id": "ch", "default_to_current_conversation": true}),
+				input("date", obj{"type": "datepicker", "action_id": "d", "initial_date": "2024-02-29"}),
+			},
+		},
+		{
+			name:   "label too long",
+			blocks: []any{obj{"type": "input", "label": plain(repeat(2001)), "element": obj{"type": "plain_text_input"}}},
+			want:   []string{"must be less than 2001 characters [json-pointer:/blocks/0/label/text]"},
+		},
+		{
+			name:   "label mrkdwn",
+			blocks: []any{obj{"type": "input", "label": mrkdwn("*L*"), "element": obj{"type": "plain_text_input"}}},
+			want:   []string{"unsupported type: mrkdwn [json-pointer:/blocks/0/label/type]"},
+		},
+		{
+			name:   "input without label",
+			blocks: []any{obj{"type": "input", "element": obj{"type": "plain_text_input"}}},
+			want:   []string{"missing required field: label [json-pointer:/blocks/0]"},
+		},
+		{
+			name:   "hint too long",
+			blocks: []any{obj{"type": "input", "label": plain("L"), "hint": plain(repeat(2001)), "element": obj{"type": "plain_text_input"}}},
+			want:   []string{"must be less than 2001 characters [json-pointer:/blocks/0/hint/text]"},
+		},
+		{
+			name:   "optional not a boolean",
+			blocks: []any{obj{"type": "input", "label": plain("L"), "optional": "yes", "element": obj{"type": "plain_text_input"}}},
+			want:   []string{"must provide a boolean [json-pointer:/blocks/0/optional]"},
+		},
+		{
+			name:   "button in an input",
+			blocks: []any{input("b", button("x", "X"))},
+			want:   []string{"unsupported type: button [json-pointer:/blocks/0/element/type]"},
+		},
+		{
+			name:   "max_length over 3000",
+			blocks: []any{input("b", obj{"type": "plain_text_input", "max_length": 3001})},
+			want:   []string{"must be less than 3001 [json-pointer:/blocks/0/element/max_length]"},
+		},
+		{
+			name:   "min_length not an integer",
+			blocks: []any{input("b", obj{"type": "plain_text_input", "min_length": "3"})},
+			want:   []string{"must provide an integer [json-pointer:/blocks/0/element/min_length]"},
+		},
+		{
+			name:   "multiline not a boolean",
+			blocks: []any{input("b", obj{"type": "plain_text_input", "multiline": 1})},
+			want:   []string{"must provide a boolean [json-pointer:/blocks/0/element/multiline]"},
+		},
+		{
+			name:   "initial_value over 3000",
+			blocks: []any{input("b", obj{"type": "plain_text_input", "initial_value": repeat(3001)})},
+			want:   []string{"must be less than 3001 characters [json-pointer:/blocks/0/element/initial_value]"},
+		},
+		{
+			name:   "placeholder too long",
+			blocks: []any{input("b", obj{"type": "plain_text_input", "placeholder": plain(repeat(151))})},
+			want:   []string{"must be less than 151 characters [json-pointer:/blocks/0/element/placeholder/text]"},
+		},
+		{
+			name:   "101 select options",
+			blocks: []any{input("b", obj{"type": "static_select", "options": options(101)})},
+			want:   []string{"no more than 100 items allowed [json-pointer:/blocks/0/element/options]"},
+		},
+		{
+			name:   "select without options",
+			blocks: []any{input("b", obj{"type": "static_select"})},
+			want:   []string{"must define either `options` or `option_groups` [json-pointer:/blocks/0/element/type]"},
+		},
+		{
+			name:   "option text too long",
+			blocks: []any{input("b", obj{"type": "static_select", "options": []any{option(repeat(76), "v")}})},
+			want:   []string{"must be less than 76 characters [json-pointer:/blocks/0/element/options/0/text/text]"},
+		},
+		{
+			name:   "option value too long",
+			blocks: []any{input("b", obj{"type": "static_select", "options": []any{option("t", repeat(151))}})},
+			want:   []string{"must be less than 151 characters [json-pointer:/blocks/0/element/options/0/value]"},
+		},
+		{
+			name:   "option without value",
+			blocks: []any{input("b", obj{"type": "static_select", "options": []any{obj{"text": plain("t")}}})},
+			want:   []string{"missing required field: value [json-pointer:/blocks/0/element/options/0]"},
+		},
+		{
+			name:   "select option mrkdwn",
+			blocks: []any{input("b", obj{"type": "static_select", "options": []any{obj{"text": mrkdwn("t"), "value": "v"}}})},
+			want:   []string{"unsupported type: mrkdwn [json-pointer:/blocks/0/element/options/0/text/type]"},
+		},
+		{
+			name: "invalid initial_option",
+			blocks: []any{input("b", obj{"type": "static_select", "options": options(1),
+				"initial_option": obj{"text": plain("o0")}})},
+			want: []string{"missing required field: value [json-pointer:/blocks/0/element/initial_option]"},
+		},
+		{
+			name:   "11 checkboxes",
+			blocks: []any{input("b", obj{"type": "checkboxes", "options": options(11)})},
+			want:   []string{"no more than 10 items allowed [json-pointer:/blocks/0/element/options]"},
+		},
+		{
+			name:   "checkboxes without options",
+			blocks: []any{input("b", obj{"type": "checkboxes"})},
+			want:   []string{"missing required field: options [json-pointer:/blocks/0/element]"},
+		},
+		{
+			name:   "radio buttons with no options",
+			blocks: []any{input("b", obj{"type": "radio_buttons", "options": []any{}})},
+			want:   []string{"must provide at least 1 items [json-pointer:/blocks/0/element/options]"},
+		},
+		{
+			name:   "bad initial_date",
+			blocks: []any{input("b", obj{"type": "datepicker", "initial_date": "2023-02-29"})},
+			want:   []string{"must be a date in the format YYYY-MM-DD [json-pointer:/blocks/0/element/initial_date]"},
+		},
+		{
+			name:   "select option in an accessory is checked too",
+			blocks: []any{obj{"type": "section", "text": plain("s"), "accessory": obj{"type": "static_select", "options": []any{option("t", repeat(151))}}}},
+			want:   []string{"must be less than 151 characters [json-pointer:/blocks/0/accessory/options/0/value]"},
+		},
+		{
+			name:   "six overflow options",
+			blocks: []any{obj{"type": "actions", "elements": []any{obj{"type": "overflow", "options": options(6)}}}},
+			want:   []string{"no more than 5 items allowed [json-pointer:/blocks/0/elements/0/options]"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ValidateBlocks(jsonBlocks(t, tt.blocks))
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("ValidateBlocks() mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestValidateBlocksMax(t *testing.T) {
+	dividers := func(n int) json.RawMessage {
+		return jsonBlocks(t, repeatItems(n, func(int) any { return obj{"type": "divider"} }))
+	}
+	if errs := ValidateBlocksMax(dividers(100), MaxViewBlocks); errs != nil {
+		t.Errorf("100 blocks: %v", errs)
+	}
+	want := []string{"no more than 100 items allowed [json-pointer:/blocks]"}
+	if diff := cmp.Diff(want, ValidateBlocksMax(dividers(101), MaxViewBlocks)); diff != "" {
+		t.Errorf("101 blocks mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(ValidateBlocks(dividers(51)), ValidateBlocksMax(dividers(51), MaxMessageBlocks)); diff != "" {
+		t.Errorf("ValidateBlocks differs from ValidateBlocksMax(50):\n%s", diff)
+	}
+}
+
+// modal returns a valid modal view with the given blocks, changed by edits.
+func modal(blocks []any, edits ...func(obj)) obj {
+	v := obj{"type": "modal", "title": plain("Declare"), "submit": plain("Declare"), "close": plain("Cancel"), "blocks": blocks}
+	for _, e := range edits {
+		e(v)
+	}
+	return v
+}
+
+func set(key string, value any) func(obj) { return func(v obj) { v[key] = value } }
+func unset(key string) func(obj)          { return func(v obj) { delete(v, key) } }
+
+func TestValidateView(t *testing.T) {
+	summary := input("summary", obj{"type": "plain_text_input", "action_id": "value"})
+	dividers := func(n int) []any { return repeatItems(n, func(int) any { return obj{"type": "divider"} }) }
+	tests := []struct {
+		name string
+		view any
+		want []string
+	}{
+		{
+			name: "valid modal",
+			view: modal([]any{summary, input("sev", obj{"type": "static_select", "action_id": "value", "options": []any{option("SEV1", "1")}})},
+				set("title", plain(repeat(24))), set("submit", plain(repeat(24))), set("close", plain(repeat(24))),
+				set("private_metadata", repeat(3000)), set("callback_id", repeat(255)), set("external_id", repeat(255)),
+				set("clear_on_close", true), set("notify_on_close", false)),
+		},
+		{name: "100 blocks", view: modal(dividers(100))},
+		{name: "valid home tab", view: obj{"type": "home", "blocks": dividers(100), "callback_id": "home"}},
+		{name: "home tab without title", view: obj{"type": "home", "blocks": []any{}}},
+		{name: "modal without input needs no submit", view: modal(dividers(1), unset("submit"))},
+		{
+			name: "empty view (Slack's own answer)",
+			view: obj{},
+			want: []string{
+				"missing required field: title [json-pointer:/view]",
+				"missing required field: blocks [json-pointer:/view]",
+				"missing required field: type [json-pointer:/view]",
+			},
+		},
+		{name: "not an object", view: "modal", want: []string{"must provide an object [json-pointer:/view]"}},
+		{name: "unknown type", view: modal(nil, set("type", "workflow_step"), set("blocks", []any{})),
+			want: []string{"unsupported type: workflow_step [json-pointer:/view/type]"}},
+		{name: "title too long", view: modal(dividers(1), set("title", plain(repeat(25)))),
+			want: []string{"must be less than 25 characters [json-pointer:/view/title/text]"}},
+		{name: "title mrkdwn", view: modal(dividers(1), set("title", mrkdwn("x"))),
+			want: []string{"unsupported type: mrkdwn [json-pointer:/view/title/type]"}},
+		{name: "submit too long", view: modal(dividers(1), set("submit", plain(repeat(25)))),
+			want: []string{"must be less than 25 characters [json-pointer:/view/submit/text]"}},
+		{name: "close too long", view: modal(dividers(1), set("close", plain(repeat(25)))),
+			want: []string{"must be less than 25 characters [json-pointer:/view/close/text]"}},
+		{name: "101 blocks", view: modal(dividers(101)),
+			want: []string{"no more than 100 items allowed [json-pointer:/view/blocks]"}},
+		{name: "101 blocks in a home tab", view: obj{"type": "home", "blocks": dividers(101)},
+			want: []string{"no more than 100 items allowed [json-pointer:/view/blocks]"}},
+		{name: "input without submit", view: modal([]any{summary}, unset("submit")),
+			want: []string{"missing required field: submit [json-pointer:/view]"}},
+		{name: "private_metadata too long", view: modal(dividers(1), set("private_metadata", repeat(3001))),
+			want: []string{"must be less than 3001 characters [json-pointer:/view/private_metadata]"}},
+		{name: "callback_id too long", view: modal(dividers(1), set("callback_id", repeat(256))),
+			want: []string{"must be less than 256 characters [json-pointer:/view/callback_id]"}},
+		{name: "external_id too long", view: modal(dividers(1), set("external_id", repeat(256))),
+			want: []string{"must be less than 256 characters [json-pointer:/view/external_id]"}},
+		{name: "block errors point into the view", view: modal([]any{obj{"type": "header", "text": plain(repeat(151))}}),
+			want: []string{"must be less than 151 characters [json-pointer:/view/blocks/0/text/text]"}},
+		{name: "duplicate block_id", view: modal([]any{summary, summary}),
+			want: []string{"`block_id` \"summary\" already exists [json-pointer:/view/blocks/1/block_id]"}},
+		{name: "duplicate action_id within a block", view: modal([]any{obj{"type": "actions", "elements": []any{button("a", "A"), button("a", "B")}}}),
+			want: []string{"`action_id` \"a\" already exists [json-pointer:/view/blocks/0/elements/1/action_id]"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ValidateView(jsonBlocks(t, tt.view))
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("ValidateView() mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

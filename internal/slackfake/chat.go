@@ -2,7 +2,6 @@ package slackfake
 
 import (
 	"encoding/json"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -52,6 +51,9 @@ func (s *Server) messageJSON(m *message) result {
 	}
 	if m.ThreadTS != "" {
 		res["thread_ts"] = m.ThreadTS
+	}
+	if m.isReply() && m.parentUser != "" {
+		res["parent_user_id"] = m.parentUser
 	}
 	if m.replyCount > 0 {
 		res["reply_count"] = m.replyCount
@@ -163,20 +165,10 @@ func (s *Server) chatPostMessage(r *request) result {
 		Blocks:   c.blocks,
 		ThreadTS: r.get("thread_ts"),
 	}}
-	if m.ThreadTS != "" {
-		if r.flag("reply_broadcast") {
-			m.Subtype = "thread_broadcast"
-		}
-		if parent := ch.findMessage(m.ThreadTS); parent != nil {
-			parent.ThreadTS = parent.TS
-			parent.replyCount++
-			parent.latestReply = m.TS
-			if !slices.Contains(parent.replyUsers, m.User) {
-				parent.replyUsers = append(parent.replyUsers, m.User)
-			}
-		}
+	if m.ThreadTS != "" && r.flag("reply_broadcast") {
+		m.Subtype = "thread_broadcast"
 	}
-	ch.messages = append(ch.messages, m)
+	ch.addMessage(m)
 	return success(result{"channel": ch.id, "ts": m.TS, "message": s.messageJSON(m)})
 }
 
@@ -252,7 +244,7 @@ func (s *Server) chatGetPermalink(r *request) result {
 		return apiErr("message_not_found")
 	}
 	link := permalinkBase + "archives/" + ch.id + "/p" + strings.Replace(m.TS, ".", "", 1)
-	if m.ThreadTS != "" && m.ThreadTS != m.TS {
+	if m.isReply() {
 		link += "?thread_ts=" + m.ThreadTS + "&cid=" + ch.id
 	}
 	return success(result{"channel": ch.id, "permalink": link})

@@ -278,40 +278,32 @@ func (s *Server) conversationsHistory(r *request) result {
 	if !ch.isMember(DefaultBotUserID) {
 		return apiErr("not_in_channel")
 	}
-	latest, oldest := int64(1<<62), int64(0)
-	if v := r.get("latest"); v != "" {
-		us, ok := parseTS(v)
-		if !ok {
-			return apiErr("invalid_ts_latest")
-		}
-		latest = us
-	}
-	if v := r.get("oldest"); v != "" {
-		us, ok := parseTS(v)
-		if !ok {
-			return apiErr("invalid_ts_oldest")
-		}
-		oldest = us
+	latest, oldest, errRes := tsRange(r)
+	if errRes != nil {
+		return errRes
 	}
 	inclusive := r.flag("inclusive")
+	latestIncl := inclusive
 	if c := r.get("cursor"); c != "" {
 		ts, ok := decodeCursor(c, "next_ts:")
 		us, ok2 := parseTS(ts)
 		if !ok || !ok2 {
 			return apiErr("invalid_cursor")
 		}
-		latest, inclusive = us, true
+		if us < latest {
+			latest, latestIncl = us, true
+		}
 	}
 	limit := limitParam(r, 100, 999)
 	var msgs []result
 	hasMore, next := false, ""
 	for i := len(ch.messages) - 1; i >= 0; i-- {
 		m := ch.messages[i]
-		if m.ThreadTS != "" && m.ThreadTS != m.TS {
+		if m.isReply() && m.Subtype != "thread_broadcast" {
 			continue // replies live in conversations.replies
 		}
 		us, _ := parseTS(m.TS)
-		if us > latest || us < oldest || !inclusive && (us == latest || us == oldest) {
+		if !inRange(us, oldest, latest, inclusive, latestIncl) {
 			continue
 		}
 		if len(msgs) == limit {
@@ -329,6 +321,106 @@ func (s *Server) conversationsHistory(r *request) result {
 		"pin_count":         len(ch.pins),
 		"response_metadata": result{"next_cursor": next},
 	})
+}
+
+// tsRange reads the latest and oldest parameters of conversations.history
+// and conversations.replies, in microseconds.
+func tsRange(r *request) (latest, oldest int64, errRes result) {
+	latest, oldest = int64(1<<62), 0
+	if v := r.get("latest"); v != "" {
+		us, ok := parseTS(v)
+		if !ok {
+			return 0, 0, apiErr("invalid_ts_latest")
+		}
+		latest = us
+	}
+	if v := r.get("oldest"); v != "" {
+		us, ok := parseTS(v)
+		if !ok {
+			return 0, 0, apiErr("invalid_ts_oldest")
+		}
+		oldest = us
+	}
+	return latest, oldest, nil
+}
+
+// conversationsReplies returns a thread, oldest first: the parent, then the
+// replies between oldest and latest. ts may name the parent or any reply; a
+// message without replies is returned alone. Pages after the first (cursor
+// set) hold replies only. The limit counts the parent; it defaults to and is
+// capped at 1000.
+func (s *Server) conversationsReplies(r *request) result {
+	ch, code := s.visibleChannelLocked(r.get("channel"))
+	if code != "" {
+		return apiErr(code)
+	}
+	if !ch.isMember(DefaultBotUserID) {
+		return apiErr("not_in_channel")
+	}
+	parent := ch.findMessage(r.get("ts"))
+	if parent == nil {
+		return apiErr("thread_not_found")
+	}
+	if parent.isReply() {
+		if parent = ch.findMessage(parent.ThreadTS); parent == nil {
+			return apiErr("thread_not_found")
+		}
+	}
+	latest, oldest, errRes := tsRange(r)
+	if errRes != nil {
+		return errRes
+	}
+	inclusive := r.flag("inclusive")
+	oldestIncl := inclusive
+	first := true
+	if c := r.get("cursor"); c != "" {
+		ts, ok := decodeCursor(c, "next_ts:")
+		us, ok2 := parseTS(ts)
+		if !ok || !ok2 {
+			return apiErr("invalid_cursor")
+		}
+		first = false
+		if us > oldest {
+			oldest, oldestIncl = us, true
+		}
+	}
+	limit := limitParam(r, 1000, 1000)
+	msgs := []result{}
+	if first {
+		msgs = append(msgs, s.messageJSON(parent))
+	}
+	hasMore, next := false, ""
+	for _, m := range ch.messages {
+		if !m.isReply() || m.ThreadTS != parent.TS {
+			continue
+		}
+		us, _ := parseTS(m.TS)
+		if !inRange(us, oldest, latest, oldestIncl, inclusive) {
+			continue
+		}
+		if len(msgs) >= limit {
+			hasMore, next = true, encodeCursor("next_ts:"+m.TS)
+			break
+		}
+		msgs = append(msgs, s.messageJSON(m))
+	}
+	return success(result{
+		"messages":          msgs,
+		"has_more":          hasMore,
+		"response_metadata": result{"next_cursor": next},
+	})
+}
+
+// inRange reports whether a timestamp lies between oldest and latest, each
+// bound included or not.
+func inRange(us, oldest, latest int64, oldestIncl, latestIncl bool) bool {
+	switch {
+	case us < oldest || us > latest:
+		return false
+	case us == oldest && !oldestIncl, us == latest && !latestIncl:
+		return false
+	}
+	return true
 }
 
 // limitParam reads the "limit" parameter: def when absent or invalid,

@@ -19,7 +19,10 @@ type request struct {
 	method string
 	params map[string]string
 	token  string
-	ctx    context.Context
+	// tokenInHeader is set when the token came from the Authorization
+	// header rather than a form field.
+	tokenInHeader bool
+	ctx           context.Context
 }
 
 func (r *request) get(key string) string { return r.params[key] }
@@ -64,6 +67,12 @@ var handlers = map[string]handler{
 	"chat.getPermalink":      (*Server).chatGetPermalink,
 	"pins.add":               (*Server).pinsAdd,
 	"pins.list":              (*Server).pinsList,
+	"conversations.replies":  (*Server).conversationsReplies,
+	"views.open":             (*Server).viewsOpen,
+	"views.push":             (*Server).viewsPush,
+	"views.update":           (*Server).viewsUpdate,
+	"views.publish":          (*Server).viewsPublish,
+	"apps.connections.open":  (*Server).appsConnectionsOpen,
 }
 
 // handleAPI serves /api/<method>.
@@ -91,9 +100,15 @@ func (s *Server) handleAPI(w http.ResponseWriter, hr *http.Request) {
 		res = apiErr(parseErr)
 	case req.token == "":
 		res = apiErr("not_authed")
+	case method == appsConnectionsOpen:
+		res = s.appTokenAuth(req)
+	case req.token == s.appToken:
+		// An app-level token only opens Socket Mode connections.
+		res = apiErr("not_allowed_token_type")
 	case req.token != s.botToken:
 		res = apiErr("invalid_auth")
-	default:
+	}
+	if res == nil {
 		s.mu.Lock()
 		res = h(s, req)
 		s.mu.Unlock()
@@ -169,6 +184,7 @@ func parseRequest(hr *http.Request) (req *request, parseErr string, charsetWarni
 	if auth := hr.Header.Get("Authorization"); auth != "" {
 		if tok, found := strings.CutPrefix(auth, "Bearer "); found {
 			req.token = strings.TrimSpace(tok)
+			req.tokenInHeader = req.token != ""
 		}
 	}
 	for k, vs := range hr.URL.Query() {
@@ -186,6 +202,11 @@ func parseRequest(hr *http.Request) (req *request, parseErr string, charsetWarni
 		body, err := io.ReadAll(hr.Body)
 		if err != nil {
 			return req, "invalid_json", charsetWarning
+		}
+		if len(bytes.TrimSpace(body)) == 0 {
+			// slack-go posts apps.connections.open with an empty JSON
+			// body, which Slack accepts as no arguments.
+			break
 		}
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(body, &obj); err != nil {

@@ -22,13 +22,31 @@
 // Web API methods served: auth.test, users.info, conversations.create,
 // conversations.invite, conversations.join, conversations.setTopic,
 // conversations.info, conversations.members, conversations.archive,
-// conversations.list, conversations.history, chat.postMessage, chat.update,
-// chat.postEphemeral, chat.getPermalink, pins.add and pins.list. Any other
-// method answers unknown_method. Response URLs (NewResponseURL) are served
-// outside /api/.
+// conversations.list, conversations.history, conversations.replies,
+// chat.postMessage, chat.update, chat.postEphemeral, chat.getPermalink,
+// pins.add, pins.list, views.open, views.push, views.update, views.publish
+// and apps.connections.open. Any other method answers unknown_method.
+// Response URLs (NewResponseURL) are served outside /api/.
 //
 // The bot is the only API caller: every call acts as BotUserID(). Use
-// AddUser, AddChannel and AddMessage to set up what people did.
+// AddUser, AddChannel, AddMessage and AddReply to set up what people did,
+// and NewTriggerID for the trigger_ids of the interactions a test delivers.
+//
+// Views: views.open and views.push exchange trigger_ids from NewTriggerID
+// (once, within TriggerLifetime); views.update and views.publish check the
+// optional hash. Views are validated by ValidateView; failures answer
+// invalid_arguments with response_metadata.messages, as Slack does. Views,
+// View and HomeView show what the bot opened and published; CloseView
+// closes a modal as a user would.
+//
+// Socket Mode: apps.connections.open, called with the app-level token
+// (AppToken) in the Authorization header, returns a single-use ws:// URL
+// served by the fake. A client that connects gets a "hello" message and
+// periodic WebSocket pings; SocketSend delivers an envelope and waits for
+// the client's ack, WaitSocket and SocketConnected tell whether a client is
+// connected, and SocketDisconnect asks clients to reconnect. Close closes the
+// connections. The app-level token is refused elsewhere
+// (not_allowed_token_type), as is the bot token by apps.connections.open.
 //
 // All methods of Server are safe for concurrent use. Accessors return copies.
 package slackfake
@@ -47,6 +65,9 @@ import (
 const (
 	// DefaultBotToken is the bot token the fake accepts unless WithBotToken is given.
 	DefaultBotToken = "xoxb-fake-bot-token"
+	// DefaultAppToken is the app-level token (for Socket Mode) the fake
+	// accepts unless WithAppToken is given.
+	DefaultAppToken = "xapp-fake-app-token"
 	// DefaultTeamID is the workspace ID unless WithTeam is given.
 	DefaultTeamID = "T0FAKETEAM"
 	// DefaultBotUserID is the user ID of the bot.
@@ -69,11 +90,24 @@ type Option func(*Server)
 // WithBotToken sets the bot token the fake accepts (default DefaultBotToken).
 func WithBotToken(tok string) Option { return func(s *Server) { s.botToken = tok } }
 
+// WithAppToken sets the app-level token that apps.connections.open accepts
+// (default DefaultAppToken).
+func WithAppToken(tok string) Option { return func(s *Server) { s.appToken = tok } }
+
+// WithSocketPingInterval sets how often the fake sends a WebSocket ping on
+// Socket Mode connections (default DefaultSocketPingInterval). slack-go's
+// socketmode client reconnects when no ping arrives within its
+// OptionPingInterval (30 s by default), so keep this shorter than that.
+func WithSocketPingInterval(d time.Duration) Option {
+	return func(s *Server) { s.socketPing = d }
+}
+
 // WithTeam sets the workspace (team) ID (default DefaultTeamID).
 func WithTeam(id string) Option { return func(s *Server) { s.teamID = id } }
 
 // WithClock sets the clock used for message timestamps, channel creation
-// times, response_url expiry and the call log (default time.Now). The clock
+// times, response_url and trigger_id expiry, view hashes and the call log
+// (default time.Now). Socket Mode pings and write deadlines use real time. The clock
 // is called with the server's lock held: it must not call back into the
 // Server.
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.clock = now } }
@@ -175,10 +209,12 @@ type Failure struct {
 
 // Server is a fake Slack workspace with a Web API. Create it with New.
 type Server struct {
-	srv      *httptest.Server
-	botToken string
-	teamID   string
-	clock    func() time.Time
+	srv        *httptest.Server
+	botToken   string
+	appToken   string
+	teamID     string
+	clock      func() time.Time
+	socketPing time.Duration
 
 	mu           sync.Mutex
 	users        map[string]*User
@@ -192,6 +228,24 @@ type Server struct {
 	failures     map[string][]*Failure
 	responseURLs map[string]*responseURL
 	respOrder    int
+
+	// Views (views.go).
+	triggers    map[string]*trigger
+	nextTrigger int
+	views       map[string]*view  // open modals and home tabs, by ID
+	viewOrder   []string          // open modals, in the order they were opened or pushed
+	homes       map[string]string // user ID -> home view ID
+	nextView    int
+	nextHash    int
+
+	// Socket Mode (socket.go).
+	closed        bool
+	closing       chan struct{} // closed by Close
+	socketTickets map[string]bool
+	sockets       []*socketConn // live connections, oldest first
+	socketChanged chan struct{} // closed and replaced when sockets change
+	pendingAcks   map[string]chan json.RawMessage
+	socketWG      sync.WaitGroup
 }
 
 // channel is the internal state of a channel.
@@ -211,6 +265,7 @@ type channel struct {
 
 type message struct {
 	Message
+	parentUser  string // the parent's author, on thread replies
 	editedTS    string
 	editedBy    string
 	topic       string // for channel_topic messages
@@ -227,13 +282,22 @@ type pin struct {
 // New starts a fake Slack server. Close it when done.
 func New(opts ...Option) *Server {
 	s := &Server{
-		botToken:     DefaultBotToken,
-		teamID:       DefaultTeamID,
-		clock:        time.Now,
-		users:        map[string]*User{},
-		channels:     map[string]*channel{},
-		failures:     map[string][]*Failure{},
-		responseURLs: map[string]*responseURL{},
+		botToken:      DefaultBotToken,
+		appToken:      DefaultAppToken,
+		teamID:        DefaultTeamID,
+		clock:         time.Now,
+		socketPing:    DefaultSocketPingInterval,
+		users:         map[string]*User{},
+		channels:      map[string]*channel{},
+		failures:      map[string][]*Failure{},
+		responseURLs:  map[string]*responseURL{},
+		triggers:      map[string]*trigger{},
+		views:         map[string]*view{},
+		homes:         map[string]string{},
+		closing:       make(chan struct{}),
+		socketTickets: map[string]bool{},
+		socketChanged: make(chan struct{}),
+		pendingAcks:   map[string]chan json.RawMessage{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -242,6 +306,7 @@ func New(opts ...Option) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/", s.handleAPI)
 	mux.HandleFunc(responseURLPath, s.handleResponseURL)
+	mux.HandleFunc(socketPath, s.handleSocket)
 	s.srv = httptest.NewServer(mux)
 	return s
 }
@@ -249,11 +314,32 @@ func New(opts ...Option) *Server {
 // URL returns the Web API base URL, ending in "/api/", for slack.OptionAPIURL.
 func (s *Server) URL() string { return s.srv.URL + "/api/" }
 
-// Close shuts the server down, waiting for requests in flight.
-func (s *Server) Close() { s.srv.Close() }
+// Close shuts the server down: it closes Socket Mode connections (with a
+// WebSocket close frame), makes pending SocketSend calls fail, and waits for
+// requests in flight and for the fake's own goroutines. Calling it again does
+// nothing.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	close(s.closing)
+	conns := slices.Clone(s.sockets)
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.shutdown()
+	}
+	s.srv.Close()
+	s.socketWG.Wait()
+}
 
 // BotToken returns the token the fake accepts.
 func (s *Server) BotToken() string { return s.botToken }
+
+// AppToken returns the app-level token apps.connections.open accepts.
+func (s *Server) AppToken() string { return s.appToken }
 
 // BotUserID returns the bot's user ID (what auth.test reports as user_id).
 func (s *Server) BotUserID() string { return DefaultBotUserID }
@@ -342,6 +428,56 @@ func (s *Server) AddMessage(channelID, userID, text string) (ts string) {
 	ch.messages = append(ch.messages, m)
 	return m.TS
 }
+
+// AddReply posts a thread reply as a (human) user, bypassing the API, and
+// updates the parent's thread fields (reply_count, reply_users,
+// latest_reply) as Slack does. threadTS may be the parent's ts or another
+// reply's (the reply then joins the parent's thread). It panics if the
+// channel, user or parent message is unknown.
+func (s *Server) AddReply(channelID, threadTS, userID, text string) (ts string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ok := s.channels[channelID]
+	if !ok {
+		panic(fmt.Sprintf("slackfake: AddReply: unknown channel %q", channelID))
+	}
+	if _, ok := s.users[userID]; !ok {
+		panic(fmt.Sprintf("slackfake: AddReply: unknown user %q", userID))
+	}
+	if ch.findMessage(threadTS) == nil {
+		panic(fmt.Sprintf("slackfake: AddReply: no message %q in %s", threadTS, channelID))
+	}
+	m := &message{Message: Message{TS: s.nextTSLocked(), Channel: channelID, User: userID, Text: text, ThreadTS: threadTS}}
+	ch.addMessage(m)
+	return m.TS
+}
+
+// addMessage appends a message. For a thread reply (ThreadTS set) it points
+// ThreadTS at the thread's parent, even if it named another reply, and
+// updates the parent's thread fields.
+func (ch *channel) addMessage(m *message) {
+	if m.ThreadTS != "" && m.ThreadTS != m.TS {
+		if parent := ch.findMessage(m.ThreadTS); parent != nil {
+			if parent.ThreadTS != "" && parent.ThreadTS != parent.TS {
+				if root := ch.findMessage(parent.ThreadTS); root != nil {
+					parent = root
+				}
+			}
+			m.ThreadTS = parent.TS
+			m.parentUser = parent.User
+			parent.ThreadTS = parent.TS
+			parent.replyCount++
+			parent.latestReply = m.TS
+			if !slices.Contains(parent.replyUsers, m.User) {
+				parent.replyUsers = append(parent.replyUsers, m.User)
+			}
+		}
+	}
+	ch.messages = append(ch.messages, m)
+}
+
+// isReply reports whether the message is a thread reply (not a parent).
+func (m *message) isReply() bool { return m.ThreadTS != "" && m.ThreadTS != m.TS }
 
 func (s *Server) newChannelLocked(name string, private bool, creator string) *channel {
 	s.nextChannel++

@@ -1,0 +1,153 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/slack-go/slack"
+
+	"github.com/sitrep-dev/sitrep/incident"
+)
+
+// eventEnvelope is the outer shape of what the Events API sends.
+type eventEnvelope struct {
+	Type      string          `json:"type"`
+	Challenge string          `json:"challenge"`
+	EventID   string          `json:"event_id"`
+	Event     json.RawMessage `json:"event"`
+}
+
+// innerEvent holds the fields Sitrep reads of the events it subscribes to.
+type innerEvent struct {
+	Type     string `json:"type"`
+	User     string `json:"user"`
+	Reaction string `json:"reaction"`
+	Item     struct {
+		Type    string `json:"type"`
+		Channel string `json:"channel"`
+		TS      string `json:"ts"`
+	} `json:"item"`
+	Tab string `json:"tab"`
+}
+
+// handleEvents serves POST /slack/events.
+func (b *Bot) handleEvents(w http.ResponseWriter, r *http.Request) {
+	body, ok := b.readSigned(w, r)
+	if !ok {
+		return
+	}
+	resp, err := b.event(r.Context(), body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if resp == nil {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(resp)
+}
+
+// event handles one Events API payload, whatever transport brought it, and
+// returns what to answer with (nil for an empty 200). The work is done after
+// the answer; Slack's retries of an event already handled are ignored, also
+// across restarts.
+func (b *Bot) event(ctx context.Context, body []byte) (any, error) {
+	var env eventEnvelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		return nil, fmt.Errorf("malformed event: %w", err)
+	}
+	switch env.Type {
+	case "url_verification":
+		return map[string]string{"challenge": env.Challenge}, nil
+	case "event_callback":
+	default:
+		b.log.Warn("unknown Events API payload", "type", env.Type)
+		return nil, nil
+	}
+	var ev innerEvent
+	if err := json.Unmarshal(env.Event, &ev); err != nil {
+		return nil, fmt.Errorf("malformed event: %w", err)
+	}
+	log := b.log.With("event", ev.Type, "event_id", env.EventID, "user", ev.User)
+	if env.EventID != "" {
+		first, err := b.svc.Claim(ctx, "slack-event:"+env.EventID)
+		if err != nil {
+			// Answer with an error so that Slack retries later.
+			log.Error("claim event", "err", err)
+			return nil, fmt.Errorf("cannot record the event now")
+		}
+		if !first {
+			log.Info("event already handled; ignoring Slack's retry")
+			return nil, nil
+		}
+	}
+	switch ev.Type {
+	case "reaction_added":
+		if ev.Reaction == b.opts.TimelineEmoji && ev.Item.Type == "message" {
+			b.goAfterAck(ctx, func(ctx context.Context) { b.reactionAdded(ctx, log, ev) })
+		}
+	case "app_home_opened":
+		if ev.Tab == "home" {
+			b.goAfterAck(ctx, func(ctx context.Context) { b.publishHome(ctx, log, ev.User) })
+		}
+	default:
+		log.Debug("event not used")
+	}
+	return nil, nil
+}
+
+// reactionAdded puts a message someone reacted to with the timeline emoji
+// on its incident's timeline, once however many people react.
+func (b *Bot) reactionAdded(ctx context.Context, log *slog.Logger, ev innerEvent) {
+	inc, err := b.svc.ByChannel(ctx, ev.Item.Channel)
+	if incident.ErrorCode(err) == incident.ENOTFOUND {
+		return // people react everywhere; only incident channels matter
+	}
+	if err != nil {
+		log.Error("reaction: find incident", "err", err)
+		return
+	}
+	log = log.With("incident", inc.Number)
+	msg, err := b.fetchMessage(ctx, ev.Item.Channel, ev.Item.TS)
+	if err != nil {
+		log.Error("reaction: fetch message", "ts", ev.Item.TS, "err", err)
+		b.tell(ctx, log, slashCommand{UserID: ev.User, ChannelID: ev.Item.Channel},
+			reply{Text: fmt.Sprintf(":warning: Could not read the message you reacted to (%s), so it is not on the timeline yet. React again later, or use the message's “Add to incident timeline” shortcut.", describeSlackError(err))})
+		return
+	}
+	text, dup := b.addMessage(ctx, log, inc.Number, ev.User, ev.Item.Channel, msg)
+	if dup {
+		return // someone pinned it first: it is on the timeline already
+	}
+	b.tell(ctx, log, slashCommand{UserID: ev.User, ChannelID: ev.Item.Channel}, reply{Text: text})
+	b.syncLater(ctx, log, inc.Number, slashCommand{UserID: ev.User, ChannelID: ev.Item.Channel})
+}
+
+// fetchMessage reads one message: a channel message from the history, a
+// thread reply from its thread.
+func (b *Bot) fetchMessage(ctx context.Context, channel, ts string) (slack.Message, error) {
+	hist, err := b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{ChannelID: channel, Latest: ts, Inclusive: true, Limit: 1})
+	if err != nil {
+		return slack.Message{}, err
+	}
+	for _, m := range hist.Messages {
+		if m.Timestamp == ts {
+			return m, nil
+		}
+	}
+	msgs, _, _, err := b.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{ChannelID: channel, Timestamp: ts, Latest: ts, Inclusive: true, Limit: 1})
+	if err != nil {
+		return slack.Message{}, err
+	}
+	for _, m := range msgs {
+		if m.Timestamp == ts {
+			return m, nil
+		}
+	}
+	return slack.Message{}, fmt.Errorf("message %s not found", ts)
+}

@@ -1,0 +1,60 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/slack-go/slack"
+
+	"github.com/sitrep-dev/sitrep/incident"
+)
+
+// maxHomeBlocks is Block Kit's limit for a Home tab.
+const maxHomeBlocks = 100
+
+// publishHome shows user the open incidents they may see on Sitrep's Home
+// tab.
+func (b *Bot) publishHome(ctx context.Context, log *slog.Logger, user string) {
+	incs, err := b.openIncidentsFor(ctx, log, user)
+	if err != nil {
+		log.Error("home: list incidents", "err", err)
+		return
+	}
+	view := slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: homeBlocks(incs, b.opts.CommandName)}}
+	if _, err := b.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: view}); err != nil {
+		log.Error("home: publish", "err", err)
+	}
+}
+
+// homeBlocks renders the Home tab: open incidents newest first, each with
+// its severity, status, commander and channel, within Block Kit's limit
+// however many there are.
+func homeBlocks(incs []*incident.Incident, commandName string) []slack.Block {
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(plainText(fmt.Sprintf("Open incidents (%d)", len(incs)))),
+	}
+	if len(incs) == 0 {
+		return append(blocks, slack.NewSectionBlock(mrkdwn(fmt.Sprintf(":sunny: No open incidents. `%s declare` starts one.", commandName)), nil, nil))
+	}
+	// Each incident takes two blocks (its section and a divider); keep
+	// room for the header and a closing note.
+	room := (maxHomeBlocks - 2) / 2
+	for i, inc := range incs {
+		if i == room {
+			blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("…and %d older open incidents: `%s list` shows them all.", len(incs)-i, commandName))))
+			break
+		}
+		where := "_channel pending_"
+		if inc.Chat.ChannelID != "" {
+			where = channelLink(inc.Chat.ChannelID)
+		}
+		text := fmt.Sprintf("%s *%s*\n*%s* · %s · commander %s · %s\nDeclared %s",
+			statusEmoji(inc.Status), displayTitle(inc), inc.Severity, inc.Status, mention(inc.Commander()), where, slackDate(inc.DeclaredAt))
+		if inc.Private {
+			text += " · :lock: private"
+		}
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(text, maxSectionText)), nil, nil), slack.NewDividerBlock())
+	}
+	return blocks
+}

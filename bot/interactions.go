@@ -1,0 +1,282 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/sitrep-dev/sitrep/incident"
+)
+
+// Action IDs of the incident card's controls, and the callback ID of the
+// message shortcut.
+const (
+	actionUpdate   = "card_update"
+	actionStatus   = "card_status"
+	actionSeverity = "card_severity"
+	actionRole     = "card_role:" // + role name
+	callbackAddMsg = "add_to_timeline"
+)
+
+// handleInteraction serves POST /slack/interactions: buttons and selects,
+// modal submissions and shortcuts.
+func (b *Bot) handleInteraction(w http.ResponseWriter, r *http.Request) {
+	body, ok := b.readSigned(w, r)
+	if !ok {
+		return
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil || form.Get("payload") == "" {
+		http.Error(w, "expected a form with a payload field", http.StatusBadRequest)
+		return
+	}
+	resp, err := b.interact(r.Context(), []byte(form.Get("payload")))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if resp == nil {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(resp)
+}
+
+// interact handles one interaction payload, whatever transport brought it.
+// It returns what to answer Slack with (nil for an empty 200), or an error
+// for a payload that cannot be read.
+func (b *Bot) interact(ctx context.Context, payload []byte) (any, error) {
+	var cb slack.InteractionCallback
+	if err := json.Unmarshal(payload, &cb); err != nil {
+		return nil, fmt.Errorf("malformed interaction payload: %w", err)
+	}
+	log := b.log.With("user", cb.User.ID, "interaction", string(cb.Type))
+	switch cb.Type {
+	case slack.InteractionTypeBlockActions:
+		b.blockActions(ctx, log, &cb)
+		return nil, nil
+	case slack.InteractionTypeViewSubmission:
+		switch cb.View.CallbackID {
+		case callbackDeclare:
+			return b.submitDeclare(ctx, log, &cb), nil
+		case callbackUpdate:
+			return b.submitUpdate(ctx, log, &cb), nil
+		}
+	case slack.InteractionTypeMessageAction:
+		if cb.CallbackID == callbackAddMsg {
+			b.addMessageFromShortcut(ctx, log, &cb)
+			return nil, nil
+		}
+	case slack.InteractionTypeViewClosed:
+		return nil, nil
+	}
+	// Slack only sends what the manifest and Sitrep's own messages ask
+	// for, so this is an older or foreign control. Say so rather than
+	// leave the click unanswered.
+	log.Warn("unknown interaction", "callback_id", cb.CallbackID, "view_callback_id", cb.View.CallbackID)
+	b.tellInteraction(ctx, log, &cb, ":warning: Sitrep does not know that control; it may be from an older version. `/incident help` lists what works.")
+	return nil, nil
+}
+
+// blockActions handles clicks and selections on the incident card.
+func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.InteractionCallback) {
+	if len(cb.ActionCallback.BlockActions) == 0 {
+		return
+	}
+	act := cb.ActionCallback.BlockActions[0]
+	channel := cb.Channel.ID
+	if channel == "" {
+		channel = cb.Container.ChannelID
+	}
+	inc, err := b.svc.ByChannel(ctx, channel)
+	if err != nil {
+		b.tellInteraction(ctx, log, cb, ":warning: "+incident.ErrorMessage(err))
+		return
+	}
+	log = log.With("incident", inc.Number, "action", act.ActionID)
+	actor := cb.User.ID
+	switch {
+	case act.ActionID == actionUpdate:
+		if !inc.Status.Open() {
+			b.tellInteraction(ctx, log, cb, fmt.Sprintf(":warning: Incident #%d is %s; `/incident reopen` it to post updates.", inc.Number, inc.Status))
+			return
+		}
+		if _, err := b.api.OpenViewContext(ctx, cb.TriggerID, updateModal(inc, modalMeta{Channel: channel, Number: inc.Number})); err != nil {
+			log.Error("open update form", "err", err)
+			b.tellInteraction(ctx, log, cb, ":warning: Slack would not open the form ("+describeSlackError(err)+"). Try again, or use `/incident update <text>`.")
+		}
+		return
+	case act.ActionID == actionStatus:
+		_, err = b.svc.SetStatus(ctx, inc.Number, actor, incident.Status(act.SelectedOption.Value))
+	case act.ActionID == actionSeverity:
+		_, err = b.svc.SetSeverity(ctx, inc.Number, actor, act.SelectedOption.Value)
+	case strings.HasPrefix(act.ActionID, actionRole):
+		_, err = b.svc.AssignRole(ctx, inc.Number, actor, strings.TrimPrefix(act.ActionID, actionRole), act.SelectedUser)
+	default:
+		log.Warn("unknown card action")
+		b.tellInteraction(ctx, log, cb, ":warning: Sitrep does not know that control; it may be from an older version. `/incident help` lists what works.")
+		return
+	}
+	if err != nil {
+		if incident.ErrorCode(err) == incident.EINTERNAL {
+			log.Error("card action failed", "err", err)
+		}
+		b.tellInteraction(ctx, log, cb, ":warning: "+incident.ErrorMessage(err))
+		// The card shows what the select was set to; put it back.
+		b.syncLater(ctx, log, inc.Number, slashCommand{UserID: actor, ChannelID: channel})
+		return
+	}
+	b.syncLater(ctx, log, inc.Number, slashCommand{UserID: actor, ChannelID: channel, ResponseURL: cb.ResponseURL})
+}
+
+// submitDeclare handles the declare form. Errors are shown in the form;
+// nothing is recorded until the input is valid.
+func (b *Bot) submitDeclare(ctx context.Context, log *slog.Logger, cb *slack.InteractionCallback) any {
+	meta, err := parseMeta(cb.View.PrivateMetadata)
+	if err != nil {
+		log.Warn("declare form with unreadable metadata", "err", err)
+	}
+	d := formValues(cb.View.State.Values).declaration(cb.User.ID)
+	inc, err := b.svc.Declare(ctx, d)
+	if err != nil {
+		if incident.ErrorCode(err) == incident.EINTERNAL {
+			log.Error("declare from form", "err", err)
+		}
+		return formErrors(err, declareFields, blockTitle)
+	}
+	b.afterDeclare(ctx, log.With("incident", inc.Number), inc.Number, slashCommand{UserID: cb.User.ID, ChannelID: meta.Channel})
+	return nil
+}
+
+// submitUpdate handles the update form: a status change, if any, then the
+// update itself.
+func (b *Bot) submitUpdate(ctx context.Context, log *slog.Logger, cb *slack.InteractionCallback) any {
+	meta, err := parseMeta(cb.View.PrivateMetadata)
+	if err != nil || meta.Number == 0 {
+		log.Warn("update form with unreadable metadata", "err", err)
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockKnow: "This form lost track of its incident. Close it and use the card's Post update button again."})
+	}
+	log = log.With("incident", meta.Number)
+	f := formValues(cb.View.State.Values)
+	inc, err := b.svc.Get(ctx, meta.Number)
+	if err != nil {
+		return formErrors(err, nil, blockKnow)
+	}
+	if !inc.Status.Open() {
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockStatus: fmt.Sprintf("Incident #%d was %s meanwhile. Reopen it with `/incident reopen` to post updates.", inc.Number, inc.Status)})
+	}
+	if st := incident.Status(f.option(blockStatus)); st != "" && st != inc.Status {
+		if _, err := b.svc.SetStatus(ctx, inc.Number, cb.User.ID, st); err != nil {
+			return formErrors(err, nil, blockStatus)
+		}
+	}
+	if _, err := b.svc.PostUpdate(ctx, inc.Number, cb.User.ID, f.updateText()); err != nil {
+		if incident.ErrorCode(err) == incident.EINTERNAL {
+			log.Error("update from form", "err", err)
+		}
+		return formErrors(err, map[string]string{"update": blockKnow}, blockKnow)
+	}
+	b.syncLater(ctx, log, inc.Number, slashCommand{UserID: cb.User.ID, ChannelID: meta.Channel})
+	return nil
+}
+
+// addMessageFromShortcut puts the message a shortcut was used on onto its
+// incident's timeline.
+func (b *Bot) addMessageFromShortcut(ctx context.Context, log *slog.Logger, cb *slack.InteractionCallback) {
+	inc, err := b.svc.ByChannel(ctx, cb.Channel.ID)
+	if incident.ErrorCode(err) == incident.ENOTFOUND {
+		b.tellInteraction(ctx, log, cb, ":warning: This channel is not an incident channel. Use the shortcut on messages in an incident's channel.")
+		return
+	}
+	if err != nil {
+		log.Error("shortcut: find incident", "err", err)
+		b.tellInteraction(ctx, log, cb, ":x: "+incident.ErrorMessage(err))
+		return
+	}
+	msg := cb.Message
+	if msg.Timestamp == "" {
+		msg.Timestamp = cb.MessageTs
+	}
+	sc := slashCommand{UserID: cb.User.ID, ChannelID: cb.Channel.ID, ResponseURL: cb.ResponseURL}
+	n := inc.Number
+	b.goAfterAck(ctx, func(ctx context.Context) {
+		text, _ := b.addMessage(ctx, log.With("incident", n), n, cb.User.ID, cb.Channel.ID, msg)
+		b.tell(ctx, log, sc, reply{Text: text})
+		b.syncLater(ctx, log, n, sc)
+	})
+}
+
+// addMessage records a Slack message on the timeline and says how that
+// went, for the person who asked; dup is true when it was there already.
+func (b *Bot) addMessage(ctx context.Context, log *slog.Logger, number int64, actor, channel string, msg slack.Message) (text string, dup bool) {
+	at, err := parseTS(msg.Timestamp)
+	if err != nil {
+		return ":warning: That message has no readable time, so it cannot go on the timeline.", false
+	}
+	link, err := b.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channel, Ts: msg.Timestamp})
+	if err != nil {
+		log.Warn("no permalink for message; recording it without", "err", err)
+	}
+	author := msg.User
+	if author == "" {
+		author = msg.BotID
+	}
+	_, err = b.svc.AddMessage(ctx, number, actor, incident.Message{At: at, Author: author, Text: msg.Text, Link: link, Key: channel + "/" + msg.Timestamp})
+	switch incident.ErrorCode(err) {
+	case "":
+		return fmt.Sprintf(":pushpin: Added to the timeline of incident #%d, at %s.", number, slackDate(at)), false
+	case incident.ECONFLICT:
+		return fmt.Sprintf(":pushpin: That message is already on the timeline of incident #%d.", number), true
+	case incident.EINTERNAL:
+		log.Error("add message to timeline", "err", err)
+	}
+	return ":warning: " + incident.ErrorMessage(err), false
+}
+
+// parseTS reads a Slack message timestamp ("1700000000.000100").
+func parseTS(ts string) (time.Time, error) {
+	sec, frac, _ := strings.Cut(ts, ".")
+	s, err := strconv.ParseInt(sec, 10, 64)
+	if err != nil || s <= 0 {
+		return time.Time{}, fmt.Errorf("bad message timestamp %q", ts)
+	}
+	var us int64
+	if frac != "" {
+		frac = (frac + "000000")[:6]
+		if us, err = strconv.ParseInt(frac, 10, 64); err != nil {
+			return time.Time{}, fmt.Errorf("bad message timestamp %q", ts)
+		}
+	}
+	return time.Unix(s, us*1000).UTC(), nil
+}
+
+// tellInteraction answers the person behind an interaction, through its
+// response_url when it has one.
+func (b *Bot) tellInteraction(ctx context.Context, log *slog.Logger, cb *slack.InteractionCallback, text string) {
+	channel := cb.Channel.ID
+	if channel == "" {
+		channel = cb.Container.ChannelID
+	}
+	b.tell(ctx, log, slashCommand{UserID: cb.User.ID, ChannelID: channel, ResponseURL: cb.ResponseURL}, reply{Text: text})
+}
+
+// syncLater brings Slack up to date after the answer, telling the person
+// who made the change if it cannot be done yet.
+func (b *Bot) syncLater(ctx context.Context, log *slog.Logger, number int64, sc slashCommand) {
+	b.goAfterAck(ctx, func(ctx context.Context) {
+		if err := b.sync.sync(ctx, number); err != nil && !errors.Is(err, context.Canceled) {
+			b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":hourglass: Recorded on incident #%d, but posting it in Slack is pending: %s%s. %s",
+				number, describeSlackError(err), needsAdmin(err), retryNote(err))})
+		}
+	})
+}

@@ -1,0 +1,115 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+
+	"github.com/slack-go/slack/socketmode"
+)
+
+// maxAckPayload keeps Socket Mode acknowledgements under Slack's 20 KB
+// limit, past which Slack drops them silently; longer replies go through the
+// response_url instead.
+const maxAckPayload = 18 << 10
+
+// ServeSocket runs the same handlers as the HTTP endpoints over Socket Mode,
+// for deployments that Slack cannot reach. It returns when ctx is done or
+// the connection fails for good. Requests arrive unsigned: the app-level
+// token authenticated the connection.
+func (b *Bot) ServeSocket(ctx context.Context, client *socketmode.Client) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- client.RunContext(ctx) }()
+	for {
+		select {
+		case err := <-done:
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("socket mode: %w", err)
+		case evt := <-client.Events:
+			b.socketEvent(ctx, client, evt)
+		}
+	}
+}
+
+// socketEvent handles one Socket Mode event. Each envelope is acknowledged
+// as soon as the quick part of its work is done, as over HTTP.
+func (b *Bot) socketEvent(ctx context.Context, client *socketmode.Client, evt socketmode.Event) {
+	log := b.log.With("transport", "socket")
+	switch evt.Type {
+	case socketmode.EventTypeConnecting:
+		log.Info("connecting to Slack")
+		return
+	case socketmode.EventTypeConnected:
+		log.Info("connected to Slack")
+		return
+	case socketmode.EventTypeInvalidAuth:
+		log.Error("Slack refused SLACK_APP_TOKEN")
+		return
+	case socketmode.EventTypeConnectionError, socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage, socketmode.EventTypeErrorWriteFailed:
+		log.Warn("socket mode trouble", "kind", string(evt.Type), "detail", fmt.Sprint(evt.Data))
+		return
+	}
+	if evt.Request == nil {
+		return
+	}
+	req := *evt.Request
+	var (
+		resp any
+		err  error
+	)
+	switch evt.Type {
+	case socketmode.EventTypeSlashCommand:
+		resp, err = b.socketCommand(ctx, log, req.Payload)
+	case socketmode.EventTypeInteractive:
+		resp, err = b.interact(ctx, req.Payload)
+	case socketmode.EventTypeEventsAPI:
+		resp, err = b.event(ctx, req.Payload)
+	default:
+		return // hello, disconnect: the client handles them
+	}
+	if err != nil {
+		// Slack retries envelopes that are not acknowledged; a payload that
+		// cannot be read will not read better next time.
+		log.Warn("unreadable socket mode request", "type", req.Type, "err", err)
+		resp = nil
+	}
+	if !req.AcceptsResponsePayload {
+		resp = nil
+	}
+	if err := client.AckCtx(ctx, req.EnvelopeID, resp); err != nil {
+		log.Error("acknowledge socket mode request", "type", req.Type, "err", err)
+	}
+}
+
+// socketCommand runs a slash command that came over Socket Mode.
+func (b *Bot) socketCommand(ctx context.Context, log *slog.Logger, payload json.RawMessage) (any, error) {
+	var f struct {
+		UserID      string `json:"user_id"`
+		ChannelID   string `json:"channel_id"`
+		Text        string `json:"text"`
+		ResponseURL string `json:"response_url"`
+		TriggerID   string `json:"trigger_id"`
+	}
+	if err := json.Unmarshal(payload, &f); err != nil {
+		return nil, fmt.Errorf("malformed slash command: %w", err)
+	}
+	if f.UserID == "" || f.ChannelID == "" {
+		return nil, fmt.Errorf("slash command without user_id or channel_id")
+	}
+	sc := slashCommand(f)
+	rep, ok := b.runCommand(ctx, sc)
+	if !ok {
+		return nil, nil
+	}
+	p := rep.payload()
+	if data, err := json.Marshal(p); err == nil && len(data) <= maxAckPayload {
+		return p, nil
+	}
+	b.goAfterAck(ctx, func(ctx context.Context) { b.tell(ctx, log, sc, rep) })
+	return nil, nil
+}
