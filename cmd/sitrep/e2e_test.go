@@ -39,16 +39,30 @@ func newWorld(t *testing.T) *world {
 }
 
 func (w *world) start(t *testing.T) *instance {
-	return start(t, testEnv(w.fake, w.db, "SITREP_ANNOUNCE_CHANNEL", w.announce))
+	return start(t, w.fake, testEnv(w.fake, w.db, "SITREP_ANNOUNCE_CHANNEL", w.announce))
+}
+
+// startSocket runs the program in Socket Mode alone: an app token and no
+// signing secret, so nothing reaches it over HTTP.
+func (w *world) startSocket(t *testing.T) *instance {
+	env := testEnv(w.fake, w.db, "SITREP_ANNOUNCE_CHANNEL", w.announce, "SLACK_APP_TOKEN", w.fake.AppToken())
+	delete(env, "SLACK_SIGNING_SECRET")
+	return start(t, w.fake, env)
 }
 
 // TestCoreLoop walks an incident from declaration to resolution through
-// signed slash commands, checking what Slack shows at each step, then
-// restarts the program on the same database.
+// slash commands, checking what Slack shows at each step, then restarts the
+// program on the same database: over HTTP, signed as Slack signs, and over
+// Socket Mode.
 func TestCoreLoop(t *testing.T) {
+	t.Run("http", func(t *testing.T) { coreLoop(t, (*world).start) })
+	t.Run("socket mode", func(t *testing.T) { coreLoop(t, (*world).startSocket) })
+}
+
+func coreLoop(t *testing.T, startSitrep func(*world, *testing.T) *instance) {
 	w := newWorld(t)
 	fake := w.fake
-	sitrep := w.start(t)
+	sitrep := startSitrep(w, t)
 
 	// Declare.
 	ans, ru := sitrep.slash(fake, "U1", w.general, "declare sev1 Checkout failing for EU users")
@@ -169,7 +183,7 @@ func TestCoreLoop(t *testing.T) {
 	eventually(t, "every incident to be in sync", func() bool { return len(unsynced(t, w.db)) == 0 })
 	posts := len(fake.Calls("chat.postMessage"))
 	sitrep.stop()
-	sitrep = w.start(t)
+	sitrep = startSitrep(w, t)
 	timeline2, _ := sitrep.slash(fake, "U1", ch.ID, "timeline")
 	list2, _ := sitrep.slash(fake, "U1", w.general, "list")
 	if diff := cmp.Diff(timeline.All(), timeline2.All()); diff != "" {

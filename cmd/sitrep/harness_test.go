@@ -25,6 +25,8 @@ const testSecret = "e2e-signing-secret-8f742231b10e"
 // talking to a fake Slack.
 type instance struct {
 	t      *testing.T
+	fake   *slackfake.Server
+	socket bool // requests from Slack come over Socket Mode
 	base   string
 	cancel context.CancelFunc
 	done   chan error
@@ -48,11 +50,11 @@ func testEnv(fake *slackfake.Server, dbPath string, extra ...string) map[string]
 
 // start runs the program as main would, with env as its whole environment,
 // and returns once it listens.
-func start(t *testing.T, env map[string]string) *instance {
+func start(t *testing.T, fake *slackfake.Server, env map[string]string) *instance {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan net.Addr, 1)
-	in := &instance{t: t, cancel: cancel, done: make(chan error, 1), logs: &syncBuffer{}}
+	in := &instance{t: t, fake: fake, socket: env["SLACK_APP_TOKEN"] != "", cancel: cancel, done: make(chan error, 1), logs: &syncBuffer{}}
 	p := program{
 		getenv:    func(k string) string { return env[k] },
 		stdout:    io.Discard,
@@ -69,6 +71,13 @@ func start(t *testing.T, env map[string]string) *instance {
 		t.Fatal("sitrep did not start listening within 20s")
 	}
 	t.Cleanup(func() { in.stop() })
+	if in.socket {
+		wctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := fake.WaitSocket(wctx); err != nil {
+			t.Fatalf("sitrep did not connect over Socket Mode: %v\nlogs:\n%s", err, in.logs)
+		}
+	}
 	return in
 }
 
@@ -175,12 +184,42 @@ func blockText(raw json.RawMessage) string {
 // blockTextRaw is blockText for a JSON array of blocks.
 func blockTextRaw(raw json.RawMessage) string { return blockText(raw) }
 
-// slash sends a signed slash command and returns the immediate answer.
+// slash sends a slash command, signed over HTTP or as a Socket Mode
+// envelope, and returns the immediate answer.
 func (in *instance) slash(fake *slackfake.Server, user, channel, text string) (answer, string) {
 	in.t.Helper()
 	ru := fake.NewResponseURL()
-	req := signedRequest(in.t, in.base+"/slack/commands", slashBody(user, channel, text, ru, fake.NewTriggerIDFor(user)), time.Now())
-	return in.do(req), ru
+	trigger := fake.NewTriggerIDFor(user)
+	if !in.socket {
+		req := signedRequest(in.t, in.base+"/slack/commands", slashBody(user, channel, text, ru, trigger), time.Now())
+		return in.do(req), ru
+	}
+	payload, _ := json.Marshal(map[string]string{
+		"token": "verification-token-0000", "team_id": "T111", "team_domain": "acme", "channel_id": channel, "channel_name": "whatever",
+		"user_id": user, "user_name": strings.ToLower(user), "command": "/incident", "text": text, "api_app_id": "A111",
+		"response_url": ru, "trigger_id": trigger,
+	})
+	return in.sendSocket("slash_commands", payload), ru
+}
+
+// sendSocket sends an envelope over Socket Mode and returns the ack's
+// payload as an answer. Slack wants the ack within 3 s; that is a
+// correctness limit, not a speed target.
+func (in *instance) sendSocket(kind string, payload json.RawMessage) answer {
+	in.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	ack, err := in.fake.SocketSend(ctx, kind, payload, true)
+	if err != nil {
+		in.t.Fatalf("%s envelope not acknowledged within 3s: %v", kind, err)
+	}
+	a := answer{Status: http.StatusOK}
+	if len(ack) > 0 && string(ack) != "null" {
+		if err := json.Unmarshal(ack, &a); err != nil {
+			in.t.Fatalf("ack payload is not JSON: %v: %s", err, ack)
+		}
+	}
+	return a
 }
 
 func (in *instance) do(req *http.Request) answer {

@@ -36,11 +36,16 @@ func card(t *testing.T, fake *slackfake.Server, channel string) (string, string)
 
 // TestInteractiveWalk runs an incident through forms, card controls, the
 // message shortcut, reactions and the Home tab, with payloads shaped like
-// Slack's.
+// Slack's, over HTTP and over Socket Mode.
 func TestInteractiveWalk(t *testing.T) {
+	t.Run("http", func(t *testing.T) { interactiveWalk(t, (*world).start) })
+	t.Run("socket mode", func(t *testing.T) { interactiveWalk(t, (*world).startSocket) })
+}
+
+func interactiveWalk(t *testing.T, startSitrep func(*world, *testing.T) *instance) {
 	w := newWorld(t)
 	fake := w.fake
-	sitrep := w.start(t)
+	sitrep := startSitrep(w, t)
 
 	// /incident declare with no title opens the form.
 	if a, _ := sitrep.slash(fake, "U1", w.general, "declare sev1"); a.Status != http.StatusOK || a.Text != "" {
@@ -205,7 +210,7 @@ func TestInteractiveWalk(t *testing.T) {
 
 	// The claims survive a restart: Slack retrying an old event adds nothing.
 	sitrep.stop()
-	sitrep = w.start(t)
+	sitrep = startSitrep(w, t)
 	sitrep.sendEvent(reaction(t, "EvPIN1", "U3", "pushpin", ch, pinned), 2)
 	sitrep.sendEvent(homeOpened(t, "EvHOME2", "U1"), 0) // a fresh event, to know the first ones were processed
 	eventually(t, "the Home tab for U1", func() bool { _, ok := fake.HomeView("U1"); return ok })

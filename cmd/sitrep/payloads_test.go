@@ -147,6 +147,9 @@ func (in *instance) interact(p obj) answer {
 	if err != nil {
 		in.t.Fatal(err)
 	}
+	if in.socket {
+		return in.sendSocket("interactive", data)
+	}
 	body := "payload=" + url.QueryEscape(string(data))
 	return in.do(signedRequest(in.t, in.base+"/slack/interactions", body, time.Now()))
 }
@@ -158,6 +161,9 @@ func (in *instance) sendEvent(p obj, retry int) answer {
 	data, err := json.Marshal(p)
 	if err != nil {
 		in.t.Fatal(err)
+	}
+	if in.socket {
+		return in.sendSocket("events_api", data)
 	}
 	req := signedRequest(in.t, in.base+"/slack/events", string(data), time.Now())
 	req.Header.Set("Content-Type", "application/json")
