@@ -172,3 +172,55 @@ func blockTextOf(t *testing.T, blocks []slack.Block) string {
 	walk(v)
 	return strings.Join(out, "\n")
 }
+
+// checkView validates a modal or Home tab with the fake Slack's view rules.
+func checkView(t *testing.T, view any) {
+	t.Helper()
+	raw, err := json.Marshal(view)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := slackfake.ValidateView(raw); len(errs) > 0 {
+		t.Fatalf("Slack would refuse the view: %v", errs)
+	}
+}
+
+func TestFormsStayWithinSlackLimits(t *testing.T) {
+	cfg := incident.DefaultConfig()
+	cfg.Severities[0].Description = strings.Repeat("very long description ", 20)
+	inc := bigIncident()
+	inc.Number = 98765432 // a long number in the 24-character title
+	checkView(t, declareModal(cfg, "sev1", modalMeta{Channel: "C1"}))
+	checkView(t, updateModal(inc, modalMeta{Channel: "C1", Number: inc.Number}))
+}
+
+func TestHomeTabStaysWithinSlackLimits(t *testing.T) {
+	for _, n := range []int{0, 1, 49, 50, 500} {
+		var incs []*incident.Incident
+		for i := range n {
+			inc := bigIncident()
+			inc.Number = int64(n - i)
+			incs = append(incs, inc)
+		}
+		blocks := homeBlocks(incs, "/incident")
+		checkView(t, slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}})
+		text := blockTextOf(t, blocks)
+		if n > 0 && !strings.Contains(text, fmt.Sprintf("#%d ", n)) {
+			t.Errorf("%d incidents: the newest is not shown", n)
+		}
+		if n > 49 && !strings.Contains(text, fmt.Sprintf("…and %d older open incidents", n-49)) {
+			t.Errorf("%d incidents: the Home tab does not say how many are left out", n)
+		}
+	}
+}
+
+func TestCardControlsStayWithinSlackLimits(t *testing.T) {
+	cfg := incident.DefaultConfig()
+	for i := range incident.MaxRoles - len(cfg.Roles) {
+		cfg.Roles = append(cfg.Roles, fmt.Sprintf("role-with-a-long-name-%d", i))
+	}
+	inc := bigIncident()
+	inc.Drill, inc.Private = false, false
+	inc.ResolvedAt = time.Time{}
+	checkBlocks(t, cardBlocks(inc, cfg, "/incident"))
+}
