@@ -14,3 +14,5 @@ require (
 )
 
 require github.com/gorilla/websocket v1.5.3
+
+require github.com/yuin/goldmark v1.8.7

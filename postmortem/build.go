@@ -1,0 +1,148 @@
+package postmortem
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sitrep-dev/sitrep/incident"
+)
+
+// Build makes the View of inc and its timeline events (in any order) with
+// times in loc. name resolves a user ID to a display name; Build asks it
+// once per user, but the caller should still cache it (it is users.info).
+// name may return "" for a user it cannot resolve; the ID is shown then.
+func Build(inc *incident.Incident, events []incident.Event, loc *time.Location, name func(userID string) string) View {
+	if loc == nil {
+		loc = time.UTC
+	}
+	names := map[string]string{}
+	resolve := func(id string) string {
+		if n, ok := names[id]; ok {
+			return n
+		}
+		n := ""
+		if name != nil {
+			n = name(id)
+		}
+		names[id] = n
+		return n
+	}
+	// who is a display name as one escaped line, falling back to the ID.
+	who := func(id string) string {
+		if id == "" {
+			return ""
+		}
+		n := strings.TrimSpace(resolve(id))
+		if n == "" {
+			n = id
+		}
+		return fold(Markdown(n, nil))
+	}
+	md := func(s string) string { return Markdown(s, resolve) }
+	line := func(s string) string { return fold(md(s)) }
+
+	v := View{
+		Number:    inc.Number,
+		Title:     line(inc.Title),
+		Severity:  line(inc.Severity),
+		Status:    line(string(inc.Status)),
+		Declared:  inc.DeclaredAt.In(loc),
+		Commander: who(inc.Commander()),
+		Private:   inc.Private,
+		Drill:     inc.Drill,
+		Summary:   md(inc.Summary),
+		Impact:    md(inc.Impact),
+		RootCause: md(inc.RootCause),
+		ZoneName:  loc.String(),
+	}
+	if v.Title == "" {
+		v.Title = "Untitled"
+	}
+	if !inc.ResolvedAt.IsZero() {
+		v.Resolved = inc.ResolvedAt.In(loc)
+		v.Duration = since(inc.DeclaredAt, inc.ResolvedAt)
+	}
+	for role, id := range inc.Roles {
+		if role != incident.CommanderRole {
+			v.Roles = append(v.Roles, Role{Role: line(role), Name: who(id)})
+		}
+	}
+	slices.SortFunc(v.Roles, func(a, b Role) int { return cmp.Compare(a.Role, b.Role) })
+	for _, s := range inc.Services {
+		if s = line(s); s != "" {
+			v.AffectedServices = append(v.AffectedServices, s)
+		}
+	}
+
+	// Describe writes people as Slack mentions, so that Markdown resolves
+	// them the same way as mentions a person typed.
+	mention := func(id string) string { return "<@" + id + ">" }
+	v.Timeline = make([]Row, 0, len(events))
+	for _, e := range events {
+		at := e.At.In(loc)
+		r := Row{At: at, UTC: UTC(at), Event: line(e.Describe(mention)), Who: who(e.Actor)}
+		if v.ZoneName != "UTC" { // the UTC column already says it
+			r.Local = Clock(at)
+		}
+		v.Timeline = append(v.Timeline, r)
+	}
+	// The timeline reads in the order things happened; a message pinned
+	// later keeps the time it was written. Stable, so that events recorded
+	// in the same minute keep the order they were recorded in.
+	order := make([]int, len(events))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		if c := events[a].At.Compare(events[b].At); c != 0 {
+			return c
+		}
+		return cmp.Compare(events[a].Seq, events[b].Seq)
+	})
+	rows := make([]Row, len(order))
+	for i, j := range order {
+		rows[i] = v.Timeline[j]
+	}
+	v.Timeline = rows
+
+	for _, j := range order {
+		e := events[j]
+		reached := ""
+		switch e.Kind {
+		case incident.KindStatus:
+			reached = e.Data["to"]
+		case incident.KindResolved:
+			reached = string(incident.Resolved)
+		}
+		// Moving straight to monitoring or resolved means the cause was
+		// identified on the way, so both times count from the first move
+		// at or past their status; this keeps identify ≤ mitigate.
+		switch incident.Status(reached) {
+		case incident.Identified:
+			if v.TimeToIdentify == nil {
+				v.TimeToIdentify = since(inc.DeclaredAt, e.At)
+			}
+		case incident.Monitoring, incident.Resolved, incident.Closed:
+			if v.TimeToIdentify == nil {
+				v.TimeToIdentify = since(inc.DeclaredAt, e.At)
+			}
+			if v.TimeToMitigate == nil {
+				v.TimeToMitigate = since(inc.DeclaredAt, e.At)
+			}
+		}
+	}
+	if v.TimeToMitigate == nil && v.Duration != nil {
+		// Resolved without a recorded event (an import, say): the
+		// incident's own times still say when it was mitigated.
+		d := *v.Duration
+		v.TimeToMitigate = &d
+	}
+	return v
+}
+
+func since(from, to time.Time) *time.Duration {
+	d := max(to.Sub(from), 0)
+	return &d
+}

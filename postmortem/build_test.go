@@ -1,0 +1,119 @@
+package postmortem_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/sitrep-dev/sitrep/incident"
+	"github.com/sitrep-dev/sitrep/postmortem"
+)
+
+func ptr(d time.Duration) *time.Duration { return &d }
+
+// TestBuildSeed004 checks the facts the seed's own report states, so that
+// the golden file cannot drift from them unnoticed.
+func TestBuildSeed004(t *testing.T) {
+	_, evs, v := seed004()
+	type facts struct {
+		Duration, TimeToIdentify, TimeToMitigate *time.Duration
+		Rows, Updates                            int
+		First, Last                              string
+	}
+	got := facts{Duration: v.Duration, TimeToIdentify: v.TimeToIdentify, TimeToMitigate: v.TimeToMitigate, Rows: len(v.Timeline)}
+	for _, r := range v.Timeline {
+		if len(r.Event) > len("Status update:") && r.Event[:len("Status update:")] == "Status update:" {
+			got.Updates++
+		}
+	}
+	got.First, got.Last = postmortem.UTC(v.Timeline[0].At), postmortem.UTC(v.Timeline[len(v.Timeline)-1].At)
+	want := facts{
+		Duration:       ptr(22*time.Hour + 3*time.Minute),
+		TimeToIdentify: ptr(0),
+		TimeToMitigate: ptr(10*time.Hour + 47*time.Minute),
+		Rows:           len(evs),
+		Updates:        6,
+		First:          "2021-12-02 04:20 UTC", // Dec 1 20:20 PST, before it was declared
+		Last:           "2021-12-03 18:27 UTC",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("seed 004 facts mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestBuildTimes(t *testing.T) {
+	declared := utc("2024-05-01 10:00")
+	status := func(min int, to string) incident.Event {
+		return incident.Event{At: declared.Add(time.Duration(min) * time.Minute), Kind: incident.KindStatus, Data: map[string]string{"to": to}}
+	}
+	resolved := func(min int) incident.Event {
+		return incident.Event{At: declared.Add(time.Duration(min) * time.Minute), Kind: incident.KindResolved}
+	}
+	type times struct{ Identify, Mitigate, Duration *time.Duration }
+	tests := []struct {
+		name       string
+		resolvedAt int // minutes after declared; 0 while open
+		events     []incident.Event
+		want       times
+	}{
+		{"none", 0, nil, times{}},
+		{"identified only", 0, []incident.Event{status(5, "identified")}, times{Identify: ptr(5 * time.Minute)}},
+		{"the usual path", 90, []incident.Event{status(5, "identified"), status(30, "monitoring"), resolved(90)},
+			times{ptr(5 * time.Minute), ptr(30 * time.Minute), ptr(90 * time.Minute)}},
+		{"first identified counts, not a later one", 0, []incident.Event{status(5, "identified"), status(10, "investigating"), status(20, "identified")},
+			times{Identify: ptr(5 * time.Minute)}},
+		{"straight to monitoring", 0, []incident.Event{status(7, "monitoring")}, times{ptr(7 * time.Minute), ptr(7 * time.Minute), nil}},
+		{"straight to resolved", 60, []incident.Event{resolved(60)}, times{ptr(time.Hour), ptr(time.Hour), ptr(time.Hour)}},
+		{"events out of order", 0, []incident.Event{status(30, "monitoring"), status(5, "identified")},
+			times{ptr(5 * time.Minute), ptr(30 * time.Minute), nil}},
+		{"resolved with no events", 45, nil, times{nil, ptr(45 * time.Minute), ptr(45 * time.Minute)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inc := &incident.Incident{DeclaredAt: declared, Roles: map[string]string{incident.CommanderRole: "U0CMD"}}
+			if tt.resolvedAt > 0 {
+				inc.ResolvedAt = declared.Add(time.Duration(tt.resolvedAt) * time.Minute)
+			}
+			v := postmortem.Build(inc, tt.events, time.UTC, name)
+			got := times{v.TimeToIdentify, v.TimeToMitigate, v.Duration}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestBuildPeople(t *testing.T) {
+	calls := map[string]int{}
+	resolve := func(id string) string {
+		calls[id]++
+		return people[id]
+	}
+	inc := &incident.Incident{
+		Title: "  ", DeclaredAt: utc("2024-05-01 10:00"),
+		Roles: map[string]string{incident.CommanderRole: "U0CMD", "scribe": "U0SCRIBE", "comms": "U0UNKNOWN"},
+	}
+	var evs []incident.Event
+	for range 3 {
+		evs = append(evs, incident.Event{At: inc.DeclaredAt, Kind: incident.KindMessage, Actor: "U0SCRIBE", Text: "hi <@U0CMD>", Data: map[string]string{"author": "U0CMD"}})
+	}
+	v := postmortem.Build(inc, evs, nil, resolve)
+
+	type people struct {
+		Title, Commander, Zone string
+		Roles                  []postmortem.Role
+		Row                    postmortem.Row
+		Calls                  map[string]int
+	}
+	got := people{v.Title, v.Commander, v.ZoneName, v.Roles, v.Timeline[0], calls}
+	want := people{
+		Title: "Untitled", Commander: "Priya Natarajan", Zone: "UTC",
+		Roles: []postmortem.Role{{Role: "comms", Name: "U0UNKNOWN"}, {Role: "scribe", Name: "Lee Chen"}},
+		Row:   postmortem.Row{At: inc.DeclaredAt, UTC: "2024-05-01 10:00 UTC", Event: "@Priya Natarajan wrote: hi @Priya Natarajan", Who: "Lee Chen"},
+		// Each user once, however often they appear.
+		Calls: map[string]int{"U0CMD": 1, "U0SCRIBE": 1, "U0UNKNOWN": 1},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("mismatch (-want +got):\n%s", diff)
+	}
+}

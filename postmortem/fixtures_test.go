@@ -1,0 +1,222 @@
+package postmortem_test
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/sitrep-dev/sitrep/incident"
+	"github.com/sitrep-dev/sitrep/postmortem"
+)
+
+// people is the users.info a test's name resolver knows.
+var people = map[string]string{
+	"U0CMD":    "Priya Natarajan",
+	"U0COMMS":  "Sam Ortiz",
+	"U0SCRIBE": "Lee Chen",
+}
+
+func name(id string) string { return people[id] }
+
+func utc(s string) time.Time {
+	t, err := time.Parse("2006-01-02 15:04", s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// pst is a time written as the seed's postmortem writes it, in Pacific time.
+func pst(s string) time.Time {
+	loc, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		panic(err)
+	}
+	t, err := time.ParseInLocation("2006-01-02 15:04", s, loc)
+	if err != nil {
+		panic(err)
+	}
+	return t.UTC()
+}
+
+// seed004 rebuilds the Welkin Health incident of seeds/004 as Sitrep would
+// have recorded it: the status page's updates as status updates, its status
+// changes at their times, and the postmortem's "timeline of events" as the
+// scribe's notes, at the Pacific times it gives. The texts are as Slack
+// stores them (entities encoded).
+func seed004() (*incident.Incident, []incident.Event, postmortem.View) {
+	declared := utc("2021-12-02 20:24")
+	inc := &incident.Incident{
+		Number:   4,
+		Title:    "L1 - Sub system degradation: Welkin Care (Multiple issues)",
+		Severity: "sev1",
+		Status:   incident.Resolved,
+		Summary: "We started experiencing an issue with the Welkin notification system: it stopped showing some users the red dot in the notification tray. " +
+			"A rolling restart meant to fix it took down the machines hosting the Care portal, and a dependency moved by a third party delayed the fix by about two hours.",
+		Impact: "Some users saw no red dot in the notification tray until they refreshed the screen.\n\n" +
+			"From Dec 2 17:50 PST the Care portal was down, and the API and Designer were affected as well, until the emergency patch was rolled out.",
+		RootCause: "There were several issues here that caused the system to break:\n\n" +
+			"1. Prior to the incident, on Nov 30th, we prepared a feature that added extra security layer, by connecting AWS Parameter Store and Secrets Manager. By extending our use of that integration, we migrated to a different API to support that, however a rolling restart has triggered infrastructure change to be deployed before the code change was released, as a result it created incompatible environment and prevented new machines to be started\n" +
+			"2. Kafka Client - once the first issue was mitigated and we were making a change in the production environment, repository for Kafka client that we use to download Kafka jar from, was moved to archive (by the hosting party), hence changed the URL. In turn, this prevented our code to be assembled in the new environment hence delayed the fix to be deployed by approximately 2 hours, while we mitigated the issue",
+		Services:   []string{"Care", "Designer", "Admin"},
+		DeclaredBy: "U0CMD",
+		Roles:      map[string]string{incident.CommanderRole: "U0CMD", "comms": "U0COMMS", "scribe": "U0SCRIBE"},
+		DeclaredAt: declared,
+		ResolvedAt: utc("2021-12-03 18:27"),
+	}
+	var evs []incident.Event
+	add := func(at time.Time, kind incident.EventKind, actor, text string, data map[string]string) {
+		evs = append(evs, incident.Event{Seq: int64(len(evs) + 1), At: at, Kind: kind, Actor: actor, Text: text, Data: data})
+	}
+	status := func(at time.Time, from, to string) {
+		add(at, incident.KindStatus, "U0CMD", "", map[string]string{"from": from, "to": to})
+	}
+	update := func(at time.Time, text string) {
+		add(at, incident.KindUpdate, "U0COMMS", text, map[string]string{"severity": "sev1"})
+	}
+	note := func(at time.Time, text string) { add(at, incident.KindNote, "U0SCRIBE", text, nil) }
+
+	add(declared, incident.KindDeclared, "U0CMD", "", map[string]string{"severity": "sev1"})
+	status(declared, "investigating", "identified")
+	update(declared, "We started experiencing an issue with Welkin Notification system. The issue affects some of the user, by not displaying a red dot icon in the notification tray. Refresh of the screen will still bring all the notifications back. We are working with our vendors to resolve the issue. There is no other side effect known at this point")
+	update(utc("2021-12-03 04:25"), "We are continuing to work on a fix for this issue.")
+	update(utc("2021-12-03 04:26"), "We have escalated the issue to major outage and working all hands on deck to resolve it")
+	update(utc("2021-12-03 05:44"), "Our team has found the root cause and working on fixing it. Currently no ETA is available")
+	update(utc("2021-12-03 06:28"), "Our team has identified several problems related to our service and continues working on it. We expect the issue to be resolved soon and apologize for the outage")
+	status(utc("2021-12-03 07:11"), "identified", "monitoring")
+	update(utc("2021-12-03 07:11"), "A fix has been implemented and we are monitoring the results.")
+	add(utc("2021-12-03 18:27"), incident.KindResolved, "U0CMD", "This incident has been resolved.", map[string]string{"from": "monitoring"})
+
+	// The postmortem's own timeline, recorded afterwards by the scribe.
+	note(pst("2021-12-01 20:20"), "The team noticed excessive API calls to our notification sub system (pusher). The team is working on troubleshooting the issue with the vendor")
+	note(pst("2021-12-02 06:30"), "We decided to increase our plan limits with the sub system service provider, to avoid disruptions delivering notifications, while continue investigating the issue we have with the service")
+	note(pst("2021-12-02 12:24"), "The plan limit exhausted itself and the team put a break on notifications system while continue investigating what is causing excessive API calls")
+	note(pst("2021-12-02 17:30"), "After reviewing the machine set ups, we decided to execute a rolling restart before attempting to fix the issue (post working hours)")
+	note(pst("2021-12-02 17:50"), "Rolling restart has failed, and took down the machines hosting Care portal (API and Designer were affected as well)")
+	note(pst("2021-12-02 20:25"), "We have identified the root cause of the issue, and working to resolve it")
+	note(pst("2021-12-02 21:40"), "We have found a secondary root cause and were working to mitigate that")
+	note(pst("2021-12-02 22:50"), "We have started an emergency patch release to address both primary and secondary issues and roll out across different environments")
+	note(pst("2021-12-02 23:11"), "The issue has been resolved and remained in monitoring for next 8 hours to ensure working properly")
+
+	learnings := []string{
+		"Separate infrastructure deployment from code deployment - part of the reason why rolling restart didn’t work is that our infra and code were written to deploy at the same time. Since then, the team has separated infrastructure release and code release into different pipelines that will be written, maintained and deployed independently going forward. It will allow us to find issues like that in our lower environments before they are promoted further",
+		"Dependency libraries - majority of the libraries that we use are not being moved from one location to another and hosted on maven central. For the few libraries that are not, we decided to host the final products in our build space, to avoid third parties moving them to archive. We will continue doing so going forward, including updating the dependencies versions to newer ones, once they are released",
+		"Rolling restart deep dive - While rolling restart is the most common strategy, in case of AWS, when machine is coming online, it reports status OK, before waiting on health check. In this case, machine has started, but once health check failed twice, the machine was terminated. Our learning here is to validate health check manually, in case of rolling restart before proceeding further to a next step in a restart",
+	}
+	v := build(inc, evs)
+	for _, l := range learnings {
+		v.Learnings = append(v.Learnings, postmortem.Markdown(l, name))
+	}
+	return inc, evs, v
+}
+
+func build(inc *incident.Incident, evs []incident.Event) postmortem.View {
+	loc, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		panic(err)
+	}
+	return postmortem.Build(inc, evs, loc, name)
+}
+
+// noEvents is an incident just declared, with nothing recorded yet, not
+// even its declaration (as an import might leave it).
+func noEvents() postmortem.View {
+	inc := &incident.Incident{
+		Number: 7, Title: "Checkout latency", Severity: "sev3", Status: incident.Investigating,
+		Roles:      map[string]string{incident.CommanderRole: "U0CMD"},
+		DeclaredAt: utc("2024-03-10 09:58"),
+	}
+	return build(inc, nil)
+}
+
+// stillOpen is an incident in monitoring, with a drill flag and an unknown
+// user, and follow-ups set by the caller.
+func stillOpen() postmortem.View {
+	inc := &incident.Incident{
+		Number: 12, Title: "Login failures for SSO users", Severity: "sev2", Status: incident.Monitoring,
+		Summary:  "SSO logins fail for some tenants.",
+		Services: []string{"auth", "sso-gateway"},
+		Drill:    true, Private: true,
+		Roles:      map[string]string{incident.CommanderRole: "U0CMD", "scribe": "U0GONE"},
+		DeclaredAt: utc("2024-11-05 23:40"),
+	}
+	evs := []incident.Event{
+		{Seq: 1, At: utc("2024-11-05 23:40"), Kind: incident.KindDeclared, Actor: "U0CMD", Data: map[string]string{"severity": "sev2"}},
+		{Seq: 2, At: utc("2024-11-05 23:45"), Kind: incident.KindRole, Actor: "U0CMD", Data: map[string]string{"role": "scribe", "user": "U0GONE"}},
+		{Seq: 3, At: utc("2024-11-06 01:15"), Kind: incident.KindStatus, Actor: "U0CMD", Data: map[string]string{"from": "investigating", "to": "monitoring"}},
+		{Seq: 4, At: utc("2024-11-06 00:50"), Kind: incident.KindMessage, Actor: "U0GONE", Text: "IdP cert rotated at 23:30, see <https://status.example.com/idp?a=1&amp;b=2|IdP status>", Data: map[string]string{"author": "U0GONE"}},
+	}
+	v := build(inc, evs)
+	v.FollowUps = []postmortem.FollowUp{
+		{Text: postmortem.Markdown("Alert on IdP certificate expiry", name), Owner: "Priya Natarajan", Done: true},
+		{Text: postmortem.Markdown("Document the SSO rollback\nin the runbook", name)},
+	}
+	v.Triage = []postmortem.Answer{
+		{Question: postmortem.Markdown("Is customer data at risk?", name), Answer: postmortem.Markdown("No", name)},
+	}
+	return v
+}
+
+// hostileText is user text written to break a Markdown document, as Slack
+// would store it.
+const hostileText = "# Not a heading | col | col\n" +
+	"---|---\n" +
+	"&lt;script&gt;alert(1)&lt;/script&gt; and <script>alert(2)</script> `code` ``` fence\n" +
+	"&gt; quote\n" +
+	"- list item\n" +
+	"1. ordered\n" +
+	"    indented code\n" +
+	"<!channel> <!here> <@U0CMD> <@U0NOBODY|ghost> <@U0NOLABEL> <#C1|general> <#C2>\n" +
+	"<https://example.com/a_(b)|a link | with pipe> <https://example.com/x?y=1&amp;z=2> <javascript:alert(1)|click>\n" +
+	"**bold** _it_ snake_case [x](javascript:alert(3)) ![img](https://e.com/i.png) &amp;lt;b&amp;gt; AT&amp;T\n" +
+	"<img src=x onerror=alert(4)> &lt;img src=x onerror=alert(5)&gt; \\| trailing backslash \\\n" +
+	"bare https://example.com/path_(1). done\n\n\n\n" +
+	"===\n" +
+	"~~~\n" +
+	"\t+ tab"
+
+// hostile puts hostile text in every field a person writes.
+func hostile() postmortem.View {
+	inc := &incident.Incident{
+		Number: 66, Title: hostileText, Severity: "sev1", Status: incident.Resolved,
+		Summary: hostileText, Impact: hostileText, RootCause: hostileText,
+		Services:   []string{"a|b", "<b>svc</b>", "# x"},
+		Roles:      map[string]string{incident.CommanderRole: "U0EVIL", "comms": "U0CMD"},
+		DeclaredAt: utc("2024-01-01 00:00"), ResolvedAt: utc("2024-01-04 05:30"),
+	}
+	evs := []incident.Event{
+		{Seq: 1, At: utc("2024-01-01 00:00"), Kind: incident.KindNote, Actor: "U0EVIL", Text: hostileText},
+		{Seq: 2, At: utc("2024-01-01 00:05"), Kind: incident.KindMessage, Actor: "U0EVIL", Text: hostileText, Data: map[string]string{"author": "U0CMD"}},
+		{Seq: 3, At: utc("2024-01-01 00:06"), Kind: incident.KindUpdate, Actor: "U0CMD", Text: "| a | b |\n| --- | --- |"},
+	}
+	evil := func(id string) string {
+		if id == "U0EVIL" {
+			return "Mallory | <b>`x`</b>\n# boss"
+		}
+		return name(id)
+	}
+	v := postmortem.Build(inc, evs, time.UTC, evil)
+	v.Learnings = []string{postmortem.Markdown(hostileText, evil)}
+	v.FollowUps = []postmortem.FollowUp{{Text: postmortem.Markdown(hostileText, evil), Owner: v.Commander}}
+	v.Triage = []postmortem.Answer{{Question: postmortem.Markdown(hostileText, evil), Answer: postmortem.Markdown(hostileText, evil)}}
+	return v
+}
+
+// many is a long incident with n timeline events of every kind.
+func many(n int) (*incident.Incident, []incident.Event) {
+	start := utc("2024-06-01 12:00")
+	inc := &incident.Incident{
+		Number: 9000, Title: "A very long incident", Severity: "sev0", Status: incident.Resolved,
+		Roles:      map[string]string{incident.CommanderRole: "U0CMD", "comms": "U0COMMS"},
+		DeclaredAt: start, ResolvedAt: start.Add(time.Duration(n) * time.Minute),
+	}
+	evs := make([]incident.Event, n)
+	kinds := []incident.EventKind{incident.KindNote, incident.KindUpdate, incident.KindMessage, incident.KindStatus, incident.KindRole}
+	for i := range evs {
+		evs[i] = incident.Event{
+			Seq: int64(i + 1), At: start.Add(time.Duration(i) * time.Minute), Kind: kinds[i%len(kinds)], Actor: "U0SCRIBE",
+			Text: fmt.Sprintf("Step %d: checked <https://grafana.example.com/d/%d|dashboard %d> with <@U0CMD>; p99 &gt; 2s | still high\nnext: restart", i, i, i),
+			Data: map[string]string{"author": "U0COMMS", "from": "identified", "to": "monitoring", "role": "comms", "user": "U0COMMS"},
+		}
+	}
+	return inc, evs
+}
