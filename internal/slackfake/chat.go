@@ -67,6 +67,11 @@ func (s *Server) messageJSON(m *message) result {
 	if m.Subtype == "channel_topic" {
 		res["topic"] = m.topic
 	}
+	if len(m.Files) > 0 {
+		res["files"] = s.filesJSON(m.Files)
+		res["upload"] = true
+		res["display_as_bot"] = false
+	}
 	return res
 }
 

@@ -73,6 +73,9 @@ var handlers = map[string]handler{
 	"views.update":           (*Server).viewsUpdate,
 	"views.publish":          (*Server).viewsPublish,
 	"apps.connections.open":  (*Server).appsConnectionsOpen,
+
+	"files.getUploadURLExternal":   (*Server).filesGetUploadURLExternal,
+	"files.completeUploadExternal": (*Server).filesCompleteUploadExternal,
 }
 
 // handleAPI serves /api/<method>.

@@ -24,9 +24,19 @@
 // conversations.info, conversations.members, conversations.archive,
 // conversations.list, conversations.history, conversations.replies,
 // chat.postMessage, chat.update, chat.postEphemeral, chat.getPermalink,
-// pins.add, pins.list, views.open, views.push, views.update, views.publish
-// and apps.connections.open. Any other method answers unknown_method.
-// Response URLs (NewResponseURL) are served outside /api/.
+// pins.add, pins.list, views.open, views.push, views.update, views.publish,
+// files.getUploadURLExternal, files.completeUploadExternal and
+// apps.connections.open. Any other method answers unknown_method.
+// Response URLs (NewResponseURL) and the upload URLs handed out by
+// files.getUploadURLExternal are served outside /api/.
+//
+// Files: the external upload flow of slack-go's UploadFileContext works
+// end to end. files.getUploadURLExternal hands out an upload_url on the fake
+// (Calls and Fail know posts to it as UploadMethod); the bytes posted there
+// (multipart or raw) are kept; files.completeUploadExternal checks them
+// against the declared length, shares the files in the channel with a
+// "file_share" message (Message.Files) and each file can be completed
+// once. Files and File show what was uploaded.
 //
 // The bot is the only API caller: every call acts as BotUserID(). Use
 // AddUser, AddChannel, AddMessage and AddReply to set up what people did,
@@ -145,6 +155,7 @@ type Message struct {
 	Blocks   json.RawMessage // nil when the message has no blocks
 	ThreadTS string          // set on thread replies (and on parents that have replies)
 	Edited   bool
+	Files    []string // IDs of the files shared by a "file_share" message
 }
 
 // Ephemeral is a message sent with chat.postEphemeral.
@@ -246,6 +257,10 @@ type Server struct {
 	socketChanged chan struct{} // closed and replaced when sockets change
 	pendingAcks   map[string]chan json.RawMessage
 	socketWG      sync.WaitGroup
+
+	// Files (files.go).
+	files    map[string]*file
+	nextFile int
 }
 
 // channel is the internal state of a channel.
@@ -261,6 +276,7 @@ type channel struct {
 	messages          []*message // oldest first
 	pins              []pin
 	ephemerals        []Ephemeral
+	files             []string // IDs of the files shared here, oldest first
 }
 
 type message struct {
@@ -298,6 +314,7 @@ func New(opts ...Option) *Server {
 		socketTickets: map[string]bool{},
 		socketChanged: make(chan struct{}),
 		pendingAcks:   map[string]chan json.RawMessage{},
+		files:         map[string]*file{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -307,6 +324,7 @@ func New(opts ...Option) *Server {
 	mux.HandleFunc("/api/", s.handleAPI)
 	mux.HandleFunc(responseURLPath, s.handleResponseURL)
 	mux.HandleFunc(socketPath, s.handleSocket)
+	mux.HandleFunc(uploadPath, s.handleUpload)
 	s.srv = httptest.NewServer(mux)
 	return s
 }
@@ -562,6 +580,7 @@ func (ch *channel) findMessage(ts string) *message {
 func (m *message) snapshot() Message {
 	c := m.Message
 	c.Blocks = slices.Clone(m.Blocks)
+	c.Files = slices.Clone(m.Files)
 	return c
 }
 
