@@ -34,11 +34,13 @@ var wantBotScopes = []string{
 	"channels:read",
 	"chat:write",
 	"commands",
+	"files:write",
 	"groups:history",
 	"groups:read",
 	"groups:write",
 	"pins:write",
 	"reactions:read",
+	"users:read",
 }
 
 func TestManifestMatchesSlackSchema(t *testing.T) {

@@ -22,6 +22,9 @@ type Options struct {
 	AnnounceDrills  bool     // announce drills too (marked as drills)
 	Responders      []string // user IDs invited to every incident channel
 	TimelineEmoji   string   // reacting with it adds a message to the timeline; default "pushpin"
+	ArchiveOnClose  bool     // archive an incident's channel when it is closed
+	TemplatesDir    string   // overrides for the embedded templates; "" for none
+	TimeZone        *time.Location
 }
 
 // Bot serves Slack's requests and keeps Slack in step with the database.
@@ -34,6 +37,7 @@ type Bot struct {
 	verify verifier
 	sync   *syncer
 	client *http.Client // for response_url
+	names  *nameCache
 
 	mu      sync.Mutex
 	closing bool           // set by Wait; later work runs before its request is answered
@@ -48,6 +52,9 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, no
 	if opts.TimelineEmoji == "" {
 		opts.TimelineEmoji = "pushpin"
 	}
+	if opts.TimeZone == nil {
+		opts.TimeZone = time.UTC
+	}
 	if opts.ChannelPrefix == "" {
 		opts.ChannelPrefix = "inc"
 	}
@@ -60,6 +67,7 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, no
 		verify: verifier{secret: []byte(opts.SigningSecret), now: now},
 		sync:   newSyncer(api, svc, opts, log),
 		client: &http.Client{Timeout: 10 * time.Second},
+		names:  newNameCache(api, log),
 	}
 }
 

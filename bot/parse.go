@@ -55,6 +55,8 @@ var subcommands = []subcommand{
 	{name: "timeline", help: "Show the timeline (only to you).", inIncident: true, parse: noArgs},
 	{name: "resolve", args: "[summary]", help: "Resolve the incident, optionally with a summary.", inIncident: true, parse: optionalText},
 	{name: "reopen", args: "[reason]", help: "Reopen a resolved incident.", inIncident: true, parse: optionalText},
+	{name: "postmortem", help: "Render the postmortem from the timeline and upload it to the channel.", inIncident: true, parse: noArgs},
+	{name: "close", help: "Close a resolved incident once its postmortem is published.", inIncident: true, parse: noArgs},
 }
 
 func lookup(word string) (subcommand, bool) {

@@ -221,6 +221,8 @@ func channelMessage(inc *incident.Incident, ev incident.Event, cfg incident.Conf
 			s += "\n*Summary:* " + defuse(ev.Text)
 		}
 		return s
+	case incident.KindClosed:
+		return fmt.Sprintf(":lock: %s closed incident #%d. Its record is final.", mention(ev.Actor), inc.Number)
 	case incident.KindReopened:
 		s := fmt.Sprintf(":leftwards_arrow_with_hook: %s reopened incident #%d.", mention(ev.Actor), inc.Number)
 		if ev.Text != "" {

@@ -129,6 +129,11 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 		_, err = b.svc.Resolve(ctx, n, sc.UserID, cmd.Text)
 	case "reopen":
 		_, err = b.svc.Reopen(ctx, n, sc.UserID, cmd.Text)
+	case "postmortem":
+		b.goAfterAck(ctx, func(ctx context.Context) { b.publishPostmortem(ctx, log, n, sc) })
+		return reply{Text: fmt.Sprintf(":memo: Writing the postmortem of incident #%d from its timeline…", n)}, true
+	case "close":
+		_, err = b.svc.Close(ctx, n, sc.UserID)
 	default:
 		err = fmt.Errorf("subcommand %q has no handler", cmd.Name)
 	}

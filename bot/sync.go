@@ -400,8 +400,15 @@ func (s *syncer) deliver(ctx context.Context, inc *incident.Incident, ev inciden
 		}
 	}
 	if text := channelMessage(inc, ev, s.svc.Config()); text != "" {
-		if _, _, err := s.api.PostMessageContext(ctx, inc.Chat.ChannelID, slack.MsgOptionText(text, false)); err != nil {
+		_, _, err := s.api.PostMessageContext(ctx, inc.Chat.ChannelID, slack.MsgOptionText(text, false))
+		if err != nil && !(ev.Kind == incident.KindClosed && slackError(err) == "is_archived") {
 			return fmt.Errorf("post to incident channel: %w", err)
+		}
+	}
+	if ev.Kind == incident.KindClosed && s.opts.ArchiveOnClose {
+		err := s.api.ArchiveConversationContext(ctx, inc.Chat.ChannelID)
+		if err != nil && slackError(err) != "already_archived" {
+			return fmt.Errorf("archive channel: %w", err)
 		}
 	}
 	return nil

@@ -11,15 +11,17 @@ type EventKind string
 
 // The kinds of timeline event. Each state change makes one automatically.
 const (
-	KindDeclared EventKind = "declared" // Data: severity
-	KindStatus   EventKind = "status"   // Data: from, to, regression ("true" when moving backwards)
-	KindSeverity EventKind = "severity" // Data: from, to
-	KindRole     EventKind = "role"     // Data: role, user, previous
-	KindNote     EventKind = "note"     // Text: the note
-	KindUpdate   EventKind = "update"   // Text: the status update; Data: severity, status at the time
-	KindResolved EventKind = "resolved" // Text: the summary; Data: from
-	KindReopened EventKind = "reopened" // Data: from
-	KindMessage  EventKind = "message"  // Text: a chat message as written; Source: its link; Data: author
+	KindDeclared   EventKind = "declared"   // Data: severity
+	KindStatus     EventKind = "status"     // Data: from, to, regression ("true" when moving backwards)
+	KindSeverity   EventKind = "severity"   // Data: from, to
+	KindRole       EventKind = "role"       // Data: role, user, previous
+	KindNote       EventKind = "note"       // Text: the note
+	KindUpdate     EventKind = "update"     // Text: the status update; Data: severity, status at the time
+	KindResolved   EventKind = "resolved"   // Text: the summary; Data: from
+	KindReopened   EventKind = "reopened"   // Data: from
+	KindMessage    EventKind = "message"    // Text: a chat message as written; Source: its link; Data: author
+	KindPostmortem EventKind = "postmortem" // Source: where the postmortem was published
+	KindClosed     EventKind = "closed"
 )
 
 // Event is one append-only entry of an incident's timeline.
@@ -75,6 +77,10 @@ func (e Event) Describe(mention func(userID string) string) string {
 			s += ": " + e.Text
 		}
 		return s
+	case KindPostmortem:
+		return "Postmortem published"
+	case KindClosed:
+		return "Closed"
 	case KindMessage:
 		return fmt.Sprintf("%s wrote: %s", mention(d["author"]), e.Text)
 	}

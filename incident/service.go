@@ -243,6 +243,34 @@ func (s *Service) Reopen(ctx context.Context, number int64, actor, reason string
 	})
 }
 
+// RecordPostmortem notes on the timeline that a postmortem was published,
+// and where. Publishing again records a new version.
+func (s *Service) RecordPostmortem(ctx context.Context, number int64, actor, link string) (*Incident, error) {
+	return s.change(ctx, number, func(inc *Incident, now time.Time) ([]Event, error) {
+		return []Event{{Kind: KindPostmortem, Actor: actor, Source: link}}, nil
+	})
+}
+
+// Close closes a resolved incident once its postmortem exists. Its record
+// is then final.
+func (s *Service) Close(ctx context.Context, number int64, actor string) (*Incident, error) {
+	inc, evs, err := s.Timeline(ctx, number)
+	if err != nil {
+		return nil, err
+	}
+	if inc.Status == Resolved && !slices.ContainsFunc(evs, func(e Event) bool { return e.Kind == KindPostmortem }) {
+		return nil, Errorf(ECONFLICT, "Incident #%d has no postmortem yet. Publish it with `postmortem`, then close.", number)
+	}
+	return s.change(ctx, number, func(inc *Incident, now time.Time) ([]Event, error) {
+		if inc.Status != Resolved {
+			return nil, Errorf(ECONFLICT, "Incident #%d is %s; resolve it, publish its postmortem, then close it.", inc.Number, inc.Status)
+		}
+		inc.Status = Closed
+		inc.ClosedAt = now
+		return []Event{{Kind: KindClosed, Actor: actor}}, nil
+	})
+}
+
 // Message is a chat message to put on the timeline.
 type Message struct {
 	At     time.Time // when it was written

@@ -211,3 +211,31 @@ func TestClaimIsOnce(t *testing.T) {
 		t.Error("a day-old claim was not pruned")
 	}
 }
+
+func TestCloseNeedsResolutionAndPostmortem(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newService(t)
+	declare(t, svc, "Checkout failing")
+	if _, err := svc.Close(ctx, 1, "U1"); incident.ErrorCode(err) != incident.ECONFLICT || !strings.Contains(incident.ErrorMessage(err), "resolve it") {
+		t.Fatalf("closing an open incident: %v", err)
+	}
+	if _, err := svc.Resolve(ctx, 1, "U1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Close(ctx, 1, "U1"); incident.ErrorCode(err) != incident.ECONFLICT || !strings.Contains(incident.ErrorMessage(err), "no postmortem") {
+		t.Fatalf("closing without a postmortem: %v", err)
+	}
+	if _, err := svc.RecordPostmortem(ctx, 1, "U1", "https://files.example/F1"); err != nil {
+		t.Fatal(err)
+	}
+	inc, err := svc.Close(ctx, 1, "U1")
+	if err != nil || inc.Status != incident.Closed || inc.ClosedAt.IsZero() {
+		t.Fatalf("close: %+v, %v", inc, err)
+	}
+	if _, err := svc.AddNote(ctx, 1, "U1", "late"); incident.ErrorCode(err) != incident.ECONFLICT {
+		t.Errorf("a note on a closed incident: %v, want ECONFLICT", err)
+	}
+	if _, err := svc.Reopen(ctx, 1, "U1", ""); incident.ErrorCode(err) != incident.ECONFLICT {
+		t.Errorf("reopening a closed incident: %v, want ECONFLICT", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -34,6 +35,8 @@ type settings struct {
 	AnnounceDrills bool
 	TimeZone       *time.Location
 	TimelineEmoji  string
+	ArchiveOnClose bool
+	TemplatesDir   string // "" uses the embedded templates
 }
 
 // configFile is the optional YAML file named by SITREP_CONFIG. Every key is
@@ -48,6 +51,8 @@ type configFile struct {
 	AnnounceDrills  bool                `yaml:"announce_drills"`
 	TimeZone        string              `yaml:"time_zone"`
 	TimelineEmoji   string              `yaml:"timeline_emoji"`
+	ArchiveOnClose  bool                `yaml:"archive_on_close"`
+	TemplatesDir    string              `yaml:"templates_dir"`
 }
 
 var (
@@ -166,6 +171,17 @@ func (s *settings) readConfigFile() error {
 		}
 		s.TimelineEmoji = f.TimelineEmoji
 	}
+	if f.TemplatesDir != "" {
+		dir := f.TemplatesDir
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(filepath.Dir(s.ConfigFile), dir) // relative to the config file
+		}
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return fmt.Errorf("%s: templates_dir %q: not a directory", s.ConfigFile, f.TemplatesDir)
+		}
+		s.TemplatesDir = dir
+	}
+	s.ArchiveOnClose = f.ArchiveOnClose
 	s.Responders = f.Responders
 	s.AnnounceDrills = f.AnnounceDrills
 	if f.TimeZone != "" {

@@ -31,6 +31,7 @@ const usage = `Usage: sitrep [command]
 
 Commands:
   serve   run the bot (the default)
+  postmortem <n> [--html] [-o file]  print incident n's postmortem (no Slack)
   help    show this help
 
 Settings come from the environment and from a .env file in the working
@@ -121,6 +122,8 @@ func (p program) run(ctx context.Context, args []string) error {
 	switch cmd {
 	case "serve":
 		return p.serve(ctx)
+	case "postmortem":
+		return p.runPostmortem(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(p.stdout, usage)
 		return nil
@@ -173,6 +176,9 @@ func (p program) serve(ctx context.Context) error {
 		AnnounceDrills:  cfg.AnnounceDrills,
 		Responders:      cfg.Responders,
 		TimelineEmoji:   cfg.TimelineEmoji,
+		ArchiveOnClose:  cfg.ArchiveOnClose,
+		TemplatesDir:    cfg.TemplatesDir,
+		TimeZone:        cfg.TimeZone,
 	}, log, now)
 
 	mux := http.NewServeMux()

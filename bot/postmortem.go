@@ -1,0 +1,62 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/slack-go/slack"
+
+	"github.com/sitrep-dev/sitrep/postmortem"
+	"github.com/sitrep-dev/sitrep/templates"
+)
+
+// publishPostmortem renders incident n's postmortem from what was recorded,
+// uploads it to the incident channel as incident-<n>-postmortem.md, and
+// notes it on the timeline. Running it again uploads a new version.
+func (b *Bot) publishPostmortem(ctx context.Context, log *slog.Logger, n int64, sc slashCommand) {
+	fail := func(what string, err error) {
+		log.Error("postmortem: "+what, "err", err)
+		b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":warning: The postmortem of incident #%d was not published: %s (%s). Nothing was changed; try again.", n, what, describeSlackError(err))})
+	}
+	inc, events, err := b.svc.Timeline(ctx, n)
+	if err != nil {
+		fail("reading the timeline failed", err)
+		return
+	}
+	tmpl, err := templates.Postmortem(b.opts.TemplatesDir)
+	if err != nil {
+		log.Error("postmortem template", "err", err)
+		b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":warning: The postmortem template does not work: %v", err)})
+		return
+	}
+	view := postmortem.Build(inc, events, b.opts.TimeZone, b.names.lookup(ctx))
+	var md bytes.Buffer
+	if err := postmortem.Render(&md, tmpl, view); err != nil {
+		log.Error("render postmortem", "err", err)
+		b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":warning: The postmortem template failed on this incident: %v", err)})
+		return
+	}
+	summary := fmt.Sprintf(":memo: Postmortem of incident #%d, written from %d timeline entries", n, len(events))
+	if view.Duration != nil {
+		summary += fmt.Sprintf("; it lasted %s", postmortem.Duration(*view.Duration))
+	}
+	summary += fmt.Sprintf(". Review it, then `%s close`.", b.opts.CommandName)
+	file, err := b.api.UploadFileContext(ctx, slack.UploadFileParameters{
+		Channel:        inc.Chat.ChannelID,
+		Filename:       fmt.Sprintf("incident-%d-postmortem.md", n),
+		Title:          fmt.Sprintf("Postmortem: %s", plainTitle(inc)),
+		Content:        md.String(),
+		FileSize:       md.Len(),
+		InitialComment: summary,
+	})
+	if err != nil {
+		fail("Slack refused the upload", err)
+		return
+	}
+	if _, err := b.svc.RecordPostmortem(ctx, n, sc.UserID, "slack-file:"+file.ID); err != nil {
+		log.Error("record postmortem", "err", err)
+	}
+	b.syncLater(ctx, log, n, sc)
+}
