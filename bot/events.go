@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -40,6 +41,11 @@ func (b *Bot) handleEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp, err := b.event(r.Context(), body)
+	var te *temporaryError
+	if errors.As(err, &te) {
+		http.Error(w, "try again later", http.StatusServiceUnavailable)
+		return
+	}
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
@@ -74,32 +80,36 @@ func (b *Bot) event(ctx context.Context, body []byte) (any, error) {
 		return nil, fmt.Errorf("malformed event: %w", err)
 	}
 	log := b.log.With("event", ev.Type, "event_id", env.EventID, "user", ev.User)
+	var work func(context.Context)
+	switch {
+	case ev.Type == "reaction_added" && ev.Reaction == b.opts.TimelineEmoji && ev.Item.Type == "message":
+		work = func(ctx context.Context) { b.reactionAdded(ctx, log, ev) }
+	case ev.Type == "app_home_opened" && ev.Tab == "home":
+		work = func(ctx context.Context) { b.publishHome(ctx, log, ev.User) }
+	default:
+		return nil, nil // other reactions, other tabs: nothing to do, nothing to record
+	}
 	if env.EventID != "" {
 		first, err := b.svc.Claim(ctx, "slack-event:"+env.EventID)
 		if err != nil {
-			// Answer with an error so that Slack retries later.
 			log.Error("claim event", "err", err)
-			return nil, fmt.Errorf("cannot record the event now")
+			return nil, &temporaryError{fmt.Errorf("cannot record the event now: %w", err)}
 		}
 		if !first {
 			log.Info("event already handled; ignoring Slack's retry")
 			return nil, nil
 		}
 	}
-	switch ev.Type {
-	case "reaction_added":
-		if ev.Reaction == b.opts.TimelineEmoji && ev.Item.Type == "message" {
-			b.goAfterAck(ctx, func(ctx context.Context) { b.reactionAdded(ctx, log, ev) })
-		}
-	case "app_home_opened":
-		if ev.Tab == "home" {
-			b.goAfterAck(ctx, func(ctx context.Context) { b.publishHome(ctx, log, ev.User) })
-		}
-	default:
-		log.Debug("event not used")
-	}
+	b.goAfterAck(ctx, work)
 	return nil, nil
 }
+
+// temporaryError is a request Sitrep cannot handle now but may later:
+// Slack is asked to send it again (an HTTP 503, or no Socket Mode ack).
+type temporaryError struct{ err error }
+
+func (e *temporaryError) Error() string { return e.err.Error() }
+func (e *temporaryError) Unwrap() error { return e.err }
 
 // reactionAdded puts a message someone reacted to with the timeline emoji
 // on its incident's timeline, once however many people react.
@@ -116,8 +126,12 @@ func (b *Bot) reactionAdded(ctx context.Context, log *slog.Logger, ev innerEvent
 	msg, err := b.fetchMessage(ctx, ev.Item.Channel, ev.Item.TS)
 	if err != nil {
 		log.Error("reaction: fetch message", "ts", ev.Item.TS, "err", err)
+		why := describeSlackError(err)
+		if errors.Is(err, errMessageGone) {
+			why = "it seems to have been deleted"
+		}
 		b.tell(ctx, log, slashCommand{UserID: ev.User, ChannelID: ev.Item.Channel},
-			reply{Text: fmt.Sprintf(":warning: Could not read the message you reacted to (%s), so it is not on the timeline yet. React again later, or use the message's “Add to incident timeline” shortcut.", describeSlackError(err))})
+			reply{Text: fmt.Sprintf(":warning: Could not read the message you reacted to (%s), so it is not on the timeline. Try the message's “Add to incident timeline” shortcut, or react again later.", why)})
 		return
 	}
 	text, dup := b.addMessage(ctx, log, inc.Number, ev.User, ev.Item.Channel, msg)
@@ -127,6 +141,9 @@ func (b *Bot) reactionAdded(ctx context.Context, log *slog.Logger, ev innerEvent
 	b.tell(ctx, log, slashCommand{UserID: ev.User, ChannelID: ev.Item.Channel}, reply{Text: text})
 	b.syncLater(ctx, log, inc.Number, slashCommand{UserID: ev.User, ChannelID: ev.Item.Channel})
 }
+
+// errMessageGone is a message that was deleted before it could be read.
+var errMessageGone = errors.New("the message is gone")
 
 // fetchMessage reads one message: a channel message from the history, a
 // thread reply from its thread.
@@ -140,7 +157,9 @@ func (b *Bot) fetchMessage(ctx context.Context, channel, ts string) (slack.Messa
 			return m, nil
 		}
 	}
-	msgs, _, _, err := b.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{ChannelID: channel, Timestamp: ts, Latest: ts, Inclusive: true, Limit: 1})
+	// A reply is found through its thread; the thread's parent counts
+	// towards the limit, so ask for two.
+	msgs, _, _, err := b.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{ChannelID: channel, Timestamp: ts, Oldest: ts, Latest: ts, Inclusive: true, Limit: 2})
 	if err != nil {
 		return slack.Message{}, err
 	}
@@ -149,5 +168,5 @@ func (b *Bot) fetchMessage(ctx context.Context, channel, ts string) (slack.Messa
 			return m, nil
 		}
 	}
-	return slack.Message{}, fmt.Errorf("message %s not found", ts)
+	return slack.Message{}, &finalError{errMessageGone}
 }

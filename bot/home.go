@@ -42,7 +42,7 @@ func homeBlocks(incs []*incident.Incident, commandName string) []slack.Block {
 	room := (maxHomeBlocks - 2) / 2
 	for i, inc := range incs {
 		if i == room {
-			blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("…and %d older open incidents: `%s list` shows them all.", len(incs)-i, commandName))))
+			blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("…and %d older open incidents, not shown here. `%s list` shows more.", len(incs)-i, commandName))))
 			break
 		}
 		where := "_channel pending_"

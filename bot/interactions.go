@@ -72,6 +72,15 @@ func (b *Bot) interact(ctx context.Context, payload []byte) (any, error) {
 		case callbackUpdate:
 			return b.submitUpdate(ctx, log, &cb), nil
 		}
+		// A form has no channel to answer in: say it in the form.
+		log.Warn("unknown form", "view_callback_id", cb.View.CallbackID)
+		return slack.NewUpdateViewSubmissionResponse(&slack.ModalViewRequest{
+			Type:  slack.VTModal,
+			Title: plainText("Sitrep"),
+			Close: plainText("Close"),
+			Blocks: slack.Blocks{BlockSet: []slack.Block{slack.NewSectionBlock(mrkdwn(
+				":warning: This form is from an older version of Sitrep and was not saved. Open it again, or use `/incident help`."), nil, nil)}},
+		}), nil
 	case slack.InteractionTypeMessageAction:
 		if cb.CallbackID == callbackAddMsg {
 			b.addMessageFromShortcut(ctx, log, &cb)
@@ -111,7 +120,7 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 			b.tellInteraction(ctx, log, cb, fmt.Sprintf(":warning: Incident #%d is %s; `/incident reopen` it to post updates.", inc.Number, inc.Status))
 			return
 		}
-		if _, err := b.api.OpenViewContext(ctx, cb.TriggerID, updateModal(inc, modalMeta{Channel: channel, Number: inc.Number})); err != nil {
+		if _, err := b.api.OpenViewContext(ctx, cb.TriggerID, updateModal(inc, modalMeta{Channel: channel, Number: inc.Number, ResponseURL: cb.ResponseURL})); err != nil {
 			log.Error("open update form", "err", err)
 			b.tellInteraction(ctx, log, cb, ":warning: Slack would not open the form ("+describeSlackError(err)+"). Try again, or use `/incident update <text>`.")
 		}
@@ -133,7 +142,12 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 		}
 		b.tellInteraction(ctx, log, cb, ":warning: "+incident.ErrorMessage(err))
 		// The card shows what the select was set to; put it back.
-		b.syncLater(ctx, log, inc.Number, slashCommand{UserID: actor, ChannelID: channel})
+		n := inc.Number
+		b.goAfterAck(ctx, func(ctx context.Context) {
+			if err := b.sync.resetCard(ctx, n); err != nil {
+				log.Warn("could not reset the card's controls", "err", err)
+			}
+		})
 		return
 	}
 	b.syncLater(ctx, log, inc.Number, slashCommand{UserID: actor, ChannelID: channel, ResponseURL: cb.ResponseURL})
@@ -154,7 +168,7 @@ func (b *Bot) submitDeclare(ctx context.Context, log *slog.Logger, cb *slack.Int
 		}
 		return formErrors(err, declareFields, blockTitle)
 	}
-	b.afterDeclare(ctx, log.With("incident", inc.Number), inc.Number, slashCommand{UserID: cb.User.ID, ChannelID: meta.Channel})
+	b.afterDeclare(ctx, log.With("incident", inc.Number), inc.Number, slashCommand{UserID: cb.User.ID, ChannelID: meta.Channel, ResponseURL: meta.ResponseURL})
 	return nil
 }
 
@@ -186,7 +200,7 @@ func (b *Bot) submitUpdate(ctx context.Context, log *slog.Logger, cb *slack.Inte
 		}
 		return formErrors(err, map[string]string{"update": blockKnow}, blockKnow)
 	}
-	b.syncLater(ctx, log, inc.Number, slashCommand{UserID: cb.User.ID, ChannelID: meta.Channel})
+	b.syncLater(ctx, log, inc.Number, slashCommand{UserID: cb.User.ID, ChannelID: meta.Channel, ResponseURL: meta.ResponseURL})
 	return nil
 }
 
@@ -236,7 +250,9 @@ func (b *Bot) addMessage(ctx context.Context, log *slog.Logger, number int64, ac
 	case "":
 		return fmt.Sprintf(":pushpin: Added to the timeline of incident #%d, at %s.", number, slackDate(at)), false
 	case incident.ECONFLICT:
-		return fmt.Sprintf(":pushpin: That message is already on the timeline of incident #%d.", number), true
+		if incident.ErrorField(err) == "key" {
+			return fmt.Sprintf(":pushpin: That message is already on the timeline of incident #%d.", number), true
+		}
 	case incident.EINTERNAL:
 		log.Error("add message to timeline", "err", err)
 	}
@@ -267,7 +283,8 @@ func (b *Bot) tellInteraction(ctx context.Context, log *slog.Logger, cb *slack.I
 	if channel == "" {
 		channel = cb.Container.ChannelID
 	}
-	b.tell(ctx, log, slashCommand{UserID: cb.User.ID, ChannelID: channel, ResponseURL: cb.ResponseURL}, reply{Text: text})
+	sc := slashCommand{UserID: cb.User.ID, ChannelID: channel, ResponseURL: cb.ResponseURL}
+	b.goAfterAck(ctx, func(ctx context.Context) { b.tell(ctx, log, sc, reply{Text: text}) })
 }
 
 // syncLater brings Slack up to date after the answer, telling the person

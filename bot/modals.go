@@ -35,6 +35,9 @@ const (
 type modalMeta struct {
 	Channel string `json:"c"`
 	Number  int64  `json:"n,omitempty"`
+	// ResponseURL answers the person even where Sitrep cannot post (a DM,
+	// a private channel it is not in); it stays valid for 30 minutes.
+	ResponseURL string `json:"r,omitempty"`
 }
 
 func (m modalMeta) String() string {

@@ -82,7 +82,10 @@ func statusEmoji(s incident.Status) string {
 }
 
 // cardBlocks renders the incident card pinned in the incident channel.
-func cardBlocks(inc *incident.Incident, cfg incident.Config, commandName string) []slack.Block {
+// salt goes into the controls' block IDs: Slack clients keep what a select
+// shows for as long as its block ID stays the same, so a new salt resets
+// the card's controls to what the incident says.
+func cardBlocks(inc *incident.Incident, cfg incident.Config, commandName, salt string) []slack.Block {
 	sev, _ := cfg.Severity(inc.Severity)
 	sevText := "*Severity*\n" + inc.Severity
 	if sev.Description != "" {
@@ -115,7 +118,7 @@ func cardBlocks(inc *incident.Incident, cfg incident.Config, commandName string)
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate("*Summary*\n"+defuse(inc.Summary), maxSectionText)), nil, nil))
 	}
 	if inc.Status.Open() {
-		blocks = append(blocks, cardActions(inc, cfg)...)
+		blocks = append(blocks, cardActions(inc, cfg, salt)...)
 	}
 	notes := []string{"Declared by " + mention(inc.DeclaredBy)}
 	if inc.Private {
@@ -131,7 +134,7 @@ func cardBlocks(inc *incident.Incident, cfg incident.Config, commandName string)
 
 // cardActions are the card's controls: post an update, change status or
 // severity, and a people picker per role.
-func cardActions(inc *incident.Incident, cfg incident.Config) []slack.Block {
+func cardActions(inc *incident.Incident, cfg incident.Config, salt string) []slack.Block {
 	update := slack.NewButtonBlockElement(actionUpdate, strconv.FormatInt(inc.Number, 10), plainText("Post update"))
 	update.Style = slack.StylePrimary
 	var statusOpts []*slack.OptionBlockObject
@@ -159,8 +162,8 @@ func cardActions(inc *incident.Incident, cfg incident.Config) []slack.Block {
 		pickers = append(pickers, p)
 	}
 	return []slack.Block{
-		slack.NewActionBlock("card_controls", controls...),
-		slack.NewActionBlock("card_roles", pickers...),
+		slack.NewActionBlock("card_controls."+salt, controls...),
+		slack.NewActionBlock("card_roles."+salt, pickers...),
 	}
 }
 

@@ -42,7 +42,7 @@ func TestCardStaysWithinBlockKitLimits(t *testing.T) {
 		cfg.Roles = append(cfg.Roles, fmt.Sprintf("role%d", i))
 	}
 	inc := bigIncident()
-	blocks := cardBlocks(inc, cfg, "/incident")
+	blocks := cardBlocks(inc, cfg, "/incident", "v1")
 	checkBlocks(t, blocks)
 	text := blockTextOf(t, blocks)
 	for _, want := range []string{"[DRILL] #123456", "sev1", "identified", "*Commander*\n<@U1>", "*Role17*\n_unassigned_", ":lock: private"} {
@@ -115,7 +115,7 @@ func TestUserTextCannotPingEveryone(t *testing.T) {
 		"update message":      channelMessage(inc, update, cfg),
 		"note message":        channelMessage(inc, note, cfg),
 		"card text":           cardText(inc),
-		"card":                blockTextOf(t, cardBlocks(inc, cfg, "/incident")[1:]),
+		"card":                blockTextOf(t, cardBlocks(inc, cfg, "/incident", "v1")[1:]),
 		"list":                blockTextOf(t, listBlocks([]*incident.Incident{inc})),
 		"timeline":            blockTextOf(t, timelineBlocks(inc, []incident.Event{note})[1:]),
 	}
@@ -130,7 +130,7 @@ func TestUserTextCannotPingEveryone(t *testing.T) {
 			t.Errorf("%s escapes twice: %q", name, s)
 		}
 	}
-	header := blockTextOf(t, cardBlocks(inc, cfg, "/incident")[:1])
+	header := blockTextOf(t, cardBlocks(inc, cfg, "/incident", "v1")[:1])
 	for name, s := range map[string]string{"card header": header, "topic": topic(inc), "channel name": channelName("inc", 7, plain(inc.Title))} {
 		if strings.ContainsAny(s, "<>") || strings.Contains(s, "&amp;") {
 			t.Errorf("%s shows markup: %q", name, s)
@@ -222,5 +222,5 @@ func TestCardControlsStayWithinSlackLimits(t *testing.T) {
 	inc := bigIncident()
 	inc.Drill, inc.Private = false, false
 	inc.ResolvedAt = time.Time{}
-	checkBlocks(t, cardBlocks(inc, cfg, "/incident"))
+	checkBlocks(t, cardBlocks(inc, cfg, "/incident", "v1"))
 }

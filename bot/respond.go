@@ -21,7 +21,9 @@ type reply struct {
 }
 
 func (r reply) payload() map[string]any {
-	p := map[string]any{"response_type": "ephemeral", "text": r.Text}
+	// replace_original false: a late reply must never replace the message
+	// it answers (the incident card, for a click on it).
+	p := map[string]any{"response_type": "ephemeral", "text": r.Text, "replace_original": false}
 	if r.InChannel {
 		p["response_type"] = "in_channel"
 	}

@@ -121,7 +121,7 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 		_, err = b.svc.AddNote(ctx, n, sc.UserID, cmd.Text)
 	case "update":
 		if cmd.Text == "" {
-			rep := b.openModal(ctx, log, sc, updateModal(inc, modalMeta{Channel: sc.ChannelID, Number: n}), "update <text>")
+			rep := b.openModal(ctx, log, sc, updateModal(inc, modalMeta{Channel: sc.ChannelID, Number: n, ResponseURL: sc.ResponseURL}), "update <text>")
 			return rep, rep.Text != ""
 		}
 		_, err = b.svc.PostUpdate(ctx, n, sc.UserID, cmd.Text)
@@ -158,7 +158,7 @@ func (b *Bot) openModal(ctx context.Context, log *slog.Logger, sc slashCommand, 
 // once Slack has made it.
 func (b *Bot) declare(ctx context.Context, log *slog.Logger, sc slashCommand, cmd Command) reply {
 	if cmd.Title == "" {
-		return b.openModal(ctx, log, sc, declareModal(b.svc.Config(), cmd.Severity, modalMeta{Channel: sc.ChannelID}), "declare [severity] <title>")
+		return b.openModal(ctx, log, sc, declareModal(b.svc.Config(), cmd.Severity, modalMeta{Channel: sc.ChannelID, ResponseURL: sc.ResponseURL}), "declare [severity] <title>")
 	}
 	inc, err := b.svc.Declare(ctx, incident.Declaration{Title: cmd.Title, Severity: cmd.Severity, Actor: sc.UserID})
 	if err != nil {

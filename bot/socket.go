@@ -3,8 +3,11 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
 
 	"github.com/slack-go/slack/socketmode"
 )
@@ -23,15 +26,29 @@ func (b *Bot) ServeSocket(ctx context.Context, client *socketmode.Client) error 
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- client.RunContext(ctx) }()
+	// Requests are handled side by side, as the HTTP server does, so that
+	// one slow Slack call does not make the others miss Slack's 3 s. Once
+	// ctx ends no new request is taken, and those under way finish: their
+	// acknowledgements are part of the work shutdown waits for.
+	var inFlight sync.WaitGroup
+	defer inFlight.Wait()
+	work := context.WithoutCancel(ctx)
 	for {
 		select {
 		case err := <-done:
 			if ctx.Err() != nil {
 				return nil
 			}
+			if code := slackError(err); code == "invalid_auth" || code == "not_authed" || code == "not_allowed_token_type" || strings.Contains(err.Error(), "invalid_auth") {
+				return fmt.Errorf("SLACK_APP_TOKEN: Slack refused it (%w); create an app-level token with connections:write", err)
+			}
 			return fmt.Errorf("socket mode: %w", err)
 		case evt := <-client.Events:
-			b.socketEvent(ctx, client, evt)
+			inFlight.Add(1)
+			go func() {
+				defer inFlight.Done()
+				b.socketEvent(work, client, evt)
+			}()
 		}
 	}
 }
@@ -72,9 +89,14 @@ func (b *Bot) socketEvent(ctx context.Context, client *socketmode.Client, evt so
 	default:
 		return // hello, disconnect: the client handles them
 	}
-	if err != nil {
-		// Slack retries envelopes that are not acknowledged; a payload that
-		// cannot be read will not read better next time.
+	var te *temporaryError
+	switch {
+	case errors.As(err, &te):
+		// Not acknowledging makes Slack send the envelope again later.
+		log.Warn("socket mode request not handled now; Slack will resend it", "type", req.Type, "err", err)
+		return
+	case err != nil:
+		// A payload that cannot be read will not read better next time.
 		log.Warn("unreadable socket mode request", "type", req.Type, "err", err)
 		resp = nil
 	}

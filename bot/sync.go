@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -168,6 +169,9 @@ func backoff(err error, attempts int) time.Duration {
 // the database says is behind, so a restart resumes unfinished work.
 func (s *syncer) run(ctx context.Context) error {
 	behind, err := s.svc.Unsynced(ctx)
+	if ctx.Err() != nil {
+		return nil // stopped before it started
+	}
 	if err != nil {
 		return fmt.Errorf("find incidents to sync: %w", err)
 	}
@@ -213,17 +217,24 @@ func (s *syncer) run(ctx context.Context) error {
 	}
 }
 
+// errStale stops a pass whose incident changed under it.
+var errStale = errors.New("the incident changed during the pass")
+
 // pass does one round of work for an incident, persisting progress after
 // every step.
 func (s *syncer) pass(ctx context.Context, number int64) error {
 	// A change committed while a pass runs may miss the card or topic, so
 	// look again until the incident holds still.
-	for range 5 {
+	for range 10 {
 		inc, err := s.svc.Get(ctx, number)
 		if err != nil {
 			return err
 		}
-		if err := s.passOnce(ctx, inc); err != nil {
+		err = s.passOnce(ctx, inc)
+		if errors.Is(err, errStale) {
+			continue
+		}
+		if err != nil {
 			return err
 		}
 		after, err := s.svc.Get(ctx, number)
@@ -234,7 +245,7 @@ func (s *syncer) pass(ctx context.Context, number int64) error {
 			return nil
 		}
 	}
-	return nil
+	return errStale // still moving: try again shortly
 }
 
 func (s *syncer) passOnce(ctx context.Context, inc *incident.Incident) error {
@@ -270,6 +281,15 @@ func (s *syncer) passOnce(ctx context.Context, inc *incident.Incident) error {
 	events, err := s.svc.Events(ctx, inc.ID, min(c.Cursor, c.AnnounceCursor))
 	if err != nil {
 		return err
+	}
+	// An event is committed with its change. If the events read include
+	// a change newer than the card and topic just shown, deliver nothing
+	// yet: start over with the newer incident, so that, for example, the
+	// card shows "closed" before closing archives the channel.
+	if now, err := s.svc.Get(ctx, inc.Number); err != nil {
+		return err
+	} else if now.Version != inc.Version {
+		return errStale
 	}
 	var warnings []string
 	for _, ev := range events {
@@ -325,7 +345,7 @@ func (s *syncer) createChannel(ctx context.Context, inc *incident.Incident) (*sl
 // syncCard posts the incident card, pins it, and keeps it current.
 func (s *syncer) syncCard(ctx context.Context, inc *incident.Incident, save func() error) error {
 	c := &inc.Chat
-	blocks := cardBlocks(inc, s.svc.Config(), s.opts.CommandName)
+	blocks := cardBlocks(inc, s.svc.Config(), s.opts.CommandName, strconv.FormatInt(inc.Version, 10))
 	opts := []slack.MsgOption{slack.MsgOptionText(cardText(inc), false), slack.MsgOptionBlocks(blocks...)}
 	h, err := hashBlocks(blocks)
 	if err != nil {
@@ -373,6 +393,28 @@ func (s *syncer) cardChanged(number int64, h uint64) bool {
 	defer s.mu.Unlock()
 	old, ok := s.cardHash[number]
 	return !ok || old != h
+}
+
+// resetCard shows the card afresh, with controls back at what the incident
+// says: after a click that changed nothing, the client still shows the
+// choice that was refused.
+func (s *syncer) resetCard(ctx context.Context, number int64) error {
+	unlock, err := s.lock(ctx, number)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	inc, err := s.svc.Get(ctx, number)
+	if err != nil || inc.Chat.CardTS == "" {
+		return err
+	}
+	salt := fmt.Sprintf("%d.r%d", inc.Version, time.Now().UnixNano())
+	blocks := cardBlocks(inc, s.svc.Config(), s.opts.CommandName, salt)
+	_, _, _, err = s.api.UpdateMessageContext(ctx, inc.Chat.ChannelID, inc.Chat.CardTS, slack.MsgOptionText(cardText(inc), false), slack.MsgOptionBlocks(blocks...))
+	if err != nil {
+		return fmt.Errorf("reset card: %w", err)
+	}
+	return nil
 }
 
 // hashBlocks fingerprints what the blocks show, as Slack would receive them.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -17,8 +18,16 @@ func (b *Bot) openIncidentsFor(ctx context.Context, log *slog.Logger, user strin
 	if err != nil {
 		return nil, err
 	}
+	// Membership is asked of Slack while the person waits for an answer,
+	// which must come within 3 s: past the budget, private incidents stay
+	// hidden rather than late.
+	ctx, cancel := context.WithTimeout(ctx, membershipBudget)
+	defer cancel()
 	return slices.DeleteFunc(incs, func(inc *incident.Incident) bool { return !b.maySee(ctx, log, user, inc) }), nil
 }
+
+// membershipBudget bounds the membership checks of one list.
+const membershipBudget = 1500 * time.Millisecond
 
 // maySee reports whether user may see inc. Membership of a private channel
 // is asked of Slack each time, since people join and leave it there; when

@@ -16,6 +16,9 @@ type Severity struct {
 	Cadence     time.Duration `yaml:"cadence"` // how often status updates are expected; 0 means never
 }
 
+// MaxSeverities caps the severity scale, which forms offer as a list.
+const MaxSeverities = 20
+
 // MaxRoles caps the roles besides the commander.
 const MaxRoles = 20
 
@@ -52,6 +55,9 @@ var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,29}$`)
 func (c Config) Validate() error {
 	if len(c.Severities) == 0 {
 		return fmt.Errorf("severities: at least one severity is required")
+	}
+	if len(c.Severities) > MaxSeverities {
+		return fmt.Errorf("severities: at most %d", MaxSeverities)
 	}
 	seen := map[string]bool{}
 	for i, s := range c.Severities {

@@ -281,7 +281,8 @@ type Message struct {
 }
 
 // AddMessage puts a chat message on the timeline at the time it was
-// written. A message already there is refused with ECONFLICT.
+// written. A message already there is refused with ECONFLICT and Field
+// "key".
 func (s *Service) AddMessage(ctx context.Context, number int64, actor string, m Message) (*Incident, error) {
 	text := strings.TrimSpace(m.Text)
 	if text == "" {
@@ -338,7 +339,7 @@ func (s *Service) Timeline(ctx context.Context, number int64) (*Incident, []Even
 // into single spaces, and checks its length.
 func cleanTitle(title string) (string, error) {
 	title = strings.Join(strings.Fields(title), " ")
-	switch n := utf8.RuneCountInString(title); {
+	switch n := textLen(title); {
 	case n == 0:
 		return "", fieldErrorf("title", "An incident needs a title, such as `declare sev1 Checkout failing`.")
 	case n > MaxTitle:
@@ -355,7 +356,7 @@ func cleanText(what, text string, optional bool) (string, error) {
 	if !utf8.ValidString(text) {
 		return "", fieldErrorf(what, "The %s is not valid text.", what)
 	}
-	switch n := utf8.RuneCountInString(text); {
+	switch n := textLen(text); {
 	case n == 0 && !optional:
 		return "", fieldErrorf(what, "The %s is empty; say what to record.", what)
 	case n > MaxText:
@@ -363,6 +364,13 @@ func cleanText(what, text string, optional bool) (string, error) {
 	}
 	return text, nil
 }
+
+// entities are how chat text escapes &, < and >. They count as the one
+// character a person typed, so that a title with "&" in it is not refused
+// for a length it does not have.
+var entities = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
+
+func textLen(s string) int { return utf8.RuneCountInString(entities.Replace(s)) }
 
 func cleanList(items []string) []string {
 	var out []string

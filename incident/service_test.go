@@ -119,6 +119,11 @@ func TestInvalidInputChangesNothing(t *testing.T) {
 	}{
 		{"empty title", func() error { _, err := svc.Declare(ctx, incident.Declaration{Title: " \n ", Actor: "U1"}); return err }, incident.EINVALID, "needs a title"},
 		{"title too long", func() error {
+			// Entities count as the one character typed: this is 201.
+			_, err := svc.Declare(ctx, incident.Declaration{Title: strings.Repeat("&amp;", 201), Actor: "U1"})
+			return err
+		}, incident.EINVALID, "201 characters"},
+		{"title far too long", func() error {
 			_, err := svc.Declare(ctx, incident.Declaration{Title: strings.Repeat("x", 300), Actor: "U1"})
 			return err
 		}, incident.EINVALID, "300 characters"},
@@ -157,6 +162,13 @@ func TestInvalidInputChangesNothing(t *testing.T) {
 	}
 	if incs, _ := svc.List(ctx, incident.ListFilter{}); len(incs) != 2 {
 		t.Errorf("rejected declares made incidents: %d", len(incs))
+	}
+}
+
+func TestTitleLengthCountsWhatWasTyped(t *testing.T) {
+	svc, _ := newService(t)
+	if _, err := svc.Declare(context.Background(), incident.Declaration{Title: strings.Repeat("&amp;", 200), Actor: "U1"}); err != nil {
+		t.Fatalf("a 200-character title of ampersands was refused: %v", err)
 	}
 }
 

@@ -239,6 +239,7 @@ func (p program) serve(ctx context.Context) error {
 		err = fmt.Errorf("retry loop stopped: %w", err)
 		srv.Close()
 	case err = <-socketDone:
+		socketDone <- err // read again below
 		srv.Close()
 	case <-ctx.Done():
 		log.Info("shutting down: finishing in-flight work")
@@ -247,6 +248,13 @@ func (p program) serve(ctx context.Context) error {
 		cancel()
 	}
 	stopSocket()
+	if cfg.AppToken != "" {
+		// Requests taken over Socket Mode finish and are acknowledged
+		// before the database closes.
+		if serr := <-socketDone; serr != nil && err == nil {
+			err = serr
+		}
+	}
 	// Stop retrying first: whatever it was doing is in the database and
 	// resumes at the next start, and it must not hold up the work below.
 	stopWorker()

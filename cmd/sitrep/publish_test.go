@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sitrep-dev/sitrep/internal/slackfake"
+	"github.com/sitrep-dev/sitrep/storage/sqlite"
 )
 
 // TestPostmortemAndClose publishes a postmortem to the incident channel,
@@ -76,5 +79,14 @@ func TestPostmortemAndClose(t *testing.T) {
 	}
 	tl, _ := sitrep.slash(fake, "U1", ch, "timeline")
 	checkTimeline(t, tl.All(), []string{"Resolved: Rolled back", "Postmortem published", "Postmortem published", "Closed · <@U9>"})
-	eventually(t, "everything delivered", func() bool { return len(unsynced(t, w.db)) == 0 })
+	deadline := time.Now().Add(5 * time.Second)
+	for len(unsynced(t, w.db)) != 0 {
+		if time.Now().After(deadline) {
+			db, _ := sqlite.Open(context.Background(), w.db)
+			inc, _ := db.Get(context.Background(), 1)
+			evs, _ := db.Events(context.Background(), inc.ID, 0)
+			t.Fatalf("not delivered: %+v chat %+v last seq %d\n%s", inc.Version, inc.Chat, evs[len(evs)-1].Seq, sitrep.logs.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

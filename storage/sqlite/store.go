@@ -262,7 +262,7 @@ func insertEvents(ctx context.Context, tx *sql.Tx, incidentID string, events []i
 		res, err := stmt.ExecContext(ctx, incidentID, at, string(e.Kind), e.Actor, e.Text, e.Source, data, recorded, e.Key)
 		var se sqlite3.Error
 		if errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique && e.Key != "" {
-			return nil, incident.Errorf(incident.ECONFLICT, "That is already on the timeline.")
+			return nil, &incident.Error{Code: incident.ECONFLICT, Message: "That is already on the timeline.", Field: "key"}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("insert event: %w", err)
