@@ -41,21 +41,7 @@ func (b *Bot) handleEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp, err := b.event(r.Context(), body)
-	var te *temporaryError
-	if errors.As(err, &te) {
-		http.Error(w, "try again later", http.StatusServiceUnavailable)
-		return
-	}
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	if resp == nil {
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(resp)
+	answer(w, resp, err)
 }
 
 // event handles one Events API payload, whatever transport brought it, and

@@ -40,16 +40,7 @@ func (b *Bot) handleInteraction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp, err := b.interact(r.Context(), []byte(form.Get("payload")))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	if resp == nil {
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(resp)
+	answer(w, resp, err)
 }
 
 // interact handles one interaction payload, whatever transport brought it.

@@ -150,27 +150,7 @@ func blockTextOf(t *testing.T, blocks []slack.Block) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var v any
-	json.Unmarshal(raw, &v)
-	var out []string
-	var walk func(any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			if s, ok := v["text"].(string); ok {
-				out = append(out, s)
-			}
-			for _, x := range v {
-				walk(x)
-			}
-		case []any:
-			for _, x := range v {
-				walk(x)
-			}
-		}
-	}
-	walk(v)
-	return strings.Join(out, "\n")
+	return slackfake.BlockText(raw)
 }
 
 // checkView validates a modal or Home tab with the fake Slack's view rules.

@@ -61,9 +61,20 @@ func (b *Bot) respond(ctx context.Context, responseURL string, r reply) error {
 	return nil
 }
 
-// writeReply answers a request with a reply in the body, which Slack shows
-// at once.
-func writeReply(w http.ResponseWriter, r reply) {
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(r.payload())
+// answer writes what a handler decided to answer Slack with: resp as JSON,
+// an empty 200 for nil, 503 for a temporary failure (Slack resends), 400
+// for a payload that cannot be read.
+func answer(w http.ResponseWriter, resp any, err error) {
+	var te *temporaryError
+	switch {
+	case errors.As(err, &te):
+		http.Error(w, "try again later", http.StatusServiceUnavailable)
+	case err != nil:
+		http.Error(w, err.Error(), http.StatusBadRequest)
+	case resp == nil:
+		w.WriteHeader(http.StatusOK)
+	default:
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(resp)
+	}
 }

@@ -52,7 +52,7 @@ func (b *Bot) handleCommand(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK) // an empty answer: the channel message says it all
 		return
 	}
-	writeReply(w, rep)
+	answer(w, rep.payload(), nil)
 }
 
 // readSigned reads a request's body if Slack signed it, and answers the

@@ -152,34 +152,8 @@ func (a answer) All() string {
 	return b.String()
 }
 
-// blockText collects every "text" string inside a block, in order.
-func blockText(raw json.RawMessage) string {
-	var v any
-	json.Unmarshal(raw, &v)
-	var out []string
-	var walk func(any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			if s, ok := v["text"].(string); ok {
-				out = append(out, s)
-			}
-			for k, x := range v {
-				if k != "text" {
-					walk(x)
-				} else if _, ok := x.(string); !ok {
-					walk(x)
-				}
-			}
-		case []any:
-			for _, x := range v {
-				walk(x)
-			}
-		}
-	}
-	walk(v)
-	return strings.Join(out, "\n")
-}
+// blockText is the text a person reads in Block Kit JSON.
+func blockText(raw json.RawMessage) string { return slackfake.BlockText(raw) }
 
 // slash sends a slash command, signed over HTTP or as a Socket Mode
 // envelope, and returns the immediate answer.
