@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/slack-go/slack/socketmode"
 )
@@ -17,33 +19,51 @@ import (
 // response_url instead.
 const maxAckPayload = 18 << 10
 
+// ackFlushGrace is how long shutdown waits for queued acknowledgements
+// to be written.
+const ackFlushGrace = 250 * time.Millisecond
+
 // ServeSocket runs the same handlers as the HTTP endpoints over Socket Mode,
 // for deployments that Slack cannot reach. It returns when ctx is done or
 // the connection fails for good. Requests arrive unsigned: the app-level
 // token authenticated the connection.
 func (b *Bot) ServeSocket(ctx context.Context, client *socketmode.Client) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- client.RunContext(ctx) }()
-	// Requests are handled side by side, as the HTTP server does, so that
-	// one slow Slack call does not make the others miss Slack's 3 s. Once
-	// ctx ends no new request is taken, and those under way finish: their
-	// acknowledgements are part of the work shutdown waits for.
-	var inFlight sync.WaitGroup
-	defer inFlight.Wait()
+	// The connection outlives ctx a little: when ctx ends no new request
+	// is taken (Slack resends what is not acknowledged), but those under way
+	// finish and are acknowledged before the connection closes.
 	work := context.WithoutCancel(ctx)
+	conn, closeConn := context.WithCancel(work)
+	defer closeConn()
+	done := make(chan error, 1)
+	go func() { done <- client.RunContext(conn) }()
+	// Requests are handled side by side, as the HTTP server does, so that
+	// one slow Slack call does not make the others miss Slack's 3 s.
+	var inFlight sync.WaitGroup
+	var handled atomic.Int64 // requests taken; tells whether acks may be queued
 	for {
 		select {
+		case <-ctx.Done():
+			inFlight.Wait()
+			if handled.Load() > 0 {
+				// slack-go queues acknowledgements and writes them from
+				// its own goroutine, with no way to flush: give it a
+				// moment before the connection closes under it.
+				time.Sleep(ackFlushGrace)
+			}
+			closeConn()
+			<-done
+			return nil
 		case err := <-done:
-			if ctx.Err() != nil {
-				return nil
+			inFlight.Wait()
+			if err == nil {
+				return errors.New("socket mode: the connection ended")
 			}
 			if code := slackError(err); code == "invalid_auth" || code == "not_authed" || code == "not_allowed_token_type" || strings.Contains(err.Error(), "invalid_auth") {
 				return fmt.Errorf("SLACK_APP_TOKEN: Slack refused it (%w); create an app-level token with connections:write", err)
 			}
 			return fmt.Errorf("socket mode: %w", err)
 		case evt := <-client.Events:
+			handled.Add(1)
 			inFlight.Add(1)
 			go func() {
 				defer inFlight.Done()
@@ -103,7 +123,9 @@ func (b *Bot) socketEvent(ctx context.Context, client *socketmode.Client, evt so
 	if !req.AcceptsResponsePayload {
 		resp = nil
 	}
-	if err := client.AckCtx(ctx, req.EnvelopeID, resp); err != nil {
+	actx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := client.AckCtx(actx, req.EnvelopeID, resp); err != nil {
 		log.Error("acknowledge socket mode request", "type", req.Type, "err", err)
 	}
 }

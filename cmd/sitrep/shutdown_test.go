@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -27,5 +28,30 @@ func TestShutdownFinishesAcknowledgedWork(t *testing.T) {
 	}
 	if !strings.Contains(sitrep.logs.String(), "finishing in-flight work") {
 		t.Error("shutdown was not logged")
+	}
+}
+
+// TestSocketShutdownAcknowledgesRequestsUnderWay stops the program while a
+// Socket Mode request is being handled (Slack is slow to open a form): the
+// request must still be acknowledged before the connection closes.
+func TestSocketShutdownAcknowledgesRequestsUnderWay(t *testing.T) {
+	w := newWorld(t)
+	w.fake.Fail("views.open", slackfake.Failure{Delay: 500 * time.Millisecond, Times: 1})
+	sitrep := w.startSocket(t)
+	acked := make(chan error, 1)
+	go func() {
+		payload := []byte(`{"user_id":"U1","channel_id":"` + w.general + `","text":"declare","command":"/incident","trigger_id":"` + w.fake.NewTriggerIDFor("U1") + `","response_url":"` + w.fake.NewResponseURL() + `"}`)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, err := w.fake.SocketSend(ctx, "slash_commands", payload, true)
+		acked <- err
+	}()
+	eventually(t, "the form to be requested", func() bool { return len(w.fake.Calls("views.open")) == 1 })
+	sitrep.stop()
+	if err := <-acked; err != nil {
+		t.Fatalf("the request under way at shutdown was not acknowledged: %v\n%s", err, sitrep.logs)
+	}
+	if len(w.fake.Views()) != 1 {
+		t.Error("the form was not opened")
 	}
 }
