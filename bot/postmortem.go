@@ -8,6 +8,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/sitrep-dev/sitrep/incident"
 	"github.com/sitrep-dev/sitrep/postmortem"
 	"github.com/sitrep-dev/sitrep/templates"
 )
@@ -23,6 +24,10 @@ func (b *Bot) publishPostmortem(ctx context.Context, log *slog.Logger, n int64, 
 	inc, events, err := b.svc.Timeline(ctx, n)
 	if err != nil {
 		fail("reading the timeline failed", err)
+		return
+	}
+	if inc.Chat.ChannelID == "" {
+		b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":warning: Incident #%d has no channel yet to publish its postmortem in; try again once it has.", n)})
 		return
 	}
 	tmpl, err := templates.Postmortem(b.opts.TemplatesDir)
@@ -57,6 +62,8 @@ func (b *Bot) publishPostmortem(ctx context.Context, log *slog.Logger, n int64, 
 	}
 	if _, err := b.svc.RecordPostmortem(ctx, n, sc.UserID, "slack-file:"+file.ID); err != nil {
 		log.Error("record postmortem", "err", err)
+		b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":warning: The postmortem was uploaded, but noting it on the timeline failed (%s), so `close` will not see it yet. Run `postmortem` again.", incident.ErrorMessage(err))})
+		return
 	}
 	b.syncLater(ctx, log, n, sc)
 }

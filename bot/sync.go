@@ -245,7 +245,8 @@ func (s *syncer) pass(ctx context.Context, number int64) error {
 			return nil
 		}
 	}
-	return errStale // still moving: try again shortly
+	// Still changing: each change has asked for its own pass.
+	return nil
 }
 
 func (s *syncer) passOnce(ctx context.Context, inc *incident.Incident) error {
@@ -282,17 +283,21 @@ func (s *syncer) passOnce(ctx context.Context, inc *incident.Incident) error {
 	if err != nil {
 		return err
 	}
-	// An event is committed with its change. If the events read include
-	// a change newer than the card and topic just shown, deliver nothing
-	// yet: start over with the newer incident, so that, for example, the
-	// card shows "closed" before closing archives the channel.
-	if now, err := s.svc.Get(ctx, inc.Number); err != nil {
+	// An event is committed with its change, so the events read may
+	// include a change newer than the card and topic just shown. That only
+	// matters for closing, which archives the channel: the card must say
+	// "closed" first, so a pass that meets a close it has not shown starts
+	// over. Everything else is delivered now.
+	now, err := s.svc.Get(ctx, inc.Number)
+	if err != nil {
 		return err
-	} else if now.Version != inc.Version {
-		return errStale
 	}
+	stale := now.Version != inc.Version
 	var warnings []string
 	for _, ev := range events {
+		if stale && ev.Kind == incident.KindClosed {
+			return errStale
+		}
 		if ev.Seq > c.Cursor {
 			if err := s.deliver(ctx, inc, ev); err != nil {
 				return fmt.Errorf("deliver event %d (%s): %w", ev.Seq, ev.Kind, err)
@@ -303,6 +308,15 @@ func (s *syncer) passOnce(ctx context.Context, inc *incident.Incident) error {
 			}
 		}
 		if ev.Seq > c.AnnounceCursor {
+			// Archiving comes after the channel message has its own
+			// cursor, so a failed archive never posts that message again.
+			if err := s.archiveOnClose(ctx, inc, ev); err != nil {
+				if !isFinal(err) {
+					return err
+				}
+				s.log.Error("channel not archived", "incident", inc.Number, "err", err)
+				warnings = append(warnings, "archiving the channel: "+describeSlackError(err)+needsAdmin(err))
+			}
 			if err := s.announce(ctx, inc, ev); err != nil {
 				if !isFinal(err) {
 					return fmt.Errorf("announce event %d (%s): %w", ev.Seq, ev.Kind, err)
@@ -347,7 +361,9 @@ func (s *syncer) syncCard(ctx context.Context, inc *incident.Incident, save func
 	c := &inc.Chat
 	blocks := cardBlocks(inc, s.svc.Config(), s.opts.CommandName, strconv.FormatInt(inc.Version, 10))
 	opts := []slack.MsgOption{slack.MsgOptionText(cardText(inc), false), slack.MsgOptionBlocks(blocks...)}
-	h, err := hashBlocks(blocks)
+	// The fingerprint leaves out the salt, which changes with every
+	// version: a note must not cost a chat.update.
+	h, err := hashBlocks(cardBlocks(inc, s.svc.Config(), s.opts.CommandName, ""))
 	if err != nil {
 		return &finalError{err}
 	}
@@ -447,11 +463,18 @@ func (s *syncer) deliver(ctx context.Context, inc *incident.Incident, ev inciden
 			return fmt.Errorf("post to incident channel: %w", err)
 		}
 	}
-	if ev.Kind == incident.KindClosed && s.opts.ArchiveOnClose {
-		err := s.api.ArchiveConversationContext(ctx, inc.Chat.ChannelID)
-		if err != nil && slackError(err) != "already_archived" {
-			return fmt.Errorf("archive channel: %w", err)
-		}
+	return nil
+}
+
+// archiveOnClose archives the incident channel when the event closes the
+// incident and archiving is configured.
+func (s *syncer) archiveOnClose(ctx context.Context, inc *incident.Incident, ev incident.Event) error {
+	if ev.Kind != incident.KindClosed || !s.opts.ArchiveOnClose {
+		return nil
+	}
+	err := s.api.ArchiveConversationContext(ctx, inc.Chat.ChannelID)
+	if err != nil && slackError(err) != "already_archived" {
+		return fmt.Errorf("archive channel: %w", err)
 	}
 	return nil
 }

@@ -258,8 +258,16 @@ func (s *Service) Close(ctx context.Context, number int64, actor string) (*Incid
 	if err != nil {
 		return nil, err
 	}
-	if inc.Status == Resolved && !slices.ContainsFunc(evs, func(e Event) bool { return e.Kind == KindPostmortem }) {
-		return nil, Errorf(ECONFLICT, "Incident #%d has no postmortem yet. Publish it with `postmortem`, then close.", number)
+	// The postmortem must cover the whole incident: one published before
+	// the last resolution (say, before a reopen) does not.
+	lastResolved := -1
+	for i, e := range evs {
+		if e.Kind == KindResolved {
+			lastResolved = i
+		}
+	}
+	if inc.Status == Resolved && !slices.ContainsFunc(evs[lastResolved+1:], func(e Event) bool { return e.Kind == KindPostmortem }) {
+		return nil, Errorf(ECONFLICT, "Incident #%d has no postmortem since it was last resolved. Publish it with `postmortem`, then close.", number)
 	}
 	return s.change(ctx, number, func(inc *Incident, now time.Time) ([]Event, error) {
 		if inc.Status != Resolved {

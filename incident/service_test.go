@@ -237,6 +237,19 @@ func TestCloseNeedsResolutionAndPostmortem(t *testing.T) {
 	if _, err := svc.Close(ctx, 1, "U1"); incident.ErrorCode(err) != incident.ECONFLICT || !strings.Contains(incident.ErrorMessage(err), "no postmortem") {
 		t.Fatalf("closing without a postmortem: %v", err)
 	}
+	// A postmortem from before a reopen does not cover the incident.
+	if _, err := svc.RecordPostmortem(ctx, 1, "U1", "https://files.example/F0"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Reopen(ctx, 1, "U1", "errors are back"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Resolve(ctx, 1, "U1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Close(ctx, 1, "U1"); incident.ErrorCode(err) != incident.ECONFLICT || !strings.Contains(incident.ErrorMessage(err), "since it was last resolved") {
+		t.Fatalf("closing with an old postmortem: %v", err)
+	}
 	if _, err := svc.RecordPostmortem(ctx, 1, "U1", "https://files.example/F1"); err != nil {
 		t.Fatal(err)
 	}

@@ -121,11 +121,15 @@ func coreLoop(t *testing.T, startSitrep func(*world, *testing.T) *instance) {
 		{"U2", "resolve Bad config reverted", "<@U2> resolved incident #1", "is resolved. Bad config reverted", "sev0 · resolved · "},
 	}
 	for _, s := range steps {
+		updates := len(fake.Calls("chat.update"))
 		ans, _ := sitrep.slash(fake, s.user, ch.ID, s.text)
 		if ans.Status != 200 || ans.Text != "" {
 			t.Fatalf("%q answered %+v, want an empty acknowledgement", s.text, ans)
 		}
 		eventually(t, "the channel message for "+s.text, func() bool { return contains(texts(fake, ch.ID), s.channel) })
+		if strings.HasPrefix(s.text, "note ") && len(fake.Calls("chat.update")) != updates {
+			t.Errorf("a note, which the card does not show, updated the card")
+		}
 		if s.announced != "" {
 			eventually(t, "the announcement for "+s.text, func() bool { return contains(texts(fake, w.announce), s.announced) })
 		}

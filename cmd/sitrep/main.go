@@ -243,6 +243,7 @@ func (p program) serve(ctx context.Context) error {
 		srv.Close()
 	case <-ctx.Done():
 		log.Info("shutting down: finishing in-flight work")
+		stopSocket() // no new requests over Socket Mode either
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		err = srv.Shutdown(sctx)
 		cancel()

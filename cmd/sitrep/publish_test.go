@@ -34,7 +34,7 @@ func TestPostmortemAndClose(t *testing.T) {
 	}
 	sitrep.slash(fake, "U9", ch, "resolve Rolled back")
 	a, _ = sitrep.slash(fake, "U9", ch, "close")
-	if !strings.Contains(a.Text, "no postmortem yet") {
+	if !strings.Contains(a.Text, "no postmortem since it was last resolved") {
 		t.Errorf("closing without a postmortem answered %q", a.Text)
 	}
 
