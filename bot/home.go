@@ -45,16 +45,7 @@ func homeBlocks(incs []*incident.Incident, commandName string) []slack.Block {
 			blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("…and %d older open incidents, not shown here. `%s list` shows more.", len(incs)-i, commandName))))
 			break
 		}
-		where := "_channel pending_"
-		if inc.Chat.ChannelID != "" {
-			where = channelLink(inc.Chat.ChannelID)
-		}
-		text := fmt.Sprintf("%s *%s*\n*%s* · %s · commander %s · %s\nDeclared %s",
-			statusEmoji(inc.Status), displayTitle(inc), inc.Severity, inc.Status, mention(inc.Commander()), where, slackDate(inc.DeclaredAt))
-		if inc.Private {
-			text += " · :lock: private"
-		}
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(text, maxSectionText)), nil, nil), slack.NewDividerBlock())
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(incidentSummary(inc)), nil, nil), slack.NewDividerBlock())
 	}
 	return blocks
 }

@@ -334,16 +334,25 @@ func listBlocks(incs []*incident.Incident) []slack.Block {
 			blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("…and %d more.", len(incs)-i))))
 			break
 		}
-		where := "_channel pending_"
-		if inc.Chat.ChannelID != "" {
-			where = channelLink(inc.Chat.ChannelID)
-		}
-		line := fmt.Sprintf("%s *%s* · %s · %s · IC %s · %s · declared %s",
-			statusEmoji(inc.Status), displayTitle(inc), inc.Severity, inc.Status, mention(inc.Commander()), where, slackDate(inc.DeclaredAt))
-		if inc.Chat.Problem != "" {
-			line += "\n:warning: " + inc.Chat.Problem
-		}
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(line, maxSectionText)), nil, nil))
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(incidentSummary(inc)), nil, nil))
 	}
 	return blocks
+}
+
+// incidentSummary is an incident as list and the Home tab show it: title,
+// severity, status, commander, channel, when declared, and anything amiss.
+func incidentSummary(inc *incident.Incident) string {
+	where := "_channel pending_"
+	if inc.Chat.ChannelID != "" {
+		where = channelLink(inc.Chat.ChannelID)
+	}
+	s := fmt.Sprintf("%s *%s*\n%s · %s · commander %s · %s · declared %s",
+		statusEmoji(inc.Status), displayTitle(inc), inc.Severity, inc.Status, mention(inc.Commander()), where, slackDate(inc.DeclaredAt))
+	if inc.Private {
+		s += " · :lock: private"
+	}
+	if inc.Chat.Problem != "" {
+		s += "\n:warning: " + inc.Chat.Problem
+	}
+	return truncate(s, maxSectionText)
 }

@@ -217,7 +217,8 @@ func (s *syncer) run(ctx context.Context) error {
 	}
 }
 
-// errStale stops a pass whose incident changed under it.
+// errStale ends a pass whose incident changed under it: pass goes round
+// again to show the newer incident.
 var errStale = errors.New("the incident changed during the pass")
 
 // pass does one round of work for an incident, persisting progress after
@@ -230,19 +231,8 @@ func (s *syncer) pass(ctx context.Context, number int64) error {
 		if err != nil {
 			return err
 		}
-		err = s.passOnce(ctx, inc)
-		if errors.Is(err, errStale) {
-			continue
-		}
-		if err != nil {
+		if err := s.passOnce(ctx, inc); !errors.Is(err, errStale) {
 			return err
-		}
-		after, err := s.svc.Get(ctx, number)
-		if err != nil {
-			return err
-		}
-		if after.Version == inc.Version {
-			return nil
 		}
 	}
 	// Still changing: each change has asked for its own pass.
@@ -334,7 +324,12 @@ func (s *syncer) passOnce(ctx context.Context, inc *incident.Incident) error {
 	}
 	if problem := strings.Join(warnings, "; "); problem != c.Problem {
 		c.Problem = problem
-		return save()
+		if err := save(); err != nil {
+			return err
+		}
+	}
+	if stale {
+		return errStale // delivered what there was; show the newer incident
 	}
 	return nil
 }
