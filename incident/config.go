@@ -31,6 +31,11 @@ type Config struct {
 	DefaultSeverity string
 	// Roles are the roles besides the commander, which always exists.
 	Roles []string
+	// Checklist is the triage checklist template.
+	Checklist []ChecklistItem
+	// StatusPages are third parties' status pages, offered with the
+	// checklist items that ask for them.
+	StatusPages []Link
 }
 
 // DefaultConfig returns the defaults of PRODUCT.md, which come from the seed
@@ -91,7 +96,7 @@ func (c Config) Validate() error {
 		}
 		roles[r] = true
 	}
-	return nil
+	return c.validateChecklist()
 }
 
 // SeverityNames lists the severity names, most severe first.

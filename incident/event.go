@@ -11,18 +11,27 @@ type EventKind string
 
 // The kinds of timeline event. Each state change makes one automatically.
 const (
-	KindDeclared   EventKind = "declared"   // Data: severity
-	KindStatus     EventKind = "status"     // Data: from, to, regression ("true" when moving backwards)
-	KindSeverity   EventKind = "severity"   // Data: from, to
-	KindRole       EventKind = "role"       // Data: role, user, previous
-	KindNote       EventKind = "note"       // Text: the note
-	KindUpdate     EventKind = "update"     // Text: the status update; Data: severity, status at the time
-	KindResolved   EventKind = "resolved"   // Text: the summary; Data: from
-	KindReopened   EventKind = "reopened"   // Data: from
-	KindMessage    EventKind = "message"    // Text: a chat message as written; Source: its link; Data: author
-	KindPostmortem EventKind = "postmortem" // Source: where the postmortem was published
-	KindClosed     EventKind = "closed"
+	KindDeclared     EventKind = "declared"   // Data: severity
+	KindStatus       EventKind = "status"     // Data: from, to, regression ("true" when moving backwards)
+	KindSeverity     EventKind = "severity"   // Data: from, to
+	KindRole         EventKind = "role"       // Data: role, user, previous
+	KindNote         EventKind = "note"       // Text: the note
+	KindUpdate       EventKind = "update"     // Text: the status update; Data: severity, status at the time
+	KindResolved     EventKind = "resolved"   // Text: the summary; Data: from
+	KindReopened     EventKind = "reopened"   // Data: from
+	KindMessage      EventKind = "message"    // Text: a chat message as written; Source: its link; Data: author
+	KindPostmortem   EventKind = "postmortem" // Source: where the postmortem was published
+	KindClosed       EventKind = "closed"
+	KindChecklist    EventKind = "checklist"     // Text: the item; Data: item, answer, previous, suggestion (when offered)
+	KindFollowUp     EventKind = "followup"      // Text: the follow-up; Data: id, owner
+	KindFollowUpDone EventKind = "followup_done" // Text: the follow-up; Data: id
+	KindPrompt       EventKind = "prompt"        // Data: prompt (update, postmortem), level, commander, comms
 )
+
+// OnTimeline reports whether events of kind k belong on the timeline people
+// read. Prompts are Sitrep's own reminders: recorded so that each is sent
+// once, but not facts of the incident.
+func (k EventKind) OnTimeline() bool { return k != KindPrompt }
 
 // Event is one append-only entry of an incident's timeline.
 type Event struct {
@@ -83,6 +92,24 @@ func (e Event) Describe(mention func(userID string) string) string {
 		return "Closed"
 	case KindMessage:
 		return fmt.Sprintf("%s wrote: %s", mention(d["author"]), e.Text)
+	case KindChecklist:
+		return fmt.Sprintf("Checklist: %s → %s", e.Text, d["answer"])
+	case KindFollowUp:
+		s := "Follow-up: " + e.Text
+		if d["owner"] != "" {
+			s += fmt.Sprintf(" (owner %s)", mention(d["owner"]))
+		}
+		return s
+	case KindFollowUpDone:
+		return "Follow-up done: " + e.Text
+	case KindPrompt:
+		if d["prompt"] == string(PromptPostmortem) {
+			return "Reminder: the postmortem is not published yet"
+		}
+		if d["level"] == "1" {
+			return "Reminder: a status update is due"
+		}
+		return "Reminder: a status update is overdue"
 	}
 	return string(e.Kind) + ": " + e.Text
 }

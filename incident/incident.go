@@ -27,6 +27,27 @@ type Incident struct {
 	ResolvedAt time.Time // zero while open
 	ClosedAt   time.Time // zero until closed
 	UpdatedAt  time.Time
+	// Checklist is the triage checklist, in the order it is asked.
+	Checklist []CheckItem
+	// FollowUps are the action items recorded, in the order recorded.
+	FollowUps []FollowUp
+
+	// Prompt state (see NextPrompt). LastUpdateAt is when the status-update
+	// clock last started: the declaration, the last status update, or a
+	// reopen. UpdatePrompts counts the update prompts sent since then, and
+	// PostmortemPrompts the postmortem prompts since the last resolution.
+	LastUpdateAt  time.Time
+	UpdatePrompts int
+	// PostmortemAt is when a postmortem was published since the incident
+	// was last resolved; zero if none was (resolving and reopening clear
+	// it, since the postmortem must cover the whole incident).
+	PostmortemAt      time.Time
+	PostmortemPrompts int
+	// NextPromptAt is when NextPrompt is next due, zero for never. It is
+	// derived, kept current by the Service so that a Store can find the
+	// incidents with prompts due without reading the others.
+	NextPromptAt time.Time
+
 	// Version counts changes; the Store increments it on every Update so that
 	// adapters can tell whether what they show is current.
 	Version int64
@@ -53,6 +74,13 @@ type Chat struct {
 	Cursor         int64
 	AnnounceCursor int64
 	Problem        string // the last delivery failure, "" when all is delivered
+	// The checklist and follow-ups messages, each updated in place, and a
+	// fingerprint of what each shows so that an unchanged one is not sent
+	// again.
+	ChecklistTS    string
+	ChecklistShown string
+	FollowUpsTS    string
+	FollowUpsShown string
 }
 
 // ListFilter narrows List.
@@ -91,6 +119,10 @@ type Store interface {
 	// events past Chat.Cursor or Chat.AnnounceCursor, or a card older than
 	// Version. Oldest first.
 	Unsynced(ctx context.Context) ([]int64, error)
+	// DuePrompts returns the numbers of incidents whose NextPromptAt is at
+	// or before now, and the earliest NextPromptAt after now (zero if
+	// none). It reads only those incidents, not every open one.
+	DuePrompts(ctx context.Context, now time.Time) ([]int64, time.Time, error)
 	// Claim records key (for example a delivery ID) at time at and reports
 	// whether this is its first claim, so that work offered twice is done
 	// once, across restarts.

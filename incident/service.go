@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -71,19 +72,22 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Incident, error)
 	}
 	now := s.now().UTC()
 	inc := &Incident{
-		Title:      title,
-		Severity:   sev,
-		Status:     Investigating,
-		Summary:    summary,
-		Impact:     impact,
-		Services:   cleanList(d.Services),
-		Private:    d.Private,
-		Drill:      d.Drill,
-		DeclaredBy: d.Actor,
-		Roles:      map[string]string{CommanderRole: d.Actor},
-		DeclaredAt: now,
-		UpdatedAt:  now,
+		Title:        title,
+		Severity:     sev,
+		Status:       Investigating,
+		Summary:      summary,
+		Impact:       impact,
+		Services:     cleanList(d.Services),
+		Private:      d.Private,
+		Drill:        d.Drill,
+		DeclaredBy:   d.Actor,
+		Roles:        map[string]string{CommanderRole: d.Actor},
+		DeclaredAt:   now,
+		UpdatedAt:    now,
+		LastUpdateAt: now,
 	}
+	inc.Checklist = s.cfg.checklistFor(sev, nil)
+	s.cfg.schedule(inc)
 	ev := Event{At: now, Kind: KindDeclared, Actor: d.Actor, Data: map[string]string{"severity": sev}}
 	if err := s.store.Create(ctx, inc, []Event{ev}); err != nil {
 		return nil, fmt.Errorf("declare: %w", err)
@@ -104,6 +108,7 @@ func (s *Service) change(ctx context.Context, number int64, fn func(inc *Inciden
 			return nil, err
 		}
 		inc.UpdatedAt = now
+		s.cfg.schedule(inc)
 		for i := range evs {
 			if evs[i].At.IsZero() { // a message keeps the time it was written
 				evs[i].At = now
@@ -174,7 +179,14 @@ func (s *Service) SetSeverity(ctx context.Context, number int64, actor, severity
 		}
 		from := inc.Severity
 		inc.Severity = severity
-		return []Event{{Kind: KindSeverity, Actor: actor, Data: map[string]string{"from": from, "to": severity}}}, nil
+		data := map[string]string{"from": from, "to": severity}
+		// A more severe incident asks more questions; a less severe one
+		// keeps those already asked.
+		if added := s.cfg.checklistFor(severity, inc.Checklist); len(added) > 0 {
+			inc.Checklist = append(inc.Checklist, added...)
+			data["checklist_added"] = strconv.Itoa(len(added))
+		}
+		return []Event{{Kind: KindSeverity, Actor: actor, Data: data}}, nil
 	})
 }
 
@@ -200,6 +212,7 @@ func (s *Service) PostUpdate(ctx context.Context, number int64, actor, text stri
 		return nil, err
 	}
 	return s.change(ctx, number, func(inc *Incident, now time.Time) ([]Event, error) {
+		inc.LastUpdateAt, inc.UpdatePrompts = now, 0 // the prompt clock starts again
 		// The update is shown later with the severity and status it was
 		// written under, whatever they are by then.
 		return []Event{{Kind: KindUpdate, Actor: actor, Text: text, Data: map[string]string{"severity": inc.Severity, "status": string(inc.Status)}}}, nil
@@ -219,6 +232,7 @@ func (s *Service) Resolve(ctx context.Context, number int64, actor, summary stri
 		from := inc.Status
 		inc.Status = Resolved
 		inc.ResolvedAt = now
+		inc.PostmortemAt, inc.PostmortemPrompts = time.Time{}, 0 // a postmortem must cover the whole incident
 		if summary != "" {
 			inc.Summary = summary
 		}
@@ -238,7 +252,8 @@ func (s *Service) Reopen(ctx context.Context, number int64, actor, reason string
 			return nil, Errorf(ECONFLICT, "Incident #%d is %s, not resolved; only a resolved incident can be reopened.", inc.Number, inc.Status)
 		}
 		inc.Status = Investigating
-		inc.ResolvedAt = time.Time{}
+		inc.ResolvedAt, inc.PostmortemAt = time.Time{}, time.Time{}
+		inc.LastUpdateAt, inc.UpdatePrompts = now, 0
 		return []Event{{Kind: KindReopened, Actor: actor, Text: reason, Data: map[string]string{"from": string(Resolved)}}}, nil
 	})
 }
@@ -247,6 +262,7 @@ func (s *Service) Reopen(ctx context.Context, number int64, actor, reason string
 // and where. Publishing again records a new version.
 func (s *Service) RecordPostmortem(ctx context.Context, number int64, actor, link string) (*Incident, error) {
 	return s.change(ctx, number, func(inc *Incident, now time.Time) ([]Event, error) {
+		inc.PostmortemAt = now
 		return []Event{{Kind: KindPostmortem, Actor: actor, Source: link}}, nil
 	})
 }
@@ -254,24 +270,12 @@ func (s *Service) RecordPostmortem(ctx context.Context, number int64, actor, lin
 // Close closes a resolved incident once its postmortem exists. Its record
 // is then final.
 func (s *Service) Close(ctx context.Context, number int64, actor string) (*Incident, error) {
-	inc, evs, err := s.Timeline(ctx, number)
-	if err != nil {
-		return nil, err
-	}
-	// The postmortem must cover the whole incident: one published before
-	// the last resolution (say, before a reopen) does not.
-	lastResolved := -1
-	for i, e := range evs {
-		if e.Kind == KindResolved {
-			lastResolved = i
-		}
-	}
-	if inc.Status == Resolved && !slices.ContainsFunc(evs[lastResolved+1:], func(e Event) bool { return e.Kind == KindPostmortem }) {
-		return nil, Errorf(ECONFLICT, "Incident #%d has no postmortem since it was last resolved. Publish it with `postmortem`, then close.", number)
-	}
 	return s.change(ctx, number, func(inc *Incident, now time.Time) ([]Event, error) {
 		if inc.Status != Resolved {
 			return nil, Errorf(ECONFLICT, "Incident #%d is %s; resolve it, publish its postmortem, then close it.", inc.Number, inc.Status)
+		}
+		if inc.PostmortemAt.IsZero() {
+			return nil, Errorf(ECONFLICT, "Incident #%d has no postmortem since it was last resolved. Publish it with `postmortem`, then close.", number)
 		}
 		inc.Status = Closed
 		inc.ClosedAt = now
@@ -339,6 +343,7 @@ func (s *Service) Timeline(ctx context.Context, number int64) (*Incident, []Even
 	if err != nil {
 		return nil, nil, fmt.Errorf("timeline of #%d: %w", number, err)
 	}
+	evs = slices.DeleteFunc(evs, func(e Event) bool { return !e.Kind.OnTimeline() })
 	slices.SortStableFunc(evs, func(a, b Event) int { return a.At.Compare(b.At) })
 	return inc, evs, nil
 }

@@ -26,23 +26,34 @@ const selectIncident = `SELECT
 	i.id, i.number, i.title, i.severity, i.status, i.summary, i.impact, i.root_cause,
 	i.services, i.private, i.drill, i.declared_by,
 	i.declared_at, i.resolved_at, i.closed_at, i.updated_at, i.version,
+	i.last_update_at, i.update_prompts, i.postmortem_at, i.postmortem_prompts, i.next_prompt_at,
 	i.channel_id, i.channel_name, i.card_ts, i.card_pinned, i.card_version, i.topic, i.cursor, i.announce_cursor, i.problem,
-	(SELECT json_group_object(r.role, r.user_id) FROM incident_roles r WHERE r.incident_id = i.id)
+	i.checklist_ts, i.checklist_shown, i.followups_ts, i.followups_shown,
+	(SELECT json_group_object(r.role, r.user_id) FROM incident_roles r WHERE r.incident_id = i.id),
+	(SELECT json_group_array(json_object('id', c.item_id, 'kind', c.kind, 'text', c.text, 'suggestion', c.suggestion,
+		'answer', c.answer, 'answered_by', c.answered_by, 'answered_at', c.answered_at, 'suggested', c.suggested) ORDER BY c.position)
+		FROM checklist_items c WHERE c.incident_id = i.id),
+	(SELECT json_group_array(json_object('id', f.id, 'text', f.text, 'owner', f.owner, 'created_by', f.created_by,
+		'created_at', f.created_at, 'done_by', f.done_by, 'done_at', f.done_at) ORDER BY f.id)
+		FROM follow_ups f WHERE f.incident_id = i.id)
 FROM incidents i `
 
 func scanIncident(row interface{ Scan(...any) error }) (*incident.Incident, error) {
 	var (
-		inc                                 incident.Incident
-		status, services, roles             string
-		declared, resolved, closed, updated sql.NullString
+		inc                                        incident.Incident
+		status, services, roles, checks, followUps string
+		declared, resolved, closed, updated        sql.NullString
+		lastUpdate, postmortem, nextPrompt         sql.NullString
 	)
 	c := &inc.Chat
 	if err := row.Scan(
 		&inc.ID, &inc.Number, &inc.Title, &inc.Severity, &status, &inc.Summary, &inc.Impact, &inc.RootCause,
 		&services, &inc.Private, &inc.Drill, &inc.DeclaredBy,
 		&declared, &resolved, &closed, &updated, &inc.Version,
+		&lastUpdate, &inc.UpdatePrompts, &postmortem, &inc.PostmortemPrompts, &nextPrompt,
 		&c.ChannelID, &c.ChannelName, &c.CardTS, &c.CardPinned, &c.CardVersion, &c.Topic, &c.Cursor, &c.AnnounceCursor, &c.Problem,
-		&roles,
+		&c.ChecklistTS, &c.ChecklistShown, &c.FollowUpsTS, &c.FollowUpsShown,
+		&roles, &checks, &followUps,
 	); err != nil {
 		return nil, err
 	}
@@ -54,10 +65,19 @@ func scanIncident(row interface{ Scan(...any) error }) (*incident.Incident, erro
 	if inc.Roles, err = parseRoles(roles); err != nil {
 		return nil, err
 	}
+	if inc.Checklist, err = parseChecklist(checks); err != nil {
+		return nil, err
+	}
+	if inc.FollowUps, err = parseFollowUps(followUps); err != nil {
+		return nil, err
+	}
 	for _, t := range []struct {
 		dst *time.Time
 		src sql.NullString
-	}{{&inc.DeclaredAt, declared}, {&inc.ResolvedAt, resolved}, {&inc.ClosedAt, closed}, {&inc.UpdatedAt, updated}} {
+	}{
+		{&inc.DeclaredAt, declared}, {&inc.ResolvedAt, resolved}, {&inc.ClosedAt, closed}, {&inc.UpdatedAt, updated},
+		{&inc.LastUpdateAt, lastUpdate}, {&inc.PostmortemAt, postmortem}, {&inc.NextPromptAt, nextPrompt},
+	} {
 		if *t.dst, err = parseTime(t.src); err != nil {
 			return nil, err
 		}
@@ -77,7 +97,8 @@ func getIncident(ctx context.Context, q querier, where string, args ...any) (*in
 // domainArgs are the values of the columns the domain owns, in the order of
 // domainColumns.
 const domainColumns = `title, severity, status, summary, impact, root_cause, services, private, drill,
-	declared_by, declared_at, resolved_at, closed_at, updated_at`
+	declared_by, update_prompts, postmortem_prompts,
+	declared_at, resolved_at, closed_at, updated_at, last_update_at, postmortem_at, next_prompt_at`
 
 func domainArgs(inc *incident.Incident) ([]any, error) {
 	services, err := servicesArg(inc.Services)
@@ -85,8 +106,8 @@ func domainArgs(inc *incident.Incident) ([]any, error) {
 		return nil, err
 	}
 	args := []any{inc.Title, inc.Severity, string(inc.Status), inc.Summary, inc.Impact, inc.RootCause,
-		services, inc.Private, inc.Drill, inc.DeclaredBy}
-	for _, t := range []time.Time{inc.DeclaredAt, inc.ResolvedAt, inc.ClosedAt, inc.UpdatedAt} {
+		services, inc.Private, inc.Drill, inc.DeclaredBy, inc.UpdatePrompts, inc.PostmortemPrompts}
+	for _, t := range []time.Time{inc.DeclaredAt, inc.ResolvedAt, inc.ClosedAt, inc.UpdatedAt, inc.LastUpdateAt, inc.PostmortemAt, inc.NextPromptAt} {
 		a, err := timeArg(t)
 		if err != nil {
 			return nil, err
@@ -128,13 +149,15 @@ func (db *DB) Create(ctx context.Context, inc *incident.Incident, events []incid
 	const version = 1
 	c := inc.Chat
 	args = append([]any{id, number, version}, args...)
-	args = append(args, c.ChannelID, c.ChannelName, c.CardTS, c.CardPinned, c.CardVersion, c.Topic, c.Cursor, c.AnnounceCursor, c.Problem)
+	args = append(args, c.ChannelID, c.ChannelName, c.CardTS, c.CardPinned, c.CardVersion, c.Topic, c.Cursor, c.AnnounceCursor, c.Problem,
+		c.ChecklistTS, c.ChecklistShown, c.FollowUpsTS, c.FollowUpsShown)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO incidents (id, number, version, `+domainColumns+`,
-		channel_id, channel_name, card_ts, card_pinned, card_version, topic, cursor, announce_cursor, problem)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
+		channel_id, channel_name, card_ts, card_pinned, card_version, topic, cursor, announce_cursor, problem,
+		checklist_ts, checklist_shown, followups_ts, followups_shown)
+		VALUES (`+placeholders(len(args))+`)`, args...); err != nil {
 		return fmt.Errorf("insert incident: %w", chatConflict(err))
 	}
-	if err := insertRoles(ctx, tx, id, inc.Roles); err != nil {
+	if err := writeParts(ctx, tx, id, &incident.Incident{}, inc); err != nil {
 		return err
 	}
 	seqs, err := insertEvents(ctx, tx, id, events)
@@ -177,6 +200,7 @@ func (db *DB) Update(ctx context.Context, number int64, fn func(*incident.Incide
 		return nil, incident.Errorf(incident.ENOTFOUND, "There is no incident #%d.", number)
 	}
 	id, version := inc.ID, inc.Version
+	before := parts(inc)
 
 	events, err := fn(inc)
 	if err != nil {
@@ -192,8 +216,9 @@ func (db *DB) Update(ctx context.Context, number int64, fn func(*incident.Incide
 	// lock at BEGIN; it guards against that ever changing.
 	res, err := tx.ExecContext(ctx, `UPDATE incidents SET
 		title = ?, severity = ?, status = ?, summary = ?, impact = ?, root_cause = ?, services = ?,
-		private = ?, drill = ?, declared_by = ?, declared_at = ?, resolved_at = ?, closed_at = ?,
-		updated_at = ?, version = ?
+		private = ?, drill = ?, declared_by = ?, update_prompts = ?, postmortem_prompts = ?,
+		declared_at = ?, resolved_at = ?, closed_at = ?, updated_at = ?, last_update_at = ?, postmortem_at = ?, next_prompt_at = ?,
+		version = ?
 		WHERE id = ? AND version = ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("update incident: %w", err)
@@ -203,10 +228,7 @@ func (db *DB) Update(ctx context.Context, number int64, fn func(*incident.Incide
 	} else if n != 1 {
 		return nil, fmt.Errorf("update incident %d: changed by another writer", number)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM incident_roles WHERE incident_id = ?`, id); err != nil {
-		return nil, fmt.Errorf("delete roles: %w", err)
-	}
-	if err := insertRoles(ctx, tx, id, inc.Roles); err != nil {
+	if err := writeParts(ctx, tx, id, before, inc); err != nil {
 		return nil, err
 	}
 	seqs, err := insertEvents(ctx, tx, id, events)
@@ -224,16 +246,6 @@ func (db *DB) Update(ctx context.Context, number int64, fn func(*incident.Incide
 		events[i].Seq, events[i].IncidentID = seqs[i], id
 	}
 	return stored, nil
-}
-
-func insertRoles(ctx context.Context, tx *sql.Tx, incidentID string, roles map[string]string) error {
-	for role, user := range roles {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO incident_roles (incident_id, role, user_id) VALUES (?, ?, ?)`,
-			incidentID, role, user); err != nil {
-			return fmt.Errorf("insert role %s: %w", role, err)
-		}
-	}
-	return nil
 }
 
 // insertEvents appends events to the incident's timeline and returns their
@@ -376,9 +388,11 @@ func (db *DB) Events(ctx context.Context, incidentID string, afterSeq int64) ([]
 func (db *DB) SaveChat(ctx context.Context, incidentID string, c incident.Chat) error {
 	res, err := db.write.ExecContext(ctx, `UPDATE incidents SET
 		channel_id = ?, channel_name = ?, card_ts = ?, card_pinned = ?, card_version = ?,
-		topic = ?, cursor = ?, announce_cursor = ?, problem = ?
+		topic = ?, cursor = ?, announce_cursor = ?, problem = ?,
+		checklist_ts = ?, checklist_shown = ?, followups_ts = ?, followups_shown = ?
 		WHERE id = ?`,
-		c.ChannelID, c.ChannelName, c.CardTS, c.CardPinned, c.CardVersion, c.Topic, c.Cursor, c.AnnounceCursor, c.Problem, incidentID)
+		c.ChannelID, c.ChannelName, c.CardTS, c.CardPinned, c.CardVersion, c.Topic, c.Cursor, c.AnnounceCursor, c.Problem,
+		c.ChecklistTS, c.ChecklistShown, c.FollowUpsTS, c.FollowUpsShown, incidentID)
 	if err != nil {
 		return fmt.Errorf("save chat: %w", chatConflict(err))
 	}
@@ -458,4 +472,38 @@ func (db *DB) Claim(ctx context.Context, key string, at time.Time) (bool, error)
 		return false, fmt.Errorf("claim %q: commit: %w", key, err)
 	}
 	return n == 1, nil
+}
+
+// DuePrompts returns the incidents with a prompt due at now, oldest due
+// first, and the earliest prompt due after now (zero if none). Both
+// queries read only the incidents_prompts index.
+func (db *DB) DuePrompts(ctx context.Context, now time.Time) ([]int64, time.Time, error) {
+	at := formatTime(now)
+	rows, err := db.read.QueryContext(ctx, `SELECT number FROM incidents
+		WHERE next_prompt_at IS NOT NULL AND next_prompt_at <= ? ORDER BY next_prompt_at`, at)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("due prompts: %w", err)
+	}
+	defer rows.Close()
+	var due []int64
+	for rows.Next() {
+		var n int64
+		if err := rows.Scan(&n); err != nil {
+			return nil, time.Time{}, fmt.Errorf("due prompts: %w", err)
+		}
+		due = append(due, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, time.Time{}, fmt.Errorf("due prompts: %w", err)
+	}
+	var next sql.NullString
+	if err := db.read.QueryRowContext(ctx, `SELECT MIN(next_prompt_at) FROM incidents
+		WHERE next_prompt_at IS NOT NULL AND next_prompt_at > ?`, at).Scan(&next); err != nil {
+		return nil, time.Time{}, fmt.Errorf("next prompt: %w", err)
+	}
+	t, err := parseTime(next)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("next prompt: %w", err)
+	}
+	return due, t, nil
 }

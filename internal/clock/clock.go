@@ -1,0 +1,76 @@
+// Package clock gives Sitrep's schedulers the time and a way to wait for
+// it, so that tests can move time on instead of sleeping.
+package clock
+
+import (
+	"sync"
+	"time"
+)
+
+// Clock tells the time and waits for it.
+type Clock interface {
+	Now() time.Time
+	// After returns a channel that receives once d has passed.
+	After(d time.Duration) <-chan time.Time
+}
+
+// Real is the system clock.
+type Real struct{}
+
+// Now returns the current time.
+func (Real) Now() time.Time { return time.Now() }
+
+// After waits on the system clock.
+func (Real) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// Fake is a clock that moves only when told to. It is safe for concurrent
+// use.
+type Fake struct {
+	mu      sync.Mutex
+	now     time.Time
+	waiters []waiter
+}
+
+type waiter struct {
+	at time.Time
+	ch chan time.Time
+}
+
+// NewFake returns a Fake clock showing t.
+func NewFake(t time.Time) *Fake { return &Fake{now: t} }
+
+// Now returns the fake time.
+func (f *Fake) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+// After returns a channel that receives once the fake time has moved d on.
+func (f *Fake) After(d time.Duration) <-chan time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if d <= 0 {
+		ch <- f.now
+		return ch
+	}
+	f.waiters = append(f.waiters, waiter{at: f.now.Add(d), ch: ch})
+	return ch
+}
+
+// Advance moves the fake time on by d and wakes the waiters it reaches.
+func (f *Fake) Advance(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = f.now.Add(d)
+	kept := f.waiters[:0]
+	for _, w := range f.waiters {
+		if w.at.After(f.now) {
+			kept = append(kept, w)
+			continue
+		}
+		w.ch <- f.now
+	}
+	f.waiters = kept
+}
