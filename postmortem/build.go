@@ -75,6 +75,21 @@ func Build(inc *incident.Incident, events []incident.Event, loc *time.Location, 
 			v.AffectedServices = append(v.AffectedServices, s)
 		}
 	}
+	// Checklist texts come from the configuration, and follow-ups from
+	// people; both are escaped like everything else a person wrote.
+	for _, it := range inc.Checklist {
+		a := Answer{Question: line(it.Text)}
+		if it.Answer != "" {
+			a.Answer, a.By = line(it.Answer), who(it.AnsweredBy)
+			if !it.AnsweredAt.IsZero() {
+				a.At = it.AnsweredAt.In(loc)
+			}
+		}
+		v.Triage = append(v.Triage, a)
+	}
+	for _, f := range inc.FollowUps {
+		v.FollowUps = append(v.FollowUps, FollowUp{Text: md(f.Text), Owner: who(f.Owner), Done: f.Done()})
+	}
 
 	// Describe writes people as Slack mentions, so that Markdown resolves
 	// them the same way as mentions a person typed.

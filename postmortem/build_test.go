@@ -117,3 +117,58 @@ func TestBuildPeople(t *testing.T) {
 		t.Errorf("mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// TestBuildTriageAndFollowUps checks what Build takes from the checklist
+// and the follow-ups: every item in order, answered or not, with who
+// answered in the configured zone; owners by name, falling back to the ID.
+func TestBuildTriageAndFollowUps(t *testing.T) {
+	calls := map[string]int{}
+	resolve := func(id string) string {
+		calls[id]++
+		return people[id]
+	}
+	la, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc := &incident.Incident{
+		DeclaredAt: utc("2024-05-01 10:00"),
+		Roles:      map[string]string{incident.CommanderRole: "U0CMD"},
+		Checklist: []incident.CheckItem{
+			{ID: "b", Kind: incident.Question, Text: "Is *prod* down?\nReally <@U0SCRIBE>?", Answer: "yes", AnsweredBy: "U0CMD", AnsweredAt: utc("2024-05-01 10:05"), Suggestion: "Roll back.", Suggested: true},
+			{ID: "a", Kind: incident.Task, Text: "Read the logs"},
+			{ID: "c", Kind: incident.Task, Text: "Page the vendor", Answer: "skipped", AnsweredBy: "U0UNKNOWN", AnsweredAt: utc("2024-05-01 10:07")},
+		},
+		FollowUps: []incident.FollowUp{
+			{ID: 1, Text: "Fix | the *alert*", Owner: "U0SCRIBE"},
+			{ID: 2, Text: "Write the runbook\nfor <@U0CMD>", DoneBy: "U0CMD", DoneAt: utc("2024-05-02 09:00")},
+			{ID: 3, Text: "Ask legal", Owner: "U0UNKNOWN"},
+		},
+	}
+	v := postmortem.Build(inc, nil, la, resolve)
+
+	type got struct {
+		Triage    []postmortem.Answer
+		FollowUps []postmortem.FollowUp
+		Calls     map[string]int
+	}
+	want := got{
+		Triage: []postmortem.Answer{
+			{Question: `Is \*prod\* down? Really @Lee Chen?`, Answer: "yes", By: "Priya Natarajan", At: utc("2024-05-01 10:05").In(la)},
+			{Question: "Read the logs"},
+			{Question: "Page the vendor", Answer: "skipped", By: "U0UNKNOWN", At: utc("2024-05-01 10:07").In(la)},
+		},
+		FollowUps: []postmortem.FollowUp{
+			{Text: `Fix \| the \*alert\*`, Owner: "Lee Chen"},
+			{Text: "Write the runbook\\\nfor @Priya Natarajan", Done: true},
+			{Text: "Ask legal", Owner: "U0UNKNOWN"},
+		},
+		Calls: map[string]int{"U0CMD": 1, "U0SCRIBE": 1, "U0UNKNOWN": 1},
+	}
+	if diff := cmp.Diff(want, got{v.Triage, v.FollowUps, calls}); diff != "" {
+		t.Errorf("mismatch (-want +got):\n%s", diff)
+	}
+	if v.Triage[0].At.Location() != la {
+		t.Errorf("answer time in %v, want the configured zone", v.Triage[0].At.Location())
+	}
+}

@@ -63,6 +63,36 @@ func seed004() (*incident.Incident, []incident.Event, postmortem.View) {
 		DeclaredAt: declared,
 		ResolvedAt: utc("2021-12-03 18:27"),
 	}
+	// The default checklist of a sev1 incident as the team might have
+	// answered it: the third party (the notification vendor) at once, the
+	// outage and the infrastructure change only once the rolling restart
+	// had failed, and the time to restore never.
+	answered := func(id string, kind incident.ItemKind, text, answer, by, at string) incident.CheckItem {
+		it := incident.CheckItem{ID: id, Kind: kind, Text: text, Answer: answer, AnsweredBy: by}
+		if at != "" {
+			it.AnsweredAt = utc(at)
+		}
+		return it
+	}
+	q, task := incident.Question, incident.Task
+	inc.Checklist = []incident.CheckItem{
+		answered("symptoms", task, "Describe the symptoms in a note (`/incident note …`)", "done", "U0SCRIBE", "2021-12-02 20:30"),
+		answered("total-outage", q, "Is the service totally down, rather than degraded?", "yes", "U0CMD", "2021-12-03 01:55"),
+		answered("recent-deploy", q, "Was there a deployment recently?", "no", "U0CMD", "2021-12-02 20:31"),
+		answered("infra-change", q, "Was there a change to the infrastructure recently?", "yes", "U0CMD", "2021-12-03 04:30"),
+		answered("schema-change", q, "Was there a change to the database schema recently?", "", "", ""),
+		answered("third-party", q, "Is a third-party service involved?", "yes", "U0CMD", "2021-12-02 20:33"),
+		answered("errors-and-logs", task, "Look at the error tracker and the logs", "done", "U0SCRIBE", "2021-12-02 20:40"),
+		answered("customers", q, "Are customers affected?", "yes", "U0COMMS", "2021-12-02 20:35"),
+		answered("status-page", task, "Update the public status page", "done", "U0COMMS", "2021-12-02 20:24"),
+		answered("time-to-restore", task, "Estimate the time to restore service, even partially, without fixing the cause", "", "", ""),
+		answered("time-to-fix", task, "Estimate the worst-case time to fix it for good, and take the shorter path", "skipped", "U0CMD", "2021-12-03 05:50"),
+	}
+	inc.FollowUps = []incident.FollowUp{
+		{ID: 1, Text: "Separate the infrastructure release from the code release", Owner: "U0CMD", CreatedBy: "U0CMD", CreatedAt: utc("2021-12-03 19:00"), DoneBy: "U0CMD", DoneAt: utc("2021-12-06 17:00")},
+		{ID: 2, Text: "Host the libraries that are not on Maven Central in our build space", Owner: "U0SCRIBE", CreatedBy: "U0CMD", CreatedAt: utc("2021-12-03 19:01")},
+		{ID: 3, Text: "Check health checks by hand during a rolling restart before the next step", CreatedBy: "U0SCRIBE", CreatedAt: utc("2021-12-03 19:02")},
+	}
 	var evs []incident.Event
 	add := func(at time.Time, kind incident.EventKind, actor, text string, data map[string]string) {
 		evs = append(evs, incident.Event{Seq: int64(len(evs) + 1), At: at, Kind: kind, Actor: actor, Text: text, Data: data})
@@ -129,7 +159,8 @@ func noEvents() postmortem.View {
 }
 
 // stillOpen is an incident in monitoring, with a drill flag and an unknown
-// user, and follow-ups set by the caller.
+// user, a checklist half answered, and follow-ups open and done, with an
+// owner and without.
 func stillOpen() postmortem.View {
 	inc := &incident.Incident{
 		Number: 12, Title: "Login failures for SSO users", Severity: "sev2", Status: incident.Monitoring,
@@ -138,6 +169,20 @@ func stillOpen() postmortem.View {
 		Drill:    true, Private: true,
 		Roles:      map[string]string{incident.CommanderRole: "U0CMD", "scribe": "U0GONE"},
 		DeclaredAt: utc("2024-11-05 23:40"),
+		Checklist: []incident.CheckItem{
+			{ID: "symptoms", Kind: incident.Task, Text: "Describe the symptoms in a note", Answer: "done", AnsweredBy: "U0CMD", AnsweredAt: utc("2024-11-05 23:42")},
+			{ID: "data-at-risk", Kind: incident.Question, Text: "Is customer data at risk?"},
+			// Answered by someone users.info no longer knows, the next day in UTC.
+			{ID: "third-party", Kind: incident.Question, Text: "Is a third-party service involved?", Suggestion: "Check <https://status.example.com|the IdP status page>.",
+				Answer: "yes", AnsweredBy: "U0GONE", AnsweredAt: utc("2024-11-06 00:51"), Suggested: true},
+			{ID: "rollback", Kind: incident.Task, Text: "Roll back the IdP change", Answer: "skipped", AnsweredBy: "U0CMD", AnsweredAt: utc("2024-11-06 01:00")},
+		},
+		FollowUps: []incident.FollowUp{
+			{ID: 1, Text: "Alert on IdP certificate expiry", Owner: "U0CMD", CreatedBy: "U0CMD", CreatedAt: utc("2024-11-06 01:20"), DoneBy: "U0CMD", DoneAt: utc("2024-11-06 02:00")},
+			{ID: 2, Text: "Document the SSO rollback\nin the runbook", CreatedBy: "U0CMD", CreatedAt: utc("2024-11-06 01:21")},
+			{ID: 3, Text: "Ask the IdP vendor for <https://idp.example.com/notice|rotation notices>", Owner: "U0GONE", CreatedBy: "U0CMD", CreatedAt: utc("2024-11-06 01:22")},
+			{ID: 4, Text: "Tell <@U0COMMS> the tenants' names", CreatedBy: "U0CMD", CreatedAt: utc("2024-11-06 01:23"), DoneBy: "U0COMMS", DoneAt: utc("2024-11-06 01:30")},
+		},
 	}
 	evs := []incident.Event{
 		{Seq: 1, At: utc("2024-11-05 23:40"), Kind: incident.KindDeclared, Actor: "U0CMD", Data: map[string]string{"severity": "sev2"}},
@@ -145,15 +190,7 @@ func stillOpen() postmortem.View {
 		{Seq: 3, At: utc("2024-11-06 01:15"), Kind: incident.KindStatus, Actor: "U0CMD", Data: map[string]string{"from": "investigating", "to": "monitoring"}},
 		{Seq: 4, At: utc("2024-11-06 00:50"), Kind: incident.KindMessage, Actor: "U0GONE", Text: "IdP cert rotated at 23:30, see <https://status.example.com/idp?a=1&amp;b=2|IdP status>", Data: map[string]string{"author": "U0GONE"}},
 	}
-	v := build(inc, evs)
-	v.FollowUps = []postmortem.FollowUp{
-		{Text: postmortem.Markdown("Alert on IdP certificate expiry", name), Owner: "Priya Natarajan", Done: true},
-		{Text: postmortem.Markdown("Document the SSO rollback\nin the runbook", name)},
-	}
-	v.Triage = []postmortem.Answer{
-		{Question: postmortem.Markdown("Is customer data at risk?", name), Answer: postmortem.Markdown("No", name)},
-	}
-	return v
+	return build(inc, evs)
 }
 
 // hostileText is user text written to break a Markdown document, as Slack
@@ -182,6 +219,16 @@ func hostile() postmortem.View {
 		Services:   []string{"a|b", "<b>svc</b>", "# x"},
 		Roles:      map[string]string{incident.CommanderRole: "U0EVIL", "comms": "U0CMD"},
 		DeclaredAt: utc("2024-01-01 00:00"), ResolvedAt: utc("2024-01-04 05:30"),
+		// Checklist texts come from the config file, and an answer from
+		// the database: both are escaped all the same.
+		Checklist: []incident.CheckItem{
+			{ID: "evil", Kind: incident.Question, Text: hostileText, Answer: "yes | <b>no</b>\n# x", AnsweredBy: "U0EVIL", AnsweredAt: utc("2024-01-01 00:01")},
+			{ID: "unanswered", Kind: incident.Task, Text: hostileText},
+		},
+		FollowUps: []incident.FollowUp{
+			{ID: 1, Text: hostileText, Owner: "U0EVIL", CreatedBy: "U0EVIL", CreatedAt: utc("2024-01-01 00:02")},
+			{ID: 2, Text: hostileText, CreatedBy: "U0EVIL", CreatedAt: utc("2024-01-01 00:03"), DoneBy: "U0EVIL", DoneAt: utc("2024-01-01 00:04")},
+		},
 	}
 	evs := []incident.Event{
 		{Seq: 1, At: utc("2024-01-01 00:00"), Kind: incident.KindNote, Actor: "U0EVIL", Text: hostileText},
@@ -196,8 +243,6 @@ func hostile() postmortem.View {
 	}
 	v := postmortem.Build(inc, evs, time.UTC, evil)
 	v.Learnings = []string{postmortem.Markdown(hostileText, evil)}
-	v.FollowUps = []postmortem.FollowUp{{Text: postmortem.Markdown(hostileText, evil), Owner: v.Commander}}
-	v.Triage = []postmortem.Answer{{Question: postmortem.Markdown(hostileText, evil), Answer: postmortem.Markdown(hostileText, evil)}}
 	return v
 }
 

@@ -38,11 +38,14 @@ type View struct {
 	Impact           string
 	RootCause        string
 	Timeline         []Row
-	// Triage, Learnings and FollowUps are not recorded by the incident
-	// domain yet, so Build leaves them empty; a caller that has them sets
-	// them, converting text with Markdown.
-	Triage    []Answer
+	// Triage is the incident's triage checklist, every item in the order
+	// it was asked, answered or not.
+	Triage []Answer
+	// Learnings are blocks. The incident domain does not record them yet,
+	// so Build leaves them empty; a caller that has them sets them,
+	// converting text with Markdown.
 	Learnings []string
+	// FollowUps are the incident's action items, in the order recorded.
 	FollowUps []FollowUp
 	// ZoneName names the configured time zone ("America/Los_Angeles").
 	ZoneName string
@@ -65,15 +68,19 @@ type Row struct {
 	Who   string    // display name of who did it; one line, may be empty
 }
 
-// Answer is one answered triage question.
+// Answer is one item of the triage checklist and its answer.
 type Answer struct {
-	Question string
-	Answer   string
+	Question string // the item's text, a question or a task; one line
+	// Answer is yes, no or unknown for a question, done or skipped for a
+	// task; "" while the item is unanswered. One line.
+	Answer string
+	By     string    // display name of who answered; one line, "" while unanswered
+	At     time.Time // when it was answered, in the configured zone; zero while unanswered
 }
 
 // FollowUp is one action item.
 type FollowUp struct {
-	Text  string
-	Owner string // display name, one line; may be empty
+	Text  string // a block
+	Owner string // display name, one line; "" when nobody owns it
 	Done  bool
 }

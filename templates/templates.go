@@ -1,25 +1,78 @@
 // Package templates holds Sitrep's embedded document templates and loads
 // them, preferring a file of the same name in a configured override
-// directory so that a team can reshape its documents without a rebuild.
+// directory so that a team can reshape its documents without a rebuild. It
+// also holds the default triage checklist, which a config file replaces as
+// a whole.
 package templates
 
 import (
+	"bytes"
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"text/template"
 
+	"go.yaml.in/yaml/v3"
+
+	"github.com/sitrep-dev/sitrep/incident"
 	"github.com/sitrep-dev/sitrep/postmortem"
 )
 
-// FS holds the embedded templates.
+// FS holds the embedded templates and the default checklist.
 //
-//go:embed *.tmpl
+//go:embed *.tmpl checklist.yaml
 var FS embed.FS
+
+// ChecklistFile is the default triage checklist's file name.
+const ChecklistFile = "checklist.yaml"
+
+// embeddedChecklist parses the embedded checklist once.
+var embeddedChecklist = sync.OnceValues(func() ([]incident.ChecklistItem, error) {
+	src, err := FS.ReadFile(ChecklistFile)
+	if err != nil {
+		return nil, err
+	}
+	return parseChecklist(ChecklistFile, src)
+})
+
+// Checklist returns the default triage checklist, the embedded
+// ChecklistFile. It is parsed once; each caller gets its own copy of the
+// items, so that none can change another's. It is not validated against
+// any severities: incident.Config.Validate does that with the configured
+// ones.
+func Checklist() ([]incident.ChecklistItem, error) {
+	items, err := embeddedChecklist()
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(items), nil
+}
+
+// parseChecklist decodes a checklist strictly: an unknown key is more
+// likely a typo (sugestion:) than something to ignore.
+func parseChecklist(name string, src []byte) ([]incident.ChecklistItem, error) {
+	var items []incident.ChecklistItem
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	dec.KnownFields(true)
+	if err := dec.Decode(&items); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = errors.New("empty")
+		}
+		return nil, fmt.Errorf("parse checklist %s: %w", name, err)
+	}
+	// A second document would be ignored by Decode; say so instead.
+	var more any
+	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("parse checklist %s: one YAML document only", name)
+	}
+	return items, nil
+}
 
 // PostmortemFile is the postmortem template's file name, embedded and in an
 // override directory.

@@ -9,12 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sitrep-dev/sitrep/incident"
+	"github.com/sitrep-dev/sitrep/templates"
 )
 
 // settings are everything Sitrep reads at start-up.
@@ -53,6 +55,10 @@ type configFile struct {
 	TimelineEmoji   string              `yaml:"timeline_emoji"`
 	ArchiveOnClose  bool                `yaml:"archive_on_close"`
 	TemplatesDir    string              `yaml:"templates_dir"`
+	// Checklist replaces the default checklist (templates/checklist.yaml)
+	// as a whole; an empty list turns the checklist off.
+	Checklist   *[]incident.ChecklistItem `yaml:"checklist"`
+	StatusPages []incident.Link           `yaml:"status_pages"`
 }
 
 var (
@@ -70,10 +76,27 @@ type settingError struct {
 
 func (e *settingError) Error() string { return e.name + ": " + e.problem }
 
+// defaultIncidentConfig is the incident configuration without a config
+// file: incident.DefaultConfig with the embedded default checklist.
+func defaultIncidentConfig() (incident.Config, error) {
+	cfg := incident.DefaultConfig()
+	checklist, err := templates.Checklist()
+	if err != nil {
+		// Only a broken build gets here: the file is embedded and tested.
+		return cfg, fmt.Errorf("default checklist: %w", err)
+	}
+	cfg.Checklist = checklist
+	return cfg, nil
+}
+
 // loadSettings reads the settings of PRODUCT.md from getenv and the config
 // file it names. The first problem found is returned, naming its setting.
 // Secret values are never quoted in errors.
 func loadSettings(getenv func(string) string) (*settings, error) {
+	defaults, err := defaultIncidentConfig()
+	if err != nil {
+		return nil, err
+	}
 	s := &settings{
 		BotToken:        strings.TrimSpace(getenv("SLACK_BOT_TOKEN")),
 		SigningSecret:   strings.TrimSpace(getenv("SLACK_SIGNING_SECRET")),
@@ -83,7 +106,7 @@ func loadSettings(getenv func(string) string) (*settings, error) {
 		Addr:            orDefault(getenv("SITREP_ADDR"), ":8080"),
 		AnnounceChannel: strings.TrimSpace(getenv("SITREP_ANNOUNCE_CHANNEL")),
 		ConfigFile:      strings.TrimSpace(getenv("SITREP_CONFIG")),
-		Incident:        incident.DefaultConfig(),
+		Incident:        defaults,
 		CommandName:     "/incident",
 		ChannelPrefix:   "inc",
 		TimeZone:        time.UTC,
@@ -145,6 +168,18 @@ func (s *settings) readConfigFile() error {
 	if f.Roles != nil {
 		s.Incident.Roles = *f.Roles
 	}
+	switch {
+	case f.Checklist != nil:
+		s.Incident.Checklist = *f.Checklist
+	case len(f.Severities) > 0:
+		s.Incident.Checklist = fitChecklist(s.Incident.Checklist, incident.DefaultConfig().SeverityNames(), s.Incident.SeverityNames())
+	}
+	s.Incident.StatusPages = f.StatusPages
+	for i, l := range f.StatusPages {
+		if err := checkStatusPage(l); err != nil {
+			return fmt.Errorf("%s: status_pages[%d]: %w", s.ConfigFile, i, err)
+		}
+	}
 	if err := s.Incident.Validate(); err != nil {
 		return fmt.Errorf("%s: %w", s.ConfigFile, err)
 	}
@@ -190,6 +225,46 @@ func (s *settings) readConfigFile() error {
 			return fmt.Errorf("%s: time_zone %q: not a known IANA time zone such as Europe/Berlin", s.ConfigFile, f.TimeZone)
 		}
 		s.TimeZone = loc
+	}
+	return nil
+}
+
+// fitChecklist moves the default checklist onto a severity scale that
+// replaces the default one, by position: an item from the default scale's
+// second severity (from: sev1, "major or worse") applies from the new
+// scale's second, or from its least severe when it is shorter. A team that
+// renames its severities keeps the default checklist's meaning without
+// having to copy it. A checklist from the config file is never moved: its
+// from must name one of the configured severities.
+func fitChecklist(items []incident.ChecklistItem, from, to []string) []incident.ChecklistItem {
+	items = slices.Clone(items)
+	for i, it := range items {
+		if it.From == "" {
+			continue
+		}
+		if r := slices.Index(from, it.From); r >= 0 {
+			items[i].From = to[min(r, len(to)-1)]
+		}
+	}
+	return items
+}
+
+// checkStatusPage checks what Slack needs of a status page's link, which is
+// posted as <url|name>: a name, a whole http(s) URL, and neither holding the
+// characters that would end the link early.
+func checkStatusPage(l incident.Link) error {
+	if strings.TrimSpace(l.Name) == "" {
+		return errors.New("name is required")
+	}
+	if strings.ContainsAny(l.Name, "<>|\n\r") {
+		return fmt.Errorf("name %q: one line, without <, > or |", l.Name)
+	}
+	if l.URL == "" {
+		return errors.New("url is required")
+	}
+	u, err := url.Parse(l.URL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.ContainsAny(l.URL, "<>| ") {
+		return fmt.Errorf("url %q is not an http(s) URL such as https://status.example.com/", l.URL)
 	}
 	return nil
 }

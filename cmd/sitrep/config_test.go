@@ -4,12 +4,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sitrep-dev/sitrep/incident"
+	"github.com/sitrep-dev/sitrep/templates"
 )
 
 func TestSettingsErrorsNameTheSetting(t *testing.T) {
@@ -42,6 +44,31 @@ func TestSettingsErrorsNameTheSetting(t *testing.T) {
 		{"config bad time zone", map[string]string{"SITREP_CONFIG": write("tz.yaml", "time_zone: Mars/Olympus\n")}, `SITREP_CONFIG: ` + filepath.Join(dir, "tz.yaml") + `: time_zone "Mars/Olympus"`},
 		{"config bad prefix", map[string]string{"SITREP_CONFIG": write("prefix.yaml", "channel_prefix: Inc!\n")}, `SITREP_CONFIG: ` + filepath.Join(dir, "prefix.yaml") + `: channel_prefix "Inc!"`},
 		{"config bad responder", map[string]string{"SITREP_CONFIG": write("resp.yaml", "responders: [bob]\n")}, `SITREP_CONFIG: ` + filepath.Join(dir, "resp.yaml") + `: responders[0] "bob"`},
+		{"checklist bad kind", map[string]string{"SITREP_CONFIG": write("kind.yaml", "checklist:\n  - {id: deploy, kind: poll, text: \"Deployed?\"}\n")},
+			`SITREP_CONFIG: ` + filepath.Join(dir, "kind.yaml") + `: checklist[0] (deploy): kind "poll": use question (yes/no/unknown) or task (done/skipped)`},
+		{"checklist kind left out", map[string]string{"SITREP_CONFIG": write("nokind.yaml", "checklist:\n  - {id: deploy, text: \"Deployed?\"}\n")},
+			`SITREP_CONFIG: ` + filepath.Join(dir, "nokind.yaml") + `: checklist[0] (deploy): kind "": use question`},
+		{"checklist unknown severity", map[string]string{"SITREP_CONFIG": write("from.yaml", "checklist:\n  - {id: deploy, kind: question, text: \"Deployed?\", from: p1}\n")},
+			`SITREP_CONFIG: ` + filepath.Join(dir, "from.yaml") + `: checklist[0] (deploy): from "p1": not one of the severities (sev0, sev1, sev2, sev3)`},
+		{"checklist duplicate id", map[string]string{"SITREP_CONFIG": write("dup.yaml", "checklist:\n  - {id: deploy, kind: question, text: \"Deployed?\"}\n  - {id: deploy, kind: task, text: Roll back}\n")},
+			`SITREP_CONFIG: ` + filepath.Join(dir, "dup.yaml") + `: checklist[1].id "deploy": listed twice`},
+		{"checklist too long", map[string]string{"SITREP_CONFIG": write("long.yaml", "checklist:\n"+strings.Repeat("  - {id: item, kind: task, text: Do it}\n", incident.MaxChecklistItems+1))},
+			`SITREP_CONFIG: ` + filepath.Join(dir, "long.yaml") + `: checklist: at most 24 items`},
+		{"checklist task with a suggestion", map[string]string{"SITREP_CONFIG": write("task.yaml", "checklist:\n  - {id: logs, kind: task, text: Read the logs, suggestion: Grep}\n")},
+			`SITREP_CONFIG: ` + filepath.Join(dir, "task.yaml") + `: checklist[0] (logs): only questions have suggestions`},
+		{"checklist unknown key", map[string]string{"SITREP_CONFIG": write("typo-item.yaml", "checklist:\n  - {id: deploy, kind: question, text: \"Deployed?\", sugestion: Roll back}\n")},
+			`SITREP_CONFIG: ` + filepath.Join(dir, "typo-item.yaml") + `: line 2: field sugestion not found`},
+		{"checklist not a list", map[string]string{"SITREP_CONFIG": write("map.yaml", "checklist:\n  deploy: Deployed?\n")}, `SITREP_CONFIG: ` + filepath.Join(dir, "map.yaml") + `: line 2: cannot unmarshal`},
+		{"status page without scheme", map[string]string{"SITREP_CONFIG": write("sp.yaml", "status_pages:\n  - {name: AWS, url: status.aws.amazon.com}\n")},
+			`SITREP_CONFIG: ` + filepath.Join(dir, "sp.yaml") + `: status_pages[0]: url "status.aws.amazon.com" is not an http(s) URL`},
+		{"status page without host", map[string]string{"SITREP_CONFIG": write("sp-host.yaml", "status_pages:\n  - {name: AWS, url: \"https://\"}\n")},
+			`SITREP_CONFIG: ` + filepath.Join(dir, "sp-host.yaml") + `: status_pages[0]: url "https://" is not an http(s) URL`},
+		{"status page breaking the Slack link", map[string]string{"SITREP_CONFIG": write("sp-pipe.yaml", "status_pages:\n  - {name: AWS, url: \"https://status.aws.amazon.com/|x\"}\n")},
+			`SITREP_CONFIG: ` + filepath.Join(dir, "sp-pipe.yaml") + `: status_pages[0]: url "https://status.aws.amazon.com/|x" is not an http(s) URL`},
+		{"status page without name", map[string]string{"SITREP_CONFIG": write("sp-name.yaml", "status_pages:\n  - url: https://status.aws.amazon.com/\n")},
+			`SITREP_CONFIG: ` + filepath.Join(dir, "sp-name.yaml") + `: status_pages[0]: name is required`},
+		{"status page name on two lines", map[string]string{"SITREP_CONFIG": write("sp-lines.yaml", "status_pages:\n  - {name: \"AWS\\nus-east-1\", url: \"https://status.aws.amazon.com/\"}\n")},
+			`SITREP_CONFIG: ` + filepath.Join(dir, "sp-lines.yaml") + `: status_pages[0]: name "AWS\nus-east-1": one line`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,18 +107,177 @@ func TestStartUpStopsOnBadSetting(t *testing.T) {
 }
 
 // TestExampleConfigIsTheDefault keeps sitrep.example.yaml honest: loading
-// it must give exactly the built-in defaults it claims to show.
+// it must give exactly the built-in defaults it claims to show, the
+// default checklist included.
 func TestExampleConfigIsTheDefault(t *testing.T) {
-	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", "SITREP_CONFIG": filepath.Join("..", "..", "sitrep.example.yaml")}
+	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", "SITREP_CONFIG": exampleConfig}
 	s, err := loadSettings(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(incident.DefaultConfig(), s.Incident); diff != "" {
+	want := incident.DefaultConfig()
+	if want.Checklist, err = templates.Checklist(); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, s.Incident); diff != "" {
 		t.Errorf("example config differs from the defaults (-default +example):\n%s", diff)
 	}
 	if s.CommandName != "/incident" || s.ChannelPrefix != "inc" || s.TimeZone.String() != "UTC" || len(s.Responders) != 0 || s.AnnounceDrills {
 		t.Errorf("example config: %+v", s)
+	}
+}
+
+const exampleConfig = "../../sitrep.example.yaml"
+
+// uncomment returns src with the commented-out block of key ("# key:" and
+// the "#   " lines under it) made live.
+func uncomment(t *testing.T, src, key string) string {
+	t.Helper()
+	lines := strings.Split(src, "\n")
+	start := slices.Index(lines, "# "+key+":")
+	if start < 0 {
+		t.Fatalf("no commented-out %s: block", key)
+	}
+	lines[start] = key + ":"
+	for i := start + 1; i < len(lines) && strings.HasPrefix(lines[i], "#   "); i++ {
+		lines[i] = lines[i][1:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TestExampleConfigCommentedKeys checks that the example's commented-out
+// checklist and status pages work as they stand once uncommented.
+func TestExampleConfigCommentedKeys(t *testing.T) {
+	src, err := os.ReadFile(exampleConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "example.yaml")
+	if err := os.WriteFile(p, []byte(uncomment(t, uncomment(t, string(src), "checklist"), "status_pages")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", "SITREP_CONFIG": p}
+	s, err := loadSettings(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	type got struct {
+		Checklist   []string
+		StatusPages []incident.Link
+	}
+	want := got{
+		Checklist: []string{"recent-deploy", "status-page"},
+		// The third parties of the alert-handling runbook (seeds/003).
+		StatusPages: []incident.Link{
+			{Name: "AWS", URL: "https://status.aws.amazon.com/"},
+			{Name: "PyPI", URL: "https://status.python.org/"},
+			{Name: "GitHub", URL: "https://www.githubstatus.com/"},
+		},
+	}
+	if diff := cmp.Diff(want, got{checklistIDs(s.Incident.Checklist), s.Incident.StatusPages}); diff != "" {
+		t.Errorf("uncommented example (-want +got):\n%s", diff)
+	}
+}
+
+func checklistIDs(items []incident.ChecklistItem) []string {
+	ids := []string{}
+	for _, it := range items {
+		ids = append(ids, it.ID)
+	}
+	return ids
+}
+
+func TestChecklistConfig(t *testing.T) {
+	defaults, err := templates.Checklist()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// from lists the IDs and from of the checklist items that have one.
+	from := func(items []incident.ChecklistItem) map[string]string {
+		m := map[string]string{}
+		for _, it := range items {
+			if it.From != "" {
+				m[it.ID] = it.From
+			}
+		}
+		return m
+	}
+	custom := []incident.ChecklistItem{
+		{ID: "deploy", Kind: incident.Question, Text: "Was there a deploy?", Suggestion: "Roll it back.", StatusPages: true},
+		{ID: "page-ceo", Kind: incident.Task, Text: "Page the CEO", From: "sev0"},
+	}
+	pages := []incident.Link{{Name: "AWS", URL: "https://status.aws.amazon.com/"}}
+	tests := []struct {
+		name        string
+		config      string // "" for no config file
+		want        []incident.ChecklistItem
+		wantFrom    map[string]string // when the default checklist is moved onto other severities
+		statusPages []incident.Link
+	}{
+		{name: "no config file", want: defaults},
+		{name: "config without a checklist", config: "roles: [comms]\n", want: defaults},
+		{name: "null checklist keeps the default", config: "checklist:\n", want: defaults},
+		{
+			name: "replaced",
+			config: "checklist:\n" +
+				"  - id: deploy\n    kind: question\n    text: Was there a deploy?\n    suggestion: Roll it back.\n    status_pages: true\n" +
+				"  - {id: page-ceo, kind: task, text: Page the CEO, from: sev0}\n" +
+				"status_pages:\n  - {name: AWS, url: \"https://status.aws.amazon.com/\"}\n",
+			want: custom, statusPages: pages,
+		},
+		{name: "turned off", config: "checklist: []\n", want: []incident.ChecklistItem{}},
+		{name: "status pages with the default checklist", config: "status_pages:\n  - {name: AWS, url: \"https://status.aws.amazon.com/\"}\n", want: defaults, statusPages: pages},
+		{
+			name:     "default checklist on renamed severities",
+			config:   "severities:\n  - {name: critical}\n  - {name: major}\n  - {name: minor}\n",
+			wantFrom: map[string]string{"customers": "major", "status-page": "major"},
+		},
+		{
+			name:     "default checklist on a one-severity scale",
+			config:   "severities:\n  - {name: incident}\n",
+			wantFrom: map[string]string{"customers": "incident", "status-page": "incident"},
+		},
+		{
+			name:   "own severities and own checklist",
+			config: "severities:\n  - {name: p1}\n  - {name: p2}\nchecklist:\n  - {id: page-ceo, kind: task, text: Page the CEO, from: p1}\n",
+			want:   []incident.ChecklistItem{{ID: "page-ceo", Kind: incident.Task, Text: "Page the CEO", From: "p1"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s"}
+			if tt.config != "" {
+				env["SITREP_CONFIG"] = filepath.Join(t.TempDir(), "c.yaml")
+				if err := os.WriteFile(env["SITREP_CONFIG"], []byte(tt.config), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s, err := loadSettings(func(k string) string { return env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantFrom != nil {
+				if diff := cmp.Diff(checklistIDs(defaults), checklistIDs(s.Incident.Checklist)); diff != "" {
+					t.Errorf("checklist items (-want +got):\n%s", diff)
+				}
+				if diff := cmp.Diff(tt.wantFrom, from(s.Incident.Checklist)); diff != "" {
+					t.Errorf("from (-want +got):\n%s", diff)
+				}
+			} else if diff := cmp.Diff(tt.want, s.Incident.Checklist); diff != "" {
+				t.Errorf("checklist (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.statusPages, s.Incident.StatusPages); diff != "" {
+				t.Errorf("status pages (-want +got):\n%s", diff)
+			}
+		})
+	}
+	// Moving the default onto other severities leaves the default alone.
+	again, err := templates.Checklist()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]string{"customers": "sev1", "status-page": "sev1"}, from(again)); diff != "" {
+		t.Errorf("default checklist's from (-want +got):\n%s", diff)
 	}
 }
 

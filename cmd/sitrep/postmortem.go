@@ -152,10 +152,14 @@ func parseInterspersed(fl *flag.FlagSet, args []string) ([]string, error) {
 // else: unlike loadSettings it wants no Slack tokens. The config file is read
 // by the same code as at start-up, so it is checked in the same way.
 func loadOfflineSettings(getenv func(string) string) (*settings, error) {
+	defaults, err := defaultIncidentConfig()
+	if err != nil {
+		return nil, err
+	}
 	s := &settings{
 		DB:         orDefault(getenv("SITREP_DB"), "sitrep.db"),
 		ConfigFile: strings.TrimSpace(getenv("SITREP_CONFIG")),
-		Incident:   incident.DefaultConfig(),
+		Incident:   defaults,
 		TimeZone:   time.UTC,
 	}
 	if s.ConfigFile != "" {
