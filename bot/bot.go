@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sitrep-dev/sitrep/incident"
+	"github.com/sitrep-dev/sitrep/internal/clock"
 )
 
 // Options are the bot's settings.
@@ -33,9 +34,10 @@ type Bot struct {
 	svc    *incident.Service
 	opts   Options
 	log    *slog.Logger
-	now    func() time.Time
+	clock  clock.Clock
 	verify verifier
 	sync   *syncer
+	prompt *prompter
 	client *http.Client // for response_url
 	names  *nameCache
 
@@ -44,8 +46,9 @@ type Bot struct {
 	jobs    sync.WaitGroup // work started after a request was acknowledged
 }
 
-// New returns a Bot that reaches Slack through api.
-func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, now func() time.Time) *Bot {
+// New returns a Bot that reaches Slack through api. clk is the time the
+// bot checks requests and sends prompts by; give the Service clk.Now too.
+func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, clk clock.Clock) *Bot {
 	if opts.CommandName == "" {
 		opts.CommandName = "/incident"
 	}
@@ -58,14 +61,16 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, no
 	if opts.ChannelPrefix == "" {
 		opts.ChannelPrefix = "inc"
 	}
+	sync := newSyncer(api, svc, opts, log)
 	return &Bot{
 		api:    api,
 		svc:    svc,
 		opts:   opts,
 		log:    log,
-		now:    now,
-		verify: verifier{secret: []byte(opts.SigningSecret), now: now},
-		sync:   newSyncer(api, svc, opts, log),
+		clock:  clk,
+		verify: verifier{secret: []byte(opts.SigningSecret), now: clk.Now},
+		sync:   sync,
+		prompt: newPrompter(svc, sync, clk, log),
 		client: &http.Client{Timeout: 10 * time.Second},
 		names:  newNameCache(api, log),
 	}
@@ -80,9 +85,21 @@ func (b *Bot) Handler() http.Handler {
 	return mux
 }
 
-// Run retries Slack work that failed or was interrupted, including work
-// left over from before a restart, until ctx is done.
-func (b *Bot) Run(ctx context.Context) error { return b.sync.run(ctx) }
+// Run does the bot's background work until ctx is done: it retries Slack
+// work that failed or was interrupted, including work left over from before
+// a restart, and sends prompts as they fall due.
+func (b *Bot) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	promptDone := make(chan error, 1)
+	go func() { promptDone <- b.prompt.run(ctx) }()
+	err := b.sync.run(ctx)
+	cancel()
+	if perr := <-promptDone; err == nil {
+		err = perr
+	}
+	return err
+}
 
 // Wait blocks until the work started after acknowledging requests is done.
 // Call it once the HTTP server has stopped taking requests; a request still

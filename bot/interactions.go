@@ -122,6 +122,26 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 		_, err = b.svc.SetSeverity(ctx, inc.Number, actor, act.SelectedOption.Value)
 	case strings.HasPrefix(act.ActionID, actionRole):
 		_, err = b.svc.AssignRole(ctx, inc.Number, actor, strings.TrimPrefix(act.ActionID, actionRole), act.SelectedUser)
+	case strings.HasPrefix(act.ActionID, actionAnswer):
+		answer, _, _ := strings.Cut(strings.TrimPrefix(act.ActionID, actionAnswer), ":")
+		_, err = b.svc.Answer(ctx, inc.Number, actor, act.Value, answer)
+		if incident.ErrorCode(err) == incident.ECONFLICT && inc.Status != incident.Closed {
+			return // a second click on the same answer: it stands
+		}
+	case strings.HasPrefix(act.ActionID, actionFollowUpDone):
+		id, perr := strconv.Atoi(act.Value)
+		if perr != nil {
+			log.Warn("follow-up button with a bad value", "value", act.Value)
+			b.tellInteraction(ctx, log, cb, ":warning: That button is damaged; use `/incident timeline` to see the follow-ups.")
+			return
+		}
+		_, err = b.svc.CompleteFollowUp(ctx, inc.Number, actor, id)
+	case act.ActionID == actionPostmortem:
+		sc := slashCommand{UserID: actor, ChannelID: channel, ResponseURL: cb.ResponseURL}
+		n := inc.Number
+		b.tellInteraction(ctx, log, cb, fmt.Sprintf(":memo: Writing the postmortem of incident #%d from its timeline…", n))
+		b.goAfterAck(ctx, func(ctx context.Context) { b.publishPostmortem(ctx, log, n, sc) })
+		return
 	default:
 		log.Warn("unknown card action")
 		b.tellInteraction(ctx, log, cb, ":warning: Sitrep does not know that control; it may be from an older version. `/incident help` lists what works.")
@@ -132,6 +152,9 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 			log.Error("card action failed", "err", err)
 		}
 		b.tellInteraction(ctx, log, cb, ":warning: "+incident.ErrorMessage(err))
+		if !strings.HasPrefix(act.ActionID, "card_") {
+			return
+		}
 		// The card shows what the select was set to; put it back.
 		n := inc.Number
 		b.goAfterAck(ctx, func(ctx context.Context) {
@@ -281,6 +304,7 @@ func (b *Bot) tellInteraction(ctx context.Context, log *slog.Logger, cb *slack.I
 // syncLater brings Slack up to date after the answer, telling the person
 // who made the change if it cannot be done yet.
 func (b *Bot) syncLater(ctx context.Context, log *slog.Logger, number int64, sc slashCommand) {
+	b.prompt.poke() // the change may have moved the next prompt
 	b.goAfterAck(ctx, func(ctx context.Context) {
 		if err := b.sync.sync(ctx, number); err != nil && !errors.Is(err, context.Canceled) {
 			b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":hourglass: Recorded on incident #%d, but posting it in Slack is pending: %s%s. %s",

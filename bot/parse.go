@@ -52,7 +52,9 @@ var subcommands = []subcommand{
 	{name: "role", args: "<role> @user", help: "Assign a role (comms, scribe, ...).", inIncident: true, parse: parseRole},
 	{name: "note", args: "<text>", help: "Add an entry to the timeline.", inIncident: true, parse: textArg("note")},
 	{name: "update", args: "[text]", help: "Post a status update to the channel and the announcement channel. Without text, opens a form.", inIncident: true, parse: optionalText},
-	{name: "timeline", help: "Show the timeline (only to you).", inIncident: true, parse: noArgs},
+	{name: "checklist", help: "Post the triage checklist at the bottom of the channel.", inIncident: true, parse: noArgs},
+	{name: "followup", aliases: []string{"follow-up"}, args: "<text> [@owner]", help: "Record a follow-up (an action item for after the incident), optionally with its owner.", inIncident: true, parse: parseFollowUp},
+	{name: "timeline", help: "Show the timeline and follow-ups (only to you).", inIncident: true, parse: noArgs},
 	{name: "resolve", args: "[summary]", help: "Resolve the incident, optionally with a summary.", inIncident: true, parse: optionalText},
 	{name: "reopen", args: "[reason]", help: "Reopen a resolved incident.", inIncident: true, parse: optionalText},
 	{name: "postmortem", help: "Render the postmortem from the timeline and upload it to the channel.", inIncident: true, parse: noArgs},
@@ -183,6 +185,23 @@ func parseRole(cmd *Command, args string, _ []string) error {
 		return err
 	}
 	cmd.Role, cmd.User = strings.ToLower(role), user
+	return nil
+}
+
+// parseFollowUp reads "<text> [@owner]": a mention at the end names the
+// owner; mentions elsewhere are part of the text.
+func parseFollowUp(cmd *Command, args string, _ []string) error {
+	if i := strings.LastIndexFunc(args, isSpace); i >= 0 {
+		if m := mentionRE.FindStringSubmatch(args[i+1:]); m != nil {
+			cmd.User, args = m[1], strings.TrimSpace(args[:i])
+		}
+	} else if m := mentionRE.FindStringSubmatch(args); m != nil {
+		return &usageError{msg: "Say what needs doing, then who owns it."}
+	}
+	if args == "" {
+		return &usageError{msg: "The follow-up is empty; say what needs doing."}
+	}
+	cmd.Text = args
 	return nil
 }
 

@@ -99,6 +99,16 @@ func cardBlocks(inc *incident.Incident, cfg incident.Config, commandName, salt s
 	if !inc.ResolvedAt.IsZero() {
 		fields = append(fields, mrkdwn("*Resolved*\n"+slackDate(inc.ResolvedAt)))
 	}
+	if inc.Status.Open() && sev.Cadence > 0 {
+		due := "*Next update due*\n" + slackDate(inc.LastUpdateAt.Add(sev.Cadence))
+		if inc.UpdatePrompts > 0 {
+			due += " · :warning: overdue"
+		}
+		fields = append(fields, mrkdwn(due))
+	}
+	if answered, total := inc.ChecklistProgress(); total > 0 {
+		fields = append(fields, mrkdwn(fmt.Sprintf("*Checklist*\n%d/%d answered", answered, total)))
+	}
 	for _, role := range cfg.AllRoles() {
 		holder := "_unassigned_"
 		if u := inc.Roles[role]; u != "" {
@@ -211,7 +221,11 @@ func channelMessage(inc *incident.Incident, ev incident.Event, cfg incident.Conf
 		if cfg.Escalated(d["from"], d["to"]) {
 			verb = "raised the severity to"
 		}
-		return fmt.Sprintf(":rotating_light: %s %s *%s* (was %s).", mention(ev.Actor), verb, d["to"], d["from"])
+		s := fmt.Sprintf(":rotating_light: %s %s *%s* (was %s).", mention(ev.Actor), verb, d["to"], d["from"])
+		if d["checklist_added"] != "" {
+			s += fmt.Sprintf(" The checklist has %s more items for %s.", d["checklist_added"], d["to"])
+		}
+		return s
 	case incident.KindRole:
 		return fmt.Sprintf(":bust_in_silhouette: %s is now *%s*, named by %s.", mention(d["user"]), d["role"], mention(ev.Actor))
 	case incident.KindNote:
@@ -232,6 +246,21 @@ func channelMessage(inc *incident.Incident, ev incident.Event, cfg incident.Conf
 			s += " Reason: " + defuse(ev.Text)
 		}
 		return s
+	case incident.KindChecklist:
+		// The checklist message shows answers in place; only a suggestion,
+		// offered once, is worth a message of its own.
+		if d["suggestion"] == "" {
+			return ""
+		}
+		return fmt.Sprintf(":bulb: %s answered yes to _%s_\n*Suggestion:* %s", mention(ev.Actor), defuse(ev.Text), defuse(d["suggestion"]))
+	case incident.KindFollowUp:
+		s := fmt.Sprintf(":pushpin: %s added follow-up %s: %s", mention(ev.Actor), d["id"], defuse(ev.Text))
+		if d["owner"] != "" {
+			s += " (owner " + mention(d["owner"]) + ")"
+		}
+		return s
+	case incident.KindFollowUpDone:
+		return fmt.Sprintf(":white_check_mark: %s completed follow-up %s: %s", mention(ev.Actor), d["id"], defuse(ev.Text))
 	}
 	return ""
 }
@@ -292,7 +321,7 @@ func timelineBlocks(inc *incident.Incident, events []incident.Event) []slack.Blo
 	for i := len(lines) - 1; i >= 0; i-- {
 		n := utf8.RuneCountInString(lines[i])
 		if len(cur) > 0 && curLen+1+n > maxSectionText {
-			if len(sections) == maxBlocks-3 { // header, context note, and this last section
+			if len(sections) == maxBlocks-4 { // header, context note, follow-ups, and this last section
 				break
 			}
 			sections = append(sections, strings.Join(cur, "\n"))
@@ -314,6 +343,21 @@ func timelineBlocks(inc *incident.Incident, events []incident.Event) []slack.Blo
 	}
 	for i := len(sections) - 1; i >= 0; i-- {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(sections[i]), nil, nil))
+	}
+	if len(inc.FollowUps) > 0 {
+		lines := []string{"*Follow-ups*"}
+		for _, f := range inc.FollowUps {
+			mark := ":white_large_square:"
+			if f.Done() {
+				mark = ":white_check_mark:"
+			}
+			line := fmt.Sprintf("%s %d. %s", mark, f.ID, defuse(f.Text))
+			if f.Owner != "" {
+				line += " · owner " + mention(f.Owner)
+			}
+			lines = append(lines, line)
+		}
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(strings.Join(lines, "\n"), maxSectionText)), nil, nil))
 	}
 	return blocks
 }

@@ -125,6 +125,19 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 			return rep, rep.Text != ""
 		}
 		_, err = b.svc.PostUpdate(ctx, n, sc.UserID, cmd.Text)
+	case "checklist":
+		if len(inc.Checklist) == 0 {
+			return reply{Text: "This installation has no triage checklist. An admin can add one with `checklist:` in the config file."}, true
+		}
+		b.goAfterAck(ctx, func(ctx context.Context) {
+			if err := b.sync.repostChecklist(ctx, n); err != nil {
+				log.Warn("post checklist", "err", err)
+				b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":hourglass: The checklist could not be posted yet: %s%s. %s", describeSlackError(err), needsAdmin(err), retryNote(err))})
+			}
+		})
+		return reply{}, false
+	case "followup":
+		_, err = b.svc.AddFollowUp(ctx, n, sc.UserID, cmd.Text, cmd.User)
 	case "resolve":
 		_, err = b.svc.Resolve(ctx, n, sc.UserID, cmd.Text)
 	case "reopen":

@@ -122,6 +122,20 @@ func (s *syncer) sync(ctx context.Context, number int64) error {
 	return err
 }
 
+// soon schedules a pass for incident number now, keeping its count of
+// failed attempts.
+func (s *syncer) soon(number int64) {
+	s.mu.Lock()
+	r := s.due[number]
+	r.at = time.Now()
+	s.due[number] = r
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
 // recordProblem keeps a failure on the incident so that it can be shown
 // until a later pass succeeds.
 func (s *syncer) recordProblem(ctx context.Context, number int64, err error) {
@@ -260,6 +274,7 @@ func (s *syncer) passOnce(ctx context.Context, inc *incident.Incident) error {
 	if err := s.syncCard(ctx, inc, save); err != nil {
 		return err
 	}
+
 	if t := topic(inc); t != c.Topic {
 		if _, err := s.api.SetTopicOfConversationContext(ctx, c.ChannelID, t); err != nil {
 			return fmt.Errorf("set topic: %w", err)
@@ -267,6 +282,22 @@ func (s *syncer) passOnce(ctx context.Context, inc *incident.Incident) error {
 		c.Topic = t
 		if err := save(); err != nil {
 			return err
+		}
+	}
+	// The checklist and follow-ups help, but a refusal of one of them
+	// (say, a configured checklist Slack will not show) must not hold up
+	// the incident itself: say so and carry on.
+	var warnings []string
+	for _, m := range []struct {
+		what string
+		sync func(context.Context, *incident.Incident, func() error) error
+	}{{"the checklist", s.syncChecklist}, {"the follow-ups", s.syncFollowUps}} {
+		if err := m.sync(ctx, inc, save); err != nil {
+			if !isFinal(err) {
+				return err
+			}
+			s.log.Error("message not posted", "incident", inc.Number, "what", m.what, "err", err)
+			warnings = append(warnings, m.what+": "+describeSlackError(err)+needsAdmin(err))
 		}
 	}
 	events, err := s.svc.Events(ctx, inc.ID, min(c.Cursor, c.AnnounceCursor))
@@ -283,7 +314,6 @@ func (s *syncer) passOnce(ctx context.Context, inc *incident.Incident) error {
 		return err
 	}
 	stale := now.Version != inc.Version
-	var warnings []string
 	for _, ev := range events {
 		if stale && ev.Kind == incident.KindClosed {
 			return errStale
@@ -452,8 +482,19 @@ func (s *syncer) deliver(ctx context.Context, inc *incident.Incident, ev inciden
 			return err
 		}
 	}
-	if text := channelMessage(inc, ev, s.svc.Config()); text != "" {
-		_, _, err := s.api.PostMessageContext(ctx, inc.Chat.ChannelID, slack.MsgOptionText(text, false))
+	text, blocks := channelMessage(inc, ev, s.svc.Config()), []slack.Block(nil)
+	if ev.Kind == incident.KindPrompt {
+		if promptAnswered(inc, ev) {
+			return nil
+		}
+		text, blocks = promptMessage(inc, ev, s.svc.Config())
+	}
+	if text != "" {
+		opts := []slack.MsgOption{slack.MsgOptionText(text, false)}
+		if blocks != nil {
+			opts = append(opts, slack.MsgOptionBlocks(blocks...))
+		}
+		_, _, err := s.api.PostMessageContext(ctx, inc.Chat.ChannelID, opts...)
 		if err != nil && !(ev.Kind == incident.KindClosed && slackError(err) == "is_archived") {
 			return fmt.Errorf("post to incident channel: %w", err)
 		}
@@ -520,6 +561,102 @@ func (s *syncer) invite(ctx context.Context, inc *incident.Incident, users ...st
 		default:
 			s.log.Warn("could not invite to incident channel", "incident", inc.Number, "user", u, "err", err)
 		}
+	}
+	return nil
+}
+
+// promptAnswered reports whether what a prompt asks for was done between
+// recording the prompt and delivering it, so that nobody is asked for an
+// update they have just posted.
+func promptAnswered(inc *incident.Incident, ev incident.Event) bool {
+	if incident.PromptKind(ev.Data["prompt"]) == incident.PromptPostmortem {
+		return !inc.PostmortemAt.IsZero() || inc.Status == incident.Closed
+	}
+	return inc.LastUpdateAt.After(ev.At) || !inc.Status.Open()
+}
+
+// syncChecklist posts the triage checklist once the card is up, and keeps
+// it showing the answers.
+func (s *syncer) syncChecklist(ctx context.Context, inc *incident.Incident, save func() error) error {
+	c := &inc.Chat
+	if len(inc.Checklist) == 0 {
+		return nil
+	}
+	return s.syncMessage(ctx, c.ChannelID, &c.ChecklistTS, &c.ChecklistShown, checklistText(inc), checklistBlocks(inc), save)
+}
+
+// syncFollowUps posts the follow-ups message with the first follow-up, and
+// keeps it current.
+func (s *syncer) syncFollowUps(ctx context.Context, inc *incident.Incident, save func() error) error {
+	c := &inc.Chat
+	if len(inc.FollowUps) == 0 {
+		return nil
+	}
+	return s.syncMessage(ctx, c.ChannelID, &c.FollowUpsTS, &c.FollowUpsShown, followUpsText(inc), followUpsBlocks(inc), save)
+}
+
+// syncMessage posts a message that is kept up to date in place, or updates
+// it when what it shows has changed. ts and shown are the message and the
+// fingerprint of what it shows, saved after each step.
+func (s *syncer) syncMessage(ctx context.Context, channel string, ts, shown *string, text string, blocks []slack.Block, save func() error) error {
+	h, err := hashBlocks(blocks)
+	if err != nil {
+		return &finalError{err}
+	}
+	fp := strconv.FormatUint(h, 16)
+	opts := []slack.MsgOption{slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)}
+	switch {
+	case *ts == "":
+		_, posted, err := s.api.PostMessageContext(ctx, channel, opts...)
+		if err != nil {
+			return fmt.Errorf("post %q: %w", text, err)
+		}
+		*ts = posted
+	case *shown != fp:
+		if _, _, _, err := s.api.UpdateMessageContext(ctx, channel, *ts, opts...); err != nil {
+			return fmt.Errorf("update %q: %w", text, err)
+		}
+	default:
+		return nil
+	}
+	*shown = fp
+	return save()
+}
+
+// errNoChecklist answers a request for the checklist of an incident that
+// has none.
+var errNoChecklist = errors.New("no checklist")
+
+// repostChecklist posts the checklist again at the bottom of the channel,
+// where people are reading, and turns the old one into a pointer to it so
+// that answers are given in one place.
+func (s *syncer) repostChecklist(ctx context.Context, number int64) error {
+	unlock, err := s.lock(ctx, number)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	inc, err := s.svc.Get(ctx, number)
+	if err != nil {
+		return err
+	}
+	if len(inc.Checklist) == 0 {
+		return errNoChecklist
+	}
+	c := &inc.Chat
+	if c.ChannelID == "" || c.ChecklistTS == "" {
+		// Not posted yet: a pass posts it at the bottom anyway.
+		return s.pass(ctx, number)
+	}
+	old := c.ChecklistTS
+	c.ChecklistTS, c.ChecklistShown = "", ""
+	if err := s.syncMessage(ctx, c.ChannelID, &c.ChecklistTS, &c.ChecklistShown, checklistText(inc), checklistBlocks(inc), func() error {
+		return s.svc.SaveChat(ctx, inc.ID, *c)
+	}); err != nil {
+		return err
+	}
+	if _, _, _, err := s.api.UpdateMessageContext(ctx, c.ChannelID, old, slack.MsgOptionText("The triage checklist moved to the bottom of the channel.", false), slack.MsgOptionBlocks(movedChecklistBlocks()...)); err != nil {
+		s.log.Warn("could not mark the old checklist as moved", "incident", number, "err", err)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sitrep-dev/sitrep/internal/clock"
 	"github.com/sitrep-dev/sitrep/internal/slackfake"
 )
 
@@ -31,6 +32,16 @@ type instance struct {
 	cancel context.CancelFunc
 	done   chan error
 	logs   *syncBuffer
+	clock  *clock.Fake // nil: the program runs on the system clock
+}
+
+// signTime is when a request from Slack is signed: Sitrep checks it against
+// its own clock.
+func (in *instance) signTime() time.Time {
+	if in.clock != nil {
+		return in.clock.Now()
+	}
+	return time.Now()
 }
 
 // env is the environment of a test run.
@@ -52,14 +63,23 @@ func testEnv(fake *slackfake.Server, dbPath string, extra ...string) map[string]
 // and returns once it listens.
 func start(t *testing.T, fake *slackfake.Server, env map[string]string) *instance {
 	t.Helper()
+	return startAt(t, fake, env, nil)
+}
+
+// startAt is start with the program on a fake clock, when clk is not nil.
+func startAt(t *testing.T, fake *slackfake.Server, env map[string]string, clk *clock.Fake) *instance {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan net.Addr, 1)
-	in := &instance{t: t, fake: fake, socket: env["SLACK_APP_TOKEN"] != "", cancel: cancel, done: make(chan error, 1), logs: &syncBuffer{}}
+	in := &instance{t: t, fake: fake, socket: env["SLACK_APP_TOKEN"] != "", cancel: cancel, done: make(chan error, 1), logs: &syncBuffer{}, clock: clk}
 	p := program{
 		getenv:    func(k string) string { return env[k] },
 		stdout:    io.Discard,
 		stderr:    in.logs,
 		listening: func(a net.Addr) { addr <- a },
+	}
+	if clk != nil {
+		p.clock = clk
 	}
 	go func() { in.done <- p.run(ctx, []string{"serve"}) }()
 	select {
@@ -162,7 +182,7 @@ func (in *instance) slash(fake *slackfake.Server, user, channel, text string) (a
 	ru := fake.NewResponseURL()
 	trigger := fake.NewTriggerIDFor(user)
 	if !in.socket {
-		req := signedRequest(in.t, in.base+"/slack/commands", slashBody(user, channel, text, ru, trigger), time.Now())
+		req := signedRequest(in.t, in.base+"/slack/commands", slashBody(user, channel, text, ru, trigger), in.signTime())
 		return in.do(req), ru
 	}
 	payload, _ := json.Marshal(map[string]string{

@@ -24,6 +24,7 @@ import (
 
 	"github.com/sitrep-dev/sitrep/bot"
 	"github.com/sitrep-dev/sitrep/incident"
+	"github.com/sitrep-dev/sitrep/internal/clock"
 	"github.com/sitrep-dev/sitrep/storage/sqlite"
 )
 
@@ -110,7 +111,7 @@ type program struct {
 	stdout    io.Writer
 	stderr    io.Writer
 	terminal  bool
-	now       func() time.Time
+	clock     clock.Clock // nil for the system clock
 	listening func(addr net.Addr)
 }
 
@@ -140,9 +141,9 @@ func (p program) logger() *slog.Logger {
 }
 
 func (p program) serve(ctx context.Context) error {
-	now := p.now
-	if now == nil {
-		now = time.Now
+	clk := p.clock
+	if clk == nil {
+		clk = clock.Real{}
 	}
 	cfg, err := loadSettings(p.getenv)
 	if err != nil {
@@ -167,7 +168,7 @@ func (p program) serve(ctx context.Context) error {
 		return err
 	}
 
-	svc := incident.NewService(db, cfg.Incident, now)
+	svc := incident.NewService(db, cfg.Incident, clk.Now)
 	b := bot.New(api, svc, bot.Options{
 		SigningSecret:   cfg.SigningSecret,
 		CommandName:     cfg.CommandName,
@@ -179,7 +180,7 @@ func (p program) serve(ctx context.Context) error {
 		ArchiveOnClose:  cfg.ArchiveOnClose,
 		TemplatesDir:    cfg.TemplatesDir,
 		TimeZone:        cfg.TimeZone,
-	}, log, now)
+	}, log, clk)
 
 	mux := http.NewServeMux()
 	if cfg.SigningSecret != "" {

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sitrep-dev/sitrep/internal/slackfake"
 )
@@ -151,7 +150,7 @@ func (in *instance) interact(p obj) answer {
 		return in.sendSocket("interactive", data)
 	}
 	body := "payload=" + url.QueryEscape(string(data))
-	return in.do(signedRequest(in.t, in.base+"/slack/interactions", body, time.Now()))
+	return in.do(signedRequest(in.t, in.base+"/slack/interactions", body, in.signTime()))
 }
 
 // sendEvent posts an Events API payload as Slack does: signed JSON, with
@@ -165,7 +164,7 @@ func (in *instance) sendEvent(p obj, retry int) answer {
 	if in.socket {
 		return in.sendSocket("events_api", data)
 	}
-	req := signedRequest(in.t, in.base+"/slack/events", string(data), time.Now())
+	req := signedRequest(in.t, in.base+"/slack/events", string(data), in.signTime())
 	req.Header.Set("Content-Type", "application/json")
 	if retry > 0 {
 		req.Header.Set("X-Slack-Retry-Num", strconv.Itoa(retry))

@@ -1,0 +1,96 @@
+package bot
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/sitrep-dev/sitrep/incident"
+	"github.com/sitrep-dev/sitrep/internal/clock"
+)
+
+// maxPromptSleep bounds how long the prompter sleeps without looking at the
+// database, as a backstop for a wake-up it was not sent.
+const maxPromptSleep = 5 * time.Minute
+
+// prompter sends the status-update and postmortem prompts. Whether a prompt
+// is due is the domain's pure function of stored state (incident.NextPrompt);
+// the prompter records each due prompt as a timeline event, in the same
+// transaction that advances the incident's prompt state, and leaves its
+// delivery to the syncer. So a crash or restart neither loses a prompt (the
+// event is delivered from the record) nor repeats one (the state says it was
+// sent).
+type prompter struct {
+	svc   *incident.Service
+	sync  *syncer
+	clock clock.Clock
+	log   *slog.Logger
+	wake  chan struct{}
+}
+
+func newPrompter(svc *incident.Service, sync *syncer, clk clock.Clock, log *slog.Logger) *prompter {
+	return &prompter{svc: svc, sync: sync, clock: clk, log: log, wake: make(chan struct{}, 1)}
+}
+
+// poke makes the prompter look again, after a change that may have moved an
+// incident's next prompt earlier.
+func (p *prompter) poke() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run sends prompts as they fall due until ctx ends. It first reschedules
+// every incident, in case the configured cadences changed while Sitrep was
+// down.
+func (p *prompter) run(ctx context.Context) error {
+	if err := p.svc.Reschedule(ctx); err != nil && ctx.Err() == nil {
+		p.log.Error("reschedule prompts", "err", err)
+	}
+	for {
+		next, err := p.pass(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		wait := maxPromptSleep
+		switch {
+		case err != nil:
+			p.log.Error("prompt pass failed; trying again", "err", err)
+			wait = 10 * time.Second
+		case !next.IsZero():
+			wait = min(max(next.Sub(p.clock.Now()), 0), maxPromptSleep)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-p.wake:
+		case <-p.clock.After(wait):
+		}
+	}
+}
+
+// pass sends the prompts due now and returns when the next one is due. Its
+// cost grows with the prompts due, not with the incidents open: the store
+// finds due incidents through an index.
+func (p *prompter) pass(ctx context.Context) (next time.Time, err error) {
+	due, next, err := p.svc.DuePrompts(ctx, p.clock.Now())
+	if err != nil {
+		return time.Time{}, err
+	}
+	for _, n := range due {
+		sent, err := p.svc.SendPrompt(ctx, n)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if sent {
+			p.log.Info("prompt recorded", "incident", n)
+			p.sync.soon(n)
+		}
+	}
+	if len(due) > 0 {
+		// Sending moved those incidents' next prompts; ask again.
+		_, next, err = p.svc.DuePrompts(ctx, p.clock.Now())
+	}
+	return next, err
+}

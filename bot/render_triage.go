@@ -1,0 +1,156 @@
+package bot
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/sitrep-dev/sitrep/incident"
+	"github.com/sitrep-dev/sitrep/postmortem"
+)
+
+// Action IDs of the checklist, follow-ups and prompt messages. A checklist
+// button's action ID is actionAnswer + answer + ":" + item (Slack wants
+// action IDs unique within a message), and its value is the item.
+const (
+	actionAnswer       = "checklist_"
+	actionFollowUpDone = "followup_done:" // + follow-up ID, which is also the value
+	actionPostmortem   = "prompt_postmortem"
+)
+
+// answerMark is how an answered (or unanswered) item is marked.
+func answerMark(answer string) string {
+	switch answer {
+	case "":
+		return ":white_large_square:"
+	case "yes":
+		return ":large_orange_circle:"
+	case "no":
+		return ":large_green_circle:"
+	case "unknown":
+		return ":grey_question:"
+	case "skipped":
+		return ":fast_forward:"
+	}
+	return ":white_check_mark:"
+}
+
+func answerLabel(answer string) string {
+	return strings.ToUpper(answer[:1]) + answer[1:]
+}
+
+// checklistBlocks renders the triage checklist message: each item with its
+// answer and buttons to answer or change it, and a progress line. A closed
+// incident's checklist keeps its answers and loses its buttons.
+func checklistBlocks(inc *incident.Incident) []slack.Block {
+	answered, total := inc.ChecklistProgress()
+	head := fmt.Sprintf("*Triage checklist* for %s\n%d/%d answered. Restore service first; fix it for good second.", displayTitle(inc), answered, total)
+	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(truncate(head, maxSectionText)), nil, nil)}
+	for _, it := range inc.Checklist {
+		text := fmt.Sprintf("%s *%s*", answerMark(it.Answer), defuse(it.Text))
+		if it.Answer != "" {
+			text += fmt.Sprintf("\n_%s_ · %s · %s", it.Answer, mention(it.AnsweredBy), slackDate(it.AnsweredAt))
+		}
+		if it.Answer == "yes" && it.Suggestion != "" {
+			text += "\n:bulb: " + defuse(it.Suggestion)
+		}
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(text, maxSectionText)), nil, nil))
+		if inc.Status == incident.Closed {
+			continue
+		}
+		var buttons []slack.BlockElement
+		for _, a := range it.Kind.Answers() {
+			b := slack.NewButtonBlockElement(actionAnswer+a+":"+it.ID, it.ID, plainText(answerLabel(a)))
+			if a == it.Answer {
+				b.Style = slack.StylePrimary
+			}
+			buttons = append(buttons, b)
+		}
+		blocks = append(blocks, slack.NewActionBlock("checklist:"+it.ID, buttons...))
+	}
+	return append(blocks, slack.NewContextBlock("", mrkdwn("Answers go on the timeline and into the postmortem. `/incident checklist` brings this list back to the bottom of the channel.")))
+}
+
+// checklistText is the notification fallback of the checklist message.
+func checklistText(inc *incident.Incident) string {
+	answered, total := inc.ChecklistProgress()
+	return fmt.Sprintf("Triage checklist for %s: %d/%d answered", displayTitle(inc), answered, total)
+}
+
+// movedChecklistBlocks replace the checklist where it was, once it has been
+// posted again further down.
+func movedChecklistBlocks() []slack.Block {
+	return []slack.Block{slack.NewContextBlock("", mrkdwn(":arrow_down: The triage checklist moved to the bottom of the channel."))}
+}
+
+// followUpsBlocks renders the follow-ups message: each follow-up with its
+// owner, and a Done button while it is open.
+func followUpsBlocks(inc *incident.Incident) []slack.Block {
+	done := 0
+	for _, f := range inc.FollowUps {
+		if f.Done() {
+			done++
+		}
+	}
+	head := fmt.Sprintf("*Follow-ups* of %s\n%d of %d done.", displayTitle(inc), done, len(inc.FollowUps))
+	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(truncate(head, maxSectionText)), nil, nil)}
+	for _, f := range inc.FollowUps {
+		owner := "no owner yet"
+		if f.Owner != "" {
+			owner = "owner " + mention(f.Owner)
+		}
+		if f.Done() {
+			text := fmt.Sprintf(":white_check_mark: %s\n_done by %s · %s_", defuse(f.Text), mention(f.DoneBy), slackDate(f.DoneAt))
+			blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(text, maxSectionText)), nil, nil))
+			continue
+		}
+		text := truncate(fmt.Sprintf(":white_large_square: %s\n_%s_", defuse(f.Text), owner), maxSectionText)
+		var accessory *slack.Accessory
+		if inc.Status != incident.Closed {
+			accessory = slack.NewAccessory(slack.NewButtonBlockElement(actionFollowUpDone+strconv.Itoa(f.ID), strconv.Itoa(f.ID), plainText("Done")))
+		}
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(text), nil, accessory))
+	}
+	return append(blocks, slack.NewContextBlock("", mrkdwn("Add one with `/incident followup <text> [@owner]`. They are listed in the postmortem.")))
+}
+
+// followUpsText is the notification fallback of the follow-ups message.
+func followUpsText(inc *incident.Incident) string {
+	return fmt.Sprintf("Follow-ups of %s: %d", displayTitle(inc), len(inc.FollowUps))
+}
+
+// promptMessage renders a prompt event: who is asked for what, with a
+// button that does it.
+func promptMessage(inc *incident.Incident, ev incident.Event, cfg incident.Config) (string, []slack.Block) {
+	d := ev.Data
+	var text string
+	var button *slack.ButtonBlockElement
+	switch incident.PromptKind(d["prompt"]) {
+	case incident.PromptPostmortem:
+		text = fmt.Sprintf(":memo: %s, incident #%d was resolved %s and has no postmortem yet. Sitrep writes it from the timeline: press the button or type `/incident postmortem`.",
+			mention(d["commander"]), inc.Number, slackDate(inc.ResolvedAt))
+		button = slack.NewButtonBlockElement(actionPostmortem, strconv.FormatInt(inc.Number, 10), plainText("Write postmortem"))
+	default:
+		every := ""
+		if sev, err := cfg.Severity(inc.Severity); err == nil && sev.Cadence > 0 {
+			every = fmt.Sprintf(" (every %s at %s)", postmortem.Duration(sev.Cadence), inc.Severity)
+		}
+		if d["level"] == "1" {
+			text = fmt.Sprintf(":alarm_clock: %s, a status update on incident #%d is due%s. What do we know, and what are we doing?", mention(d["commander"]), inc.Number, every)
+		} else {
+			who := mention(d["commander"])
+			if d["comms"] != "" && d["comms"] != d["commander"] {
+				who += " and " + mention(d["comms"])
+			}
+			text = fmt.Sprintf(":rotating_light: %s: the status update on incident #%d is overdue%s. People are waiting to hear; post what you know, even if it is little.", who, inc.Number, every)
+		}
+		button = slack.NewButtonBlockElement(actionUpdate, strconv.FormatInt(inc.Number, 10), plainText("Post update"))
+	}
+	button.Style = slack.StylePrimary
+	return text, []slack.Block{
+		slack.NewSectionBlock(mrkdwn(truncate(text, maxSectionText)), nil, nil),
+		slack.NewActionBlock("prompt", button),
+	}
+}
