@@ -53,44 +53,52 @@ func (p *prompter) run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		wait := maxPromptSleep
+		now := p.clock.Now()
+		wake := now.Add(maxPromptSleep)
 		switch {
 		case err != nil:
 			p.log.Error("prompt pass failed; trying again", "err", err)
-			wait = 10 * time.Second
-		case !next.IsZero():
-			wait = min(max(next.Sub(p.clock.Now()), 0), maxPromptSleep)
+			wake = now.Add(10 * time.Second)
+		case !next.IsZero() && next.Before(wake):
+			wake = next
 		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-p.wake:
-		case <-p.clock.After(wait):
+		case <-p.clock.Until(wake):
 		}
 	}
 }
 
 // pass sends the prompts due now and returns when the next one is due. Its
 // cost grows with the prompts due, not with the incidents open: the store
-// finds due incidents through an index.
+// finds due incidents through an index. It asks again after sending, since
+// time moves on while it works, until nothing is due.
 func (p *prompter) pass(ctx context.Context) (next time.Time, err error) {
-	due, next, err := p.svc.DuePrompts(ctx, p.clock.Now())
-	if err != nil {
-		return time.Time{}, err
-	}
-	for _, n := range due {
-		sent, err := p.svc.SendPrompt(ctx, n)
-		if err != nil {
-			return time.Time{}, err
+	for {
+		now := p.clock.Now()
+		due, next, err := p.svc.DuePrompts(ctx, now)
+		if err != nil || len(due) == 0 {
+			return next, err
 		}
-		if sent {
-			p.log.Info("prompt recorded", "incident", n)
-			p.sync.soon(n)
+		sentAny := false
+		for _, n := range due {
+			sent, err := p.svc.SendPrompt(ctx, n)
+			if err != nil {
+				return time.Time{}, err
+			}
+			if sent {
+				sentAny = true
+				p.log.Info("prompt recorded", "incident", n)
+				p.sync.soon(n)
+			}
+		}
+		if !sentAny {
+			// SendPrompt repairs a stale schedule, so the store should
+			// not offer these again; if it does, look again later rather
+			// than spin.
+			return now.Add(10 * time.Second), nil
 		}
 	}
-	if len(due) > 0 {
-		// Sending moved those incidents' next prompts; ask again.
-		_, next, err = p.svc.DuePrompts(ctx, p.clock.Now())
-	}
-	return next, err
 }

@@ -242,12 +242,16 @@ func (in *instance) do(req *http.Request) answer {
 }
 
 // eventually waits for cond, failing the test after a deadline.
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t *testing.T, what string, cond func() bool, show ...func() string) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			var seen []string
+			for _, f := range show {
+				seen = append(seen, f())
+			}
+			t.Fatalf("timed out waiting for %s%s", what, strings.Join(append([]string{""}, seen...), "\nlast seen:\n"))
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -10,8 +10,10 @@ import (
 // Clock tells the time and waits for it.
 type Clock interface {
 	Now() time.Time
-	// After returns a channel that receives once d has passed.
-	After(d time.Duration) <-chan time.Time
+	// Until returns a channel that receives once the clock reaches t, at
+	// once if it already has. Waiting for a moment rather than a duration
+	// means a wait cannot miss time that passed while it was being set up.
+	Until(t time.Time) <-chan time.Time
 }
 
 // Real is the system clock.
@@ -20,8 +22,8 @@ type Real struct{}
 // Now returns the current time.
 func (Real) Now() time.Time { return time.Now() }
 
-// After waits on the system clock.
-func (Real) After(d time.Duration) <-chan time.Time { return time.After(d) }
+// Until waits on the system clock.
+func (Real) Until(t time.Time) <-chan time.Time { return time.After(time.Until(t)) }
 
 // Fake is a clock that moves only when told to. It is safe for concurrent
 // use.
@@ -46,16 +48,16 @@ func (f *Fake) Now() time.Time {
 	return f.now
 }
 
-// After returns a channel that receives once the fake time has moved d on.
-func (f *Fake) After(d time.Duration) <-chan time.Time {
+// Until returns a channel that receives once the fake time reaches t.
+func (f *Fake) Until(t time.Time) <-chan time.Time {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	ch := make(chan time.Time, 1)
-	if d <= 0 {
+	if !t.After(f.now) {
 		ch <- f.now
 		return ch
 	}
-	f.waiters = append(f.waiters, waiter{at: f.now.Add(d), ch: ch})
+	f.waiters = append(f.waiters, waiter{at: t, ch: ch})
 	return ch
 }
 
