@@ -39,6 +39,8 @@ var migrationFS embed.FS
 type DB struct {
 	write *sql.DB // one connection; every transaction takes the write lock at BEGIN
 	read  *sql.DB // query-only connections for statements outside transactions
+
+	writeStmts, readStmts stmtCache
 }
 
 var _ incident.Store = (*DB)(nil)
@@ -97,12 +99,19 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		write.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	return &DB{write: write, read: read}, nil
+	db := &DB{write: write, read: read}
+	for _, where := range txReads {
+		if _, err := db.writeStmts.prepare(ctx, write, selectIncident+where); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open database: prepare: %w", err)
+		}
+	}
+	return db, nil
 }
 
 // Close closes the database. Transactions in progress are rolled back.
 func (db *DB) Close() error {
-	return errors.Join(db.read.Close(), db.write.Close())
+	return errors.Join(db.readStmts.close(), db.writeStmts.close(), db.read.Close(), db.write.Close())
 }
 
 // Ping reports whether the database can be read. It runs a query on the

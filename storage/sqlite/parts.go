@@ -110,6 +110,7 @@ type checkRow struct {
 	AnsweredBy string  `json:"answered_by"`
 	AnsweredAt *string `json:"answered_at"`
 	Suggested  int     `json:"suggested"`
+	Position   int     `json:"position"`
 }
 
 type followUpRow struct {
@@ -127,6 +128,7 @@ func parseChecklist(s string) ([]incident.CheckItem, error) {
 	if err := json.Unmarshal([]byte(s), &rows); err != nil {
 		return nil, fmt.Errorf("decode checklist: %w", err)
 	}
+	slices.SortFunc(rows, func(a, b checkRow) int { return a.Position - b.Position })
 	var items []incident.CheckItem
 	for _, r := range rows {
 		at, err := parseTime(nullString(r.AnsweredAt))
@@ -144,6 +146,7 @@ func parseFollowUps(s string) ([]incident.FollowUp, error) {
 	if err := json.Unmarshal([]byte(s), &rows); err != nil {
 		return nil, fmt.Errorf("decode follow-ups: %w", err)
 	}
+	slices.SortFunc(rows, func(a, b followUpRow) int { return a.ID - b.ID })
 	var out []incident.FollowUp
 	for _, r := range rows {
 		created, err := parseTime(nullString(r.CreatedAt))
