@@ -45,12 +45,14 @@ type syncer struct {
 	locks    map[int64]chan struct{} // one pass at a time per incident
 	due      map[int64]retry         // incidents waiting for another pass
 	cardHash map[int64]uint64        // what each card shows, to skip no-op updates
+	asks     uint64                  // soon calls so far
 	wake     chan struct{}
 }
 
 type retry struct {
 	at       time.Time
 	attempts int
+	asked    uint64 // which soon call asked for the pass, to keep one made during a pass
 }
 
 func newSyncer(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger) *syncer {
@@ -86,10 +88,19 @@ func (s *syncer) sync(ctx context.Context, number int64) error {
 	}
 	defer unlock()
 
+	s.mu.Lock()
+	asked := s.due[number].asked
+	s.mu.Unlock()
 	err = s.pass(ctx, number)
 	if err == nil {
+		// Done, unless soon was called while the pass ran: what it asked
+		// for may have been committed after the pass last looked.
 		s.mu.Lock()
-		delete(s.due, number)
+		if r, ok := s.due[number]; ok && r.asked == asked {
+			delete(s.due, number)
+		} else if ok {
+			s.due[number] = retry{at: r.at, asked: r.asked}
+		}
 		s.mu.Unlock()
 		return nil
 	}
@@ -128,6 +139,8 @@ func (s *syncer) soon(number int64) {
 	s.mu.Lock()
 	r := s.due[number]
 	r.at = time.Now()
+	s.asks++
+	r.asked = s.asks
 	s.due[number] = r
 	s.mu.Unlock()
 	select {

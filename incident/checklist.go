@@ -115,16 +115,24 @@ func (c Config) validateChecklist() error {
 		if strings.TrimSpace(l.Name) == "" || !(strings.HasPrefix(l.URL, "https://") || strings.HasPrefix(l.URL, "http://")) {
 			return fmt.Errorf("status_pages[%d]: needs a name and an http(s) url", i)
 		}
+		if strings.ContainsAny(l.Name+l.URL, "<>|") || strings.ContainsAny(l.URL, " \t\n") {
+			// They become a Slack link, <url|name>, which these would break.
+			return fmt.Errorf("status_pages[%d] (%s): the name and url must not contain <, > or |, nor the url spaces", i, l.Name)
+		}
 	}
 	return nil
 }
 
 // checklistFor returns copies of the template items that apply to severity
-// and are not in have yet.
+// and are not in have yet. The checklist never grows past
+// MaxChecklistItems, even when the template changed since have was made.
 func (c Config) checklistFor(severity string, have []CheckItem) []CheckItem {
 	rank := c.severityRank(severity)
 	var items []CheckItem
 	for _, t := range c.Checklist {
+		if len(have)+len(items) >= MaxChecklistItems {
+			break
+		}
 		if t.From != "" && rank > c.severityRank(t.From) {
 			continue
 		}

@@ -182,6 +182,12 @@ func TestValidateChecklist(t *testing.T) {
 		{"status page not on the web", func(c *incident.Config) {
 			c.StatusPages = []incident.Link{{Name: "AWS", URL: "ftp://status.example"}}
 		}, "status_pages[0]"},
+		{"status page name that breaks a Slack link", func(c *incident.Config) {
+			c.StatusPages = []incident.Link{{Name: "AWS|Azure", URL: "https://status.example"}}
+		}, "must not contain <, > or |"},
+		{"status page url with a space", func(c *incident.Config) {
+			c.StatusPages = []incident.Link{{Name: "AWS", URL: "https://status.example/a b"}}
+		}, "nor the url spaces"},
 		{"status page over http", func(c *incident.Config) {
 			c.StatusPages = []incident.Link{{Name: "Intranet", URL: "http://status.internal"}}
 		}, ""},
@@ -462,5 +468,41 @@ func TestChecklistProgress(t *testing.T) {
 				t.Errorf("ChecklistProgress = %d, %d; want %d, %d", answered, total, tt.answered, tt.total)
 			}
 		})
+	}
+}
+
+// TestChecklistStaysWithinLimitAfterTemplateChange declares under one
+// template and raises the severity under another with different items:
+// the checklist keeps its answered items and stops at MaxChecklistItems,
+// so it still fits one Slack message.
+func TestChecklistStaysWithinLimitAfterTemplateChange(t *testing.T) {
+	ctx := context.Background()
+	items := func(prefix string, n int, from string) []incident.ChecklistItem {
+		out := make([]incident.ChecklistItem, n)
+		for i := range out {
+			out[i] = incident.ChecklistItem{ID: fmt.Sprintf("%s-%d", prefix, i), Kind: incident.Task, Text: "Do " + prefix, From: from}
+		}
+		return out
+	}
+	old := incident.DefaultConfig()
+	old.Checklist = items("old", 20, "")
+	svc, clk, path := newServiceWith(t, old)
+	declareAt(t, svc, "sev3")
+
+	changed := incident.DefaultConfig()
+	changed.Checklist = items("new", incident.MaxChecklistItems, "sev1")
+	if err := changed.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	svc2 := incident.NewService(openStore(t, path), changed, clk.now)
+	inc, err := svc2.SetSeverity(ctx, 1, "U1", "sev1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(inc.Checklist); n != incident.MaxChecklistItems {
+		t.Errorf("the checklist has %d items after the raise, want it stopped at %d", n, incident.MaxChecklistItems)
+	}
+	if inc.Checklist[0].ID != "old-0" {
+		t.Errorf("the first item is %q, want the old items kept", inc.Checklist[0].ID)
 	}
 }

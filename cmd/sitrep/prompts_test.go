@@ -180,6 +180,10 @@ func TestStatusUpdatePrompts(t *testing.T) {
 		t.Fatalf("Write postmortem acknowledged with %d", a.Status)
 	}
 	eventually(t, "the postmortem", func() bool { return len(fake.Files(ch.ID)) == 1 })
+	eventually(t, "the postmortem on the timeline", func() bool {
+		tl, _ := sitrep.slash(fake, "U1", ch.ID, "timeline")
+		return strings.Contains(tl.All(), "Postmortem published")
+	})
 	clk.Advance(72 * time.Hour)
 	settle()
 	if n := len(prompts(fake, ch.ID, pmText)); n != 2 {

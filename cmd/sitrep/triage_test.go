@@ -158,6 +158,7 @@ func TestFollowUps(t *testing.T) {
 	sitrep.slash(fake, "U1", w.general, "declare sev2 Search is slow")
 	var ch slackfake.Channel
 	eventually(t, "the incident channel", func() bool { var ok bool; ch, ok = fake.ChannelByName("inc-1-search-is-slow"); return ok })
+	card(t, fake, ch.ID) // the channel is the incident's once the card is up
 
 	for _, tc := range []struct{ text, want string }{
 		{"followup", "The follow-up is empty"},

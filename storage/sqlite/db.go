@@ -27,7 +27,7 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+	"github.com/mattn/go-sqlite3"
 
 	"github.com/sitrep-dev/sitrep/incident"
 )
@@ -76,13 +76,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if path == "" || strings.Contains(path, "?") || strings.HasPrefix(path, "file:") || path == ":memory:" {
 		return nil, fmt.Errorf("open database: %q is not a usable file path", path)
 	}
-	write, err := sql.Open("sqlite3", dsn(path, true))
+	write, err := openWrite(ctx, path)
 	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
-	}
-	write.SetMaxOpenConns(1)
-	if err := migrate(ctx, write); err != nil {
-		write.Close()
 		return nil, err
 	}
 
@@ -107,6 +102,34 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		}
 	}
 	return db, nil
+}
+
+// openWrite opens the write pool and migrates the schema. Processes opening
+// a new file together can be told "database is locked" at once, without
+// SQLite's busy wait: switching a file to WAL needs it to themselves, and
+// SQLite refuses rather than deadlock. That is retried a few times.
+func openWrite(ctx context.Context, path string) (*sql.DB, error) {
+	for attempt := 1; ; attempt++ {
+		write, err := sql.Open("sqlite3", dsn(path, true))
+		if err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+		write.SetMaxOpenConns(1)
+		err = migrate(ctx, write)
+		if err == nil {
+			return write, nil
+		}
+		write.Close()
+		var se sqlite3.Error
+		if attempt == 10 || !errors.As(err, &se) || (se.Code != sqlite3.ErrBusy && se.Code != sqlite3.ErrLocked) {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(time.Duration(attempt) * 20 * time.Millisecond):
+		}
+	}
 }
 
 // Close closes the database. Transactions in progress are rolled back.
