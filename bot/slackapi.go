@@ -31,6 +31,9 @@ type slackAPI interface {
 	UploadFileContext(ctx context.Context, params slack.UploadFileParameters) (*slack.FileSummary, error)
 	GetUserInfoContext(ctx context.Context, user string, options ...slack.GetUserInfoOption) (*slack.User, error)
 	ArchiveConversationContext(ctx context.Context, channelID string) error
+	GetConversationsContext(ctx context.Context, params *slack.GetConversationsParameters) ([]slack.Channel, string, error)
+	AuthTestContext(ctx context.Context) (*slack.AuthTestResponse, error)
+	GetConversationInfoContext(ctx context.Context, input *slack.GetConversationInfoInput) (*slack.Channel, error)
 }
 
 var _ slackAPI = (*slack.Client)(nil)

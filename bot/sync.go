@@ -42,6 +42,7 @@ type syncer struct {
 	log  *slog.Logger
 
 	mu       sync.Mutex
+	me       string                  // Sitrep's user ID, once known
 	locks    map[int64]chan struct{} // one pass at a time per incident
 	due      map[int64]retry         // incidents waiting for another pass
 	cardHash map[int64]uint64        // what each card shows, to skip no-op updates
@@ -275,24 +276,33 @@ func (s *syncer) passOnce(ctx context.Context, inc *incident.Incident) error {
 		return nil
 	}
 	if c.ChannelID == "" {
-		ch, err := s.createChannel(ctx, inc)
+		ch, err := s.createChannel(ctx, inc, save)
 		if err != nil {
 			return err
 		}
-		c.ChannelID, c.ChannelName = ch.ID, ch.Name
+		c.ChannelID, c.ChannelName, c.Posting = ch.ID, ch.Name, ""
 		if err := save(); err != nil {
 			return err
 		}
+	}
+	if err := s.recoverPosting(ctx, inc, save); err != nil {
+		return err
 	}
 	if err := s.syncCard(ctx, inc, save); err != nil {
 		return err
 	}
 
 	if t := topic(inc); t != c.Topic {
+		// Slack posts a message for every topic change, even to the same
+		// topic, so this is guarded like a post.
+		c.Posting = postingTopic
+		if err := save(); err != nil {
+			return err
+		}
 		if _, err := s.api.SetTopicOfConversationContext(ctx, c.ChannelID, t); err != nil {
 			return fmt.Errorf("set topic: %w", err)
 		}
-		c.Topic = t
+		c.Topic, c.Posting = t, ""
 		if err := save(); err != nil {
 			return err
 		}
@@ -332,7 +342,7 @@ func (s *syncer) passOnce(ctx context.Context, inc *incident.Incident) error {
 			return errStale
 		}
 		if ev.Seq > c.Cursor {
-			if err := s.deliver(ctx, inc, ev); err != nil {
+			if err := s.deliver(ctx, inc, ev, save); err != nil {
 				return fmt.Errorf("deliver event %d (%s): %w", ev.Seq, ev.Kind, err)
 			}
 			c.Cursor = ev.Seq
@@ -350,7 +360,7 @@ func (s *syncer) passOnce(ctx context.Context, inc *incident.Incident) error {
 				s.log.Error("channel not archived", "incident", inc.Number, "err", err)
 				warnings = append(warnings, "archiving the channel: "+describeSlackError(err)+needsAdmin(err))
 			}
-			if err := s.announce(ctx, inc, ev); err != nil {
+			if err := s.announce(ctx, inc, ev, save); err != nil {
 				if !isFinal(err) {
 					return fmt.Errorf("announce event %d (%s): %w", ev.Seq, ev.Kind, err)
 				}
@@ -378,20 +388,185 @@ func (s *syncer) passOnce(ctx context.Context, inc *incident.Incident) error {
 }
 
 // createChannel creates the incident's channel, adding a suffix while Slack
-// answers name_taken.
-func (s *syncer) createChannel(ctx context.Context, inc *incident.Incident) (*slack.Channel, error) {
+// answers name_taken. Each name is saved before it is asked for, so that a
+// pass after a crash adopts the channel an earlier pass created instead of
+// creating a second one.
+func (s *syncer) createChannel(ctx context.Context, inc *incident.Incident, save func() error) (*slack.Channel, error) {
+	c := &inc.Chat
 	base := channelName(s.opts.ChannelPrefix, inc.Number, plain(inc.Title))
 	name := base
 	for i := 2; ; i++ {
+		c.Posting = postingChannel + name
+		if err := save(); err != nil {
+			return nil, err
+		}
 		ch, err := s.api.CreateConversationContext(ctx, slack.CreateConversationParams{ChannelName: name, IsPrivate: inc.Private})
 		if err == nil {
 			return ch, nil
+		}
+		if slackError(err) == "name_taken" {
+			if ch, err := s.ownChannel(ctx, name); err != nil || ch != nil {
+				return ch, err
+			}
 		}
 		if slackError(err) != "name_taken" || i > 20 {
 			return nil, fmt.Errorf("create channel %q: %w", name, err)
 		}
 		name = withSuffix(base, i)
 	}
+}
+
+// ownChannel returns the unarchived channel called name if Sitrep created
+// it, else nil. It is asked only when Slack says a name Sitrep meant to
+// take is taken: the channel of the incident whose creation's answer was
+// lost, or someone else's.
+func (s *syncer) ownChannel(ctx context.Context, name string) (*slack.Channel, error) {
+	me, err := s.botUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	params := &slack.GetConversationsParameters{Types: []string{"public_channel", "private_channel"}, ExcludeArchived: true, Limit: 1000}
+	for {
+		chans, next, err := s.api.GetConversationsContext(ctx, params)
+		if err != nil {
+			return nil, fmt.Errorf("look for channel %q: %w", name, err)
+		}
+		for i := range chans {
+			if chans[i].Name == name && chans[i].Creator == me {
+				return &chans[i], nil
+			}
+		}
+		if next == "" {
+			return nil, nil
+		}
+		params.Cursor = next
+	}
+}
+
+// botUser returns Sitrep's own user ID, asking Slack once.
+func (s *syncer) botUser(ctx context.Context) (string, error) {
+	s.mu.Lock()
+	me := s.me
+	s.mu.Unlock()
+	if me != "" {
+		return me, nil
+	}
+	resp, err := s.api.AuthTestContext(ctx)
+	if err != nil {
+		return "", fmt.Errorf("auth.test: %w", err)
+	}
+	s.mu.Lock()
+	s.me = resp.UserID
+	s.mu.Unlock()
+	return resp.UserID, nil
+}
+
+// What Chat.Posting names: a channel being created, or a message being
+// posted, by its key.
+const (
+	postingChannel   = "channel:"
+	postingCard      = "card"
+	postingTopic     = "topic"
+	postingChecklist = "checklist"
+	postingFollowUps = "followups"
+	postingEvent     = "event:"
+	postingAnnounce  = "announce:"
+	postMetadataType = "sitrep_post"
+)
+
+// post posts a message that must appear once. It saves key as Chat.Posting
+// before asking Slack and tags the message with metadata naming the
+// incident and key, so that if the answer is lost (a crash, a cut
+// connection) the next pass finds the message instead of posting it again
+// (recoverPosting). On success the caller records the result and clears
+// Posting in one save.
+func (s *syncer) post(ctx context.Context, inc *incident.Incident, channel, key string, save func() error, opts ...slack.MsgOption) (string, error) {
+	inc.Chat.Posting = key
+	if err := save(); err != nil {
+		return "", err
+	}
+	md := slack.SlackMetadata{EventType: postMetadataType, EventPayload: map[string]any{"incident": inc.ID, "key": key}}
+	_, ts, err := s.api.PostMessageContext(ctx, channel, append(opts, slack.MsgOptionMetadata(md))...)
+	if err != nil {
+		return "", err
+	}
+	inc.Chat.Posting = ""
+	return ts, nil
+}
+
+// recoverPosting finishes what a pass that stopped while posting left:
+// if the message it was posting is in the channel, it is recorded as
+// posted; either way Posting is cleared, and the pass goes on to post
+// what is still missing.
+func (s *syncer) recoverPosting(ctx context.Context, inc *incident.Incident, save func() error) error {
+	c := &inc.Chat
+	key := c.Posting
+	if key == "" || strings.HasPrefix(key, postingChannel) {
+		if key != "" {
+			c.Posting = ""
+			return save()
+		}
+		return nil
+	}
+	if key == postingTopic {
+		ch, err := s.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: c.ChannelID})
+		switch {
+		case err != nil && !isFinal(err):
+			return fmt.Errorf("read channel topic: %w", err)
+		case err == nil:
+			c.Topic = ch.Topic.Value // set again only if it differs
+		}
+		c.Posting = ""
+		return save()
+	}
+	channel := c.ChannelID
+	if strings.HasPrefix(key, postingAnnounce) {
+		channel = s.opts.AnnounceChannel
+	}
+	ts, err := s.findPosted(ctx, channel, inc.ID, key)
+	if err != nil && !isFinal(err) {
+		return err
+	}
+	if err != nil {
+		// The channel cannot be read (archived, left): posting there
+		// will fail the same way and say so.
+		s.log.Warn("could not look for a message whose posting was interrupted", "incident", inc.Number, "key", key, "err", err)
+	}
+	if ts != "" {
+		s.log.Info("found a message whose posting was interrupted", "incident", inc.Number, "key", key)
+		seq := func(prefix string) int64 { n, _ := strconv.ParseInt(strings.TrimPrefix(key, prefix), 10, 64); return n }
+		switch {
+		case key == postingCard:
+			c.CardTS, c.CardVersion = ts, 0 // shown again at the current version
+		case key == postingChecklist:
+			c.ChecklistTS, c.ChecklistShown = ts, ""
+		case key == postingFollowUps:
+			c.FollowUpsTS, c.FollowUpsShown = ts, ""
+		case strings.HasPrefix(key, postingEvent):
+			c.Cursor = max(c.Cursor, seq(postingEvent))
+		case strings.HasPrefix(key, postingAnnounce):
+			c.AnnounceCursor = max(c.AnnounceCursor, seq(postingAnnounce))
+		}
+	}
+	c.Posting = ""
+	return save()
+}
+
+// findPosted returns the ts of the newest message in channel's latest
+// hundred that Sitrep posted for incident under key, or "" if there is
+// none.
+func (s *syncer) findPosted(ctx context.Context, channel, incidentID, key string) (string, error) {
+	resp, err := s.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{ChannelID: channel, Limit: 100, IncludeAllMetadata: true})
+	if err != nil {
+		return "", fmt.Errorf("read channel history: %w", err)
+	}
+	for _, m := range resp.Messages {
+		md := m.Metadata
+		if md.EventType == postMetadataType && md.EventPayload["incident"] == incidentID && md.EventPayload["key"] == key {
+			return m.Timestamp, nil
+		}
+	}
+	return "", nil
 }
 
 // syncCard posts the incident card, pins it, and keeps it current.
@@ -407,7 +582,7 @@ func (s *syncer) syncCard(ctx context.Context, inc *incident.Incident, save func
 	}
 	switch {
 	case c.CardTS == "":
-		_, ts, err := s.api.PostMessageContext(ctx, c.ChannelID, opts...)
+		ts, err := s.post(ctx, inc, c.ChannelID, postingCard, save, opts...)
 		if err != nil {
 			return fmt.Errorf("post card: %w", err)
 		}
@@ -484,7 +659,7 @@ func hashBlocks(blocks []slack.Block) (uint64, error) {
 
 // deliver does what one timeline event asks of the incident channel:
 // invitations and a message everyone there sees.
-func (s *syncer) deliver(ctx context.Context, inc *incident.Incident, ev incident.Event) error {
+func (s *syncer) deliver(ctx context.Context, inc *incident.Incident, ev incident.Event, save func() error) error {
 	switch ev.Kind {
 	case incident.KindDeclared:
 		if err := s.invite(ctx, inc, append([]string{inc.DeclaredBy}, s.opts.Responders...)...); err != nil {
@@ -507,7 +682,7 @@ func (s *syncer) deliver(ctx context.Context, inc *incident.Incident, ev inciden
 		if blocks != nil {
 			opts = append(opts, slack.MsgOptionBlocks(blocks...))
 		}
-		_, _, err := s.api.PostMessageContext(ctx, inc.Chat.ChannelID, opts...)
+		_, err := s.post(ctx, inc, inc.Chat.ChannelID, postingEvent+strconv.FormatInt(ev.Seq, 10), save, opts...)
 		if err != nil && !(ev.Kind == incident.KindClosed && slackError(err) == "is_archived") {
 			return fmt.Errorf("post to incident channel: %w", err)
 		}
@@ -536,13 +711,13 @@ func (s *syncer) announces(inc *incident.Incident) bool {
 
 // announce posts an event's announcement, if it has one, joining the
 // announcement channel first if Sitrep is not a member yet.
-func (s *syncer) announce(ctx context.Context, inc *incident.Incident, ev incident.Event) error {
+func (s *syncer) announce(ctx context.Context, inc *incident.Incident, ev incident.Event, save func() error) error {
 	text := announcement(inc, ev, s.svc.Config())
 	if text == "" || !s.announces(inc) {
 		return nil
 	}
 	post := func() error {
-		_, _, err := s.api.PostMessageContext(ctx, s.opts.AnnounceChannel, slack.MsgOptionText(text, false))
+		_, err := s.post(ctx, inc, s.opts.AnnounceChannel, postingAnnounce+strconv.FormatInt(ev.Seq, 10), save, slack.MsgOptionText(text, false))
 		return err
 	}
 	err := post()
@@ -595,7 +770,7 @@ func (s *syncer) syncChecklist(ctx context.Context, inc *incident.Incident, save
 	if len(inc.Checklist) == 0 {
 		return nil
 	}
-	return s.syncMessage(ctx, c.ChannelID, &c.ChecklistTS, &c.ChecklistShown, checklistText(inc), checklistBlocks(inc), save)
+	return s.syncMessage(ctx, inc, postingChecklist, &c.ChecklistTS, &c.ChecklistShown, checklistText(inc), checklistBlocks(inc), save)
 }
 
 // syncFollowUps posts the follow-ups message with the first follow-up, and
@@ -605,13 +780,14 @@ func (s *syncer) syncFollowUps(ctx context.Context, inc *incident.Incident, save
 	if len(inc.FollowUps) == 0 {
 		return nil
 	}
-	return s.syncMessage(ctx, c.ChannelID, &c.FollowUpsTS, &c.FollowUpsShown, followUpsText(inc), followUpsBlocks(inc), save)
+	return s.syncMessage(ctx, inc, postingFollowUps, &c.FollowUpsTS, &c.FollowUpsShown, followUpsText(inc), followUpsBlocks(inc), save)
 }
 
 // syncMessage posts a message that is kept up to date in place, or updates
 // it when what it shows has changed. ts and shown are the message and the
 // fingerprint of what it shows, saved after each step.
-func (s *syncer) syncMessage(ctx context.Context, channel string, ts, shown *string, text string, blocks []slack.Block, save func() error) error {
+func (s *syncer) syncMessage(ctx context.Context, inc *incident.Incident, key string, ts, shown *string, text string, blocks []slack.Block, save func() error) error {
+	channel := inc.Chat.ChannelID
 	h, err := hashBlocks(blocks)
 	if err != nil {
 		return &finalError{err}
@@ -620,7 +796,7 @@ func (s *syncer) syncMessage(ctx context.Context, channel string, ts, shown *str
 	opts := []slack.MsgOption{slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)}
 	switch {
 	case *ts == "":
-		_, posted, err := s.api.PostMessageContext(ctx, channel, opts...)
+		posted, err := s.post(ctx, inc, channel, key, save, opts...)
 		if err != nil {
 			return fmt.Errorf("post %q: %w", text, err)
 		}
@@ -663,7 +839,7 @@ func (s *syncer) repostChecklist(ctx context.Context, number int64) error {
 	}
 	old := c.ChecklistTS
 	c.ChecklistTS, c.ChecklistShown = "", ""
-	if err := s.syncMessage(ctx, c.ChannelID, &c.ChecklistTS, &c.ChecklistShown, checklistText(inc), checklistBlocks(inc), func() error {
+	if err := s.syncMessage(ctx, inc, postingChecklist, &c.ChecklistTS, &c.ChecklistShown, checklistText(inc), checklistBlocks(inc), func() error {
 		return s.svc.SaveChat(ctx, inc.ID, *c)
 	}); err != nil {
 		return err

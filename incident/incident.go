@@ -81,6 +81,12 @@ type Chat struct {
 	ChecklistShown string
 	FollowUpsTS    string
 	FollowUpsShown string
+	// Posting names the message being posted ("card", "event:12", ...),
+	// saved before Slack is asked and cleared with the result. Found set
+	// at the start of a pass, it means an earlier pass may have posted the
+	// message without recording it: the adapter looks for it before
+	// posting again.
+	Posting string
 }
 
 // ListFilter narrows List.

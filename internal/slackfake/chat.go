@@ -49,6 +49,9 @@ func (s *Server) messageJSON(m *message) result {
 	if len(m.Blocks) > 0 {
 		res["blocks"] = json.RawMessage(m.Blocks)
 	}
+	if m.Metadata != nil {
+		res["metadata"] = m.Metadata
+	}
 	if m.ThreadTS != "" {
 		res["thread_ts"] = m.ThreadTS
 	}
@@ -161,6 +164,10 @@ func (s *Server) chatPostMessage(r *request) result {
 	if errRes != nil {
 		return errRes
 	}
+	md, code := parseMetadata(r.get("metadata"))
+	if code != "" {
+		return apiErr(code)
+	}
 	m := &message{Message: Message{
 		TS:       s.nextTSLocked(),
 		Channel:  ch.id,
@@ -169,6 +176,7 @@ func (s *Server) chatPostMessage(r *request) result {
 		Text:     c.text,
 		Blocks:   c.blocks,
 		ThreadTS: r.get("thread_ts"),
+		Metadata: md,
 	}}
 	if m.ThreadTS != "" && r.flag("reply_broadcast") {
 		m.Subtype = "thread_broadcast"
@@ -303,4 +311,25 @@ func (s *Server) pinsList(r *request) result {
 		})
 	}
 	return success(result{"items": items})
+}
+
+// parseMetadata checks message metadata as Slack does: a JSON object with
+// an event_type and an event_payload object.
+func parseMetadata(raw string) (json.RawMessage, string) {
+	if strings.TrimSpace(raw) == "" {
+		return nil, ""
+	}
+	var md struct {
+		EventType    string          `json:"event_type"`
+		EventPayload json.RawMessage `json:"event_payload"`
+	}
+	if err := json.Unmarshal([]byte(raw), &md); err != nil || md.EventType == "" {
+		return nil, "invalid_metadata_format"
+	}
+	var payload map[string]any
+	if err := json.Unmarshal(md.EventPayload, &payload); err != nil || payload == nil {
+		return nil, "invalid_metadata_format"
+	}
+	out, _ := json.Marshal(md)
+	return out, ""
 }

@@ -310,7 +310,7 @@ func (s *Server) conversationsHistory(r *request) result {
 			hasMore, next = true, encodeCursor("next_ts:"+m.TS)
 			break
 		}
-		msgs = append(msgs, s.messageJSON(m))
+		msgs = append(msgs, withMetadata(s.messageJSON(m), r.flag("include_all_metadata")))
 	}
 	if msgs == nil {
 		msgs = []result{}
@@ -402,7 +402,7 @@ func (s *Server) conversationsReplies(r *request) result {
 			hasMore, next = true, encodeCursor("next_ts:"+m.TS)
 			break
 		}
-		msgs = append(msgs, s.messageJSON(m))
+		msgs = append(msgs, withMetadata(s.messageJSON(m), r.flag("include_all_metadata")))
 	}
 	return success(result{
 		"messages":          msgs,
@@ -468,4 +468,13 @@ func decodeCursor(c, prefix string) (string, bool) {
 		return "", false
 	}
 	return strings.CutPrefix(string(b), prefix)
+}
+
+// withMetadata leaves a message's metadata in a history answer only when
+// the caller asked for it, as Slack does.
+func withMetadata(m result, include bool) result {
+	if !include {
+		delete(m, "metadata")
+	}
+	return m
 }

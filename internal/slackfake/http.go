@@ -119,6 +119,9 @@ func (s *Server) handleAPI(w http.ResponseWriter, hr *http.Request) {
 	if charsetWarning {
 		addWarning(res, "missing_charset")
 	}
+	if failing && f.Lost {
+		panic(http.ErrAbortHandler) // the work is done; the answer is lost
+	}
 	writeJSON(w, http.StatusOK, res)
 }
 

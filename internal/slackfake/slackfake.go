@@ -156,6 +156,9 @@ type Message struct {
 	ThreadTS string          // set on thread replies (and on parents that have replies)
 	Edited   bool
 	Files    []string // IDs of the files shared by a "file_share" message
+	// Metadata is the message metadata posted with it ({"event_type":…,
+	// "event_payload":{…}}), nil when none was.
+	Metadata json.RawMessage
 }
 
 // Ephemeral is a message sent with chat.postEphemeral.
@@ -213,6 +216,13 @@ type Failure struct {
 	Delay time.Duration
 	// Error, when Status is 0, answers HTTP 200 {"ok":false,"error":Error}.
 	Error string
+	// Lost, when Status and Error are unset, lets the call take effect and
+	// then cuts the connection without an answer: what Sitrep sees when
+	// Slack did the work but the answer never arrived, and, for its
+	// database, what a crash between Slack's answer and the commit leaves.
+	Lost bool
+	// Skip is how many calls pass normally before the failure applies.
+	Skip int
 	// Times is how many calls the failure applies to; 0 means every call
 	// until ClearFailures.
 	Times int
@@ -672,6 +682,10 @@ func cloneParams(p map[string]string) map[string]string {
 	return out
 }
 
+// AnyMethod, given to Fail, makes a failure apply to calls of any Web API
+// method that has none of its own (not to response_url posts).
+const AnyMethod = "*"
+
 // Fail injects a failure for a Web API method (or ResponseURLMethod).
 // Failures for a method queue up and apply in the order given; a failure
 // with Times 0 applies until ClearFailures. Injected failures apply before
@@ -692,11 +706,22 @@ func (s *Server) ClearFailures() {
 // takeFailureLocked returns the failure to apply to this call of method, if
 // any, counting it down.
 func (s *Server) takeFailureLocked(method string) (Failure, bool) {
+	if f, ok := s.takeQueuedLocked(method); ok || method == ResponseURLMethod {
+		return f, ok
+	}
+	return s.takeQueuedLocked(AnyMethod)
+}
+
+func (s *Server) takeQueuedLocked(method string) (Failure, bool) {
 	q := s.failures[method]
 	if len(q) == 0 {
 		return Failure{}, false
 	}
 	f := q[0]
+	if f.Skip > 0 {
+		f.Skip--
+		return Failure{}, false
+	}
 	if f.Times > 0 {
 		f.Times--
 		if f.Times == 0 {

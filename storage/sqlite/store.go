@@ -26,7 +26,7 @@ const selectIncident = `SELECT
 	i.declared_at, i.resolved_at, i.closed_at, i.updated_at, i.version,
 	i.last_update_at, i.update_prompts, i.postmortem_at, i.postmortem_prompts, i.next_prompt_at,
 	i.channel_id, i.channel_name, i.card_ts, i.card_pinned, i.card_version, i.topic, i.cursor, i.announce_cursor, i.problem,
-	i.checklist_ts, i.checklist_shown, i.followups_ts, i.followups_shown,
+	i.checklist_ts, i.checklist_shown, i.followups_ts, i.followups_shown, i.posting,
 	(SELECT json_group_object(r.role, r.user_id) FROM incident_roles r WHERE r.incident_id = i.id),
 	(SELECT json_group_array(json_object('id', c.item_id, 'kind', c.kind, 'text', c.text, 'suggestion', c.suggestion,
 		'answer', c.answer, 'answered_by', c.answered_by, 'answered_at', c.answered_at, 'suggested', c.suggested, 'position', c.position))
@@ -50,7 +50,7 @@ func scanIncident(row interface{ Scan(...any) error }) (*incident.Incident, erro
 		&declared, &resolved, &closed, &updated, &inc.Version,
 		&lastUpdate, &inc.UpdatePrompts, &postmortem, &inc.PostmortemPrompts, &nextPrompt,
 		&c.ChannelID, &c.ChannelName, &c.CardTS, &c.CardPinned, &c.CardVersion, &c.Topic, &c.Cursor, &c.AnnounceCursor, &c.Problem,
-		&c.ChecklistTS, &c.ChecklistShown, &c.FollowUpsTS, &c.FollowUpsShown,
+		&c.ChecklistTS, &c.ChecklistShown, &c.FollowUpsTS, &c.FollowUpsShown, &c.Posting,
 		&roles, &checks, &followUps,
 	); err != nil {
 		return nil, err
@@ -450,10 +450,10 @@ func (db *DB) SaveChat(ctx context.Context, incidentID string, c incident.Chat) 
 	res, err := db.write.ExecContext(ctx, `UPDATE incidents SET
 		channel_id = ?, channel_name = ?, card_ts = ?, card_pinned = ?, card_version = ?,
 		topic = ?, cursor = ?, announce_cursor = ?, problem = ?,
-		checklist_ts = ?, checklist_shown = ?, followups_ts = ?, followups_shown = ?
+		checklist_ts = ?, checklist_shown = ?, followups_ts = ?, followups_shown = ?, posting = ?
 		WHERE id = ?`,
 		c.ChannelID, c.ChannelName, c.CardTS, c.CardPinned, c.CardVersion, c.Topic, c.Cursor, c.AnnounceCursor, c.Problem,
-		c.ChecklistTS, c.ChecklistShown, c.FollowUpsTS, c.FollowUpsShown, incidentID)
+		c.ChecklistTS, c.ChecklistShown, c.FollowUpsTS, c.FollowUpsShown, c.Posting, incidentID)
 	if err != nil {
 		return fmt.Errorf("save chat: %w", chatConflict(err))
 	}
