@@ -83,16 +83,24 @@ func (p *prompter) pass(ctx context.Context) (next time.Time, err error) {
 			return next, err
 		}
 		sentAny := false
+		var failed error
 		for _, n := range due {
 			sent, err := p.svc.SendPrompt(ctx, n)
 			if err != nil {
-				return time.Time{}, err
+				// One incident that cannot be prompted must not stop
+				// the others; it is tried again on the next pass.
+				p.log.Error("prompt not recorded", "incident", n, "err", err)
+				failed = err
+				continue
 			}
 			if sent {
 				sentAny = true
 				p.log.Info("prompt recorded", "incident", n)
 				p.sync.soon(n)
 			}
+		}
+		if failed != nil {
+			return time.Time{}, failed
 		}
 		if !sentAny {
 			// SendPrompt repairs a stale schedule, so the store should

@@ -132,7 +132,7 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 		b.goAfterAck(ctx, func(ctx context.Context) {
 			if err := b.sync.repostChecklist(ctx, n); err != nil {
 				log.Warn("post checklist", "err", err)
-				b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":hourglass: The checklist could not be posted yet: %s%s. %s", describeSlackError(err), needsAdmin(err), retryNote(err))})
+				b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":warning: The checklist could not be posted: %s%s. Run `%s checklist` again to retry.", describeSlackError(err), needsAdmin(err), b.opts.CommandName)})
 			}
 		})
 		return reply{}, false

@@ -758,7 +758,8 @@ func (s *syncer) invite(ctx context.Context, inc *incident.Incident, users ...st
 // update they have just posted.
 func promptAnswered(inc *incident.Incident, ev incident.Event) bool {
 	if incident.PromptKind(ev.Data["prompt"]) == incident.PromptPostmortem {
-		return !inc.PostmortemAt.IsZero() || inc.Status == incident.Closed
+		// Reopened or closed meanwhile: no postmortem is owed now.
+		return inc.Status != incident.Resolved || !inc.PostmortemAt.IsZero()
 	}
 	return inc.LastUpdateAt.After(ev.At) || !inc.Status.Open()
 }

@@ -264,7 +264,8 @@ func TestSeverityChangeReschedulesPrompt(t *testing.T) {
 		{10 * time.Minute, "sev1", 30 * time.Minute, false},
 		{10 * time.Minute, "sev0", 15 * time.Minute, true}, // t0+20m: already due
 		{time.Minute, "sev3", -1, false},
-		{time.Minute, "sev2", 60 * time.Minute, false},
+		// From a severity with no cadence the clock starts at the change.
+		{time.Minute, "sev2", 22*time.Minute + 60*time.Minute, false},
 	}
 	for _, step := range steps {
 		clk.add(step.after)
@@ -684,5 +685,37 @@ func TestPostmortemAtFollowsResolution(t *testing.T) {
 		if !inc.PostmortemAt.Equal(want) {
 			t.Errorf("%s: PostmortemAt %v, want %v", step.name, inc.PostmortemAt, want)
 		}
+	}
+}
+
+// TestRaiseFromNoCadenceStartsTheClock raises a sev3, which expects no
+// updates, to sev0 hours after it was declared: the first prompt comes one
+// sev0 cadence after the raise, as a first prompt, not at once as an
+// overdue one.
+func TestRaiseFromNoCadenceStartsTheClock(t *testing.T) {
+	ctx := context.Background()
+	svc, clk := newService(t)
+	inc, err := svc.Declare(ctx, incident.Declaration{Title: "Pricing page typo", Severity: "sev3", Actor: "U1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.add(5 * time.Hour)
+	raised := clk.now()
+	if inc, err = svc.SetSeverity(ctx, inc.Number, "U1", "sev0"); err != nil {
+		t.Fatal(err)
+	}
+	p, ok := incident.NextPrompt(inc, svc.Config())
+	if !ok || p.Level != 1 || !p.At.Equal(raised.Add(15*time.Minute)) {
+		t.Fatalf("next prompt %+v (%v), want level 1 at %v", p, ok, raised.Add(15*time.Minute))
+	}
+	if sent, err := svc.SendPrompt(ctx, inc.Number); err != nil || sent {
+		t.Fatalf("SendPrompt right after the raise = %v, %v; want nothing due", sent, err)
+	}
+	clk.add(15 * time.Minute)
+	if sent, err := svc.SendPrompt(ctx, inc.Number); err != nil || !sent {
+		t.Fatalf("SendPrompt a cadence after the raise = %v, %v; want a prompt", sent, err)
+	}
+	if inc, _ = svc.Get(ctx, inc.Number); inc.UpdatePrompts != 1 {
+		t.Errorf("UpdatePrompts = %d, want the first level", inc.UpdatePrompts)
 	}
 }

@@ -178,6 +178,12 @@ func (s *Service) SetSeverity(ctx context.Context, number int64, actor, severity
 			return nil, Errorf(EINVALID, "Incident #%d is already %s.", inc.Number, severity)
 		}
 		from := inc.Severity
+		if was, _ := s.cfg.Severity(from); was.Cadence == 0 {
+			// No update was expected until now: the update clock starts
+			// with the change, rather than finding the incident overdue
+			// since it was declared.
+			inc.LastUpdateAt, inc.UpdatePrompts = now, 0
+		}
 		inc.Severity = severity
 		data := map[string]string{"from": from, "to": severity}
 		// A more severe incident asks more questions; a less severe one
