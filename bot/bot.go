@@ -38,8 +38,10 @@ type Bot struct {
 	verify verifier
 	sync   *syncer
 	prompt *prompter
-	client *http.Client // for response_url
-	names  *nameCache
+	// declares limits how often one person may declare.
+	declares *declareLimit
+	client   *http.Client // for response_url
+	names    *nameCache
 
 	mu      sync.Mutex
 	closing bool           // set by Wait; later work runs before its request is answered
@@ -63,16 +65,17 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, cl
 	}
 	sync := newSyncer(api, svc, opts, log)
 	return &Bot{
-		api:    api,
-		svc:    svc,
-		opts:   opts,
-		log:    log,
-		clock:  clk,
-		verify: verifier{secret: []byte(opts.SigningSecret), now: clk.Now},
-		sync:   sync,
-		prompt: newPrompter(svc, sync, clk, log),
-		client: &http.Client{Timeout: 10 * time.Second},
-		names:  newNameCache(api, log),
+		api:      api,
+		svc:      svc,
+		opts:     opts,
+		log:      log,
+		clock:    clk,
+		verify:   verifier{secret: []byte(opts.SigningSecret), now: clk.Now},
+		sync:     sync,
+		prompt:   newPrompter(svc, sync, clk, log),
+		declares: newDeclareLimit(clk.Now),
+		client:   &http.Client{Timeout: 10 * time.Second},
+		names:    newNameCache(api, log),
 	}
 }
 

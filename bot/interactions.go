@@ -175,8 +175,12 @@ func (b *Bot) submitDeclare(ctx context.Context, log *slog.Logger, cb *slack.Int
 		log.Warn("declare form with unreadable metadata", "err", err)
 	}
 	d := formValues(cb.View.State.Values).declaration(cb.User.ID)
+	if refusal, ok := b.declares.take(cb.User.ID); !ok {
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockTitle: refusal})
+	}
 	inc, err := b.svc.Declare(ctx, d)
 	if err != nil {
+		b.declares.giveBack(cb.User.ID)
 		if incident.ErrorCode(err) == incident.EINTERNAL {
 			log.Error("declare from form", "err", err)
 		}

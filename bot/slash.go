@@ -173,8 +173,12 @@ func (b *Bot) declare(ctx context.Context, log *slog.Logger, sc slashCommand, cm
 	if cmd.Title == "" {
 		return b.openModal(ctx, log, sc, declareModal(b.svc.Config(), cmd.Severity, modalMeta{Channel: sc.ChannelID, ResponseURL: sc.ResponseURL}), "declare [severity] <title>")
 	}
+	if refusal, ok := b.declares.take(sc.UserID); !ok {
+		return reply{Text: ":warning: " + refusal}
+	}
 	inc, err := b.svc.Declare(ctx, incident.Declaration{Title: cmd.Title, Severity: cmd.Severity, Actor: sc.UserID})
 	if err != nil {
+		b.declares.giveBack(sc.UserID) // only declarations count
 		return b.errorReply(log, cmd, err)
 	}
 	b.afterDeclare(ctx, log.With("incident", inc.Number), inc.Number, sc)

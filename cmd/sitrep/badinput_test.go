@@ -1,11 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sitrep-dev/sitrep/internal/clock"
 )
 
 // TestRejectsUnsignedRequests sends slash commands with missing, wrong and
@@ -130,18 +133,48 @@ func TestTitlesInAnyScript(t *testing.T) {
 		{"declare sev3 Same title", "inc-4-same-title"},
 		{"declare DB down", "inc-5-db-down-2"},
 	} {
-		a, ru := sitrep.slash(w.fake, "U1", w.general, tt.text)
+		user := []string{"U1", "U2", "U3"}[i%3] // three a minute each
+		a, ru := sitrep.slash(w.fake, user, w.general, tt.text)
 		if !strings.Contains(a.Text, "Declared incident #"+strconv.Itoa(i+1)) {
 			t.Fatalf("%q answered %+v", tt.text, a)
 		}
 		eventually(t, "the channel of "+tt.text, func() bool { return strings.Contains(responses(w.fake, ru), "is open in") })
 		ch := mustChannel(t, w.fake, tt.channel)
-		if !isMember(ch, "U1") || len(w.fake.Pins(ch.ID)) != 1 {
+		if !isMember(ch, user) || len(w.fake.Pins(ch.ID)) != 1 {
 			t.Errorf("%s: members %v, pins %v", tt.channel, ch.Members, w.fake.Pins(ch.ID))
 		}
 	}
 	ch := mustChannel(t, w.fake, "inc-1")
 	if card, _ := w.fake.Message(ch.ID, w.fake.Pins(ch.ID)[0]); !strings.Contains(blockText(card.Blocks), "決済が失敗しています") {
 		t.Errorf("the card lost the Japanese title:\n%s", blockText(card.Blocks))
+	}
+}
+
+// TestDeclareLimit lets one person declare three incidents a minute and
+// tells them, on the fourth, why not and when they can; others are not
+// held up, and a failed declaration does not count.
+func TestDeclareLimit(t *testing.T) {
+	w := newWorld(t)
+	clk := clock.NewFake(time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC))
+	sitrep := startAt(t, w.fake, testEnv(w.fake, w.db), clk)
+	if a, _ := sitrep.slash(w.fake, "U1", w.general, "declare sev9 Not a severity"); !strings.Contains(a.Text, "sev9") {
+		t.Fatalf("a bad severity answered %q", a.Text)
+	}
+	for i := 1; i <= 3; i++ {
+		clk.Advance(10 * time.Second)
+		if a, _ := sitrep.slash(w.fake, "U1", w.general, fmt.Sprintf("declare sev2 Queue backlog %d", i)); !strings.Contains(a.Text, "Declared incident #") {
+			t.Fatalf("declaration %d answered %q", i, a.Text)
+		}
+	}
+	a, _ := sitrep.slash(w.fake, "U1", w.general, "declare sev2 Queue backlog 4")
+	if !strings.Contains(a.Text, "declared 3 incidents in the last minute") || !strings.Contains(a.Text, "Try again in 40 seconds") {
+		t.Errorf("the fourth declaration in a minute answered %q", a.Text)
+	}
+	if a, _ := sitrep.slash(w.fake, "U2", w.general, "declare sev2 Queue backlog by Bob"); !strings.Contains(a.Text, "Declared incident #4") {
+		t.Errorf("someone else's declaration answered %q", a.Text)
+	}
+	clk.Advance(40 * time.Second)
+	if a, _ := sitrep.slash(w.fake, "U1", w.general, "declare sev2 Queue backlog 4"); !strings.Contains(a.Text, "Declared incident #5") {
+		t.Errorf("a declaration once the minute passed answered %q", a.Text)
 	}
 }

@@ -117,3 +117,29 @@ func TestLostAnswers(t *testing.T) {
 		})
 	}
 }
+
+// TestSlackFaults runs the scripted incident while Slack rate-limits, fails
+// and stalls in the middle of it: every run must end as the run without
+// faults does, complete and in order.
+func TestSlackFaults(t *testing.T) {
+	want, _ := lostScript(t, nil)
+	for _, tc := range []struct {
+		name string
+		fail slackfake.Failure
+	}{
+		{"server errors from the channel's creation on", slackfake.Failure{Status: 500, Skip: 0, Times: 3}},
+		{"server errors mid-incident", slackfake.Failure{Status: 503, Skip: 9, Times: 3}},
+		{"rate limited mid-incident", slackfake.Failure{Status: 429, RetryAfter: time.Second, Skip: 6, Times: 3}},
+		{"rate limited at resolve", slackfake.Failure{Status: 429, RetryAfter: time.Second, Skip: 17, Times: 2}},
+		{"slow answers", slackfake.Failure{Delay: 1500 * time.Millisecond, Skip: 4, Times: 4}},
+		{"errors a retry cannot tell from success", slackfake.Failure{Lost: true, Skip: 3, Times: 3}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fail := tc.fail
+			got, _ := lostScript(t, &fail)
+			if got != want {
+				t.Errorf("with %+v, Slack shows:\n%s\nwant:\n%s", tc.fail, got, want)
+			}
+		})
+	}
+}
