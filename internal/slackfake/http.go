@@ -89,6 +89,9 @@ func (s *Server) handleAPI(w http.ResponseWriter, hr *http.Request) {
 	f, failing := s.takeFailureLocked(method)
 	s.mu.Unlock()
 
+	if failing && !f.Lost && f.Then != nil {
+		f.Then()
+	}
 	if failing && !injectFailure(w, hr, f) {
 		return
 	}
@@ -120,6 +123,9 @@ func (s *Server) handleAPI(w http.ResponseWriter, hr *http.Request) {
 		addWarning(res, "missing_charset")
 	}
 	if failing && f.Lost {
+		if f.Then != nil {
+			f.Then()
+		}
 		panic(http.ErrAbortHandler) // the work is done; the answer is lost
 	}
 	writeJSON(w, http.StatusOK, res)

@@ -226,6 +226,10 @@ type Failure struct {
 	// Times is how many calls the failure applies to; 0 means every call
 	// until ClearFailures.
 	Times int
+	// Then, if set, is called where the failure strikes: with Lost, after
+	// the call took effect and before the answer is cut; otherwise before
+	// the failure is answered. Crash tests kill the program here.
+	Then func()
 }
 
 // Server is a fake Slack workspace with a Web API. Create it with New.
