@@ -36,6 +36,48 @@ type Config struct {
 	// StatusPages are third parties' status pages, offered with the
 	// checklist items that ask for them.
 	StatusPages []Link
+	// ChangesBy says who may steer an incident: change its severity, name
+	// its roles, resolve, reopen or close it. "" means ChangesByChannel.
+	ChangesBy string
+	// Admins (Slack user IDs) may steer any incident when ChangesBy is
+	// ChangesByCommander.
+	Admins []string
+}
+
+// Who may steer an incident (Config.ChangesBy).
+const (
+	// ChangesByChannel lets anyone who can use the incident's channel
+	// steer it: the commands and the card live there.
+	ChangesByChannel = "channel"
+	// ChangesByCommander lets only the incident's commander and the
+	// admins steer it.
+	ChangesByCommander = "commander"
+)
+
+// maxNamedAdmins is how many admins a refusal names before "and N more".
+const maxNamedAdmins = 5
+
+// mayChange refuses actor a change that only the commander and the admins
+// may make, when the configuration says so. what completes "may … incident
+// #N", as in "change the severity of".
+func (c Config) mayChange(inc *Incident, actor, what string) error {
+	commander := inc.Roles[CommanderRole]
+	if c.ChangesBy != ChangesByCommander || actor == commander || slices.Contains(c.Admins, actor) {
+		return nil
+	}
+	who := fmt.Sprintf("its commander (<@%s>)", commander)
+	if len(c.Admins) > 0 {
+		named := make([]string, 0, maxNamedAdmins)
+		for _, a := range c.Admins[:min(len(c.Admins), maxNamedAdmins)] {
+			named = append(named, "<@"+a+">")
+		}
+		list := strings.Join(named, ", ")
+		if more := len(c.Admins) - len(named); more > 0 {
+			list += fmt.Sprintf(" and %d more", more)
+		}
+		who += " or an admin (" + list + ")"
+	}
+	return Errorf(EFORBIDDEN, "Only %s may %s incident #%d. Ask one of them to do it, or the commander to hand over with `lead @you`.", who, what, inc.Number)
 }
 
 // DefaultConfig returns the defaults of PRODUCT.md, which come from the seed
@@ -51,6 +93,7 @@ func DefaultConfig() Config {
 		},
 		DefaultSeverity: "sev2",
 		Roles:           []string{"comms", "scribe"},
+		ChangesBy:       ChangesByChannel,
 	}
 }
 
@@ -76,6 +119,9 @@ func (c Config) Validate() error {
 			return fmt.Errorf("severities[%d].cadence: must not be negative", i)
 		}
 		seen[s.Name] = true
+	}
+	if c.ChangesBy != "" && c.ChangesBy != ChangesByChannel && c.ChangesBy != ChangesByCommander {
+		return fmt.Errorf("changes_by %q: use %s (anyone in the incident's channel) or %s (only its commander and the admins)", c.ChangesBy, ChangesByChannel, ChangesByCommander)
 	}
 	if !seen[c.DefaultSeverity] {
 		return fmt.Errorf("default_severity %q: not one of the severities (%s)", c.DefaultSeverity, strings.Join(c.SeverityNames(), ", "))

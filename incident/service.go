@@ -129,6 +129,9 @@ func (s *Service) AssignRole(ctx context.Context, number int64, actor, role, use
 	}
 	return s.change(ctx, number, func(inc *Incident, now time.Time) ([]Event, error) {
 		prev := inc.Roles[role]
+		if err := s.cfg.mayChange(inc, actor, "name the "+role+" of"); err != nil {
+			return nil, err
+		}
 		if prev == user {
 			return nil, Errorf(EINVALID, "That person is already the %s of incident #%d.", role, inc.Number)
 		}
@@ -174,6 +177,9 @@ func (s *Service) SetSeverity(ctx context.Context, number int64, actor, severity
 		return nil, err
 	}
 	return s.change(ctx, number, func(inc *Incident, now time.Time) ([]Event, error) {
+		if err := s.cfg.mayChange(inc, actor, "change the severity of"); err != nil {
+			return nil, err
+		}
 		if inc.Severity == severity {
 			return nil, Errorf(EINVALID, "Incident #%d is already %s.", inc.Number, severity)
 		}
@@ -232,6 +238,9 @@ func (s *Service) Resolve(ctx context.Context, number int64, actor, summary stri
 		return nil, err
 	}
 	return s.change(ctx, number, func(inc *Incident, now time.Time) ([]Event, error) {
+		if err := s.cfg.mayChange(inc, actor, "resolve"); err != nil {
+			return nil, err
+		}
 		if !inc.Status.Open() {
 			return nil, Errorf(ECONFLICT, "Incident #%d is already %s.", inc.Number, inc.Status)
 		}
@@ -254,6 +263,9 @@ func (s *Service) Reopen(ctx context.Context, number int64, actor, reason string
 		return nil, err
 	}
 	return s.change(ctx, number, func(inc *Incident, now time.Time) ([]Event, error) {
+		if err := s.cfg.mayChange(inc, actor, "reopen"); err != nil {
+			return nil, err
+		}
 		if inc.Status != Resolved {
 			return nil, Errorf(ECONFLICT, "Incident #%d is %s, not resolved; only a resolved incident can be reopened.", inc.Number, inc.Status)
 		}
@@ -277,6 +289,9 @@ func (s *Service) RecordPostmortem(ctx context.Context, number int64, actor, lin
 // is then final.
 func (s *Service) Close(ctx context.Context, number int64, actor string) (*Incident, error) {
 	return s.change(ctx, number, func(inc *Incident, now time.Time) ([]Event, error) {
+		if err := s.cfg.mayChange(inc, actor, "close"); err != nil {
+			return nil, err
+		}
 		if inc.Status != Resolved {
 			return nil, Errorf(ECONFLICT, "Incident #%d is %s; resolve it, publish its postmortem, then close it.", inc.Number, inc.Status)
 		}

@@ -59,6 +59,10 @@ type configFile struct {
 	// as a whole; an empty list turns the checklist off.
 	Checklist   *[]incident.ChecklistItem `yaml:"checklist"`
 	StatusPages []incident.Link           `yaml:"status_pages"`
+	// ChangesBy and Admins say who may steer an incident (see
+	// incident.Config.ChangesBy).
+	ChangesBy string   `yaml:"changes_by"`
+	Admins    []string `yaml:"admins"`
 }
 
 var (
@@ -175,6 +179,17 @@ func (s *settings) readConfigFile() error {
 		s.Incident.Checklist = fitChecklist(s.Incident.Checklist, incident.DefaultConfig().SeverityNames(), s.Incident.SeverityNames())
 	}
 	s.Incident.StatusPages = f.StatusPages
+	if f.ChangesBy != "" {
+		s.Incident.ChangesBy = f.ChangesBy
+	}
+	for i, u := range f.Admins {
+		if !userIDRE.MatchString(u) {
+			return fmt.Errorf("%s: admins[%d] %q: not a Slack user ID (U…)", s.ConfigFile, i, u)
+		}
+	}
+	if len(f.Admins) > 0 {
+		s.Incident.Admins = f.Admins
+	}
 	for i, l := range f.StatusPages {
 		if err := checkStatusPage(l); err != nil {
 			return fmt.Errorf("%s: status_pages[%d]: %w", s.ConfigFile, i, err)

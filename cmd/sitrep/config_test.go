@@ -43,6 +43,8 @@ func TestSettingsErrorsNameTheSetting(t *testing.T) {
 		{"config commander as role", map[string]string{"SITREP_CONFIG": write("roles.yaml", "roles: [lead]\n")}, "SITREP_CONFIG: " + filepath.Join(dir, "roles.yaml") + `: roles[0] "lead": the commander role always exists`},
 		{"config bad time zone", map[string]string{"SITREP_CONFIG": write("tz.yaml", "time_zone: Mars/Olympus\n")}, `SITREP_CONFIG: ` + filepath.Join(dir, "tz.yaml") + `: time_zone "Mars/Olympus"`},
 		{"config bad prefix", map[string]string{"SITREP_CONFIG": write("prefix.yaml", "channel_prefix: Inc!\n")}, `SITREP_CONFIG: ` + filepath.Join(dir, "prefix.yaml") + `: channel_prefix "Inc!"`},
+		{"config bad changes_by", map[string]string{"SITREP_CONFIG": write("changes.yaml", "changes_by: admins\n")}, `SITREP_CONFIG: ` + filepath.Join(dir, "changes.yaml") + `: changes_by "admins": use channel`},
+		{"config bad admin", map[string]string{"SITREP_CONFIG": write("admins.yaml", "changes_by: commander\nadmins: [alice]\n")}, `SITREP_CONFIG: ` + filepath.Join(dir, "admins.yaml") + `: admins[0] "alice": not a Slack user ID`},
 		{"config bad responder", map[string]string{"SITREP_CONFIG": write("resp.yaml", "responders: [bob]\n")}, `SITREP_CONFIG: ` + filepath.Join(dir, "resp.yaml") + `: responders[0] "bob"`},
 		{"checklist bad kind", map[string]string{"SITREP_CONFIG": write("kind.yaml", "checklist:\n  - {id: deploy, kind: poll, text: \"Deployed?\"}\n")},
 			`SITREP_CONFIG: ` + filepath.Join(dir, "kind.yaml") + `: checklist[0] (deploy): kind "poll": use question (yes/no/unknown) or task (done/skipped)`},
