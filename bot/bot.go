@@ -63,6 +63,7 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, cl
 	if opts.ChannelPrefix == "" {
 		opts.ChannelPrefix = "inc"
 	}
+	api = newPacer(api, postEvery, postBurst)
 	sync := newSyncer(api, svc, opts, log)
 	return &Bot{
 		api:      api,
