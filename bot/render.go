@@ -130,6 +130,10 @@ func cardBlocks(inc *incident.Incident, cfg incident.Config, commandName, salt s
 	if inc.Status.Open() {
 		blocks = append(blocks, cardActions(inc, cfg, salt)...)
 	}
+	if inc.Chat.Problem != "" {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(truncate(":warning: *Not all of this is in Slack yet.* "+inc.Chat.Problem+
+			". Everything is recorded; Sitrep keeps trying and this line goes once it is through.", maxSectionText))))
+	}
 	notes := []string{"Declared by " + mention(inc.DeclaredBy)}
 	if inc.Private {
 		notes = append(notes, ":lock: private")

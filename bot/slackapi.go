@@ -93,6 +93,8 @@ var adminCodes = []string{"missing_scope", "restricted_action", "not_authed", "i
 // needsAdmin adds a hint to a refusal that a person must fix.
 func needsAdmin(err error) string {
 	switch code := slackError(err); {
+	case code == "not_in_channel":
+		return " (Sitrep was removed from the channel: invite it back with `/invite @Sitrep`)"
 	case code == "channel_not_found" || code == "is_archived":
 		return " (invite Sitrep to the channel, or check its ID)"
 	case slices.Contains(adminCodes, code):

@@ -157,9 +157,45 @@ func (s *syncer) recordProblem(ctx context.Context, number int64, err error) {
 	if gerr != nil {
 		return
 	}
-	inc.Chat.Problem = describeSlackError(err) + needsAdmin(err)
+	problem := describeSlackError(err) + needsAdmin(err)
+	if problem == inc.Chat.Problem {
+		return // shown already
+	}
+	inc.Chat.Problem = problem
 	if serr := s.svc.SaveChat(ctx, inc.ID, inc.Chat); serr != nil {
 		s.log.Error("record sync problem", "incident", number, "err", serr)
+		return
+	}
+	s.showProblem(ctx, inc)
+}
+
+// showProblem shows a change of the incident's delivery problem: on the
+// card, and, when there is a new one, to the commander, who must know that
+// the channel does not show everything. Both are best effort: Slack may be
+// refusing exactly these calls, and list and the Home tab show the problem
+// from the database anyway.
+func (s *syncer) showProblem(ctx context.Context, inc *incident.Incident) {
+	c := inc.Chat
+	if c.ChannelID == "" {
+		return
+	}
+	if c.CardTS != "" {
+		blocks := cardBlocks(inc, s.svc.Config(), s.opts.CommandName, strconv.FormatInt(inc.Version, 10))
+		if _, _, _, err := s.api.UpdateMessageContext(ctx, c.ChannelID, c.CardTS, slack.MsgOptionText(cardText(inc), false), slack.MsgOptionBlocks(blocks...)); err != nil {
+			s.log.Warn("could not show the delivery problem on the card", "incident", inc.Number, "err", err)
+		} else if h, err := hashBlocks(cardBlocks(inc, s.svc.Config(), s.opts.CommandName, "")); err == nil {
+			s.mu.Lock()
+			s.cardHash[inc.Number] = h
+			s.mu.Unlock()
+		}
+	}
+	if c.Problem == "" || inc.Commander() == "" {
+		return
+	}
+	text := fmt.Sprintf(":warning: Incident #%d is not all in Slack: %s. Everything is recorded; Sitrep tries again every %s and with every change.",
+		inc.Number, c.Problem, finalRetry)
+	if _, err := s.api.PostEphemeralContext(ctx, c.ChannelID, inc.Commander(), slack.MsgOptionText(text, false)); err != nil {
+		s.log.Warn("could not tell the commander about the delivery problem", "incident", inc.Number, "err", err)
 	}
 }
 
@@ -254,12 +290,26 @@ var errStale = errors.New("the incident changed during the pass")
 func (s *syncer) pass(ctx context.Context, number int64) error {
 	// A change committed while a pass runs may miss the card or topic, so
 	// look again until the incident holds still.
+	rejoined := false
 	for range 10 {
 		inc, err := s.svc.Get(ctx, number)
 		if err != nil {
 			return err
 		}
-		if err := s.passOnce(ctx, inc); !errors.Is(err, errStale) {
+		err = s.passOnce(ctx, inc)
+		if slackError(err) == "not_in_channel" && inc.Chat.ChannelID != "" && !rejoined {
+			// Someone removed Sitrep from the incident channel. It joins a
+			// public one again; a private one needs it invited back, which
+			// the recorded problem says.
+			if _, _, _, jerr := s.api.JoinConversationContext(ctx, inc.Chat.ChannelID); jerr != nil {
+				s.log.Warn("could not rejoin the incident channel", "incident", number, "err", jerr)
+				return err
+			}
+			s.log.Info("rejoined the incident channel", "incident", number)
+			rejoined = true
+			continue
+		}
+		if !errors.Is(err, errStale) {
 			return err
 		}
 	}
@@ -380,6 +430,7 @@ func (s *syncer) passOnce(ctx context.Context, inc *incident.Incident) error {
 		if err := save(); err != nil {
 			return err
 		}
+		s.showProblem(ctx, inc)
 	}
 	if stale {
 		return errStale // delivered what there was; show the newer incident
@@ -486,7 +537,17 @@ func (s *syncer) post(ctx context.Context, inc *incident.Incident, channel, key 
 		return "", err
 	}
 	md := slack.SlackMetadata{EventType: postMetadataType, EventPayload: map[string]any{"incident": inc.ID, "key": key}}
-	_, ts, err := s.api.PostMessageContext(ctx, channel, append(opts, slack.MsgOptionMetadata(md))...)
+	opts = append(opts, slack.MsgOptionMetadata(md))
+	_, ts, err := s.api.PostMessageContext(ctx, channel, opts...)
+	if slackError(err) == "not_in_channel" {
+		// Removed from the channel, or never asked in (the announcement
+		// channel): join and post again. Slack refuses to let an app join
+		// a private channel; that refusal is what people are shown.
+		if _, _, _, jerr := s.api.JoinConversationContext(ctx, channel); jerr != nil {
+			return "", fmt.Errorf("join %s to post there: %w", channel, jerr)
+		}
+		_, ts, err = s.api.PostMessageContext(ctx, channel, opts...)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -709,24 +770,14 @@ func (s *syncer) announces(inc *incident.Incident) bool {
 	return s.opts.AnnounceChannel != "" && !inc.Private && (!inc.Drill || s.opts.AnnounceDrills)
 }
 
-// announce posts an event's announcement, if it has one, joining the
-// announcement channel first if Sitrep is not a member yet.
+// announce posts an event's announcement, if it has one (post joins the
+// announcement channel if Sitrep is not a member yet).
 func (s *syncer) announce(ctx context.Context, inc *incident.Incident, ev incident.Event, save func() error) error {
 	text := announcement(inc, ev, s.svc.Config())
 	if text == "" || !s.announces(inc) {
 		return nil
 	}
-	post := func() error {
-		_, err := s.post(ctx, inc, s.opts.AnnounceChannel, postingAnnounce+strconv.FormatInt(ev.Seq, 10), save, slack.MsgOptionText(text, false))
-		return err
-	}
-	err := post()
-	if slackError(err) == "not_in_channel" {
-		if _, _, _, jerr := s.api.JoinConversationContext(ctx, s.opts.AnnounceChannel); jerr != nil {
-			return fmt.Errorf("join announcement channel %s: %w", s.opts.AnnounceChannel, jerr)
-		}
-		err = post()
-	}
+	_, err := s.post(ctx, inc, s.opts.AnnounceChannel, postingAnnounce+strconv.FormatInt(ev.Seq, 10), save, slack.MsgOptionText(text, false))
 	if err != nil {
 		return fmt.Errorf("announce in %s: %w", s.opts.AnnounceChannel, err)
 	}

@@ -444,6 +444,33 @@ func (s *Server) AddChannel(name string, private bool, members ...string) string
 	return ch.id
 }
 
+// AddMember puts userID in a channel, as a person's /invite does; the
+// bot's user ID invites Sitrep itself. It panics if the channel is unknown.
+func (s *Server) AddMember(channelID, userID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ok := s.channels[channelID]
+	if !ok {
+		panic(fmt.Sprintf("slackfake: AddMember(%q): unknown channel", channelID))
+	}
+	if !ch.isMember(userID) {
+		ch.members = append(ch.members, userID)
+	}
+}
+
+// RemoveMember takes userID out of a channel, as a person's /kick or /remove
+// does; the bot's user ID removes Sitrep itself. It panics if the channel is
+// unknown.
+func (s *Server) RemoveMember(channelID, userID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ok := s.channels[channelID]
+	if !ok {
+		panic(fmt.Sprintf("slackfake: RemoveMember(%q): unknown channel", channelID))
+	}
+	ch.members = slices.DeleteFunc(ch.members, func(m string) bool { return m == userID })
+}
+
 // AddMessage posts a message as a (human) user, bypassing the API: use it to
 // simulate what people write. It panics if the channel or user is unknown.
 func (s *Server) AddMessage(channelID, userID, text string) (ts string) {

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestRemovedFromTheIncidentChannel: someone removes Sitrep from a public
+// incident channel; the next change brings it back and nothing is missed.
+func TestRemovedFromTheIncidentChannel(t *testing.T) {
+	w := newWorld(t)
+	fake := w.fake
+	sitrep := w.start(t)
+	sitrep.slash(fake, "U1", w.general, "declare sev1 Checkout failing")
+	eventually(t, "the channel", func() bool { _, ok := fake.ChannelByName("inc-1-checkout-failing"); return ok })
+	ch := mustChannel(t, fake, "inc-1-checkout-failing").ID
+	card(t, fake, ch)
+	settle()
+
+	fake.RemoveMember(ch, fake.BotUserID())
+	sitrep.slash(fake, "U1", ch, "status identified")
+	eventually(t, "the status change posted", func() bool { return contains(texts(fake, ch), "set the status to *identified*") })
+	eventually(t, "the topic", func() bool { c, _ := fake.Channel(ch); return strings.HasPrefix(c.Topic, "sev1 · identified") })
+	if c, _ := fake.Channel(ch); !isMember(c, fake.BotUserID()) {
+		t.Error("Sitrep is not back in the channel")
+	}
+}
+
+// TestDeliveryProblemIsShown: with an announcement channel Slack will not
+// let Sitrep post to, the incident goes ahead and the trouble is shown on
+// the card and to the commander; once the channel is fixed, the next
+// announcement goes out and the card drops the warning.
+func TestDeliveryProblemIsShown(t *testing.T) {
+	w := newWorld(t)
+	fake := w.fake
+	hidden := fake.AddChannel("incidents-private", true, "U1")
+	sitrep := start(t, fake, testEnv(fake, w.db, "SITREP_ANNOUNCE_CHANNEL", hidden))
+	sitrep.slash(fake, "U1", w.general, "declare sev1 Checkout failing")
+	eventually(t, "the channel", func() bool { _, ok := fake.ChannelByName("inc-1-checkout-failing"); return ok })
+	ch := mustChannel(t, fake, "inc-1-checkout-failing").ID
+	const warning = "Not all of this is in Slack yet.* the announcement channel: Slack answered `channel_not_found` (invite Sitrep to the channel"
+	eventually(t, "the warning on the card", func() bool { _, text := card(t, fake, ch); return strings.Contains(text, warning) },
+		func() string { _, text := card(t, fake, ch); return text })
+	eventually(t, "the commander told", func() bool {
+		for _, e := range fake.Ephemerals(ch) {
+			if e.User == "U1" && strings.Contains(e.Text, "Incident #1 is not all in Slack: the announcement channel: Slack answered `channel_not_found`") {
+				return true
+			}
+		}
+		return false
+	})
+	list, _ := sitrep.slash(fake, "U1", w.general, "list")
+	if !strings.Contains(list.All(), "channel_not_found") {
+		t.Errorf("list does not show the problem:\n%s", list.All())
+	}
+
+	fake.AddMember(hidden, fake.BotUserID()) // someone invites Sitrep
+	sitrep.slash(fake, "U1", ch, "update Failing over to the secondary")
+	eventually(t, "the update announced", func() bool { return contains(texts(fake, hidden), "Failing over to the secondary") })
+	eventually(t, "the warning gone", func() bool { _, text := card(t, fake, ch); return !strings.Contains(text, "Not all of this") })
+	n := 0
+	for _, e := range fake.Ephemerals(ch) {
+		if strings.Contains(e.Text, "is not all in Slack") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the commander was told %d times, want once", n)
+	}
+}
