@@ -17,4 +17,4 @@ require github.com/gorilla/websocket v1.5.3
 
 require github.com/yuin/goldmark v1.8.7
 
-require golang.org/x/time v0.16.0 // indirect
+require golang.org/x/time v0.16.0

@@ -52,8 +52,12 @@ type syncer struct {
 
 type retry struct {
 	at       time.Time
-	attempts int
+	attempts int    // failed passes in a row, not counting rate limits
 	asked    uint64 // which soon call asked for the pass, to keep one made during a pass
+	// transient is set while the incident waits out passing trouble (a
+	// server error, a timeout) rather than a rate limit or a refusal, so
+	// that it can go again as soon as Slack is seen to answer.
+	transient bool
 }
 
 func newSyncer(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger) *syncer {
@@ -102,7 +106,11 @@ func (s *syncer) sync(ctx context.Context, number int64) error {
 		} else if ok {
 			s.due[number] = retry{at: r.at, asked: r.asked}
 		}
+		woke := s.slackAnswers()
 		s.mu.Unlock()
+		if woke {
+			s.poke()
+		}
 		return nil
 	}
 	if ctx.Err() != nil {
@@ -112,12 +120,20 @@ func (s *syncer) sync(ctx context.Context, number int64) error {
 	}
 	s.mu.Lock()
 	r := s.due[number]
-	r.attempts++
+	var rl *slack.RateLimitedError
+	limited := errors.As(err, &rl)
+	if !limited {
+		// Slack says exactly how long to wait out a rate limit, so
+		// waiting one out says nothing about how long the next trouble
+		// will last.
+		r.attempts++
+	}
 	wait := finalRetry
 	if !isFinal(err) {
-		wait = backoff(err, r.attempts)
+		wait = backoff(err, max(r.attempts, 1))
 	}
 	r.at = time.Now().Add(wait)
+	r.transient = !isFinal(err) && !limited
 	s.due[number] = r
 	s.mu.Unlock()
 	if isFinal(err) {
@@ -127,11 +143,33 @@ func (s *syncer) sync(ctx context.Context, number int64) error {
 	} else {
 		s.log.Warn("slack sync failed; will retry", "incident", number, "attempt", r.attempts, "retry_in", wait.Round(time.Millisecond), "err", err)
 	}
+	s.poke()
+	return err
+}
+
+// slackAnswers is told that a pass went through: Slack is answering again,
+// so incidents backing off from passing trouble go now instead of waiting
+// out their backoff. Those waiting on a rate limit keep to Retry-After, and
+// refusals keep to finalRetry. It reports whether any incident was moved.
+// s.mu is held.
+func (s *syncer) slackAnswers() bool {
+	now, moved := time.Now(), false
+	for n, r := range s.due {
+		if r.transient && r.at.After(now) {
+			r.at, r.transient = now, false
+			s.due[n] = r
+			moved = true
+		}
+	}
+	return moved
+}
+
+// poke makes the run loop look at what is due.
+func (s *syncer) poke() {
 	select {
 	case s.wake <- struct{}{}:
 	default:
 	}
-	return err
 }
 
 // soon schedules a pass for incident number now, keeping its count of
@@ -144,10 +182,7 @@ func (s *syncer) soon(number int64) {
 	r.asked = s.asks
 	s.due[number] = r
 	s.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
+	s.poke()
 }
 
 // recordProblem keeps a failure on the incident so that it can be shown
@@ -216,16 +251,21 @@ func (s *syncer) lock(ctx context.Context, number int64) (unlock func(), err err
 	}
 }
 
+// maxBackoff caps the wait after passing trouble. People are reading the
+// incident's channel, so it stays short: a failing pass costs one call, and
+// the first pass to go through wakes the incidents still waiting
+// (slackAnswers).
+const maxBackoff = 30 * time.Second
+
 // backoff is how long to wait before the next attempt: what Slack asks for
-// when it rate limits, otherwise exponential from 1 s to 5 min with jitter so
-// that many incidents do not retry in step.
+// when it rate limits, otherwise exponential from 1 s to maxBackoff with
+// jitter so that many incidents do not retry in step.
 func backoff(err error, attempts int) time.Duration {
 	var rl *slack.RateLimitedError
 	if errors.As(err, &rl) && rl.RetryAfter > 0 {
 		return rl.RetryAfter + time.Duration(rand.Int64N(int64(250*time.Millisecond)))
 	}
-	d := time.Second << min(attempts-1, 8)
-	d = min(d, 5*time.Minute)
+	d := min(time.Second<<min(attempts-1, 8), maxBackoff)
 	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 }
 

@@ -244,7 +244,13 @@ func (in *instance) do(req *http.Request) answer {
 // eventually waits for cond, failing the test after a deadline.
 func eventually(t *testing.T, what string, cond func() bool, show ...func() string) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	eventuallyWithin(t, 15*time.Second, what, cond, show...)
+}
+
+// eventuallyWithin is eventually with its own deadline.
+func eventuallyWithin(t *testing.T, limit time.Duration, what string, cond func() bool, show ...func() string) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
 			var seen []string
