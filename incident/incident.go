@@ -133,6 +133,10 @@ type Store interface {
 	// whether this is its first claim, so that work offered twice is done
 	// once, across restarts.
 	Claim(ctx context.Context, key string, at time.Time) (bool, error)
+	// Stats counts incidents by status and severity, and those the chat
+	// adapter has not caught up with (see Unsynced) with the time the
+	// oldest change it has not delivered was recorded.
+	Stats(ctx context.Context) (Stats, error)
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
 }
