@@ -26,6 +26,10 @@ type Options struct {
 	ArchiveOnClose  bool     // archive an incident's channel when it is closed
 	TemplatesDir    string   // overrides for the embedded templates; "" for none
 	TimeZone        *time.Location
+	// Metrics is told what the bot measures; nil measures nothing. Give
+	// the Slack client's HTTP client SlackTransport with the same Metrics
+	// to measure the Web API calls.
+	Metrics Metrics
 }
 
 // Bot serves Slack's requests and keeps Slack in step with the database.
@@ -42,6 +46,7 @@ type Bot struct {
 	declares *declareLimit
 	client   *http.Client // for response_url
 	names    *nameCache
+	metrics  Metrics
 
 	mu      sync.Mutex
 	closing bool           // set by Wait; later work runs before its request is answered
@@ -63,6 +68,9 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, cl
 	if opts.ChannelPrefix == "" {
 		opts.ChannelPrefix = "inc"
 	}
+	if opts.Metrics == nil {
+		opts.Metrics = noMetrics{}
+	}
 	api = newPacer(api, postEvery, postBurst)
 	sync := newSyncer(api, svc, opts, log)
 	return &Bot{
@@ -75,17 +83,18 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, cl
 		sync:     sync,
 		prompt:   newPrompter(svc, sync, clk, log),
 		declares: newDeclareLimit(clk.Now),
-		client:   &http.Client{Timeout: 10 * time.Second},
+		client:   &http.Client{Timeout: 10 * time.Second, Transport: SlackTransport(nil, opts.Metrics, log)},
 		names:    newNameCache(api, log),
+		metrics:  opts.Metrics,
 	}
 }
 
 // Handler routes Slack's requests.
 func (b *Bot) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /slack/commands", b.handleCommand)
-	mux.HandleFunc("POST /slack/interactions", b.handleInteraction)
-	mux.HandleFunc("POST /slack/events", b.handleEvents)
+	mux.HandleFunc("POST /slack/commands", b.observed(kindCommand, b.handleCommand))
+	mux.HandleFunc("POST /slack/interactions", b.observed(kindInteraction, b.handleInteraction))
+	mux.HandleFunc("POST /slack/events", b.observed(kindEvent, b.handleEvents))
 	return mux
 }
 

@@ -51,21 +51,26 @@ func (b *Bot) handleEvents(w http.ResponseWriter, r *http.Request) {
 func (b *Bot) event(ctx context.Context, body []byte) (any, error) {
 	var env eventEnvelope
 	if err := json.Unmarshal(body, &env); err != nil {
+		requestEnded(ctx, outcomeMalformed, "unreadable event")
 		return nil, fmt.Errorf("malformed event: %w", err)
 	}
 	switch env.Type {
 	case "url_verification":
+		requestIs(ctx, env.Type, "")
 		return map[string]string{"challenge": env.Challenge}, nil
 	case "event_callback":
 	default:
-		b.log.Warn("unknown Events API payload", "type", env.Type)
+		requestIs(ctx, env.Type, "")
+		requestEnded(ctx, outcomeIgnored, "unknown Events API payload")
 		return nil, nil
 	}
 	var ev innerEvent
 	if err := json.Unmarshal(env.Event, &ev); err != nil {
+		requestEnded(ctx, outcomeMalformed, "unreadable event")
 		return nil, fmt.Errorf("malformed event: %w", err)
 	}
-	log := b.log.With("event", ev.Type, "event_id", env.EventID, "user", ev.User)
+	requestIs(ctx, ev.Type, ev.User)
+	log := b.logFor(ctx).With("event", ev.Type, "event_id", env.EventID, "user", ev.User)
 	var work func(context.Context)
 	switch {
 	case ev.Type == "reaction_added" && ev.Reaction == b.opts.TimelineEmoji && ev.Item.Type == "message":
@@ -73,16 +78,18 @@ func (b *Bot) event(ctx context.Context, body []byte) (any, error) {
 	case ev.Type == "app_home_opened" && ev.Tab == "home":
 		work = func(ctx context.Context) { b.publishHome(ctx, log, ev.User) }
 	default:
+		requestEnded(ctx, outcomeIgnored, "")
 		return nil, nil // other reactions, other tabs: nothing to do, nothing to record
 	}
 	if env.EventID != "" {
 		first, err := b.svc.Claim(ctx, "slack-event:"+env.EventID)
 		if err != nil {
 			log.Error("claim event", "err", err)
+			requestEnded(ctx, outcomeLater, "cannot record the event now")
 			return nil, &temporaryError{fmt.Errorf("cannot record the event now: %w", err)}
 		}
 		if !first {
-			log.Info("event already handled; ignoring Slack's retry")
+			requestEnded(ctx, outcomeDuplicate, "event "+env.EventID+" already handled; ignoring Slack's retry")
 			return nil, nil
 		}
 	}

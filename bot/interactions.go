@@ -36,6 +36,7 @@ func (b *Bot) handleInteraction(w http.ResponseWriter, r *http.Request) {
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil || form.Get("payload") == "" {
+		requestEnded(r.Context(), outcomeMalformed, "no payload field")
 		http.Error(w, "expected a form with a payload field", http.StatusBadRequest)
 		return
 	}
@@ -49,19 +50,39 @@ func (b *Bot) handleInteraction(w http.ResponseWriter, r *http.Request) {
 func (b *Bot) interact(ctx context.Context, payload []byte) (any, error) {
 	var cb slack.InteractionCallback
 	if err := json.Unmarshal(payload, &cb); err != nil {
+		requestEnded(ctx, outcomeMalformed, "unreadable interaction payload")
 		return nil, fmt.Errorf("malformed interaction payload: %w", err)
 	}
-	log := b.log.With("user", cb.User.ID, "interaction", string(cb.Type))
+	log := b.logFor(ctx).With("user", cb.User.ID, "interaction", string(cb.Type))
+	requestIs(ctx, string(cb.Type), cb.User.ID)
 	switch cb.Type {
 	case slack.InteractionTypeBlockActions:
 		b.blockActions(ctx, log, &cb)
 		return nil, nil
 	case slack.InteractionTypeViewSubmission:
+		var submit func(context.Context, *slog.Logger, *slack.InteractionCallback) *slack.ViewSubmissionResponse
 		switch cb.View.CallbackID {
 		case callbackDeclare:
-			return b.submitDeclare(ctx, log, &cb), nil
+			submit = b.submitDeclare
 		case callbackUpdate:
-			return b.submitUpdate(ctx, log, &cb), nil
+			submit = b.submitUpdate
+		}
+		if submit != nil {
+			requestIs(ctx, "view_submission:"+cb.View.CallbackID, cb.User.ID)
+			resp := submit(ctx, log, &cb)
+			if resp == nil {
+				return nil, nil // accepted: the form closes
+			}
+			if resp.ResponseAction == slack.RAErrors {
+				// The form shows what to fix; a domain error has said
+				// more already.
+				noteRequest(ctx, func(r *request) {
+					if r.outcome == outcomeOK {
+						r.outcome = "invalid"
+					}
+				})
+			}
+			return resp, nil
 		}
 		// A form has no channel to answer in: say it in the form.
 		log.Warn("unknown form", "view_callback_id", cb.View.CallbackID)
@@ -94,15 +115,18 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 		return
 	}
 	act := cb.ActionCallback.BlockActions[0]
+	requestIs(ctx, "block_actions:"+act.ActionID, cb.User.ID)
 	channel := cb.Channel.ID
 	if channel == "" {
 		channel = cb.Container.ChannelID
 	}
 	inc, err := b.svc.ByChannel(ctx, channel)
 	if err != nil {
+		requestEnded(ctx, outcomeOf(err), "")
 		b.tellInteraction(ctx, log, cb, ":warning: "+incident.ErrorMessage(err))
 		return
 	}
+	requestIncident(ctx, inc.Number)
 	log = log.With("incident", inc.Number, "action", act.ActionID)
 	actor := cb.User.ID
 	switch {
@@ -148,6 +172,7 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 		return
 	}
 	if err != nil {
+		requestEnded(ctx, outcomeOf(err), "")
 		if incident.ErrorCode(err) == incident.EINTERNAL {
 			log.Error("card action failed", "err", err)
 		}
@@ -169,39 +194,44 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 
 // submitDeclare handles the declare form. Errors are shown in the form;
 // nothing is recorded until the input is valid.
-func (b *Bot) submitDeclare(ctx context.Context, log *slog.Logger, cb *slack.InteractionCallback) any {
+func (b *Bot) submitDeclare(ctx context.Context, log *slog.Logger, cb *slack.InteractionCallback) *slack.ViewSubmissionResponse {
 	meta, err := parseMeta(cb.View.PrivateMetadata)
 	if err != nil {
 		log.Warn("declare form with unreadable metadata", "err", err)
 	}
 	d := formValues(cb.View.State.Values).declaration(cb.User.ID)
 	if refusal, ok := b.declares.take(cb.User.ID); !ok {
+		requestEnded(ctx, outcomeLimited, "")
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockTitle: refusal})
 	}
 	inc, err := b.svc.Declare(ctx, d)
 	if err != nil {
+		requestEnded(ctx, outcomeOf(err), "")
 		b.declares.giveBack(cb.User.ID)
 		if incident.ErrorCode(err) == incident.EINTERNAL {
 			log.Error("declare from form", "err", err)
 		}
 		return formErrors(err, declareFields, blockTitle)
 	}
+	requestIncident(ctx, inc.Number)
 	b.afterDeclare(ctx, log.With("incident", inc.Number), inc.Number, slashCommand{UserID: cb.User.ID, ChannelID: meta.Channel, ResponseURL: meta.ResponseURL})
 	return nil
 }
 
 // submitUpdate handles the update form: a status change, if any, then the
 // update itself.
-func (b *Bot) submitUpdate(ctx context.Context, log *slog.Logger, cb *slack.InteractionCallback) any {
+func (b *Bot) submitUpdate(ctx context.Context, log *slog.Logger, cb *slack.InteractionCallback) *slack.ViewSubmissionResponse {
 	meta, err := parseMeta(cb.View.PrivateMetadata)
 	if err != nil || meta.Number == 0 {
 		log.Warn("update form with unreadable metadata", "err", err)
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockKnow: "This form lost track of its incident. Close it and use the card's Post update button again."})
 	}
 	log = log.With("incident", meta.Number)
+	requestIncident(ctx, meta.Number)
 	f := formValues(cb.View.State.Values)
 	inc, err := b.svc.Get(ctx, meta.Number)
 	if err != nil {
+		requestEnded(ctx, outcomeOf(err), "")
 		return formErrors(err, nil, blockKnow)
 	}
 	if !inc.Status.Open() {
@@ -209,10 +239,12 @@ func (b *Bot) submitUpdate(ctx context.Context, log *slog.Logger, cb *slack.Inte
 	}
 	if st := incident.Status(f.option(blockStatus)); st != "" && st != inc.Status {
 		if _, err := b.svc.SetStatus(ctx, inc.Number, cb.User.ID, st); err != nil {
+			requestEnded(ctx, outcomeOf(err), "")
 			return formErrors(err, nil, blockStatus)
 		}
 	}
 	if _, err := b.svc.PostUpdate(ctx, inc.Number, cb.User.ID, f.updateText()); err != nil {
+		requestEnded(ctx, outcomeOf(err), "")
 		if incident.ErrorCode(err) == incident.EINTERNAL {
 			log.Error("update from form", "err", err)
 		}

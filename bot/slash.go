@@ -33,6 +33,7 @@ func (b *Bot) handleCommand(w http.ResponseWriter, r *http.Request) {
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
+		requestEnded(r.Context(), outcomeMalformed, "malformed form body")
 		http.Error(w, "malformed form body", http.StatusBadRequest)
 		return
 	}
@@ -44,6 +45,7 @@ func (b *Bot) handleCommand(w http.ResponseWriter, r *http.Request) {
 		TriggerID:   form.Get("trigger_id"),
 	}
 	if sc.UserID == "" || sc.ChannelID == "" {
+		requestEnded(r.Context(), outcomeMalformed, "no user_id or channel_id")
 		http.Error(w, "user_id and channel_id are required", http.StatusBadRequest)
 		return
 	}
@@ -60,11 +62,12 @@ func (b *Bot) handleCommand(w http.ResponseWriter, r *http.Request) {
 func (b *Bot) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	body, err := b.verify.readVerified(r)
 	if errors.Is(err, errBodyTooLarge) {
+		requestEnded(r.Context(), outcomeTooLarge, fmt.Sprintf("body over %d bytes", maxBody))
 		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 		return nil, false
 	}
 	if err != nil {
-		b.log.Warn("rejected unsigned request", "path", r.URL.Path, "reason", err.Error(), "remote", r.RemoteAddr)
+		requestEnded(r.Context(), outcomeRejected, err.Error()+" (from "+r.RemoteAddr+")")
 		http.Error(w, "invalid signature", http.StatusUnauthorized)
 		return nil, false
 	}
@@ -77,16 +80,19 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 	cfg := b.svc.Config()
 	cmd, err := Parse(sc.Text, cfg.SeverityNames())
 	if err != nil {
+		requestIs(ctx, "", sc.UserID)
+		requestEnded(ctx, "invalid", "")
 		return b.usageReply(err), true
 	}
-	log := b.log.With("user", sc.UserID, "subcommand", cmd.Name)
+	requestIs(ctx, cmd.Name, sc.UserID)
+	log := b.logFor(ctx).With("user", sc.UserID, "subcommand", cmd.Name)
 	switch cmd.Name {
 	case "help":
 		return reply{Text: helpText(b.opts.CommandName)}, true
 	case "list":
 		incs, err := b.openIncidentsFor(ctx, log, sc.UserID)
 		if err != nil {
-			return b.errorReply(log, cmd, err), true
+			return b.errorReply(ctx, log, cmd, err), true
 		}
 		return reply{Text: fmt.Sprintf("%d open incidents", len(incs)), Blocks: listBlocks(incs)}, true
 	case "declare":
@@ -96,19 +102,21 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 
 	inc, err := b.svc.ByChannel(ctx, sc.ChannelID)
 	if incident.ErrorCode(err) == incident.ENOTFOUND {
+		requestEnded(ctx, outcomeOf(err), "not an incident channel")
 		return reply{Text: fmt.Sprintf("`%s %s` works inside an incident's channel, and this channel is not one. Use `%s list` to find incident channels, or `%s declare` to start an incident.",
 			b.opts.CommandName, cmd.Name, b.opts.CommandName, b.opts.CommandName)}, true
 	}
 	if err != nil {
-		return b.errorReply(log, cmd, err), true
+		return b.errorReply(ctx, log, cmd, err), true
 	}
 	log = log.With("incident", inc.Number)
+	requestIncident(ctx, inc.Number)
 	n := inc.Number
 	switch cmd.Name {
 	case "timeline":
 		inc, events, err := b.svc.Timeline(ctx, n)
 		if err != nil {
-			return b.errorReply(log, cmd, err), true
+			return b.errorReply(ctx, log, cmd, err), true
 		}
 		return reply{Text: timelineText(inc, events), Blocks: timelineBlocks(inc, events)}, true
 	case "status":
@@ -151,7 +159,7 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 		err = fmt.Errorf("subcommand %q has no handler", cmd.Name)
 	}
 	if err != nil {
-		return b.errorReply(log, cmd, err), true
+		return b.errorReply(ctx, log, cmd, err), true
 	}
 	b.syncLater(ctx, log, n, sc)
 	return reply{}, false
@@ -162,6 +170,7 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 func (b *Bot) openModal(ctx context.Context, log *slog.Logger, sc slashCommand, view slack.ModalViewRequest, typed string) reply {
 	if _, err := b.api.OpenViewContext(ctx, sc.TriggerID, view); err != nil {
 		log.Error("open form", "callback_id", view.CallbackID, "err", err)
+		requestEnded(ctx, outcomeSlack, "views.open: "+describeSlackError(err))
 		return reply{Text: fmt.Sprintf(":warning: Slack would not open the form (%s). Type it instead: `%s %s`", describeSlackError(err), b.opts.CommandName, typed)}
 	}
 	return reply{}
@@ -174,13 +183,15 @@ func (b *Bot) declare(ctx context.Context, log *slog.Logger, sc slashCommand, cm
 		return b.openModal(ctx, log, sc, declareModal(b.svc.Config(), cmd.Severity, modalMeta{Channel: sc.ChannelID, ResponseURL: sc.ResponseURL}), "declare [severity] <title>")
 	}
 	if refusal, ok := b.declares.take(sc.UserID); !ok {
+		requestEnded(ctx, outcomeLimited, "")
 		return reply{Text: ":warning: " + refusal}
 	}
 	inc, err := b.svc.Declare(ctx, incident.Declaration{Title: cmd.Title, Severity: cmd.Severity, Actor: sc.UserID})
 	if err != nil {
 		b.declares.giveBack(sc.UserID) // only declarations count
-		return b.errorReply(log, cmd, err)
+		return b.errorReply(ctx, log, cmd, err)
 	}
+	requestIncident(ctx, inc.Number)
 	b.afterDeclare(ctx, log.With("incident", inc.Number), inc.Number, sc)
 	return reply{Text: fmt.Sprintf(":rotating_light: Declared incident #%d *%s* (%s). Opening its channel…", inc.Number, defuse(inc.Title), inc.Severity)}
 }
@@ -243,7 +254,8 @@ func (b *Bot) usageReply(err error) reply {
 
 // errorReply turns a domain error into a reply. Only internal errors are
 // logged as errors; the rest are the user's to fix.
-func (b *Bot) errorReply(log *slog.Logger, cmd Command, err error) reply {
+func (b *Bot) errorReply(ctx context.Context, log *slog.Logger, cmd Command, err error) reply {
+	requestEnded(ctx, outcomeOf(err), "")
 	code := incident.ErrorCode(err)
 	if code == incident.EINTERNAL {
 		log.Error("command failed", "subcommand", cmd.Name, "err", err)

@@ -95,19 +95,27 @@ func (b *Bot) socketEvent(ctx context.Context, client *socketmode.Client, evt so
 		return
 	}
 	req := *evt.Request
+	kind := map[socketmode.EventType]string{
+		socketmode.EventTypeSlashCommand: kindCommand,
+		socketmode.EventTypeInteractive:  kindInteraction,
+		socketmode.EventTypeEventsAPI:    kindEvent,
+	}[evt.Type]
+	if kind == "" {
+		return // hello, disconnect: the client handles them
+	}
+	ctx, record := b.startRequest(ctx, kind, "socket", req.EnvelopeID)
+	defer b.endRequest(record, 0)
 	var (
 		resp any
 		err  error
 	)
-	switch evt.Type {
-	case socketmode.EventTypeSlashCommand:
-		resp, err = b.socketCommand(ctx, log, req.Payload)
-	case socketmode.EventTypeInteractive:
+	switch kind {
+	case kindCommand:
+		resp, err = b.socketCommand(ctx, b.logFor(ctx), req.Payload)
+	case kindInteraction:
 		resp, err = b.interact(ctx, req.Payload)
-	case socketmode.EventTypeEventsAPI:
+	case kindEvent:
 		resp, err = b.event(ctx, req.Payload)
-	default:
-		return // hello, disconnect: the client handles them
 	}
 	var te *temporaryError
 	switch {
@@ -140,9 +148,11 @@ func (b *Bot) socketCommand(ctx context.Context, log *slog.Logger, payload json.
 		TriggerID   string `json:"trigger_id"`
 	}
 	if err := json.Unmarshal(payload, &f); err != nil {
+		requestEnded(ctx, outcomeMalformed, "unreadable slash command")
 		return nil, fmt.Errorf("malformed slash command: %w", err)
 	}
 	if f.UserID == "" || f.ChannelID == "" {
+		requestEnded(ctx, outcomeMalformed, "no user_id or channel_id")
 		return nil, fmt.Errorf("slash command without user_id or channel_id")
 	}
 	sc := slashCommand(f)

@@ -61,6 +61,9 @@ type retry struct {
 }
 
 func newSyncer(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger) *syncer {
+	if opts.Metrics == nil {
+		opts.Metrics = noMetrics{}
+	}
 	return &syncer{
 		api: api, svc: svc, opts: opts, log: log,
 		locks:    map[int64]chan struct{}{},
@@ -786,6 +789,9 @@ func (s *syncer) deliver(ctx context.Context, inc *incident.Incident, ev inciden
 		_, err := s.post(ctx, inc, inc.Chat.ChannelID, postingEvent+strconv.FormatInt(ev.Seq, 10), save, opts...)
 		if err != nil && !(ev.Kind == incident.KindClosed && slackError(err) == "is_archived") {
 			return fmt.Errorf("post to incident channel: %w", err)
+		}
+		if err == nil && ev.Kind == incident.KindPrompt {
+			s.opts.Metrics.Prompt(ev.Data["prompt"])
 		}
 	}
 	return nil
