@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -29,6 +30,7 @@ type settings struct {
 	Addr            string
 	AnnounceChannel string
 	ConfigFile      string
+	LogLevel        slog.Level
 
 	Incident       incident.Config
 	CommandName    string
@@ -132,6 +134,11 @@ func loadSettings(getenv func(string) string) (*settings, error) {
 	}
 	if !strings.HasSuffix(s.APIURL, "/") {
 		s.APIURL += "/"
+	}
+	if v := strings.TrimSpace(getenv("SITREP_LOG_LEVEL")); v != "" {
+		if err := s.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			return nil, &settingError{"SITREP_LOG_LEVEL", fmt.Sprintf("%q is not a log level; use debug, info, warn or error", v)}
+		}
 	}
 	if s.AnnounceChannel != "" && !channelIDRE.MatchString(s.AnnounceChannel) {
 		return nil, &settingError{"SITREP_ANNOUNCE_CHANNEL", fmt.Sprintf("%q is not a channel ID; use the ID (C…) shown at the bottom of the channel's details", s.AnnounceChannel)}

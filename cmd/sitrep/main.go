@@ -25,19 +25,9 @@ import (
 	"github.com/sitrep-dev/sitrep/bot"
 	"github.com/sitrep-dev/sitrep/incident"
 	"github.com/sitrep-dev/sitrep/internal/clock"
+	"github.com/sitrep-dev/sitrep/internal/metrics"
 	"github.com/sitrep-dev/sitrep/storage/sqlite"
 )
-
-const usage = `Usage: sitrep [command]
-
-Commands:
-  serve   run the bot (the default)
-  postmortem <n> [--html] [-o file]  print incident n's postmortem (no Slack)
-  help    show this help
-
-Settings come from the environment and from a .env file in the working
-directory (the environment wins). See README.md.
-`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -115,29 +105,14 @@ type program struct {
 	listening func(addr net.Addr)
 }
 
-func (p program) run(ctx context.Context, args []string) error {
-	cmd := "serve"
-	if len(args) > 0 {
-		cmd = args[0]
-	}
-	switch cmd {
-	case "serve":
-		return p.serve(ctx)
-	case "postmortem":
-		return p.runPostmortem(ctx, args[1:])
-	case "help", "-h", "--help":
-		fmt.Fprint(p.stdout, usage)
-		return nil
-	}
-	fmt.Fprint(p.stderr, usage)
-	return fmt.Errorf("unknown command %q", cmd)
-}
-
-func (p program) logger() *slog.Logger {
+// logger logs to stderr: as text for a person at a terminal, as JSON lines
+// for a log collector otherwise.
+func (p program) logger(level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
 	if p.terminal {
-		return slog.New(slog.NewTextHandler(p.stderr, nil))
+		return slog.New(slog.NewTextHandler(p.stderr, opts))
 	}
-	return slog.New(slog.NewJSONHandler(p.stderr, nil))
+	return slog.New(slog.NewJSONHandler(p.stderr, opts))
 }
 
 func (p program) serve(ctx context.Context) error {
@@ -149,7 +124,7 @@ func (p program) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	log := p.logger()
+	log := p.logger(cfg.LogLevel)
 
 	db, err := sqlite.Open(ctx, cfg.DB)
 	if err != nil {
@@ -157,9 +132,13 @@ func (p program) serve(ctx context.Context) error {
 	}
 	defer db.Close()
 
+	svc := incident.NewService(db, cfg.Incident, clk.Now)
+	m := metrics.New(svc, version, log)
+
 	// slack-go's default client never times out; a hung call would stall an
 	// incident's updates and shutdown with it.
-	opts := []slack.Option{slack.OptionAPIURL(cfg.APIURL), slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second})}
+	client := &http.Client{Timeout: 15 * time.Second, Transport: bot.SlackTransport(nil, m, log)}
+	opts := []slack.Option{slack.OptionAPIURL(cfg.APIURL), slack.OptionHTTPClient(client)}
 	if cfg.AppToken != "" {
 		opts = append(opts, slack.OptionAppLevelToken(cfg.AppToken))
 	}
@@ -168,7 +147,6 @@ func (p program) serve(ctx context.Context) error {
 		return err
 	}
 
-	svc := incident.NewService(db, cfg.Incident, clk.Now)
 	b := bot.New(api, svc, bot.Options{
 		SigningSecret:   cfg.SigningSecret,
 		CommandName:     cfg.CommandName,
@@ -180,6 +158,7 @@ func (p program) serve(ctx context.Context) error {
 		ArchiveOnClose:  cfg.ArchiveOnClose,
 		TemplatesDir:    cfg.TemplatesDir,
 		TimeZone:        cfg.TimeZone,
+		Metrics:         m,
 	}, log, clk)
 
 	mux := http.NewServeMux()
@@ -188,6 +167,7 @@ func (p program) serve(ctx context.Context) error {
 		// with, so the Slack endpoints are not served at all.
 		mux.Handle("/slack/", b.Handler())
 	}
+	mux.Handle("GET /metrics", m.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"html"
-	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -19,33 +18,26 @@ import (
 	"github.com/sitrep-dev/sitrep/templates"
 )
 
-const postmortemUsage = `Usage: sitrep postmortem <n> [--html] [-o file]
-
-Renders incident n's postmortem from the database (SITREP_DB) as Markdown,
+const postmortemAbout = `Renders incident n's postmortem from the database (SITREP_DB) as Markdown,
 without Slack. Times are in the config file's time_zone (SITREP_CONFIG), and its
 templates_dir may hold a postmortem.md.tmpl override.
-People are shown by their Slack user IDs: names need Slack.
+People are shown by their Slack user IDs: names need Slack.`
 
-Flags:
-`
+func postmortemFlags(fl *flag.FlagSet) {
+	fl.Bool("html", false, "write an HTML page instead of Markdown")
+	fl.String("o", "", "write to `file` (created or truncated) instead of standard output")
+}
 
 // errNoNumber is the one-line answer to a missing or malformed number.
 var errNoNumber = errors.New("postmortem: give the incident number, e.g. sitrep postmortem 42")
 
-// runPostmortem renders an incident's postmortem offline: to stdout, or to the
-// file named by -o, as Markdown or (--html) as a standalone HTML page.
-func (p program) runPostmortem(ctx context.Context, args []string) error {
-	fl := flag.NewFlagSet("postmortem", flag.ContinueOnError)
-	fl.SetOutput(p.stderr)
-	asHTML := fl.Bool("html", false, "write an HTML page instead of Markdown")
-	out := fl.String("o", "", "write to `file` (created or truncated) instead of standard output")
-	fl.Usage = func() {
-		fmt.Fprint(fl.Output(), postmortemUsage)
-		fl.PrintDefaults()
-	}
+// runPostmortemCommand renders an incident's postmortem offline: to stdout,
+// or to the file named by -o, as Markdown or (--html) as a standalone HTML
+// page.
+func runPostmortemCommand(p program, ctx context.Context, fl *flag.FlagSet, args []string) error {
 	pos, err := parseInterspersed(fl, args)
 	if errors.Is(err, flag.ErrHelp) {
-		return nil // the flag package has shown the usage
+		return err
 	}
 	if err != nil {
 		return fmt.Errorf("postmortem: %w", err)
@@ -60,6 +52,8 @@ func (p program) runPostmortem(ctx context.Context, args []string) error {
 	if err != nil || n <= 0 {
 		return errNoNumber
 	}
+	asHTML := fl.Lookup("html").Value.String() == "true"
+	out := fl.Lookup("o").Value.String()
 
 	cfg, err := loadOfflineSettings(p.getenv)
 	if err != nil {
@@ -67,14 +61,8 @@ func (p program) runPostmortem(ctx context.Context, args []string) error {
 	}
 	// sqlite.Open creates a missing file; a mistyped path must not leave an
 	// empty database behind and report "no incident #n" from it.
-	st, err := os.Stat(cfg.DB)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return &settingError{"SITREP_DB", "no database at " + cfg.DB}
-	case err != nil:
-		return &settingError{"SITREP_DB", fmt.Sprintf("cannot read %s: %v", cfg.DB, errors.Unwrap(err))}
-	case !st.Mode().IsRegular():
-		return &settingError{"SITREP_DB", cfg.DB + " is not a database file"}
+	if err := existingDB(cfg.DB); err != nil {
+		return err
 	}
 	db, err := sqlite.Open(ctx, cfg.DB)
 	if err != nil {
@@ -105,7 +93,7 @@ func (p program) runPostmortem(ctx context.Context, args []string) error {
 		return fmt.Errorf("postmortem: %w", err)
 	}
 	data := doc.Bytes()
-	if *asHTML {
+	if asHTML {
 		frag, err := postmortem.HTML(data)
 		if err != nil {
 			return fmt.Errorf("postmortem: %w", err)
@@ -113,10 +101,10 @@ func (p program) runPostmortem(ctx context.Context, args []string) error {
 		data = htmlPage(pageTitle(inc), frag)
 	}
 
-	if *out != "" {
+	if out != "" {
 		// Written only once the document is complete, so a failure above
 		// never truncates an earlier version of the file.
-		if err := os.WriteFile(*out, data, 0o644); err != nil {
+		if err := os.WriteFile(out, data, 0o644); err != nil {
 			return fmt.Errorf("postmortem: -o: %w", err)
 		}
 		return nil

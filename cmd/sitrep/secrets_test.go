@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,15 +13,14 @@ import (
 // TestSecretsStayOut runs an incident over HTTP and over Socket Mode, with
 // Slack refusing calls and a forged request along the way, capturing every
 // log line, and then looks for the bot token, the signing secret and the
-// app token in the logs, in everything posted to Slack and in what users
-// were told.
+// app token in the logs, in everything posted to Slack, in what users
+// were told, in /metrics and in what config check prints.
 func TestSecretsStayOut(t *testing.T) {
 	w := newWorld(t)
 	fake := w.fake
 	secrets := map[string]string{"bot token": fake.BotToken(), "signing secret": testSecret, "app token": fake.AppToken()}
 
-	var logs []string
-	var told []string
+	var logs, told, scraped []string
 	for _, socket := range []bool{false, true} {
 		env := testEnv(fake, w.db, "SITREP_ANNOUNCE_CHANNEL", w.announce)
 		if socket {
@@ -60,6 +60,18 @@ func TestSecretsStayOut(t *testing.T) {
 				t.Errorf("a forged request was answered %d", a.Status)
 			}
 		}
+		resp, err := http.Get(sitrep.base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		scraped = append(scraped, string(body))
+		checked, _, err := runCmd(t, env, "config", "check")
+		if err != nil {
+			t.Fatalf("config check: %v", err)
+		}
+		told = append(told, checked)
 		sitrep.stop()
 		logs = append(logs, sitrep.logs.String())
 	}
@@ -78,6 +90,7 @@ func TestSecretsStayOut(t *testing.T) {
 		"logs":    strings.Join(logs, "\n"),
 		"Slack":   strings.Join(slackSide, "\n"),
 		"replies": strings.Join(told, "\n"),
+		"metrics": strings.Join(scraped, "\n"),
 	}
 	if !strings.Contains(all["logs"], "invalid_auth") {
 		t.Fatalf("the refused call was not logged; the test would prove little:\n%s", all["logs"])
