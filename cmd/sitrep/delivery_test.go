@@ -15,7 +15,7 @@ func TestRemovedFromTheIncidentChannel(t *testing.T) {
 	eventually(t, "the channel", func() bool { _, ok := fake.ChannelByName("inc-1-checkout-failing"); return ok })
 	ch := mustChannel(t, fake, "inc-1-checkout-failing").ID
 	card(t, fake, ch)
-	settle()
+	eventually(t, "the declaration in Slack", func() bool { return len(unsynced(t, w.db)) == 0 })
 
 	fake.RemoveMember(ch, fake.BotUserID())
 	sitrep.slash(fake, "U1", ch, "status identified")

@@ -121,7 +121,7 @@ func lostScript(t *testing.T, fail *slackfake.Failure) (state string, calls int)
 	}
 	eventually(t, "the resolution announced", func() bool { return contains(texts(fake, w.announce), "is resolved") })
 	eventually(t, "the card resolved", func() bool { _, c := card(t, fake, ch.ID); return strings.Contains(c, "resolved") })
-	settle()
+	eventually(t, "Slack caught up", func() bool { return len(unsynced(t, w.db)) == 0 })
 	sitrep.stop()
 	return slackState(fake), apiCalls(fake) - before
 }

@@ -28,10 +28,17 @@ func prompts(fake *slackfake.Server, channel, text string) []slackfake.Message {
 	return found
 }
 
-// settle gives the program a moment to do what it should not do, before a
-// test checks that it did not. A check after it can miss a late action but
-// can never fail a correct program.
-func settle() { time.Sleep(300 * time.Millisecond) }
+// quiet waits until Sitrep has done what the time on clk asks of it: the
+// prompter waits for a moment still to come (moving the clock wakes the
+// waits it reaches at once), and Slack shows everything recorded. A check
+// after it that a prompt was not sent means something. (A wait the
+// prompter gave up for a wake-up also counts, so in rare orders quiet can
+// return while the prompter is still working; that can hide a wrong
+// prompt, never fail a right one.)
+func quiet(t *testing.T, clk *clock.Fake, db string) {
+	t.Helper()
+	eventually(t, "Sitrep to be done with the time", func() bool { return clk.Waiting() > 0 && len(unsynced(t, db)) == 0 })
+}
 
 // dueField is the card's "Next update due" field for t, as slackDate
 // renders it.
@@ -67,7 +74,7 @@ func TestStatusUpdatePrompts(t *testing.T) {
 	// Nothing before the cadence; the first prompt at it, naming the
 	// commander, with a Post update button.
 	clk.Advance(29 * time.Minute)
-	settle()
+	quiet(t, clk, w.db)
 	if n := len(prompts(fake, ch.ID, dueText)); n != 0 {
 		t.Fatalf("%d prompts before the cadence was up", n)
 	}
@@ -99,7 +106,7 @@ func TestStatusUpdatePrompts(t *testing.T) {
 		t.Errorf("the second prompt should name the commander and comms: %q", second.Text)
 	}
 	clk.Advance(3 * time.Hour)
-	settle()
+	quiet(t, clk, w.db)
 
 	// An update resets the clock.
 	updatedAt := clk.Now()
@@ -109,7 +116,7 @@ func TestStatusUpdatePrompts(t *testing.T) {
 		return strings.Contains(c, dueField(updatedAt.Add(30*time.Minute))) && !strings.Contains(c, "overdue")
 	})
 	clk.Advance(29 * time.Minute)
-	settle()
+	quiet(t, clk, w.db)
 	if n := len(prompts(fake, ch.ID, dueText)); n != 1 {
 		t.Fatalf("%d first prompts before the reset cadence was up, want the one from before", n)
 	}
@@ -142,7 +149,7 @@ func TestStatusUpdatePrompts(t *testing.T) {
 	clk.Advance(time.Hour)
 	sitrep = startAt(t, fake, env, clk)
 	eventually(t, "the catch-up prompt", func() bool { return len(prompts(fake, ch.ID, overdueText)) == 2 })
-	settle()
+	quiet(t, clk, w.db)
 	if n := len(prompts(fake, ch.ID, dueText)); n != 2 {
 		t.Errorf("%d due prompts after the restart, want the 2 from before it", n)
 	}
@@ -150,7 +157,7 @@ func TestStatusUpdatePrompts(t *testing.T) {
 	sitrep = startAt(t, fake, env, clk)
 	sitrep.slash(fake, "U1", ch.ID, "note restarted again")
 	eventually(t, "the note", func() bool { return contains(texts(fake, ch.ID), "restarted again") })
-	settle()
+	quiet(t, clk, w.db)
 	if n, m := len(prompts(fake, ch.ID, dueText)), len(prompts(fake, ch.ID, overdueText)); n != 2 || m != 2 {
 		t.Errorf("a second restart repeated prompts: %d due, %d overdue, want 2 and 2", n, m)
 	}
@@ -160,7 +167,7 @@ func TestStatusUpdatePrompts(t *testing.T) {
 	sitrep.slash(fake, "U1", ch.ID, "resolve Failed over to the secondary provider")
 	eventually(t, "the resolution", func() bool { _, c := card(t, fake, ch.ID); return strings.Contains(c, "resolved") })
 	clk.Advance(23 * time.Hour)
-	settle()
+	quiet(t, clk, w.db)
 	if n := len(prompts(fake, ch.ID, pmText)); n != 0 {
 		t.Fatalf("%d postmortem prompts within a day of resolving", n)
 	}
@@ -185,7 +192,7 @@ func TestStatusUpdatePrompts(t *testing.T) {
 		return strings.Contains(tl.All(), "Postmortem published")
 	})
 	clk.Advance(72 * time.Hour)
-	settle()
+	quiet(t, clk, w.db)
 	if n := len(prompts(fake, ch.ID, pmText)); n != 2 {
 		t.Errorf("%d postmortem prompts after it was written, want the 2 from before", n)
 	}
@@ -193,10 +200,10 @@ func TestStatusUpdatePrompts(t *testing.T) {
 	// Closed: nothing more, ever.
 	sitrep.slash(fake, "U1", ch.ID, "close")
 	eventually(t, "the close", func() bool { _, c := card(t, fake, ch.ID); return strings.Contains(c, "closed") })
-	settle()
+	quiet(t, clk, w.db)
 	before := len(fake.Messages(ch.ID))
 	clk.Advance(30 * 24 * time.Hour)
-	settle()
+	quiet(t, clk, w.db)
 	if after := fake.Messages(ch.ID); len(after) != before {
 		t.Errorf("%d messages after close, want none; the last: %q", len(after)-before, after[len(after)-1].Text)
 	}
@@ -216,7 +223,7 @@ func TestNoPromptsWithoutCadence(t *testing.T) {
 		t.Errorf("a sev3 card shows a due time:\n%s", c)
 	}
 	clk.Advance(48 * time.Hour)
-	settle()
+	quiet(t, clk, w.db)
 	if n := len(prompts(fake, ch.ID, "status update on incident")); n != 0 {
 		t.Errorf("%d prompts for a severity without a cadence", n)
 	}

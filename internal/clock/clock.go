@@ -61,6 +61,15 @@ func (f *Fake) Until(t time.Time) <-chan time.Time {
 	return ch
 }
 
+// Waiting reports how many waits for a moment still to come are under way.
+// A test that has moved the clock on can tell from it that the scheduler
+// it drives has done what the new time asked and is waiting again.
+func (f *Fake) Waiting() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.waiters)
+}
+
 // Advance moves the fake time on by d and wakes the waiters it reaches.
 func (f *Fake) Advance(d time.Duration) {
 	f.mu.Lock()

@@ -15,6 +15,9 @@ func TestFakeUntil(t *testing.T) {
 	default:
 		t.Fatal("a wait for a moment already reached did not end at once")
 	}
+	if n := f.Waiting(); n != 1 {
+		t.Errorf("Waiting() = %d with one wait under way", n)
+	}
 	f.Advance(59 * time.Second)
 	select {
 	case <-later:
@@ -29,6 +32,9 @@ func TestFakeUntil(t *testing.T) {
 		}
 	default:
 		t.Fatal("the wait did not end when its moment came")
+	}
+	if n := f.Waiting(); n != 0 {
+		t.Errorf("Waiting() = %d after the wait ended", n)
 	}
 	if !f.Now().Equal(start.Add(time.Minute)) {
 		t.Errorf("Now = %v", f.Now())
