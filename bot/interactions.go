@@ -237,6 +237,11 @@ func (b *Bot) submitUpdate(ctx context.Context, log *slog.Logger, cb *slack.Inte
 	if !inc.Status.Open() {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockStatus: fmt.Sprintf("Incident #%d was %s meanwhile. Reopen it with `/incident reopen` to post updates.", inc.Number, inc.Status)})
 	}
+	if strings.TrimSpace(f.text(blockKnow)) == "" {
+		// Slack's client requires the input, but the request may come
+		// from elsewhere: an update must say something.
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockKnow: "Say what we know so far, even if it is little."})
+	}
 	if st := incident.Status(f.option(blockStatus)); st != "" && st != inc.Status {
 		if _, err := b.svc.SetStatus(ctx, inc.Number, cb.User.ID, st); err != nil {
 			requestEnded(ctx, outcomeOf(err), "")
