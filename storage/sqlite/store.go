@@ -137,6 +137,36 @@ func (c *stmtCache) prepare(ctx context.Context, pool *sql.DB, query string) (*s
 	return st, nil
 }
 
+// writeStmt returns query prepared on the write pool, preparing it on
+// first use, for a transaction to run with tx.StmtContext. It must be
+// called before the transaction begins: the pool's one connection is taken
+// while one runs. The cache is not locked while preparing, because a
+// transaction holding the connection may be waiting to look a statement up.
+func (db *DB) writeStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := db.writeStmts.lookup(query); ok {
+		return st, nil
+	}
+	st, err := db.write.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	c := &db.writeStmts
+	c.mu.Lock()
+	prev, ok := c.stmts[query]
+	if !ok {
+		if c.stmts == nil {
+			c.stmts = map[string]*sql.Stmt{}
+		}
+		c.stmts[query] = st
+	}
+	c.mu.Unlock()
+	if ok { // prepared meanwhile by another writer
+		st.Close()
+		return prev, nil
+	}
+	return st, nil
+}
+
 func (c *stmtCache) lookup(query string) (*sql.Stmt, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -193,6 +223,11 @@ func (db *DB) Create(ctx context.Context, inc *incident.Incident, events []incid
 		return fmt.Errorf("create incident: %w", err)
 	}
 
+	insert, err := db.writeStmt(ctx, insertEvent)
+	if err != nil {
+		return fmt.Errorf("create incident: %w", err)
+	}
+
 	// The transaction begins IMMEDIATE (see dsn): no other writer, in this
 	// process or another, can commit between reading MAX(number) and
 	// inserting, so numbers have no gaps or duplicates. The UNIQUE
@@ -221,7 +256,7 @@ func (db *DB) Create(ctx context.Context, inc *incident.Incident, events []incid
 	if err := writeParts(ctx, tx, id, &incident.Incident{}, inc); err != nil {
 		return err
 	}
-	seqs, err := insertEvents(ctx, tx, id, events)
+	seqs, err := insertEvents(ctx, tx, insert, id, events)
 	if err != nil {
 		return err
 	}
@@ -247,6 +282,16 @@ func (db *DB) Create(ctx context.Context, inc *incident.Incident, events []incid
 // Update returns the incident as stored, read back in the same transaction,
 // so it equals what Get would return.
 func (db *DB) Update(ctx context.Context, number int64, fn func(*incident.Incident) ([]incident.Event, error)) (*incident.Incident, error) {
+	// Every note is an Update, and preparing these two statements cost
+	// more than running them (sitrep-bench, BENCHMARKS.md).
+	update, err := db.writeStmt(ctx, updateIncident)
+	if err != nil {
+		return nil, fmt.Errorf("update incident: %w", err)
+	}
+	insert, err := db.writeStmt(ctx, insertEvent)
+	if err != nil {
+		return nil, fmt.Errorf("update incident: %w", err)
+	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("update incident: begin: %w", err)
@@ -275,12 +320,7 @@ func (db *DB) Update(ctx context.Context, number int64, fn func(*incident.Incide
 	args = append(args, version+1, id, version)
 	// The version condition cannot fail while transactions take the write
 	// lock at BEGIN; it guards against that ever changing.
-	res, err := tx.ExecContext(ctx, `UPDATE incidents SET
-		title = ?, severity = ?, status = ?, summary = ?, impact = ?, root_cause = ?, services = ?,
-		private = ?, drill = ?, declared_by = ?, update_prompts = ?, postmortem_prompts = ?,
-		declared_at = ?, resolved_at = ?, closed_at = ?, updated_at = ?, last_update_at = ?, postmortem_at = ?, next_prompt_at = ?,
-		version = ?
-		WHERE id = ? AND version = ?`, args...)
+	res, err := tx.StmtContext(ctx, update).ExecContext(ctx, args...)
 	if err != nil {
 		return nil, fmt.Errorf("update incident: %w", err)
 	}
@@ -292,7 +332,7 @@ func (db *DB) Update(ctx context.Context, number int64, fn func(*incident.Incide
 	if err := writeParts(ctx, tx, id, before, inc); err != nil {
 		return nil, err
 	}
-	seqs, err := insertEvents(ctx, tx, id, events)
+	seqs, err := insertEvents(ctx, tx, insert, id, events)
 	if err != nil {
 		return nil, err
 	}
@@ -309,17 +349,27 @@ func (db *DB) Update(ctx context.Context, number int64, fn func(*incident.Incide
 	return stored, nil
 }
 
-// insertEvents appends events to the incident's timeline and returns their
-// seqs, leaving the events unchanged until the transaction commits.
-func insertEvents(ctx context.Context, tx *sql.Tx, incidentID string, events []incident.Event) ([]int64, error) {
+// updateIncident stores the domain's columns of an incident and its new
+// version (domainArgs, then version, id and the version read).
+const updateIncident = `UPDATE incidents SET
+	title = ?, severity = ?, status = ?, summary = ?, impact = ?, root_cause = ?, services = ?,
+	private = ?, drill = ?, declared_by = ?, update_prompts = ?, postmortem_prompts = ?,
+	declared_at = ?, resolved_at = ?, closed_at = ?, updated_at = ?, last_update_at = ?, postmortem_at = ?, next_prompt_at = ?,
+	version = ?
+	WHERE id = ? AND version = ?`
+
+// insertEvent appends one event to a timeline.
+const insertEvent = `INSERT INTO events (incident_id, at, kind, actor, text, source, data, recorded_at, key)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// insertEvents appends events to the incident's timeline with insert (the
+// write pool's insertEvent) and returns their seqs, leaving the events
+// unchanged until the transaction commits.
+func insertEvents(ctx context.Context, tx *sql.Tx, insert *sql.Stmt, incidentID string, events []incident.Event) ([]int64, error) {
 	if len(events) == 0 {
 		return nil, nil
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (incident_id, at, kind, actor, text, source, data, recorded_at, key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return nil, fmt.Errorf("insert events: %w", err)
-	}
+	stmt := tx.StmtContext(ctx, insert)
 	defer stmt.Close()
 	recorded := formatTime(time.Now())
 	seqs := make([]int64, len(events))
