@@ -42,6 +42,8 @@ func init() {
 	commands = []command{
 		{name: "serve", summary: "run the bot (the default)", run: runServe,
 			about: "Runs Sitrep: the HTTP endpoints (or Socket Mode), the Slack worker and the\nprompt scheduler. It stops cleanly on SIGTERM or Ctrl-C."},
+		{name: "playground", summary: "try Sitrep in a local web page that plays Slack (no Slack needed)", run: runPlayground,
+			flags: playgroundFlags, about: playgroundAbout},
 		{name: "migrate", summary: "bring the database's schema up to date and exit", run: runMigrate,
 			about: "Opens SITREP_DB, creating it if needed, applies the migrations it lacks, and\nlists the schema's migrations. serve does the same at start; run migrate on\nits own to upgrade ahead of a deploy."},
 		{name: "backup", args: "<file>", summary: "copy the database to file, consistently, while Sitrep runs", run: runBackup,

@@ -70,6 +70,13 @@ func (s *Server) messageJSON(m *message) result {
 	if m.Subtype == "channel_topic" {
 		res["topic"] = m.topic
 	}
+	if len(m.Reactions) > 0 {
+		var rs []result
+		for _, r := range m.Reactions {
+			rs = append(rs, result{"name": r.Name, "users": r.Users, "count": len(r.Users)})
+		}
+		res["reactions"] = rs
+	}
 	if len(m.Files) > 0 {
 		res["files"] = s.filesJSON(m.Files)
 		res["upload"] = true

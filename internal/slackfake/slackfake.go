@@ -159,6 +159,15 @@ type Message struct {
 	// Metadata is the message metadata posted with it ({"event_type":…,
 	// "event_payload":{…}}), nil when none was.
 	Metadata json.RawMessage
+	// Reactions are the emoji people reacted with, in the order first
+	// used (see AddReaction).
+	Reactions []Reaction
+}
+
+// Reaction is one emoji on a message and who reacted with it.
+type Reaction struct {
+	Name  string   // without colons, e.g. "pushpin"
+	Users []string // in the order they reacted
 }
 
 // Ephemeral is a message sent with chat.postEphemeral.
@@ -622,7 +631,55 @@ func (m *message) snapshot() Message {
 	c := m.Message
 	c.Blocks = slices.Clone(m.Blocks)
 	c.Files = slices.Clone(m.Files)
+	c.Reactions = nil
+	for _, r := range m.Reactions {
+		c.Reactions = append(c.Reactions, Reaction{Name: r.Name, Users: slices.Clone(r.Users)})
+	}
 	return c
+}
+
+// AddReaction records that userID reacted to a message with emoji name, as
+// a person does in Slack, and reports whether it is new (a person reacts
+// with an emoji once). It does not send the reaction_added event: the
+// caller delivers that to the app. It panics if the channel, message or
+// user is unknown.
+func (s *Server) AddReaction(channelID, ts, userID, name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ok := s.channels[channelID]
+	if !ok {
+		panic(fmt.Sprintf("slackfake: AddReaction: unknown channel %q", channelID))
+	}
+	if _, ok := s.users[userID]; !ok {
+		panic(fmt.Sprintf("slackfake: AddReaction: unknown user %q", userID))
+	}
+	m := ch.findMessage(ts)
+	if m == nil {
+		panic(fmt.Sprintf("slackfake: AddReaction: no message %q in %s", ts, channelID))
+	}
+	for i := range m.Reactions {
+		if r := &m.Reactions[i]; r.Name == name {
+			if slices.Contains(r.Users, userID) {
+				return false
+			}
+			r.Users = append(r.Users, userID)
+			return true
+		}
+	}
+	m.Reactions = append(m.Reactions, Reaction{Name: name, Users: []string{userID}})
+	return true
+}
+
+// Users returns the workspace's members, the bot included, in the order
+// they were added.
+func (s *Server) Users() []User {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]User, 0, len(s.userOrder))
+	for _, id := range s.userOrder {
+		out = append(out, *s.users[id])
+	}
+	return out
 }
 
 // Messages returns the messages of a channel, oldest first, thread replies

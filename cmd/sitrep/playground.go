@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/sitrep-dev/sitrep/internal/playground"
+	"github.com/sitrep-dev/sitrep/internal/slackfake"
+)
+
+const playgroundAbout = `Runs Sitrep against a small Slack of its own, served as a web page, so you
+can try it, rehearse incidents and develop your checklist and templates
+without a Slack workspace or credentials. The page has a few demo people to
+switch between; everything they do reaches Sitrep exactly as Slack would
+send it, signed (or over Socket Mode with -socket).
+
+The database is temporary unless -db names a file. SITREP_CONFIG and
+SITREP_LOG_LEVEL apply as for serve; Slack settings are ignored.`
+
+func playgroundFlags(fl *flag.FlagSet) {
+	fl.String("addr", "localhost:8080", "serve the page at `host:port` (keep it on localhost: the page has no login)")
+	fl.String("db", "", "keep the incidents in this SQLite `file` (default: a temporary one, deleted at exit)")
+	fl.Bool("socket", false, "deliver to Sitrep over Socket Mode instead of signed HTTP")
+}
+
+func runPlayground(p program, ctx context.Context, fl *flag.FlagSet, args []string) error {
+	if err := noArgs(fl, args); err != nil {
+		return err
+	}
+	addr := fl.Lookup("addr").Value.String()
+	dbPath := fl.Lookup("db").Value.String()
+	socket := fl.Lookup("socket").Value.String() == "true"
+
+	// The page's port first: if it is taken, nothing else starts.
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("playground: -addr: %w", err)
+	}
+	defer ln.Close()
+	if dbPath == "" {
+		dir, err := os.MkdirTemp("", "sitrep-playground-")
+		if err != nil {
+			return fmt.Errorf("playground: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		dbPath = filepath.Join(dir, "sitrep.db")
+	}
+
+	fake := slackfake.New()
+	defer fake.Close()
+	announce := playground.Seed(fake)
+	var buf [16]byte
+	rand.Read(buf[:])
+	secret := hex.EncodeToString(buf[:])
+	env := map[string]string{
+		"SLACK_BOT_TOKEN":         fake.BotToken(),
+		"SLACK_SIGNING_SECRET":    secret,
+		"SLACK_API_URL":           fake.URL(),
+		"SITREP_DB":               dbPath,
+		"SITREP_ADDR":             "127.0.0.1:0",
+		"SITREP_ANNOUNCE_CHANNEL": announce,
+		"SITREP_CONFIG":           p.getenv("SITREP_CONFIG"),
+		"SITREP_LOG_LEVEL":        p.getenv("SITREP_LOG_LEVEL"),
+	}
+	if socket {
+		env["SLACK_APP_TOKEN"] = fake.AppToken()
+	}
+	cfg, err := loadSettings(func(k string) string { return env[k] })
+	if err != nil {
+		return fmt.Errorf("playground: %w", err)
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	listening := make(chan net.Addr, 1)
+	sitrep := p
+	sitrep.getenv = func(k string) string { return env[k] }
+	sitrep.listening = func(a net.Addr) { listening <- a }
+	done := make(chan error, 1)
+	go func() { done <- sitrep.serve(ctx) }()
+	var appAddr net.Addr
+	select {
+	case appAddr = <-listening:
+	case err := <-done:
+		return fmt.Errorf("playground: Sitrep did not start: %w", err)
+	}
+	if socket {
+		wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+		err := fake.WaitSocket(wctx)
+		wcancel()
+		if err != nil {
+			cancel()
+			<-done
+			return fmt.Errorf("playground: Sitrep did not connect over Socket Mode: %w", err)
+		}
+	}
+
+	pg := playground.New(playground.Config{
+		Fake: fake, AppURL: "http://" + appAddr.String(), SigningSecret: secret, Socket: socket,
+		Command: cfg.CommandName, Log: p.logger(cfg.LogLevel),
+	})
+	srv := &http.Server{Handler: pg.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	fmt.Fprintf(p.stdout, "Sitrep playground: open %s in your browser. Ctrl-C stops it.\n", pageURL(addr, ln.Addr()))
+	if p.listening != nil {
+		p.listening(ln.Addr())
+	}
+
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+		err = fmt.Errorf("playground: %w", err)
+	case err = <-done:
+		if err == nil {
+			err = errors.New("playground: Sitrep stopped")
+		}
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	srv.Shutdown(sctx)
+	scancel()
+	cancel()
+	if serr := <-done; err == nil {
+		err = serr
+	}
+	return err
+}
+
+// pageURL is the address to open: the host as given to -addr (localhost
+// reads better than 127.0.0.1), with the port actually listened on.
+func pageURL(flagAddr string, got net.Addr) string {
+	host, _, _ := net.SplitHostPort(flagAddr)
+	_, port, _ := net.SplitHostPort(got.String())
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
+}

@@ -1,0 +1,793 @@
+// Package playground is a small Slack in a web page, for trying Sitrep and
+// rehearsing incidents without a Slack workspace. It serves a page that
+// looks and behaves like Slack (channels, messages with their Block Kit,
+// pins and topics, modals, reactions, App Home, a user switcher) on top of
+// the project's stateful fake Slack, and delivers what people do there to
+// Sitrep exactly as Slack does: signed HTTP requests, or Socket Mode
+// envelopes. Sitrep cannot tell it from Slack.
+package playground
+
+import (
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sitrep-dev/sitrep/internal/slackfake"
+)
+
+//go:embed web
+var webFS embed.FS
+
+// Workspace is the name the page shows.
+const Workspace = "Sitrep Playground"
+
+// Config is what a Playground needs.
+type Config struct {
+	Fake *slackfake.Server
+	// AppURL is where Sitrep serves Slack's requests ("http://127.0.0.1:1234"),
+	// and SigningSecret what it verifies them with. Socket delivers over
+	// Socket Mode instead.
+	AppURL        string
+	SigningSecret string
+	Socket        bool
+	// Command is Sitrep's slash command, "/incident".
+	Command string
+	Log     *slog.Logger
+}
+
+// Playground serves the page and its API.
+type Playground struct {
+	fake    *slackfake.Server
+	client  *client
+	command string
+	log     *slog.Logger
+
+	mu        sync.Mutex
+	local     []localMessage // what Slack shows only in the client
+	responses []responseURL  // response_urls handed out, to show what is posted to them
+	nextEvent int
+}
+
+// localMessage is a message only the playground's page shows: Slack's own
+// ephemeral notes ("/foo is not a command"), and slash commands' immediate
+// answers, which Slack shows to the person who typed them.
+type localMessage struct {
+	ts, channel, user string
+	text              string
+	blocks            json.RawMessage
+	inChannel         bool // shown to everyone in the channel
+}
+
+// responseURL is a response_url given to Sitrep with a request.
+type responseURL struct {
+	url, user, channel string
+}
+
+// New returns a Playground for cfg.
+func New(cfg Config) *Playground {
+	if cfg.Command == "" {
+		cfg.Command = "/incident"
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &Playground{
+		fake: cfg.Fake,
+		client: &client{fake: cfg.Fake, appURL: strings.TrimSuffix(cfg.AppURL, "/"), secret: []byte(cfg.SigningSecret), socket: cfg.Socket,
+			http: &http.Client{Timeout: requestTimeout + time.Second}},
+		command: cfg.Command,
+		log:     cfg.Log,
+	}
+}
+
+// DemoUsers are the people of the demo workspace.
+var DemoUsers = []slackfake.User{
+	{ID: "U0ALICE", Name: "alice", RealName: "Alice Adams", TZ: "Europe/Berlin"},
+	{ID: "U0BOB", Name: "bob", RealName: "Bob Brown", TZ: "America/New_York"},
+	{ID: "U0CAROL", Name: "carol", RealName: "Carol Chen", TZ: "Asia/Singapore"},
+	{ID: "U0DAN", Name: "dan", RealName: "Dan Diaz", TZ: "UTC"},
+}
+
+// Seed fills fake with the demo workspace: its people, #general, #random,
+// and #incidents, where Sitrep announces. It returns #incidents' ID.
+func Seed(fake *slackfake.Server) (announce string) {
+	var ids []string
+	for _, u := range DemoUsers {
+		ids = append(ids, fake.AddUser(u))
+	}
+	general := fake.AddChannel("general", false, ids...)
+	fake.AddChannel("random", false, ids...)
+	announce = fake.AddChannel("incidents", false, append(ids, fake.BotUserID())...)
+	fake.AddMessage(general, ids[0], "Welcome to the Sitrep playground. Everything here is a rehearsal: "+
+		"try `/incident declare sev1 Checkout failing`, or `/incident declare` for the form. "+
+		"Switch person at the top left to see what others see.")
+	return announce
+}
+
+// Handler serves the page and its API.
+func (p *Playground) Handler() http.Handler {
+	mux := http.NewServeMux()
+	web, _ := fs.Sub(webFS, "web")
+	mux.Handle("GET /", http.FileServerFS(web))
+	mux.HandleFunc("GET /api/state", p.handleState)
+	mux.HandleFunc("GET /api/file", p.handleFile)
+	for path, h := range map[string]func(context.Context, request) (any, error){
+		"/api/send":     p.sendMessage,
+		"/api/action":   p.action,
+		"/api/submit":   p.submit,
+		"/api/close":    p.closeView,
+		"/api/react":    p.react,
+		"/api/shortcut": p.shortcut,
+		"/api/join":     p.join,
+		"/api/home":     p.openHome,
+	} {
+		mux.HandleFunc("POST "+path, p.post(h))
+	}
+	return mux
+}
+
+// request is what the page posts; each endpoint reads the fields it needs.
+type request struct {
+	User       string          `json:"user"`
+	Channel    string          `json:"channel"`
+	Text       string          `json:"text"`
+	MessageTS  string          `json:"message_ts"`
+	TS         string          `json:"ts"`
+	ViewID     string          `json:"view_id"`
+	BlockID    string          `json:"block_id"`
+	ActionID   string          `json:"action_id"`
+	Type       string          `json:"type"`
+	Value      string          `json:"value"`
+	Option     *option         `json:"selected_option"`
+	Options    []option        `json:"selected_options"`
+	User2      string          `json:"selected_user"`
+	Values     json.RawMessage `json:"values"`
+	Name       string          `json:"name"`
+	CallbackID string          `json:"callback_id"`
+}
+
+type option struct {
+	Value string `json:"value"`
+	Text  any    `json:"text"`
+}
+
+// errUser is a mistake the page's user can fix; it is shown to them.
+type errUser struct{ msg string }
+
+func (e *errUser) Error() string { return e.msg }
+
+func userErrorf(format string, args ...any) error { return &errUser{fmt.Sprintf(format, args...)} }
+
+// post wraps an API endpoint: it reads the request, checks the user, and
+// answers {"ok":true,...} or {"ok":false,"error":...}.
+func (p *Playground) post(h func(context.Context, request) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
+			writeJSON(w, http.StatusBadRequest, obj{"ok": false, "error": "the request is not JSON: " + err.Error()})
+			return
+		}
+		if _, ok := p.fake.User(req.User); !ok || req.User == p.fake.BotUserID() {
+			writeJSON(w, http.StatusBadRequest, obj{"ok": false, "error": "pick a person at the top left first"})
+			return
+		}
+		extra, err := h(r.Context(), req)
+		var ue *errUser
+		switch {
+		case errors.As(err, &ue):
+			writeJSON(w, http.StatusOK, obj{"ok": false, "error": ue.msg})
+		case err != nil:
+			p.log.Warn("playground: request to Sitrep failed", "path", r.URL.Path, "err", err)
+			writeJSON(w, http.StatusOK, obj{"ok": false, "error": err.Error()})
+		default:
+			out := obj{"ok": true}
+			if m, ok := extra.(obj); ok {
+				for k, v := range m {
+					out[k] = v
+				}
+			}
+			writeJSON(w, http.StatusOK, out)
+		}
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// userName is how Slack's payloads name a person: their handle.
+func (p *Playground) userName(id string) string {
+	if u, ok := p.fake.User(id); ok {
+		return u.Name
+	}
+	return id
+}
+
+// displayName is how the page shows a person above their messages.
+func (p *Playground) displayName(id string) string {
+	if u, ok := p.fake.User(id); ok && u.RealName != "" {
+		return u.RealName
+	}
+	return p.userName(id)
+}
+
+// channel returns a channel by ID, or an error the page can show.
+func (p *Playground) channel(id string) (slackfake.Channel, error) {
+	ch, ok := p.fake.Channel(id)
+	if !ok {
+		return ch, userErrorf("there is no channel %q", id)
+	}
+	return ch, nil
+}
+
+// now is a Slack-style timestamp for a message only the page shows.
+func now() string {
+	t := time.Now()
+	return fmt.Sprintf("%d.%06d", t.Unix(), t.Nanosecond()/1000)
+}
+
+// addLocal shows a message in the page only, as Slack's client does with
+// ephemeral answers.
+func (p *Playground) addLocal(m localMessage) {
+	if m.ts == "" {
+		m.ts = now()
+	}
+	p.mu.Lock()
+	p.local = append(p.local, m)
+	p.mu.Unlock()
+}
+
+// newResponseURL hands out a response_url and remembers whose it is.
+func (p *Playground) newResponseURL(user, channel string) string {
+	u := p.fake.NewResponseURL()
+	p.mu.Lock()
+	p.responses = append(p.responses, responseURL{url: u, user: user, channel: channel})
+	p.mu.Unlock()
+	return u
+}
+
+// showAnswer shows what Sitrep answered a request with, if it is a
+// message (slash commands answer with one).
+func (p *Playground) showAnswer(a answer, user, channel string) {
+	if len(a.body) == 0 {
+		return
+	}
+	var m struct {
+		Text         string          `json:"text"`
+		Blocks       json.RawMessage `json:"blocks"`
+		ResponseType string          `json:"response_type"`
+	}
+	if json.Unmarshal(a.body, &m) != nil {
+		// Slack shows a plain-text answer as it is.
+		p.addLocal(localMessage{channel: channel, user: user, text: string(a.body)})
+		return
+	}
+	if m.Text == "" && len(m.Blocks) == 0 {
+		return
+	}
+	p.addLocal(localMessage{channel: channel, user: user, text: m.Text, blocks: m.Blocks, inChannel: m.ResponseType == "in_channel"})
+}
+
+// sendMessage posts what was typed in the composer: a slash command for
+// Sitrep, or a message in the channel.
+func (p *Playground) sendMessage(ctx context.Context, req request) (any, error) {
+	ch, err := p.channel(req.Channel)
+	if err != nil {
+		return nil, err
+	}
+	text := strings.TrimSpace(req.Text)
+	if text == "" {
+		return nil, userErrorf("type a message or a command first")
+	}
+	if strings.HasPrefix(text, "/") {
+		cmd, args, _ := strings.Cut(text, " ")
+		if cmd != p.command {
+			p.addLocal(localMessage{channel: ch.ID, user: req.User, text: fmt.Sprintf("`%s` is not a valid command. In the playground, Sitrep's command is `%s`.", cmd, p.command)})
+			return nil, nil
+		}
+		sc := slashCommand{
+			user: req.User, userName: p.userName(req.User), channel: ch.ID, channelName: ch.Name,
+			command: cmd, text: escapeTyped(strings.TrimSpace(args), p.fake),
+			responseURL: p.newResponseURL(req.User, ch.ID), triggerID: p.fake.NewTriggerIDFor(req.User),
+		}
+		a, err := p.client.slash(ctx, sc)
+		if err != nil {
+			return nil, err
+		}
+		p.showAnswer(a, req.User, ch.ID)
+		return nil, nil
+	}
+	if !slices.Contains(ch.Members, req.User) {
+		return nil, userErrorf("join #%s to write in it", ch.Name)
+	}
+	p.fake.AddMessage(ch.ID, req.User, escapeTyped(text, p.fake))
+	return nil, nil
+}
+
+// baseUser is the "user" object of interaction payloads.
+func (p *Playground) baseUser(id string) obj {
+	name := p.userName(id)
+	return obj{"id": id, "username": name, "name": name, "team_id": p.fake.TeamID()}
+}
+
+// action delivers a click or a choice on a control in a message, the App
+// Home or a modal, as a block_actions payload.
+func (p *Playground) action(ctx context.Context, req request) (any, error) {
+	act := obj{"action_id": req.ActionID, "block_id": req.BlockID, "type": req.Type, "action_ts": now()}
+	switch req.Type {
+	case "button":
+		act["value"] = req.Value
+		act["text"] = obj{"type": "plain_text", "text": req.Value, "emoji": true}
+	case "static_select", "radio_buttons", "overflow":
+		if req.Option == nil {
+			return nil, userErrorf("choose an option")
+		}
+		act["selected_option"] = optionObj(*req.Option)
+	case "users_select":
+		if req.User2 == "" {
+			return nil, userErrorf("choose a person")
+		}
+		act["selected_user"] = req.User2
+	case "checkboxes":
+		opts := []any{}
+		for _, o := range req.Options {
+			opts = append(opts, optionObj(o))
+		}
+		act["selected_options"] = opts
+	default:
+		return nil, userErrorf("the playground does not know the control type %q", req.Type)
+	}
+	var pl obj
+	channel := req.Channel
+	if req.ViewID != "" {
+		v, ok := p.fake.View(req.ViewID)
+		if !ok {
+			return nil, userErrorf("that view is closed")
+		}
+		pl = payload("block-actions-static-select-modal.json")
+		set(pl, "container", obj{"type": "view", "view_id": v.ID})
+		var view obj
+		json.Unmarshal(v.Raw, &view)
+		for k, val := range (obj{"id": v.ID, "team_id": p.fake.TeamID(), "callback_id": v.CallbackID, "private_metadata": v.PrivateMetadata,
+			"hash": v.Hash, "root_view_id": v.RootViewID, "state": obj{"values": obj{}}}) {
+			view[k] = val
+		}
+		pl["view"] = view
+	} else {
+		ch, err := p.channel(channel)
+		if err != nil {
+			return nil, err
+		}
+		pl = payload("block-actions-message-button.json")
+		set(pl, "channel", obj{"id": ch.ID, "name": ch.Name})
+		container := obj{"type": "message", "message_ts": req.MessageTS, "channel_id": ch.ID, "is_ephemeral": false}
+		if m, ok := p.fake.Message(ch.ID, req.MessageTS); ok {
+			msg := obj{"type": "message", "ts": m.TS, "text": m.Text, "user": m.User}
+			if m.BotID != "" {
+				msg["bot_id"] = m.BotID
+			}
+			if len(m.Blocks) > 0 {
+				msg["blocks"] = json.RawMessage(m.Blocks)
+			}
+			pl["message"] = msg
+		} else {
+			// An ephemeral message: Slack sends no message with it.
+			container["is_ephemeral"] = true
+			delete(pl, "message")
+		}
+		pl["container"] = container
+		pl["response_url"] = p.newResponseURL(req.User, ch.ID)
+	}
+	pl["user"] = p.baseUser(req.User)
+	set(pl, "team", obj{"id": p.fake.TeamID(), "domain": "playground"})
+	pl["api_app_id"] = slackfake.DefaultAppID
+	pl["trigger_id"] = p.fake.NewTriggerIDFor(req.User)
+	pl["actions"] = []any{act}
+	_, err := p.client.interact(ctx, pl)
+	return nil, err
+}
+
+func optionObj(o option) obj {
+	text := o.Text
+	if s, ok := text.(string); ok || text == nil {
+		text = obj{"type": "plain_text", "text": s, "emoji": true}
+	}
+	return obj{"value": o.Value, "text": text}
+}
+
+// submit delivers a modal's submission and closes the modal unless Sitrep
+// answers with errors to show in it.
+func (p *Playground) submit(ctx context.Context, req request) (any, error) {
+	v, ok := p.fake.View(req.ViewID)
+	if !ok || v.Type != "modal" {
+		return nil, userErrorf("that form is closed")
+	}
+	var values obj
+	if err := json.Unmarshal(req.Values, &values); err != nil || values == nil {
+		return nil, userErrorf("the form's values are not Slack's view.state.values")
+	}
+	pl := payload("view-submission-captured.json")
+	pl["user"] = p.baseUser(req.User)
+	set(pl, "team", obj{"id": p.fake.TeamID(), "domain": "playground"})
+	pl["api_app_id"] = slackfake.DefaultAppID
+	pl["trigger_id"] = p.fake.NewTriggerIDFor(req.User)
+	var view obj
+	json.Unmarshal(v.Raw, &view)
+	for k, val := range (obj{"id": v.ID, "team_id": p.fake.TeamID(), "callback_id": v.CallbackID, "private_metadata": v.PrivateMetadata,
+		"hash": v.Hash, "root_view_id": v.RootViewID, "state": obj{"values": values}, "app_id": slackfake.DefaultAppID, "bot_id": p.fake.BotID()}) {
+		view[k] = val
+	}
+	pl["view"] = view
+	pl["response_urls"] = []any{}
+	a, err := p.client.interact(ctx, pl)
+	if err != nil {
+		return nil, err
+	}
+	var resp struct {
+		Action string            `json:"response_action"`
+		Errors map[string]string `json:"errors"`
+	}
+	if len(a.body) > 0 && json.Unmarshal(a.body, &resp) == nil && resp.Action == "errors" {
+		return obj{"ok": false, "errors": resp.Errors}, nil
+	}
+	// An empty answer closes the modal. Sitrep answers "update" only for
+	// forms it no longer knows, which the playground cannot show.
+	p.fake.CloseView(v.ID)
+	if resp.Action != "" {
+		return nil, userErrorf("Sitrep did not take the form (it answered %q); open it again", resp.Action)
+	}
+	return nil, nil
+}
+
+// closeView closes a modal, as its Cancel button does.
+func (p *Playground) closeView(ctx context.Context, req request) (any, error) {
+	p.fake.CloseView(req.ViewID)
+	return nil, nil
+}
+
+// eventID is a new Events API event_id.
+func (p *Playground) eventID() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.nextEvent++
+	return fmt.Sprintf("Ev0PLAY%06d", p.nextEvent)
+}
+
+// eventPayload starts an event_callback from a real one.
+func (p *Playground) eventPayload(file string) obj {
+	pl := payload(file)
+	pl["team_id"] = p.fake.TeamID()
+	pl["api_app_id"] = slackfake.DefaultAppID
+	pl["event_id"] = p.eventID()
+	pl["event_time"] = time.Now().Unix()
+	pl["authorizations"] = []any{obj{"enterprise_id": nil, "team_id": p.fake.TeamID(), "user_id": p.fake.BotUserID(), "is_bot": true, "is_enterprise_install": false}}
+	return pl
+}
+
+// react adds a reaction to a message and, as Slack does for the channels
+// Sitrep is in, sends the reaction_added event.
+func (p *Playground) react(ctx context.Context, req request) (any, error) {
+	ch, err := p.channel(req.Channel)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := p.fake.Message(ch.ID, req.TS)
+	if !ok {
+		return nil, userErrorf("that message is gone")
+	}
+	name := strings.Trim(req.Name, ":")
+	if name == "" {
+		name = "pushpin"
+	}
+	if !p.fake.AddReaction(ch.ID, m.TS, req.User, name) || !slices.Contains(ch.Members, p.fake.BotUserID()) {
+		return nil, nil // nothing new, or Sitrep would not hear of it
+	}
+	pl := p.eventPayload("event-reaction-added.json")
+	ev := obj{"type": "reaction_added", "user": req.User, "reaction": name, "item": obj{"type": "message", "channel": ch.ID, "ts": m.TS}, "event_ts": now()}
+	if m.User != "" {
+		ev["item_user"] = m.User
+	}
+	pl["event"] = ev
+	_, err = p.client.event(ctx, pl)
+	return nil, err
+}
+
+// shortcut delivers a message shortcut used on a message.
+func (p *Playground) shortcut(ctx context.Context, req request) (any, error) {
+	ch, err := p.channel(req.Channel)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := p.fake.Message(ch.ID, req.TS)
+	if !ok {
+		return nil, userErrorf("that message is gone")
+	}
+	pl := payload("message-action.json")
+	pl["callback_id"] = req.CallbackID
+	pl["trigger_id"] = p.fake.NewTriggerIDFor(req.User)
+	pl["response_url"] = p.newResponseURL(req.User, ch.ID)
+	pl["team"] = obj{"id": p.fake.TeamID(), "domain": "playground"}
+	pl["channel"] = obj{"id": ch.ID, "name": ch.Name}
+	pl["user"] = obj{"id": req.User, "name": p.userName(req.User)}
+	pl["message_ts"] = m.TS
+	pl["action_ts"] = now()
+	msg := obj{"type": "message", "ts": m.TS, "text": m.Text}
+	if m.User != "" {
+		msg["user"] = m.User
+	}
+	if m.BotID != "" {
+		msg["bot_id"] = m.BotID
+	}
+	pl["message"] = msg
+	_, err = p.client.interact(ctx, pl)
+	return nil, err
+}
+
+// join puts the user in a public channel.
+func (p *Playground) join(ctx context.Context, req request) (any, error) {
+	ch, err := p.channel(req.Channel)
+	if err != nil {
+		return nil, err
+	}
+	if ch.Private && !slices.Contains(ch.Members, req.User) {
+		return nil, userErrorf("#%s is private: someone in it must invite you", ch.Name)
+	}
+	if ch.Archived {
+		return nil, userErrorf("#%s is archived", ch.Name)
+	}
+	p.fake.AddMember(ch.ID, req.User)
+	return nil, nil
+}
+
+// openHome sends app_home_opened, as Slack does when a person opens
+// Sitrep's Home tab.
+func (p *Playground) openHome(ctx context.Context, req request) (any, error) {
+	pl := p.eventPayload("event-app-home-opened.json")
+	ev := obj{"type": "app_home_opened", "user": req.User, "channel": "D0" + strings.TrimPrefix(req.User, "U"), "tab": "home", "event_ts": now()}
+	if v, ok := p.fake.HomeView(req.User); ok {
+		ev["view"] = obj{"id": v.ID, "type": "home", "hash": v.Hash}
+	}
+	pl["event"] = ev
+	_, err := p.client.event(ctx, pl)
+	return nil, err
+}
+
+// handleFile serves an uploaded file's contents: the postmortems.
+func (p *Playground) handleFile(w http.ResponseWriter, r *http.Request) {
+	f, ok := p.fake.File(r.URL.Query().Get("id"))
+	if !ok || f.Content == nil {
+		http.NotFound(w, r)
+		return
+	}
+	ct := "text/plain; charset=utf-8"
+	if strings.HasSuffix(f.Name, ".md") {
+		ct = "text/markdown; charset=utf-8"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Disposition", "inline; filename="+strconv.Quote(f.Name))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Write(f.Content)
+}
+
+// state is what the page shows one person.
+type state struct {
+	Workspace string         `json:"workspace"`
+	Version   string         `json:"version"`
+	Me        string         `json:"me"`
+	Users     []stateUser    `json:"users"`
+	Channels  []stateChannel `json:"channels"`
+	Channel   *channelView   `json:"channel"`
+	Home      *blocksView    `json:"home"`
+	Modal     *modalView     `json:"modal"`
+	Command   string         `json:"command"` // Sitrep's slash command, for the composer's hint
+}
+
+type stateUser struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	RealName string `json:"real_name"`
+}
+
+type stateChannel struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Private  bool   `json:"private"`
+	Member   bool   `json:"member"`
+	Archived bool   `json:"archived"`
+}
+
+type channelView struct {
+	stateChannel
+	Topic    string        `json:"topic"`
+	Messages []messageView `json:"messages"`
+}
+
+type messageView struct {
+	TS         string          `json:"ts"`
+	User       string          `json:"user"`
+	UserName   string          `json:"user_name"`
+	Bot        bool            `json:"bot"`
+	Text       string          `json:"text"`
+	Blocks     json.RawMessage `json:"blocks"`
+	Subtype    string          `json:"subtype"`
+	Pinned     bool            `json:"pinned"`
+	Ephemeral  bool            `json:"ephemeral"`
+	Reactions  []reactionView  `json:"reactions"`
+	Files      []fileView      `json:"files"`
+	ThreadTS   string          `json:"thread_ts"`
+	ReplyCount int             `json:"reply_count"`
+}
+
+type reactionView struct {
+	Name  string   `json:"name"`
+	Count int      `json:"count"`
+	Users []string `json:"users"`
+}
+
+type fileView struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Title string `json:"title"`
+}
+
+type blocksView struct {
+	ID     string          `json:"id"`
+	Blocks json.RawMessage `json:"blocks"`
+}
+
+type modalView struct {
+	ID     string          `json:"id"`
+	Title  string          `json:"title"`
+	Submit string          `json:"submit"`
+	Close  string          `json:"close"`
+	Blocks json.RawMessage `json:"blocks"`
+}
+
+func (p *Playground) handleState(w http.ResponseWriter, r *http.Request) {
+	me := r.URL.Query().Get("user")
+	if _, ok := p.fake.User(me); !ok || me == p.fake.BotUserID() {
+		me = DemoUsers[0].ID
+	}
+	st := p.state(me, r.URL.Query().Get("channel"))
+	data, _ := json.Marshal(st)
+	sum := sha256.Sum256(data)
+	st.Version = hex.EncodeToString(sum[:8])
+	writeJSON(w, http.StatusOK, st)
+}
+
+// state builds what me sees with channel (an ID, or "home") open.
+func (p *Playground) state(me, open string) *state {
+	st := &state{Workspace: Workspace, Me: me, Command: p.command}
+	for _, u := range p.fake.Users() {
+		if !u.IsBot {
+			st.Users = append(st.Users, stateUser{ID: u.ID, Name: u.Name, RealName: u.RealName})
+		}
+	}
+	chans := p.fake.Channels()
+	slices.SortFunc(chans, func(a, b slackfake.Channel) int { return strings.Compare(a.Name, b.Name) })
+	for _, ch := range chans {
+		member := slices.Contains(ch.Members, me)
+		if ch.Private && !member {
+			continue
+		}
+		st.Channels = append(st.Channels, stateChannel{ID: ch.ID, Name: ch.Name, Private: ch.Private, Member: member, Archived: ch.Archived})
+	}
+	switch {
+	case open == "home":
+		if v, ok := p.fake.HomeView(me); ok {
+			st.Home = &blocksView{ID: v.ID, Blocks: v.Blocks}
+		}
+	case open != "":
+		if ch, ok := p.fake.Channel(open); ok && (!ch.Private || slices.Contains(ch.Members, me)) {
+			st.Channel = p.channelView(ch, me)
+		}
+	}
+	st.Modal = p.topModal(me)
+	return st
+}
+
+func (p *Playground) channelView(ch slackfake.Channel, me string) *channelView {
+	cv := &channelView{
+		stateChannel: stateChannel{ID: ch.ID, Name: ch.Name, Private: ch.Private, Member: slices.Contains(ch.Members, me), Archived: ch.Archived},
+		Topic:        ch.Topic,
+	}
+	pinned := map[string]bool{}
+	for _, ts := range p.fake.Pins(ch.ID) {
+		pinned[ts] = true
+	}
+	for _, m := range p.fake.Messages(ch.ID) {
+		if m.ThreadTS != "" && m.ThreadTS != m.TS {
+			continue // replies live in their thread; the parent shows how many
+		}
+		mv := messageView{TS: m.TS, User: m.User, UserName: p.displayName(m.User), Bot: m.BotID != "" || m.User == p.fake.BotUserID(), Text: m.Text, Blocks: m.Blocks,
+			Subtype: m.Subtype, Pinned: pinned[m.TS], ThreadTS: m.ThreadTS}
+		if mv.Bot {
+			mv.UserName = "Sitrep"
+		}
+		for _, r := range m.Reactions {
+			mv.Reactions = append(mv.Reactions, reactionView{Name: r.Name, Count: len(r.Users), Users: r.Users})
+		}
+		for _, id := range m.Files {
+			if f, ok := p.fake.File(id); ok {
+				mv.Files = append(mv.Files, fileView{ID: f.ID, Name: f.Name, Title: f.Title})
+			}
+		}
+		cv.Messages = append(cv.Messages, mv)
+	}
+	for _, e := range p.fake.Ephemerals(ch.ID) {
+		if e.User == me {
+			cv.Messages = append(cv.Messages, messageView{TS: e.TS, User: p.fake.BotUserID(), UserName: "Sitrep", Bot: true, Text: e.Text, Blocks: e.Blocks, Ephemeral: true})
+		}
+	}
+	p.mu.Lock()
+	local := slices.Clone(p.local)
+	urls := slices.Clone(p.responses)
+	p.mu.Unlock()
+	for _, l := range local {
+		if l.channel == ch.ID && (l.user == me || l.inChannel) {
+			cv.Messages = append(cv.Messages, messageView{TS: l.ts, User: p.fake.BotUserID(), UserName: "Sitrep", Bot: true, Text: l.text, Blocks: l.blocks, Ephemeral: !l.inChannel})
+		}
+	}
+	for _, u := range urls {
+		if u.channel != ch.ID {
+			continue
+		}
+		for i, r := range p.fake.Responses(u.url) {
+			if u.user != me && r.ResponseType != "in_channel" {
+				continue
+			}
+			ts := fmt.Sprintf("%d.%06d", r.At.Unix(), r.At.Nanosecond()/1000+i)
+			cv.Messages = append(cv.Messages, messageView{TS: ts, User: p.fake.BotUserID(), UserName: "Sitrep", Bot: true, Text: r.Text, Blocks: r.Blocks, Ephemeral: r.ResponseType != "in_channel"})
+		}
+	}
+	slices.SortStableFunc(cv.Messages, func(a, b messageView) int { return compareTS(a.TS, b.TS) })
+	return cv
+}
+
+// compareTS orders Slack timestamps ("1700000000.000100") by time.
+func compareTS(a, b string) int {
+	as, af, _ := strings.Cut(a, ".")
+	bs, bf, _ := strings.Cut(b, ".")
+	if len(as) != len(bs) {
+		return len(as) - len(bs)
+	}
+	if c := strings.Compare(as, bs); c != 0 {
+		return c
+	}
+	return strings.Compare(af, bf)
+}
+
+// topModal returns the modal me sees: the top of their newest stack.
+func (p *Playground) topModal(me string) *modalView {
+	views := p.fake.Views()
+	for i := len(views) - 1; i >= 0; i-- {
+		v := views[i]
+		if v.Type != "modal" || v.User != me {
+			continue
+		}
+		var raw struct {
+			Title, Submit, Close struct {
+				Text string `json:"text"`
+			}
+		}
+		json.Unmarshal(v.Raw, &raw)
+		return &modalView{ID: v.ID, Title: raw.Title.Text, Submit: raw.Submit.Text, Close: raw.Close.Text, Blocks: v.Blocks}
+	}
+	return nil
+}
