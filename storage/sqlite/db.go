@@ -95,8 +95,14 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	db := &DB{write: write, read: read}
+	// The statements every change runs are prepared once, on the write
+	// pool's one connection, before any transaction can hold it.
+	queries := []string{updateIncident, insertEvent}
 	for _, where := range txReads {
-		if _, err := db.writeStmts.prepare(ctx, write, selectIncident+where); err != nil {
+		queries = append(queries, selectIncident+where)
+	}
+	for _, q := range queries {
+		if _, err := db.writeStmts.prepare(ctx, write, q); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("open database: prepare: %w", err)
 		}

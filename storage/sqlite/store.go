@@ -137,32 +137,13 @@ func (c *stmtCache) prepare(ctx context.Context, pool *sql.DB, query string) (*s
 	return st, nil
 }
 
-// writeStmt returns query prepared on the write pool, preparing it on
-// first use, for a transaction to run with tx.StmtContext. It must be
-// called before the transaction begins: the pool's one connection is taken
-// while one runs. The cache is not locked while preparing, because a
-// transaction holding the connection may be waiting to look a statement up.
-func (db *DB) writeStmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	if st, ok := db.writeStmts.lookup(query); ok {
-		return st, nil
-	}
-	st, err := db.write.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	c := &db.writeStmts
-	c.mu.Lock()
-	prev, ok := c.stmts[query]
+// writeStmt returns a statement of writeStmts, which Open prepares on the
+// write pool, for a transaction to run with tx.StmtContext. Preparing in
+// each transaction cost more than running them (sitrep-bench).
+func (db *DB) writeStmt(query string) (*sql.Stmt, error) {
+	st, ok := db.writeStmts.lookup(query)
 	if !ok {
-		if c.stmts == nil {
-			c.stmts = map[string]*sql.Stmt{}
-		}
-		c.stmts[query] = st
-	}
-	c.mu.Unlock()
-	if ok { // prepared meanwhile by another writer
-		st.Close()
-		return prev, nil
+		return nil, fmt.Errorf("statement not prepared at Open: %.40s", query)
 	}
 	return st, nil
 }
@@ -223,7 +204,7 @@ func (db *DB) Create(ctx context.Context, inc *incident.Incident, events []incid
 		return fmt.Errorf("create incident: %w", err)
 	}
 
-	insert, err := db.writeStmt(ctx, insertEvent)
+	insert, err := db.writeStmt(insertEvent)
 	if err != nil {
 		return fmt.Errorf("create incident: %w", err)
 	}
@@ -282,13 +263,11 @@ func (db *DB) Create(ctx context.Context, inc *incident.Incident, events []incid
 // Update returns the incident as stored, read back in the same transaction,
 // so it equals what Get would return.
 func (db *DB) Update(ctx context.Context, number int64, fn func(*incident.Incident) ([]incident.Event, error)) (*incident.Incident, error) {
-	// Every note is an Update, and preparing these two statements cost
-	// more than running them (sitrep-bench, BENCHMARKS.md).
-	update, err := db.writeStmt(ctx, updateIncident)
+	update, err := db.writeStmt(updateIncident)
 	if err != nil {
 		return nil, fmt.Errorf("update incident: %w", err)
 	}
-	insert, err := db.writeStmt(ctx, insertEvent)
+	insert, err := db.writeStmt(insertEvent)
 	if err != nil {
 		return nil, fmt.Errorf("update incident: %w", err)
 	}
