@@ -97,7 +97,7 @@ func (c *client) post(ctx context.Context, path, contentType string, body []byte
 	req.Header.Set("X-Slack-Signature", sign(c.secret, ts, body))
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return answer{}, fmt.Errorf("Sitrep did not answer within %s: %w", requestTimeout, err)
+		return answer{}, fmt.Errorf("no answer from Sitrep within %s: %w", requestTimeout, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
@@ -105,7 +105,7 @@ func (c *client) post(ctx context.Context, path, contentType string, body []byte
 		return answer{}, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return answer{status: resp.StatusCode, body: data}, fmt.Errorf("Sitrep answered %s: %s", resp.Status, strings.TrimSpace(string(data)))
+		return answer{status: resp.StatusCode, body: data}, fmt.Errorf("the request to Sitrep failed with %s: %s", resp.Status, strings.TrimSpace(string(data)))
 	}
 	return answer{status: resp.StatusCode, body: data}, nil
 }
@@ -116,7 +116,7 @@ func (c *client) send(ctx context.Context, envelopeType string, p []byte, accept
 	defer cancel()
 	ack, err := c.fake.SocketSend(ctx, envelopeType, p, acceptsPayload)
 	if err != nil {
-		return answer{}, fmt.Errorf("Sitrep did not acknowledge within %s: %w", requestTimeout, err)
+		return answer{}, fmt.Errorf("no acknowledgement from Sitrep within %s: %w", requestTimeout, err)
 	}
 	if string(ack) == "null" {
 		ack = nil
