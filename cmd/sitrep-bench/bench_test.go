@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMain lets the test binary serve as the minimal server, as the tool's
+// own binary does: the tool starts it with os.Executable.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == baselineFlag {
+		os.Exit(baselineMain(os.Args[2:]))
+	}
+	os.Exit(m.Run())
+}
+
+// TestQuick runs the whole tool in quick mode, so that it keeps working as
+// the program changes. It checks that every figure is reported, not what
+// the figures are: test machines are too noisy for that.
+func TestQuick(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the program; skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out := filepath.Join(t.TempDir(), "report.md")
+	args := []string{"-quick", "-o", out}
+	if raceEnabled {
+		// The race build of the program's dependencies is in the build
+		// cache already, having been built for this test.
+		args = append(args, "-buildflags", "-race")
+	}
+	var stdout, stderr bytes.Buffer
+	res, err := run(ctx, args, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("sitrep-bench %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	doc, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(doc) != stdout.String() {
+		t.Error("the report written with -o differs from the one printed")
+	}
+
+	if len(res.latency) != 2 {
+		t.Fatalf("latency measured for %d commands, want 2 (help and note)", len(res.latency))
+	}
+	for _, run := range res.latency {
+		for s, st := range run.servers {
+			if st.errors > 0 {
+				t.Errorf("%s %s: %d requests failed; first: %s", serverNames[s], run.command, st.errors, st.firstErr)
+			}
+			if len(st.durs) != res.cfg.requests || st.percentile(0.99) <= 0 || st.rate() <= 0 {
+				t.Errorf("%s %s: %d latencies, p99 %s, %.0f requests/s; want %d measured", serverNames[s], run.command, len(st.durs), st.percentile(0.99), st.rate(), res.cfg.requests)
+			}
+		}
+	}
+	if res.background.notes == 0 {
+		t.Error("no notes counted for the background work")
+	}
+	for name, r := range map[string]eventRate{
+		"service, serial": res.events.serial[viaService], "plain, serial": res.events.serial[viaPlain],
+		"service, concurrent": res.events.concurrent[viaService], "plain, concurrent": res.events.concurrent[viaPlain],
+	} {
+		if r.events != res.cfg.events || r.perSecond() <= 0 {
+			t.Errorf("events, %s: %d events at %.0f/s; want %d", name, r.events, r.perSecond(), res.cfg.events)
+		}
+	}
+	for name, s := range map[string]startSeries{"fresh": res.startFresh, "existing": res.startExisting} {
+		if len(s.times) != res.cfg.starts || s.median() <= 0 {
+			t.Errorf("start-to-ready on a %s database: %v; want %d starts", name, s.times, res.cfg.starts)
+		}
+	}
+	for name, m := range map[string]memory{"idle": res.memIdle, "after the load": res.memAfterLoad, "after idling again": res.memAfterIdle} {
+		if m.rss <= 0 {
+			t.Errorf("RSS %s not measured", name)
+		}
+	}
+
+	// Every figure is in the report, with a verdict on every target.
+	for _, want := range []string{
+		"## Slash-command acknowledgement latency", "`/incident help` | Sitrep", "`/incident help` | minimal",
+		"`/incident note` | Sitrep", "`/incident note` | minimal", "p99 Sitrep / minimal", "Background work:",
+		"## Timeline events written per second", "| 1 |", "| 8 |",
+		"## Start-to-ready time and memory", "fresh database, median", "existing database, max", "idle RSS",
+		"RSS right after the latency load", "RSS after idling",
+		"- Machine: ", "- Go: ", "```sh\ngo run ./cmd/sitrep-bench -quick",
+	} {
+		if !strings.Contains(string(doc), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	verdicts := strings.Count(string(doc), "| met |") + strings.Count(string(doc), "| missed |")
+	if want := 4 + 2 + 5; verdicts != want {
+		t.Errorf("report has %d verdicts, want %d (4 latency, 2 events, 5 start and memory):\n%s", verdicts, want, doc)
+	}
+	for i, line := range strings.Split(string(doc), "\n") {
+		if len(line) > lineLimit && !strings.HasPrefix(line, "|") && !strings.HasPrefix(line, "go run") {
+			t.Errorf("report line %d is longer than %d characters: %s", i+1, lineLimit, line)
+		}
+	}
+}

@@ -1,0 +1,318 @@
+package main
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// results is everything one run measured.
+type results struct {
+	cfg               config
+	machine           machine
+	loadBefore        string // /proc/loadavg when the run began and ended
+	loadAfter         string
+	program           programInfo
+	started, finished time.Time
+
+	startFresh, startExisting startSeries
+	memIdle                   memory // after start and idling
+	memAfterLoad              memory // right after the latency load
+	memAfterIdle              memory // after idling again
+	latency                   []latencyRun
+	background                background
+	events                    eventsResult
+}
+
+// The targets of issue 7.
+const (
+	targetRatio     = 1.5
+	targetP99       = 20 * time.Millisecond
+	targetEventRate = 0.5
+	targetReady     = 200 * time.Millisecond
+	targetIdleRSS   = 30 << 20
+)
+
+// machine describes where the run happened.
+type machine struct {
+	cpu    string
+	cores  int
+	goVer  string
+	os     string
+	kernel string
+}
+
+func describeMachine() machine {
+	m := machine{cpu: "unknown", cores: runtime.NumCPU(), goVer: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH, os: runtime.GOOS}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/etc/os-release"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "PRETTY_NAME="); ok {
+				m.os = strings.Trim(v, `"`)
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.kernel = strings.TrimSpace(string(b))
+	}
+	return m
+}
+
+// loadAverage is the first three fields of /proc/loadavg: how busy the
+// machine was, which other work on a shared machine changes.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], ", ")
+}
+
+// met says whether a target is met.
+func met(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "missed"
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+// thousands writes n with thin separators: 12,345.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// render writes the report as Markdown that passes the repository's
+// markdownlint settings.
+func render(r *results) string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	c := r.cfg
+	m := r.machine
+
+	p("# Sitrep benchmark report\n\n")
+	if c.quick {
+		p("Quick mode: too few requests and starts for the figures to mean much.\n\n")
+	}
+	p("- Date: %s (took %s)\n", r.started.UTC().Format("2006-01-02 15:04 UTC"), r.finished.Sub(r.started).Round(time.Second))
+	p("- Machine: %s, %d cores\n", m.cpu, m.cores)
+	p("- OS: %s, Linux %s\n", m.os, m.kernel)
+	p("- Go: %s\n", m.goVer)
+	if r.loadBefore != "" {
+		p("- Load average (1, 5, 15 min) before the run: %s; after: %s\n", r.loadBefore, r.loadAfter)
+	}
+	switch prog := r.program; {
+	case prog.path != "":
+		p("- Program: `%s`, given with `-sitrep`\n", prog.path)
+	default:
+		tree := ""
+		if prog.revision != "" {
+			tree = " at " + prog.revision
+			if prog.modified {
+				tree += " with uncommitted changes"
+			}
+		}
+		flags := ""
+		if prog.flags != "" {
+			flags = fmt.Sprintf(" with `%s` (figures not comparable)", prog.flags)
+		}
+		p("- Program: `./cmd/sitrep` built from the tree%s%s\n", tree, flags)
+	}
+	p("\nThe command:\n\n```sh\n%s\n```\n\n", c.commandLine)
+
+	p("## Slash-command acknowledgement latency\n\n")
+	p("%s signed requests per command and server from %d concurrent clients on loopback, after %s warm-up requests, "+
+		"in rounds of %s alternating between the servers. Latency is from sending a request to reading the whole answer.\n\n",
+		thousands(c.requests), c.clients, thousands(c.warmup), thousands(c.round))
+	p("| command | server | p50 | p90 | p99 | max | requests/s | errors |\n")
+	p("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	for _, run := range r.latency {
+		for s, st := range run.servers {
+			p("| `%s` | %s | %s | %s | %s | %s | %.0f | %d |\n", run.command, serverNames[s],
+				ms(st.percentile(0.5)), ms(st.percentile(0.9)), ms(st.percentile(0.99)), ms(st.percentile(1)), st.rate(), st.errors)
+		}
+	}
+	p("\n| target | measured | result |\n| --- | ---: | --- |\n")
+	for _, run := range r.latency {
+		sp99 := run.servers[srvSitrep].percentile(0.99)
+		errs := run.servers[srvSitrep].errors + run.servers[srvMinimal].errors
+		p("| `%s`: p99 Sitrep / minimal ≤ %.1f | %.2f | %s |\n", run.command, targetRatio, run.ratio(), met(run.ratio() <= targetRatio && errs == 0))
+		p("| `%s`: Sitrep p99 < %s | %s | %s |\n", run.command, ms(targetP99), ms(sp99), met(sp99 < targetP99 && errs == 0))
+	}
+	for _, run := range r.latency {
+		for s, st := range run.servers {
+			if st.errors > 0 {
+				p("\n%s failed %d `%s` requests; the first: %s\n", serverNames[s], st.errors, run.command, strings.ReplaceAll(st.firstErr, "|", "\\|"))
+			}
+		}
+	}
+	bg := r.background
+	var calls []string
+	for _, method := range slices.Sorted(maps.Keys(bg.calls)) {
+		calls = append(calls, fmt.Sprintf("%s %d", method, bg.calls[method]))
+	}
+	if len(calls) == 0 {
+		calls = []string{"none"}
+	}
+	stopped := fmt.Sprintf("it exited %s after SIGTERM", bg.stopTook.Round(time.Millisecond))
+	if bg.stopKilled {
+		stopped = fmt.Sprintf("it was still finishing acknowledged work %s after SIGTERM and was killed", c.stopGrace)
+	}
+	p("\nBackground work: each of the %s notes (warm-up included) was acknowledged after its timeline write; "+
+		"the program then posts it to the incident's channel at Slack's pace (a burst of ten, then one a second), "+
+		"so %s had been posted when the run ended and %s after idling %s. "+
+		"Web API calls the fake Slack answered during the note run: %s. "+
+		"The fake limits no rate of its own (it answers 429 only when a test injects it, and none was), "+
+		"so the backlog is the program's own pacing. "+
+		"The program logged %d warnings and %d errors in the whole run, and %s.\n\n",
+		thousands(bg.notes), thousands(bg.postedByEnd), thousands(bg.postedByIdle), c.idle, strings.Join(calls, ", "),
+		bg.warnLines, bg.errorLines, stopped)
+
+	p("## Timeline events written per second\n\n")
+	ev := r.events
+	p("%s notes per variant through `incident.Service.AddNote` on a database opened by `sqlite.Open`, "+
+		"and as many plain INSERTs of the same rows into the same `events` table, one per transaction, "+
+		"through a second pool with the store's settings (WAL, synchronous NORMAL, BEGIN IMMEDIATE, one connection), "+
+		"in alternating rounds of %s. The table held %s rows when the measured writes began.\n\n",
+		thousands(c.events), thousands(c.round), thousands(int(ev.rowsBefore)))
+	p("| writers | service events/s | plain INSERTs/s | service / plain |\n| ---: | ---: | ---: | ---: |\n")
+	for _, v := range [][2]eventRate{ev.serial, ev.concurrent} {
+		p("| %d | %.0f | %.0f | %.2f |\n", v[viaService].writers, v[viaService].perSecond(), v[viaPlain].perSecond(), eventRatio(v))
+	}
+	p("\n| target | measured | result |\n| --- | ---: | --- |\n")
+	p("| service ≥ %.1f × plain INSERTs, 1 writer | %.2f | %s |\n", targetEventRate, eventRatio(ev.serial), met(eventRatio(ev.serial) >= targetEventRate))
+	p("| service ≥ %.1f × plain INSERTs, %d writers | %.2f | %s |\n\n", targetEventRate, c.writers, eventRatio(ev.concurrent), met(eventRatio(ev.concurrent) >= targetEventRate))
+
+	p("## Start-to-ready time and memory\n\n")
+	p("From starting the process to the first 200 from `GET /readyz` (polled every 0.5 ms), %s each. "+
+		"The existing database is the one the latency run left, with %s notes. "+
+		"Memory is VmRSS from `/proc/<pid>/status` of the latency run's program.\n\n", plural(c.starts, "start"), thousands(bg.notes))
+	p("| figure | measured | target | result |\n| --- | ---: | ---: | --- |\n")
+	for _, s := range []struct {
+		name string
+		st   startSeries
+	}{{"fresh database", r.startFresh}, {"existing database", r.startExisting}} {
+		p("| start-to-ready, %s, median | %s | < %s | %s |\n", s.name, ms(s.st.median()), ms(targetReady), met(s.st.median() < targetReady))
+		p("| start-to-ready, %s, max | %s | < %s | %s |\n", s.name, ms(s.st.max()), ms(targetReady), met(s.st.max() < targetReady))
+	}
+	for _, s := range []struct {
+		name string
+		st   startSeries
+	}{{"fresh", r.startFresh}, {"existing", r.startExisting}} {
+		var ts []string
+		for _, t := range s.st.times {
+			ts = append(ts, fmt.Sprintf("%.1f", float64(t)/float64(time.Millisecond)))
+		}
+		p("| start-to-ready, %s database, each start in order (ms) | %s | | |\n", s.name, strings.Join(ts, ", "))
+	}
+	p("| idle RSS, %s after start | %s | < %s | %s |\n", c.idle, mib(r.memIdle.rss), mib(targetIdleRSS), met(r.memIdle.rss < targetIdleRSS))
+	p("| RSS right after the latency load | %s | | |\n", mib(r.memAfterLoad.rss))
+	p("| RSS after idling %s more | %s | | |\n", c.idle, mib(r.memAfterIdle.rss))
+	p("| peak RSS (VmHWM) | %s | | |\n", mib(r.memAfterIdle.hwm))
+	p("| threads idle / after the load | %d / %d | | |\n", r.memIdle.threads, r.memAfterLoad.threads)
+	return wrap(b.String())
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return thousands(n) + " " + noun + "s"
+}
+
+func eventRatio(v [2]eventRate) float64 {
+	if v[viaPlain].perSecond() == 0 {
+		return 0
+	}
+	return v[viaService].perSecond() / v[viaPlain].perSecond()
+}
+
+// lineLimit is the repository's markdownlint line length (MD013).
+const lineLimit = 100
+
+// wrap folds paragraphs and list items of a Markdown document at
+// lineLimit, keeping code spans whole. Headings, tables and blank lines
+// pass through.
+func wrap(doc string) string {
+	var out strings.Builder
+	for _, line := range strings.SplitAfter(doc, "\n") {
+		text := strings.TrimSuffix(line, "\n")
+		if len(text) <= lineLimit || strings.HasPrefix(text, "|") || strings.HasPrefix(text, "#") {
+			out.WriteString(line)
+			continue
+		}
+		indent := ""
+		if strings.HasPrefix(text, "- ") {
+			indent = "  "
+		}
+		width := 0
+		for i, word := range words(text) {
+			switch {
+			case i == 0:
+			case width+1+len(word) > lineLimit:
+				out.WriteString("\n" + indent)
+				width = len(indent)
+			default:
+				out.WriteByte(' ')
+				width++
+			}
+			out.WriteString(word)
+			width += len(word)
+		}
+		if strings.HasSuffix(line, "\n") {
+			out.WriteByte('\n')
+		}
+	}
+	return out.String()
+}
+
+// words splits a line at spaces outside code spans.
+func words(line string) []string {
+	var ws []string
+	var cur strings.Builder
+	inCode := false
+	for _, r := range line {
+		switch {
+		case r == '`':
+			inCode = !inCode
+			cur.WriteRune(r)
+		case r == ' ' && !inCode:
+			if cur.Len() > 0 {
+				ws = append(ws, cur.String())
+				cur.Reset()
+			}
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	if cur.Len() > 0 {
+		ws = append(ws, cur.String())
+	}
+	return ws
+}
