@@ -51,6 +51,10 @@ type Bot struct {
 	mu      sync.Mutex
 	closing bool           // set by Wait; later work runs before its request is answered
 	jobs    sync.WaitGroup // work started after a request was acknowledged
+	// stopJobs cancels the work after acknowledgements when shutting down
+	// takes too long (Wait); what it leaves is in the database.
+	jobsDone context.Context
+	stopJobs context.CancelFunc
 }
 
 // New returns a Bot that reaches Slack through api. clk is the time the
@@ -73,7 +77,8 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, cl
 	}
 	api = newPacer(api, postEvery, postBurst)
 	sync := newSyncer(api, svc, opts, log)
-	return &Bot{
+	jobsDone, stopJobs := context.WithCancel(context.Background())
+	b := &Bot{
 		api:      api,
 		svc:      svc,
 		opts:     opts,
@@ -86,7 +91,11 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, cl
 		client:   &http.Client{Timeout: 10 * time.Second, Transport: SlackTransport(nil, opts.Metrics, log)},
 		names:    newNameCache(api, log),
 		metrics:  opts.Metrics,
+		jobsDone: jobsDone,
+		stopJobs: stopJobs,
 	}
+	sync.tellPending = b.tellPending
+	return b
 }
 
 // Handler routes Slack's requests.
@@ -114,14 +123,25 @@ func (b *Bot) Run(ctx context.Context) error {
 	return err
 }
 
-// Wait blocks until the work started after acknowledging requests is done.
-// Call it once the HTTP server has stopped taking requests; a request still
-// being handled after that does its work before it is answered.
-func (b *Bot) Wait() {
+// Wait blocks until the work started after acknowledging requests is done,
+// or, after grace, cancels what is left of it and waits for that to stop:
+// a long backlog of posts must not hold up a restart, and the database
+// knows what is left. Call it once the HTTP server has stopped taking
+// requests; a request still being handled after that does its work before
+// it is answered.
+func (b *Bot) Wait(grace time.Duration) {
 	b.mu.Lock()
 	b.closing = true
 	b.mu.Unlock()
-	b.jobs.Wait()
+	done := make(chan struct{})
+	go func() { b.jobs.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(grace):
+		b.log.Warn("shutting down: cancelling Slack work still under way; it resumes at the next start", "after", grace)
+		b.stopJobs()
+		<-done
+	}
 }
 
 // jobTimeout bounds the work done for one request after answering it.
@@ -131,18 +151,22 @@ const jobTimeout = 2 * time.Minute
 // detached from that request's cancellation but bounded in time.
 func (b *Bot) goAfterAck(ctx context.Context, fn func(ctx context.Context)) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), jobTimeout)
+	stop := context.AfterFunc(b.jobsDone, cancel) // Wait's grace is over
+	run := func() {
+		defer cancel()
+		defer stop()
+		fn(ctx)
+	}
 	b.mu.Lock()
 	if b.closing {
 		b.mu.Unlock()
-		defer cancel()
-		fn(ctx)
+		run()
 		return
 	}
 	b.jobs.Add(1)
 	b.mu.Unlock()
 	go func() {
 		defer b.jobs.Done()
-		defer cancel()
-		fn(ctx)
+		run()
 	}()
 }

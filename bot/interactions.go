@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -342,14 +341,24 @@ func (b *Bot) tellInteraction(ctx context.Context, log *slog.Logger, cb *slack.I
 	b.goAfterAck(ctx, func(ctx context.Context) { b.tell(ctx, log, sc, reply{Text: text}) })
 }
 
-// syncLater brings Slack up to date after the answer, telling the person
-// who made the change if it cannot be done yet.
+// syncLater brings Slack up to date after the answer. If the pass that
+// should show the change fails, the person who made it is told what is
+// pending (tellPending).
 func (b *Bot) syncLater(ctx context.Context, log *slog.Logger, number int64, sc slashCommand) {
 	b.prompt.poke() // the change may have moved the next prompt
-	b.goAfterAck(ctx, func(ctx context.Context) {
-		if err := b.sync.sync(ctx, number); err != nil && !errors.Is(err, context.Canceled) {
-			b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":hourglass: Recorded on incident #%d, but posting it in Slack is pending: %s%s. %s",
-				number, describeSlackError(err), needsAdmin(err), retryNote(err))})
-		}
-	})
+	b.sync.watch(number, sc)
+	b.goAfterAck(ctx, func(ctx context.Context) { b.sync.trySync(ctx, number) })
+}
+
+// tellPending tells people that their changes to incident number are
+// recorded but not in Slack yet, and why.
+func (b *Bot) tellPending(ctx context.Context, number int64, err error, to []slashCommand) {
+	// The pass's own context may be nearly spent; the telling gets its own.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	text := fmt.Sprintf(":hourglass: Recorded on incident #%d, but posting it in Slack is pending: %s%s. %s",
+		number, describeSlackError(err), needsAdmin(err), retryNote(err))
+	for _, sc := range to {
+		b.tell(ctx, b.log.With("incident", number), sc, reply{Text: text})
+	}
 }

@@ -41,14 +41,24 @@ type syncer struct {
 	opts Options
 	log  *slog.Logger
 
+	// tellPending tells people whose changes wait on a pass that failed
+	// that delivering them is pending (see watch).
+	tellPending func(ctx context.Context, number int64, err error, to []slashCommand)
+
 	mu       sync.Mutex
 	me       string                  // Sitrep's user ID, once known
 	locks    map[int64]chan struct{} // one pass at a time per incident
 	due      map[int64]retry         // incidents waiting for another pass
 	cardHash map[int64]uint64        // what each card shows, to skip no-op updates
 	asks     uint64                  // soon calls so far
+	watchers map[int64]map[string]slashCommand
 	wake     chan struct{}
 }
+
+// maxPasses bounds the passes the run loop has under way at once: after an
+// outage many incidents are behind, and Slack's rate limits are per
+// workspace.
+const maxPasses = 8
 
 type retry struct {
 	at       time.Time
@@ -68,6 +78,7 @@ func newSyncer(api slackAPI, svc *incident.Service, opts Options, log *slog.Logg
 		api: api, svc: svc, opts: opts, log: log,
 		locks:    map[int64]chan struct{}{},
 		due:      map[int64]retry{},
+		watchers: map[int64]map[string]slashCommand{},
 		cardHash: map[int64]uint64{},
 		wake:     make(chan struct{}, 1),
 	}
@@ -85,40 +96,101 @@ func isFinal(err error) bool {
 	return errors.As(err, &fe) || !retryable(err)
 }
 
-// sync brings incident number's Slack state up to date. Whatever fails is
-// scheduled for another pass, soon for passing trouble and every
-// finalRetry for refusals, whose cause is also recorded for people to see.
-// The failure is returned.
+// sync brings incident number's Slack state up to date, after waiting for
+// a pass under way to end. Whatever fails is scheduled for another pass,
+// soon for passing trouble and every finalRetry for refusals, whose cause
+// is also recorded for people to see. The failure is returned.
 func (s *syncer) sync(ctx context.Context, number int64) error {
 	unlock, err := s.lock(ctx, number)
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	return s.syncLocked(ctx, number)
+}
 
+// trySync is sync without the waiting: if a pass for the incident is under
+// way, it asks for one more after it and returns. A change made during a
+// backlog (a burst of notes, Slack slow) so costs no goroutine waiting for
+// the incident, and no pass that would find nothing left to do.
+func (s *syncer) trySync(ctx context.Context, number int64) {
+	unlock, ok := s.tryLock(number)
+	if !ok {
+		s.soon(number)
+		return
+	}
+	defer unlock()
+	s.syncLocked(ctx, number)
+}
+
+// watch records that sc's person made a change to incident number that is
+// not in Slack yet. If the pass that should deliver it fails, they are told
+// once what is pending (tellPending); once a pass delivers it, nobody is
+// told anything. One person is told once however many changes they made.
+func (s *syncer) watch(number int64, sc slashCommand) {
+	if sc.UserID == "" {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := s.watchers[number]
+	if w == nil {
+		w = map[string]slashCommand{}
+		s.watchers[number] = w
+	}
+	w[sc.UserID] = sc // the latest response_url is the freshest
+}
+
+// takeWatchers returns and forgets incident number's watchers. s.mu is
+// held.
+func (s *syncer) takeWatchers(number int64) []slashCommand {
+	var out []slashCommand
+	for _, sc := range s.watchers[number] {
+		out = append(out, sc)
+	}
+	delete(s.watchers, number)
+	slices.SortFunc(out, func(a, b slashCommand) int { return strings.Compare(a.UserID, b.UserID) })
+	return out
+}
+
+// syncLocked is sync with the incident's lock held.
+func (s *syncer) syncLocked(ctx context.Context, number int64) error {
 	s.mu.Lock()
 	asked := s.due[number].asked
 	s.mu.Unlock()
-	err = s.pass(ctx, number)
+	err := s.pass(ctx, number)
 	if err == nil {
 		// Done, unless soon was called while the pass ran: what it asked
-		// for may have been committed after the pass last looked.
+		// for may have been committed after the pass last looked, and the
+		// run loop does it next.
 		s.mu.Lock()
-		if r, ok := s.due[number]; ok && r.asked == asked {
+		r, again := s.due[number]
+		if again && r.asked == asked {
 			delete(s.due, number)
-		} else if ok {
+			again = false
+		} else if again {
 			s.due[number] = retry{at: r.at, asked: r.asked}
+		}
+		if !again {
+			delete(s.watchers, number) // everything they changed is in Slack
 		}
 		woke := s.slackAnswers()
 		s.mu.Unlock()
-		if woke {
+		if woke || again {
 			s.poke()
 		}
 		return nil
 	}
 	if ctx.Err() != nil {
-		// Shutting down or out of time: the database knows what is left,
-		// and the next start resumes it.
+		// Out of time (a long backlog paced at Slack's rate) or shutting
+		// down: the database knows what is left. The run loop carries on
+		// at once, or the next start does; this is no failure of Slack's.
+		s.mu.Lock()
+		r := s.due[number]
+		r.at = time.Now()
+		s.due[number] = r
+		s.mu.Unlock()
+		s.poke()
 		return err
 	}
 	s.mu.Lock()
@@ -138,6 +210,7 @@ func (s *syncer) sync(ctx context.Context, number int64) error {
 	r.at = time.Now().Add(wait)
 	r.transient = !isFinal(err) && !limited
 	s.due[number] = r
+	watchers := s.takeWatchers(number)
 	s.mu.Unlock()
 	if isFinal(err) {
 		s.log.Error("slack refused incident work", "incident", number, "retry_in", wait, "err", err)
@@ -145,6 +218,9 @@ func (s *syncer) sync(ctx context.Context, number int64) error {
 		err = &finalError{err}
 	} else {
 		s.log.Warn("slack sync failed; will retry", "incident", number, "attempt", r.attempts, "retry_in", wait.Round(time.Millisecond), "err", err)
+	}
+	if len(watchers) > 0 && s.tellPending != nil {
+		s.tellPending(ctx, number, err, watchers)
 	}
 	s.poke()
 	return err
@@ -237,15 +313,33 @@ func (s *syncer) showProblem(ctx context.Context, inc *incident.Incident) {
 	}
 }
 
-// lock takes incident number's lock, giving up when ctx ends.
-func (s *syncer) lock(ctx context.Context, number int64) (unlock func(), err error) {
+// incidentLock returns incident number's lock: a channel holding one token
+// while a pass runs.
+func (s *syncer) incidentLock(number int64) chan struct{} {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	l := s.locks[number]
 	if l == nil {
 		l = make(chan struct{}, 1)
 		s.locks[number] = l
 	}
-	s.mu.Unlock()
+	return l
+}
+
+// tryLock takes incident number's lock if it is free.
+func (s *syncer) tryLock(number int64) (unlock func(), ok bool) {
+	l := s.incidentLock(number)
+	select {
+	case l <- struct{}{}:
+		return func() { <-l }, true
+	default:
+		return nil, false
+	}
+}
+
+// lock takes incident number's lock, giving up when ctx ends.
+func (s *syncer) lock(ctx context.Context, number int64) (unlock func(), err error) {
+	l := s.incidentLock(number)
 	select {
 	case l <- struct{}{}:
 		return func() { <-l }, nil
@@ -287,6 +381,9 @@ func (s *syncer) run(ctx context.Context) error {
 		s.due[n] = retry{at: time.Now()}
 	}
 	s.mu.Unlock()
+	passes := make(chan struct{}, maxPasses)
+	var running sync.WaitGroup
+	defer running.Wait() // passes stop with ctx; their progress is saved
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -313,12 +410,28 @@ func (s *syncer) run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			pctx, cancel := context.WithTimeout(ctx, passTimeout)
-			s.sync(pctx, n) // failures are logged and rescheduled by sync
-			cancel()
+			unlock, ok := s.tryLock(n)
+			if !ok {
+				continue // a pass is under way; it pokes when it ends
+			}
+			select {
+			case passes <- struct{}{}:
+			case <-ctx.Done():
+				unlock()
+				return nil
+			}
+			running.Add(1)
+			go func() {
+				defer running.Done()
+				defer func() { <-passes }()
+				defer unlock()
+				pctx, cancel := context.WithTimeout(ctx, passTimeout)
+				defer cancel()
+				s.syncLocked(pctx, n) // failures are logged and rescheduled
+			}()
 		}
 		if len(ready) > 0 {
-			next = now // look again: a pass may have scheduled a retry
+			next = now.Add(time.Second) // a pass pokes when it reschedules; this is a backstop
 		}
 		timer.Reset(time.Until(next))
 	}

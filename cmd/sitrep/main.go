@@ -243,13 +243,18 @@ func (p program) serve(ctx context.Context) error {
 	if werr := <-workerDone; werr != nil && err == nil {
 		err = werr
 	}
-	b.Wait() // replies and Slack work for requests already acknowledged
+	b.Wait(shutdownGrace) // replies and Slack work for requests already acknowledged
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	log.Info("stopped")
 	return err
 }
+
+// shutdownGrace is how long shutdown waits for the Slack work of requests
+// already answered before cancelling it (it resumes at the next start):
+// well inside the 30 s a container runtime gives before SIGKILL.
+const shutdownGrace = 10 * time.Second
 
 // checkToken asks Slack who the token belongs to, so a wrong token shows at
 // start-up rather than at the first incident. Slack being unreachable is

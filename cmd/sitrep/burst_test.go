@@ -1,0 +1,126 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sitrep-dev/sitrep/internal/slackfake"
+)
+
+// TestBurstOfNotes sends 25 notes at once while Slack is slow to take
+// posts. Every note is acknowledged and shown in the channel in order,
+// and the changes share passes: no goroutine is left waiting per change.
+func TestBurstOfNotes(t *testing.T) {
+	w := newWorld(t)
+	fake := w.fake
+	sitrep := w.start(t)
+	sitrep.slash(fake, "U1", w.general, "declare sev1 Checkout failing")
+	var ch slackfake.Channel
+	eventually(t, "the incident channel", func() bool { var ok bool; ch, ok = fake.ChannelByName("inc-1-checkout-failing"); return ok })
+	card(t, fake, ch.ID)
+	eventually(t, "the declaration in Slack", func() bool { return len(unsynced(t, w.db)) == 0 })
+	before, _ := metricValue(sitrep.scrape(t), "go_goroutines")
+
+	fake.Fail("chat.postMessage", slackfake.Failure{Delay: 50 * time.Millisecond})
+	const notes = 25
+	var wg sync.WaitGroup
+	for i := range notes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if a, _ := sitrep.slash(fake, "U1", ch.ID, fmt.Sprintf("note burst %02d", i)); a.Status != http.StatusOK || a.Text != "" {
+				t.Errorf("note %d answered %+v", i, a)
+			}
+		}()
+	}
+	wg.Wait()
+	// While the backlog drains, one pass does the work.
+	peak := 0.0
+	eventuallyWithin(t, 60*time.Second, "every note in the channel", func() bool {
+		if n, _ := metricValue(sitrep.scrape(t), "go_goroutines"); n > peak {
+			peak = n
+		}
+		n := 0
+		for _, s := range texts(fake, ch.ID) {
+			if strings.Contains(s, "burst ") {
+				n++
+			}
+		}
+		return n == notes
+	})
+	if peak > before+20 {
+		t.Errorf("%v goroutines while the notes were posted, %v before: changes wait for passes one goroutine each", peak, before)
+	}
+	// In the order they were recorded.
+	tl, _ := sitrep.slash(fake, "U1", ch.ID, "timeline")
+	var recorded, posted []string
+	for _, line := range strings.Split(tl.All(), "\n") {
+		if i := strings.Index(line, "burst "); i >= 0 {
+			recorded = append(recorded, line[i:i+8])
+		}
+	}
+	for _, s := range texts(fake, ch.ID) {
+		if i := strings.Index(s, "burst "); i >= 0 {
+			posted = append(posted, s[i:i+8])
+		}
+	}
+	if strings.Join(recorded, ",") != strings.Join(posted, ",") {
+		t.Errorf("notes posted in another order than recorded:\nrecorded %v\nposted   %v", recorded, posted)
+	}
+}
+
+// TestPendingToldOncePerPerson has two people change an incident several
+// times while Slack refuses posts: each is told that delivery is pending,
+// once for their changes rather than once for each.
+func TestPendingToldOncePerPerson(t *testing.T) {
+	w := newWorld(t)
+	fake := w.fake
+	sitrep := w.start(t)
+	sitrep.slash(fake, "U1", w.general, "declare sev1 Checkout failing")
+	var ch slackfake.Channel
+	eventually(t, "the incident channel", func() bool { var ok bool; ch, ok = fake.ChannelByName("inc-1-checkout-failing"); return ok })
+	card(t, fake, ch.ID)
+	eventually(t, "the declaration in Slack", func() bool { return len(unsynced(t, w.db)) == 0 })
+
+	fake.Fail("chat.postMessage", slackfake.Failure{Status: http.StatusServiceUnavailable})
+	urls := map[string][]string{}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for _, user := range []string{"U1", "U2"} {
+		for i := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, ru := sitrep.slash(fake, user, ch.ID, fmt.Sprintf("note %s says %d", user, i))
+				mu.Lock()
+				urls[user] = append(urls[user], ru)
+				mu.Unlock()
+			}()
+		}
+	}
+	wg.Wait()
+	told := func(user string) int {
+		n := 0
+		for _, ru := range urls[user] {
+			n += strings.Count(responses(fake, ru), "posting it in Slack is pending")
+		}
+		return n
+	}
+	eventually(t, "both told", func() bool { return told("U1") > 0 && told("U2") > 0 })
+	// Retries go on failing, but nobody is told again for the same changes.
+	eventually(t, "a retry", func() bool { return strings.Count(sitrep.logs.String(), "slack sync failed; will retry") >= 2 })
+	for _, user := range []string{"U1", "U2"} {
+		if n := told(user); n > 2 {
+			t.Errorf("%s was told %d times that delivery is pending, for 4 changes", user, n)
+		}
+	}
+	fake.ClearFailures()
+	eventuallyWithin(t, 45*time.Second, "the notes in Slack once Slack is back", func() bool { return len(unsynced(t, w.db)) == 0 })
+	if n := strings.Count(strings.Join(texts(fake, ch.ID), "\n"), " says "); n != 8 {
+		t.Errorf("%d notes in the channel, want 8", n)
+	}
+}
