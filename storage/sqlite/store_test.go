@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -552,4 +553,80 @@ func TestUnsynced(t *testing.T) {
 	setStatus(t, db, c.Number, incident.Monitoring)
 	setStatus(t, db, a.Number, incident.Monitoring)
 	unsynced(1, 3)
+}
+
+// TestUpdateReturnsWhatGetReads walks an incident through every kind of
+// change the domain makes and checks after each that what Update returned
+// is exactly what Get reads back: Update does not read the incident back
+// itself.
+func TestUpdateReturnsWhatGetReads(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t)
+	cfg := incident.DefaultConfig()
+	cfg.Checklist = []incident.ChecklistItem{
+		{ID: "deploy", Kind: incident.Question, Text: "Was there a deployment recently?", Suggestion: "Consider rolling back."},
+		{ID: "logs", Kind: incident.Task, Text: "Look at the logs"},
+		{ID: "customers", Kind: incident.Question, Text: "Are customers affected?", From: "sev1"},
+	}
+	// A clock in another zone, with a monotonic reading: the service
+	// stores UTC; Update must return what the store holds.
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := incident.NewService(db, cfg, func() time.Time { return time.Now().In(berlin) })
+	inc, err := svc.Declare(ctx, incident.Declaration{Title: "Checkout failing", Severity: "sev2", Actor: "U1", Services: []string{"checkout"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := inc.Number
+	for _, step := range []struct {
+		name string
+		do   func() (*incident.Incident, error)
+	}{
+		{"status", func() (*incident.Incident, error) { return svc.SetStatus(ctx, n, "U1", incident.Identified) }},
+		{"severity raised, adding checklist items", func() (*incident.Incident, error) { return svc.SetSeverity(ctx, n, "U1", "sev1") }},
+		{"role", func() (*incident.Incident, error) { return svc.AssignRole(ctx, n, "U1", "comms", "U2") }},
+		{"commander handed over", func() (*incident.Incident, error) { return svc.AssignRole(ctx, n, "U1", "lead", "U3") }},
+		{"note", func() (*incident.Incident, error) { return svc.AddNote(ctx, n, "U2", "Database looks fine") }},
+		{"update", func() (*incident.Incident, error) { return svc.PostUpdate(ctx, n, "U3", "Failing over") }},
+		{"answer", func() (*incident.Incident, error) { return svc.Answer(ctx, n, "U2", "deploy", "yes") }},
+		{"answer again", func() (*incident.Incident, error) { return svc.Answer(ctx, n, "U2", "deploy", "no") }},
+		{"follow-up", func() (*incident.Incident, error) { return svc.AddFollowUp(ctx, n, "U2", "Add a canary", "U4") }},
+		{"follow-up done", func() (*incident.Incident, error) { return svc.CompleteFollowUp(ctx, n, "U4", 1) }},
+		{"resolve", func() (*incident.Incident, error) { return svc.Resolve(ctx, n, "U3", "Failed over") }},
+		{"reopen", func() (*incident.Incident, error) { return svc.Reopen(ctx, n, "U3", "Errors are back") }},
+		{"resolve again", func() (*incident.Incident, error) { return svc.Resolve(ctx, n, "U3", "") }},
+		{"postmortem", func() (*incident.Incident, error) {
+			return svc.RecordPostmortem(ctx, n, "U3", "https://example.com/pm")
+		}},
+		{"a change with times in another zone, and emptied lists", func() (*incident.Incident, error) {
+			return db.Update(ctx, n, func(i *incident.Incident) ([]incident.Event, error) {
+				now := time.Now().In(berlin)
+				i.UpdatedAt, i.ClosedAt = now, now
+				i.Checklist[1].Answer, i.Checklist[1].AnsweredBy, i.Checklist[1].AnsweredAt = "done", "U2", now
+				i.FollowUps[0].DoneAt = now
+				i.Services = []string{}
+				return nil, nil
+			})
+		}},
+		{"close", func() (*incident.Incident, error) { return svc.Close(ctx, n, "U3") }},
+	} {
+		got, err := step.do()
+		if err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		read, err := db.Get(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(read, got); diff != "" {
+			t.Errorf("after %s, Update returned what Get does not read (-Get +Update):\n%s", step.name, diff)
+		}
+		// The same values, not only Equal ones: no time in another zone
+		// or with a monotonic reading.
+		if fmt.Sprintf("%#v", read) != fmt.Sprintf("%#v", got) {
+			t.Errorf("after %s, Update returned\n%#v\nGet reads\n%#v", step.name, got, read)
+		}
+	}
 }
