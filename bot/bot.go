@@ -47,6 +47,8 @@ type Bot struct {
 	client   *http.Client // for response_url
 	names    *nameCache
 	metrics  Metrics
+	channels sync.Map // incident channel ID → incident number (incidentIn)
+	help     string   // the usage text, made once from the command table
 
 	mu      sync.Mutex
 	closing bool           // set by Wait; later work runs before its request is answered
@@ -93,6 +95,7 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, cl
 		metrics:  opts.Metrics,
 		jobsDone: jobsDone,
 		stopJobs: stopJobs,
+		help:     helpText(opts.CommandName),
 	}
 	sync.tellPending = b.tellPending
 	return b

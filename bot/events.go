@@ -107,7 +107,7 @@ func (e *temporaryError) Unwrap() error { return e.err }
 // reactionAdded puts a message someone reacted to with the timeline emoji
 // on its incident's timeline, once however many people react.
 func (b *Bot) reactionAdded(ctx context.Context, log *slog.Logger, ev innerEvent) {
-	inc, err := b.svc.ByChannel(ctx, ev.Item.Channel)
+	n, err := b.incidentIn(ctx, ev.Item.Channel)
 	if incident.ErrorCode(err) == incident.ENOTFOUND {
 		return // people react everywhere; only incident channels matter
 	}
@@ -115,7 +115,7 @@ func (b *Bot) reactionAdded(ctx context.Context, log *slog.Logger, ev innerEvent
 		log.Error("reaction: find incident", "err", err)
 		return
 	}
-	log = log.With("incident", inc.Number)
+	log = log.With("incident", n)
 	msg, err := b.fetchMessage(ctx, ev.Item.Channel, ev.Item.TS)
 	if err != nil {
 		log.Error("reaction: fetch message", "ts", ev.Item.TS, "err", err)
@@ -127,12 +127,12 @@ func (b *Bot) reactionAdded(ctx context.Context, log *slog.Logger, ev innerEvent
 			reply{Text: fmt.Sprintf(":warning: Could not read the message you reacted to (%s), so it is not on the timeline. Try the message's “Add to incident timeline” shortcut, or react again later.", why)})
 		return
 	}
-	text, dup := b.addMessage(ctx, log, inc.Number, ev.User, ev.Item.Channel, msg)
+	text, dup := b.addMessage(ctx, log, n, ev.User, ev.Item.Channel, msg)
 	if dup {
 		return // someone pinned it first: it is on the timeline already
 	}
 	b.tell(ctx, log, slashCommand{UserID: ev.User, ChannelID: ev.Item.Channel}, reply{Text: text})
-	b.syncLater(ctx, log, inc.Number, slashCommand{UserID: ev.User, ChannelID: ev.Item.Channel})
+	b.syncLater(ctx, log, n, slashCommand{UserID: ev.User, ChannelID: ev.Item.Channel})
 }
 
 // errMessageGone is a message that was deleted before it could be read.
