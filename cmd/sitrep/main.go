@@ -253,8 +253,8 @@ func (p program) serve(ctx context.Context) error {
 
 // shutdownGrace is how long shutdown waits for the Slack work of requests
 // already answered before cancelling it (it resumes at the next start):
-// well inside the 30 s a container runtime gives before SIGKILL.
-const shutdownGrace = 10 * time.Second
+// inside the 10 s Docker gives before SIGKILL, with time to close.
+const shutdownGrace = 5 * time.Second
 
 // checkToken asks Slack who the token belongs to, so a wrong token shows at
 // start-up rather than at the first incident. Slack being unreachable is
