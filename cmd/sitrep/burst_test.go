@@ -11,7 +11,8 @@ import (
 	"github.com/sitrep-dev/sitrep/internal/slackfake"
 )
 
-// TestBurstOfNotes sends 25 notes at once while Slack is slow to take
+// TestBurstOfNotes (not parallel: it counts the process's goroutines)
+// sends 25 notes at once while Slack is slow to take
 // posts. Every note is acknowledged and shown in the channel in order,
 // and the changes share passes: no goroutine is left waiting per change.
 func TestBurstOfNotes(t *testing.T) {
@@ -77,6 +78,7 @@ func TestBurstOfNotes(t *testing.T) {
 // times while Slack refuses posts: each is told that delivery is pending,
 // once for their changes rather than once for each.
 func TestPendingToldOncePerPerson(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	fake := w.fake
 	sitrep := w.start(t)

@@ -142,6 +142,7 @@ func apiCalls(fake *slackfake.Server) int {
 // between Slack's answer and its commit. Every run must end as the run
 // without faults does: no second channel, no post twice, nothing missing.
 func TestLostAnswers(t *testing.T) {
+	t.Parallel() // each run has its own fake Slack and database
 	want, calls := lostScript(t, nil)
 	if calls < 20 {
 		t.Fatalf("the script made only %d Slack calls; the test needs more to mean much", calls)
@@ -149,6 +150,7 @@ func TestLostAnswers(t *testing.T) {
 	t.Logf("%d Slack calls in the script; losing the answer to each in turn", calls)
 	for k := 1; k <= calls; k++ {
 		t.Run(fmt.Sprintf("call %d", k), func(t *testing.T) {
+			t.Parallel()
 			got, _ := lostScript(t, &slackfake.Failure{Lost: true, Skip: k - 1, Times: 1})
 			if got != want {
 				t.Errorf("the answer to call %d lost, Slack shows:\n%s\nwant:\n%s", k, got, want)
@@ -161,6 +163,7 @@ func TestLostAnswers(t *testing.T) {
 // and stalls in the middle of it: every run must end as the run without
 // faults does, complete and in order.
 func TestSlackFaults(t *testing.T) {
+	t.Parallel()
 	want, _ := lostScript(t, nil)
 	for _, tc := range []struct {
 		name string
@@ -174,6 +177,7 @@ func TestSlackFaults(t *testing.T) {
 		{"errors a retry cannot tell from success", slackfake.Failure{Lost: true, Skip: 3, Times: 3}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			fail := tc.fail
 			got, _ := lostScript(t, &fail)
 			if got != want {
@@ -256,12 +260,33 @@ func TestSlackOutage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a 30-second Slack outage")
 	}
-	want := outageScript(t, func(*slackfake.Server) <-chan struct{} {
-		done := make(chan struct{})
-		close(done)
-		return done
+	t.Parallel()
+	// The run without the outage and the run with it are independent,
+	// so they go side by side.
+	var want, got string
+	t.Run("runs", func(t *testing.T) {
+		t.Run("without the outage", func(t *testing.T) {
+			t.Parallel()
+			want = outageScript(t, func(*slackfake.Server) <-chan struct{} {
+				done := make(chan struct{})
+				close(done)
+				return done
+			})
+		})
+		t.Run("with the outage", func(t *testing.T) {
+			t.Parallel()
+			got = outageRun(t)
+		})
 	})
-	got := outageScript(t, func(fake *slackfake.Server) <-chan struct{} {
+	if !t.Failed() && got != want {
+		t.Errorf("after the outage Slack shows:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// outageRun is outageScript with Slack failing for 30 seconds in the middle:
+// ten seconds each of rate limits, server errors and answers too slow.
+func outageRun(t *testing.T) string {
+	return outageScript(t, func(fake *slackfake.Server) <-chan struct{} {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
@@ -278,7 +303,4 @@ func TestSlackOutage(t *testing.T) {
 		}()
 		return done
 	})
-	if got != want {
-		t.Errorf("after the outage Slack shows:\n%s\nwant:\n%s", got, want)
-	}
 }
