@@ -1,3 +1,8 @@
+// The fuzzing in .ci/run builds with -tags nosqlitebench: benchmarks on
+// SQLite would make it compile SQLite's C code once more, for nothing.
+
+//go:build !nosqlitebench
+
 package bot
 
 import (
