@@ -19,11 +19,7 @@ func TestBurstOfNotes(t *testing.T) {
 	w := newWorld(t)
 	fake := w.fake
 	sitrep := w.start(t)
-	sitrep.slash(fake, "U1", w.general, "declare sev1 Checkout failing")
-	var ch slackfake.Channel
-	eventually(t, "the incident channel", func() bool { var ok bool; ch, ok = fake.ChannelByName("inc-1-checkout-failing"); return ok })
-	card(t, fake, ch.ID)
-	eventually(t, "the declaration in Slack", func() bool { return len(unsynced(t, w.db)) == 0 })
+	ch := w.declared(t, sitrep)
 	before, _ := metricValue(sitrep.scrape(t), "go_goroutines")
 
 	fake.Fail("chat.postMessage", slackfake.Failure{Delay: 50 * time.Millisecond})
@@ -82,11 +78,7 @@ func TestPendingToldOncePerPerson(t *testing.T) {
 	w := newWorld(t)
 	fake := w.fake
 	sitrep := w.start(t)
-	sitrep.slash(fake, "U1", w.general, "declare sev1 Checkout failing")
-	var ch slackfake.Channel
-	eventually(t, "the incident channel", func() bool { var ok bool; ch, ok = fake.ChannelByName("inc-1-checkout-failing"); return ok })
-	card(t, fake, ch.ID)
-	eventually(t, "the declaration in Slack", func() bool { return len(unsynced(t, w.db)) == 0 })
+	ch := w.declared(t, sitrep)
 
 	fake.Fail("chat.postMessage", slackfake.Failure{Status: http.StatusServiceUnavailable})
 	urls := map[string][]string{}

@@ -339,3 +339,15 @@ func slackSignature(secret, ts, body string) string {
 	mac.Write([]byte("v0:" + ts + ":" + body))
 	return "v0=" + hex.EncodeToString(mac.Sum(nil))
 }
+
+// declared declares "sev1 Checkout failing" as U1 in #general and returns
+// its channel once Slack shows all of the declaration.
+func (w *world) declared(t *testing.T, sitrep *instance) slackfake.Channel {
+	t.Helper()
+	sitrep.slash(w.fake, "U1", w.general, "declare sev1 Checkout failing")
+	var ch slackfake.Channel
+	eventually(t, "the incident channel", func() bool { var ok bool; ch, ok = w.fake.ChannelByName("inc-1-checkout-failing"); return ok })
+	card(t, w.fake, ch.ID)
+	eventually(t, "the declaration in Slack", func() bool { return len(unsynced(t, w.db)) == 0 })
+	return ch
+}

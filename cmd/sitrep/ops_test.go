@@ -176,10 +176,7 @@ func TestEachRequestLoggedOnce(t *testing.T) {
 				start = (*world).startSocket
 			}
 			sitrep := start(w, t)
-			sitrep.slash(fake, "U1", w.general, "declare sev1 Checkout failing")
-			var ch slackfake.Channel
-			eventually(t, "the incident channel", func() bool { var ok bool; ch, ok = fake.ChannelByName("inc-1-checkout-failing"); return ok })
-			card(t, fake, ch.ID) // once the card is up, Sitrep knows the channel
+			ch := w.declared(t, sitrep)
 			sitrep.slash(fake, "U1", ch.ID, "note Database looks fine")
 			sitrep.slash(fake, "U1", ch.ID, "status sideways")
 			sitrep.slash(fake, "U1", w.general, "note not in an incident channel")
@@ -320,10 +317,7 @@ func TestMigrateAndBackupWhileServing(t *testing.T) {
 
 	fake := w.fake
 	sitrep := w.start(t)
-	sitrep.slash(fake, "U1", w.general, "declare sev1 Checkout failing")
-	var ch slackfake.Channel
-	eventually(t, "the incident channel", func() bool { var ok bool; ch, ok = fake.ChannelByName("inc-1-checkout-failing"); return ok })
-	card(t, fake, ch.ID)
+	ch := w.declared(t, sitrep)
 	sitrep.slash(fake, "U1", ch.ID, "note Database looks fine")
 
 	dest := filepath.Join(t.TempDir(), "backup.db")

@@ -320,10 +320,44 @@ func (p *Playground) sendMessage(ctx context.Context, req request) (any, error) 
 	return nil, nil
 }
 
-// baseUser is the "user" object of interaction payloads.
-func (p *Playground) baseUser(id string) obj {
-	name := p.userName(id)
-	return obj{"id": id, "username": name, "name": name, "team_id": p.fake.TeamID()}
+// fromUser fills in the fields every interaction payload has: who, the
+// workspace, the app, and a trigger_id for opening a form.
+func (p *Playground) fromUser(pl obj, user string) {
+	name := p.userName(user)
+	pl["user"] = obj{"id": user, "username": name, "name": name, "team_id": p.fake.TeamID()}
+	pl["team"] = obj{"id": p.fake.TeamID(), "domain": "playground"}
+	pl["api_app_id"] = slackfake.DefaultAppID
+	pl["trigger_id"] = p.fake.NewTriggerIDFor(user)
+}
+
+// viewObj is a view as interaction payloads carry it, with the state of
+// its inputs.
+func (p *Playground) viewObj(v slackfake.View, values obj) obj {
+	var view obj
+	json.Unmarshal(v.Raw, &view)
+	if view == nil {
+		view = obj{}
+	}
+	for k, val := range (obj{"id": v.ID, "team_id": p.fake.TeamID(), "callback_id": v.CallbackID, "private_metadata": v.PrivateMetadata,
+		"hash": v.Hash, "root_view_id": v.RootViewID, "state": obj{"values": values}, "app_id": slackfake.DefaultAppID, "bot_id": p.fake.BotID()}) {
+		view[k] = val
+	}
+	return view
+}
+
+// messageObj is a message as interaction payloads carry it.
+func messageObj(m slackfake.Message) obj {
+	msg := obj{"type": "message", "ts": m.TS, "text": m.Text}
+	if m.User != "" {
+		msg["user"] = m.User
+	}
+	if m.BotID != "" {
+		msg["bot_id"] = m.BotID
+	}
+	if len(m.Blocks) > 0 {
+		msg["blocks"] = json.RawMessage(m.Blocks)
+	}
+	return msg
 }
 
 // action delivers a click or a choice on a control in a message, the App
@@ -362,13 +396,7 @@ func (p *Playground) action(ctx context.Context, req request) (any, error) {
 		}
 		pl = payload("block-actions-static-select-modal.json")
 		set(pl, "container", obj{"type": "view", "view_id": v.ID})
-		var view obj
-		json.Unmarshal(v.Raw, &view)
-		for k, val := range (obj{"id": v.ID, "team_id": p.fake.TeamID(), "callback_id": v.CallbackID, "private_metadata": v.PrivateMetadata,
-			"hash": v.Hash, "root_view_id": v.RootViewID, "state": obj{"values": obj{}}}) {
-			view[k] = val
-		}
-		pl["view"] = view
+		pl["view"] = p.viewObj(v, obj{})
 	} else {
 		ch, err := p.channel(channel)
 		if err != nil {
@@ -378,14 +406,7 @@ func (p *Playground) action(ctx context.Context, req request) (any, error) {
 		set(pl, "channel", obj{"id": ch.ID, "name": ch.Name})
 		container := obj{"type": "message", "message_ts": req.MessageTS, "channel_id": ch.ID, "is_ephemeral": false}
 		if m, ok := p.fake.Message(ch.ID, req.MessageTS); ok {
-			msg := obj{"type": "message", "ts": m.TS, "text": m.Text, "user": m.User}
-			if m.BotID != "" {
-				msg["bot_id"] = m.BotID
-			}
-			if len(m.Blocks) > 0 {
-				msg["blocks"] = json.RawMessage(m.Blocks)
-			}
-			pl["message"] = msg
+			pl["message"] = messageObj(m)
 		} else {
 			// An ephemeral message: Slack sends no message with it.
 			container["is_ephemeral"] = true
@@ -394,10 +415,7 @@ func (p *Playground) action(ctx context.Context, req request) (any, error) {
 		pl["container"] = container
 		pl["response_url"] = p.newResponseURL(req.User, ch.ID)
 	}
-	pl["user"] = p.baseUser(req.User)
-	set(pl, "team", obj{"id": p.fake.TeamID(), "domain": "playground"})
-	pl["api_app_id"] = slackfake.DefaultAppID
-	pl["trigger_id"] = p.fake.NewTriggerIDFor(req.User)
+	p.fromUser(pl, req.User)
 	pl["actions"] = []any{act}
 	_, err := p.client.interact(ctx, pl)
 	return nil, err
@@ -423,17 +441,8 @@ func (p *Playground) submit(ctx context.Context, req request) (any, error) {
 		return nil, userErrorf("the form's values are not Slack's view.state.values")
 	}
 	pl := payload("view-submission-captured.json")
-	pl["user"] = p.baseUser(req.User)
-	set(pl, "team", obj{"id": p.fake.TeamID(), "domain": "playground"})
-	pl["api_app_id"] = slackfake.DefaultAppID
-	pl["trigger_id"] = p.fake.NewTriggerIDFor(req.User)
-	var view obj
-	json.Unmarshal(v.Raw, &view)
-	for k, val := range (obj{"id": v.ID, "team_id": p.fake.TeamID(), "callback_id": v.CallbackID, "private_metadata": v.PrivateMetadata,
-		"hash": v.Hash, "root_view_id": v.RootViewID, "state": obj{"values": values}, "app_id": slackfake.DefaultAppID, "bot_id": p.fake.BotID()}) {
-		view[k] = val
-	}
-	pl["view"] = view
+	p.fromUser(pl, req.User)
+	pl["view"] = p.viewObj(v, values)
 	pl["response_urls"] = []any{}
 	a, err := p.client.interact(ctx, pl)
 	if err != nil {
@@ -519,22 +528,14 @@ func (p *Playground) shortcut(ctx context.Context, req request) (any, error) {
 		return nil, userErrorf("that message is gone")
 	}
 	pl := payload("message-action.json")
+	p.fromUser(pl, req.User)
+	pl["user"] = obj{"id": req.User, "name": p.userName(req.User)} // a shortcut's user has no username
 	pl["callback_id"] = req.CallbackID
-	pl["trigger_id"] = p.fake.NewTriggerIDFor(req.User)
 	pl["response_url"] = p.newResponseURL(req.User, ch.ID)
-	pl["team"] = obj{"id": p.fake.TeamID(), "domain": "playground"}
 	pl["channel"] = obj{"id": ch.ID, "name": ch.Name}
-	pl["user"] = obj{"id": req.User, "name": p.userName(req.User)}
 	pl["message_ts"] = m.TS
 	pl["action_ts"] = now()
-	msg := obj{"type": "message", "ts": m.TS, "text": m.Text}
-	if m.User != "" {
-		msg["user"] = m.User
-	}
-	if m.BotID != "" {
-		msg["bot_id"] = m.BotID
-	}
-	pl["message"] = msg
+	pl["message"] = messageObj(m)
 	_, err = p.client.interact(ctx, pl)
 	return nil, err
 }
