@@ -236,6 +236,20 @@ func (p *Playground) channel(id string) (slackfake.Channel, error) {
 	return ch, nil
 }
 
+// message returns a message and its channel, or an error the page can
+// show.
+func (p *Playground) message(channel, ts string) (slackfake.Channel, slackfake.Message, error) {
+	ch, err := p.channel(channel)
+	if err != nil {
+		return ch, slackfake.Message{}, err
+	}
+	m, ok := p.fake.Message(ch.ID, ts)
+	if !ok {
+		return ch, m, userErrorf("that message is gone")
+	}
+	return ch, m, nil
+}
+
 // now is a Slack-style timestamp for a message only the page shows.
 func now() string {
 	t := time.Now()
@@ -492,13 +506,9 @@ func (p *Playground) eventPayload(file string) obj {
 // react adds a reaction to a message and, as Slack does for the channels
 // Sitrep is in, sends the reaction_added event.
 func (p *Playground) react(ctx context.Context, req request) (any, error) {
-	ch, err := p.channel(req.Channel)
+	ch, m, err := p.message(req.Channel, req.TS)
 	if err != nil {
 		return nil, err
-	}
-	m, ok := p.fake.Message(ch.ID, req.TS)
-	if !ok {
-		return nil, userErrorf("that message is gone")
 	}
 	name := strings.Trim(req.Name, ":")
 	if name == "" {
@@ -519,13 +529,9 @@ func (p *Playground) react(ctx context.Context, req request) (any, error) {
 
 // shortcut delivers a message shortcut used on a message.
 func (p *Playground) shortcut(ctx context.Context, req request) (any, error) {
-	ch, err := p.channel(req.Channel)
+	ch, m, err := p.message(req.Channel, req.TS)
 	if err != nil {
 		return nil, err
-	}
-	m, ok := p.fake.Message(ch.ID, req.TS)
-	if !ok {
-		return nil, userErrorf("that message is gone")
 	}
 	pl := payload("message-action.json")
 	p.fromUser(pl, req.User)
