@@ -48,9 +48,11 @@ func BenchmarkAcknowledge(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c := inc.Chat
-	c.ChannelID = "C0BENCH"
-	if err := svc.SaveChat(ctx, inc.ID, c); err != nil {
+	d := incident.Delivery{Integration: integrationName, IncidentID: inc.ID}
+	if err := (chatState{ChannelID: "C0BENCH"}).store(&d); err != nil {
+		b.Fatal(err)
+	}
+	if err := svc.SaveDelivery(ctx, d); err != nil {
 		b.Fatal(err)
 	}
 	h := bot.Handler()

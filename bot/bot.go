@@ -12,6 +12,7 @@ import (
 
 	"github.com/sitrep-dev/sitrep/incident"
 	"github.com/sitrep-dev/sitrep/internal/clock"
+	"github.com/sitrep-dev/sitrep/notify"
 )
 
 // Options are the bot's settings.
@@ -30,6 +31,12 @@ type Options struct {
 	// the Slack client's HTTP client SlackTransport with the same Metrics
 	// to measure the Web API calls.
 	Metrics Metrics
+	// DeliveryClock is the time Slack work is retried and paced by; nil
+	// means the real one.
+	DeliveryClock clock.Clock
+	// Poll is how often changes made outside this process are looked
+	// for; 0 means incident.DefaultPoll.
+	Poll time.Duration
 }
 
 // Bot serves Slack's requests and keeps Slack in step with the database.
@@ -40,7 +47,9 @@ type Bot struct {
 	log    *slog.Logger
 	clock  clock.Clock
 	verify verifier
-	sync   *syncer
+	// deliv is Slack as an integration of the delivery engine, runner.
+	deliv  *slackDelivery
+	runner *notify.Runner
 	prompt *prompter
 	// declares limits how often one person may declare.
 	declares *declareLimit
@@ -77,8 +86,20 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, cl
 	if opts.Metrics == nil {
 		opts.Metrics = noMetrics{}
 	}
+	if opts.Poll <= 0 {
+		opts.Poll = incident.DefaultPoll
+	}
 	api = newPacer(api, postEvery, postBurst)
-	sync := newSyncer(api, svc, opts, log)
+	deliv := newSlackDelivery(api, svc, opts, log)
+	// Delivery waits out Slack's rate limits and outages in real time
+	// unless the options say otherwise; the bot's clock (which tests stop
+	// and move by hand) decides when prompts fall due.
+	deliveryClock := opts.DeliveryClock
+	if deliveryClock == nil {
+		deliveryClock = clock.Real{}
+	}
+	runner := notify.New(svc, deliveryClock, log, nil, deliv)
+	deliv.runner = runner
 	jobsDone, stopJobs := context.WithCancel(context.Background())
 	b := &Bot{
 		api:      api,
@@ -87,8 +108,9 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, cl
 		log:      log,
 		clock:    clk,
 		verify:   verifier{secret: []byte(opts.SigningSecret), now: clk.Now},
-		sync:     sync,
-		prompt:   newPrompter(svc, sync, clk, log),
+		deliv:    deliv,
+		runner:   runner,
+		prompt:   newPrompter(svc, clk, log),
 		declares: newDeclareLimit(clk.Now),
 		client:   &http.Client{Timeout: 10 * time.Second, Transport: SlackTransport(nil, opts.Metrics, log)},
 		names:    newNameCache(api, log),
@@ -97,7 +119,7 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, cl
 		stopJobs: stopJobs,
 		help:     helpText(opts.CommandName),
 	}
-	sync.tellPending = b.tellPending
+	deliv.tellPending = b.tellPending
 	return b
 }
 
@@ -118,10 +140,18 @@ func (b *Bot) Run(ctx context.Context) error {
 	defer cancel()
 	promptDone := make(chan error, 1)
 	go func() { promptDone <- b.prompt.run(ctx) }()
-	err := b.sync.run(ctx)
+	// Changes made elsewhere (another process on the same database, the
+	// command line) reach the runner and the prompter through the
+	// service's change feed once it has polled for them.
+	watchDone := make(chan error, 1)
+	go func() { watchDone <- b.svc.Watch(ctx, b.opts.Poll) }()
+	err := b.runner.Run(ctx)
 	cancel()
 	if perr := <-promptDone; err == nil {
 		err = perr
+	}
+	if werr := <-watchDone; err == nil {
+		err = werr
 	}
 	return err
 }

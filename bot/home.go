@@ -6,8 +6,6 @@ import (
 	"log/slog"
 
 	"github.com/slack-go/slack"
-
-	"github.com/sitrep-dev/sitrep/incident"
 )
 
 // maxHomeBlocks is Block Kit's limit for a Home tab.
@@ -30,7 +28,7 @@ func (b *Bot) publishHome(ctx context.Context, log *slog.Logger, user string) {
 // homeBlocks renders the Home tab: open incidents newest first, each with
 // its severity, status, commander and channel, within Block Kit's limit
 // however many there are.
-func homeBlocks(incs []*incident.Incident, commandName string) []slack.Block {
+func homeBlocks(incs []*shown, commandName string) []slack.Block {
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(plainText(fmt.Sprintf("Open incidents (%d)", len(incs)))),
 	}

@@ -19,11 +19,14 @@ import (
 // Action IDs of the incident card's controls, and the callback ID of the
 // message shortcut.
 const (
-	actionUpdate   = "card_update"
-	actionStatus   = "card_status"
-	actionSeverity = "card_severity"
-	actionRole     = "card_role:" // + role name
-	callbackAddMsg = "add_to_timeline"
+	actionUpdate = "card_update"
+	// actionTakeCommand is on the card of an incident nobody commands yet
+	// (declared by Sitrep for an alert).
+	actionTakeCommand = "card_take_command"
+	actionStatus      = "card_status"
+	actionSeverity    = "card_severity"
+	actionRole        = "card_role:" // + role name
+	callbackAddMsg    = "add_to_timeline"
 )
 
 // handleInteraction serves POST /slack/interactions: buttons and selects,
@@ -119,7 +122,7 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 	if channel == "" {
 		channel = cb.Container.ChannelID
 	}
-	inc, err := b.svc.ByChannel(ctx, channel)
+	inc, err := b.svc.ByRef(ctx, integrationName, channel)
 	if err != nil {
 		requestEnded(ctx, outcomeOf(err), "")
 		b.tellInteraction(ctx, log, cb, ":warning: "+incident.ErrorMessage(err))
@@ -139,6 +142,8 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 			b.tellInteraction(ctx, log, cb, ":warning: Slack would not open the form ("+describeSlackError(err)+"). Try again, or use `/incident update <text>`.")
 		}
 		return
+	case act.ActionID == actionTakeCommand:
+		_, err = b.svc.TakeCommand(ctx, inc.Number, actor)
 	case act.ActionID == actionStatus:
 		_, err = b.svc.SetStatus(ctx, inc.Number, actor, incident.Status(act.SelectedOption.Value))
 	case act.ActionID == actionSeverity:
@@ -182,7 +187,7 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 		// The card shows what the select was set to; put it back.
 		n := inc.Number
 		b.goAfterAck(ctx, func(ctx context.Context) {
-			if err := b.sync.resetCard(ctx, n); err != nil {
+			if err := b.deliv.resetCard(ctx, n); err != nil {
 				log.Warn("could not reset the card's controls", "err", err)
 			}
 		})
@@ -261,7 +266,7 @@ func (b *Bot) submitUpdate(ctx context.Context, log *slog.Logger, cb *slack.Inte
 // addMessageFromShortcut puts the message a shortcut was used on onto its
 // incident's timeline.
 func (b *Bot) addMessageFromShortcut(ctx context.Context, log *slog.Logger, cb *slack.InteractionCallback) {
-	inc, err := b.svc.ByChannel(ctx, cb.Channel.ID)
+	inc, err := b.svc.ByRef(ctx, integrationName, cb.Channel.ID)
 	if incident.ErrorCode(err) == incident.ENOTFOUND {
 		b.tellInteraction(ctx, log, cb, ":warning: This channel is not an incident channel. Use the shortcut on messages in an incident's channel.")
 		return
@@ -346,8 +351,8 @@ func (b *Bot) tellInteraction(ctx context.Context, log *slog.Logger, cb *slack.I
 // pending (tellPending).
 func (b *Bot) syncLater(ctx context.Context, log *slog.Logger, number int64, sc slashCommand) {
 	b.prompt.poke() // the change may have moved the next prompt
-	b.sync.watch(number, sc)
-	b.goAfterAck(ctx, func(ctx context.Context) { b.sync.trySync(ctx, number) })
+	b.deliv.watch(number, sc)
+	b.goAfterAck(ctx, func(ctx context.Context) { b.runner.TrySync(ctx, integrationName, number) })
 }
 
 // tellPending tells people that their changes to incident number are

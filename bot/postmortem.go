@@ -26,7 +26,13 @@ func (b *Bot) publishPostmortem(ctx context.Context, log *slog.Logger, n int64, 
 		fail("reading the timeline failed", err)
 		return
 	}
-	if inc.Chat.ChannelID == "" {
+	sh, err := b.show(ctx, inc)
+	if err != nil {
+		fail("reading its Slack state failed", err)
+		return
+	}
+	channel := sh.Chat.ChannelID
+	if channel == "" {
 		b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":warning: Incident #%d has no channel yet to publish its postmortem in; try again once it has.", n)})
 		return
 	}
@@ -49,7 +55,7 @@ func (b *Bot) publishPostmortem(ctx context.Context, log *slog.Logger, n int64, 
 	}
 	summary += fmt.Sprintf(". Review it, then `%s close`.", b.opts.CommandName)
 	file, err := b.api.UploadFileContext(ctx, slack.UploadFileParameters{
-		Channel:        inc.Chat.ChannelID,
+		Channel:        channel,
 		Filename:       fmt.Sprintf("incident-%d-postmortem.md", n),
 		Title:          fmt.Sprintf("Postmortem: %s", plainTitle(inc)),
 		Content:        md.String(),

@@ -17,19 +17,22 @@ const maxPromptSleep = 5 * time.Minute
 // is due is the domain's pure function of stored state (incident.NextPrompt);
 // the prompter records each due prompt as a timeline event, in the same
 // transaction that advances the incident's prompt state, and leaves its
-// delivery to the syncer. So a crash or restart neither loses a prompt (the
+// delivery to the delivery engine. So a crash or restart neither loses a prompt (the
 // event is delivered from the record) nor repeats one (the state says it was
 // sent).
 type prompter struct {
 	svc   *incident.Service
-	sync  *syncer
 	clock clock.Clock
 	log   *slog.Logger
 	wake  chan struct{}
 }
 
-func newPrompter(svc *incident.Service, sync *syncer, clk clock.Clock, log *slog.Logger) *prompter {
-	return &prompter{svc: svc, sync: sync, clock: clk, log: log, wake: make(chan struct{}, 1)}
+func newPrompter(svc *incident.Service, clk clock.Clock, log *slog.Logger) *prompter {
+	p := &prompter{svc: svc, clock: clk, log: log, wake: make(chan struct{}, 1)}
+	// Any change may move an incident's next prompt earlier (a
+	// declaration, a severity raised), whoever made it.
+	svc.Subscribe(func(int64) { p.poke() })
+	return p
 }
 
 // poke makes the prompter look again, after a change that may have moved an
@@ -95,8 +98,7 @@ func (p *prompter) pass(ctx context.Context) (next time.Time, err error) {
 			}
 			if sent {
 				sentAny = true
-				p.log.Info("prompt recorded", "incident", n)
-				p.sync.soon(n)
+				p.log.Info("prompt recorded", "incident", n) // the change wakes its delivery
 			}
 		}
 		if failed != nil {

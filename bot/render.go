@@ -85,7 +85,7 @@ func statusEmoji(s incident.Status) string {
 // salt goes into the controls' block IDs: Slack clients keep what a select
 // shows for as long as its block ID stays the same, so a new salt resets
 // the card's controls to what the incident says.
-func cardBlocks(inc *incident.Incident, cfg incident.Config, commandName, salt string) []slack.Block {
+func cardBlocks(inc *shown, cfg incident.Config, commandName, salt string) []slack.Block {
 	sev, _ := cfg.Severity(inc.Severity)
 	sevText := "*Severity*\n" + inc.Severity
 	if sev.Description != "" {
@@ -111,13 +111,16 @@ func cardBlocks(inc *incident.Incident, cfg incident.Config, commandName, salt s
 	}
 	for _, role := range cfg.AllRoles() {
 		holder := "_unassigned_"
+		if role == incident.CommanderRole {
+			holder = "_nobody yet: take command_"
+		}
 		if u := inc.Roles[role]; u != "" {
 			holder = mention(u)
 		}
 		fields = append(fields, mrkdwn(fmt.Sprintf("*%s*\n%s", roleTitle(role), holder)))
 	}
 	blocks := []slack.Block{
-		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate(plainTitle(inc), maxHeader), true, false)),
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate(plainTitle(inc.Incident), maxHeader), true, false)),
 	}
 	for len(fields) > 0 {
 		n := min(len(fields), maxFields)
@@ -128,13 +131,13 @@ func cardBlocks(inc *incident.Incident, cfg incident.Config, commandName, salt s
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate("*Summary*\n"+defuse(inc.Summary), maxSectionText)), nil, nil))
 	}
 	if inc.Status.Open() {
-		blocks = append(blocks, cardActions(inc, cfg, salt)...)
+		blocks = append(blocks, cardActions(inc.Incident, cfg, salt)...)
 	}
 	if inc.Chat.Problem != "" {
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(truncate(":warning: *Not all of this is in Slack yet.* "+inc.Chat.Problem+
 			". Everything is recorded; Sitrep keeps trying and this line goes once it is through.", maxSectionText))))
 	}
-	notes := []string{"Declared by " + mention(inc.DeclaredBy)}
+	notes := []string{"Declared " + declaredBy(inc.DeclaredBy, inc.Source)}
 	if inc.Private {
 		notes = append(notes, ":lock: private")
 	}
@@ -166,6 +169,12 @@ func cardActions(inc *incident.Incident, cfg incident.Config, salt string) []sla
 	}
 	severity := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainText("Change severity"), actionSeverity, sevOpts...)
 	controls := []slack.BlockElement{update, status}
+	if inc.Commander() == "" {
+		take := slack.NewButtonBlockElement(actionTakeCommand, strconv.FormatInt(inc.Number, 10), plainText("Take command"))
+		take.Style = slack.StylePrimary
+		update.Style = ""
+		controls = []slack.BlockElement{take, update, status}
+	}
 	if len(sevOpts) > 0 {
 		controls = append(controls, severity)
 	}
@@ -194,7 +203,32 @@ func mrkdwn(s string) *slack.TextBlockObject {
 
 // cardText is the notification fallback of the card.
 func cardText(inc *incident.Incident) string {
-	return fmt.Sprintf("%s · %s · %s · commander %s", displayTitle(inc), inc.Severity, inc.Status, mention(inc.Commander()))
+	return fmt.Sprintf("%s · %s · %s · %s", displayTitle(inc), inc.Severity, inc.Status, commanderText(inc))
+}
+
+// commanderText names the commander, or says there is none yet.
+func commanderText(inc *incident.Incident) string {
+	if c := inc.Commander(); c != "" {
+		return "commander " + mention(c)
+	}
+	return "no commander yet"
+}
+
+// declaredBy says who declared an incident: a person, or Sitrep for a
+// source (an alert).
+func declaredBy(actor, source string) string {
+	if actor == "" {
+		return "by Sitrep for " + sourceName(source)
+	}
+	return "by " + mention(actor)
+}
+
+// sourceName is how a source that declares incidents is named to people.
+func sourceName(source string) string {
+	if source == "" {
+		return "an integration"
+	}
+	return strings.ToUpper(source[:1]) + source[1:]
 }
 
 // topic is the channel topic: a one-line summary that follows every change.
@@ -273,14 +307,14 @@ func channelMessage(inc *incident.Incident, ev incident.Event, cfg incident.Conf
 // or "" when the event is not announced. Declarations, severity and status
 // changes and status updates are announced; notes and roles stay in the
 // incident channel.
-func announcement(inc *incident.Incident, ev incident.Event, cfg incident.Config) string {
-	name := fmt.Sprintf("*%s*", displayTitle(inc))
+func announcement(inc *shown, ev incident.Event, cfg incident.Config) string {
+	name := fmt.Sprintf("*%s*", displayTitle(inc.Incident))
 	where := "Follow in " + channelLink(inc.Chat.ChannelID)
 	d := ev.Data
 	switch ev.Kind {
 	case incident.KindDeclared:
 		sev, _ := cfg.Severity(d["severity"])
-		return fmt.Sprintf(":rotating_light: %s declared as *%s* (%s) by %s. %s.", name, d["severity"], sev.Description, mention(ev.Actor), where)
+		return fmt.Sprintf(":rotating_light: %s declared as *%s* (%s) %s. %s.", name, d["severity"], sev.Description, declaredBy(ev.Actor, d["source"]), where)
 	case incident.KindSeverity:
 		verb := "lowered"
 		if cfg.Escalated(d["from"], d["to"]) {
@@ -372,7 +406,7 @@ func timelineText(inc *incident.Incident, events []incident.Event) string {
 }
 
 // listBlocks renders open incidents, newest first.
-func listBlocks(incs []*incident.Incident) []slack.Block {
+func listBlocks(incs []*shown) []slack.Block {
 	if len(incs) == 0 {
 		return []slack.Block{slack.NewSectionBlock(mrkdwn(":sunny: No open incidents."), nil, nil)}
 	}
@@ -389,13 +423,13 @@ func listBlocks(incs []*incident.Incident) []slack.Block {
 
 // incidentSummary is an incident as list and the Home tab show it: title,
 // severity, status, commander, channel, when declared, and anything amiss.
-func incidentSummary(inc *incident.Incident) string {
+func incidentSummary(inc *shown) string {
 	where := "_channel pending_"
 	if inc.Chat.ChannelID != "" {
 		where = channelLink(inc.Chat.ChannelID)
 	}
-	s := fmt.Sprintf("%s *%s*\n%s · %s · commander %s · %s · declared %s",
-		statusEmoji(inc.Status), displayTitle(inc), inc.Severity, inc.Status, mention(inc.Commander()), where, slackDate(inc.DeclaredAt))
+	s := fmt.Sprintf("%s *%s*\n%s · %s · %s · %s · declared %s",
+		statusEmoji(inc.Status), displayTitle(inc.Incident), inc.Severity, inc.Status, commanderText(inc.Incident), where, slackDate(inc.DeclaredAt))
 	if inc.Private {
 		s += " · :lock: private"
 	}

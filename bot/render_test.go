@@ -26,14 +26,14 @@ func checkBlocks(t *testing.T, blocks []slack.Block) {
 	}
 }
 
-func bigIncident() *incident.Incident {
+func bigIncident() *shown {
 	at := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
-	return &incident.Incident{
+	return &shown{Incident: &incident.Incident{
 		Number: 123456, Title: strings.Repeat("Ü", incident.MaxTitle), Severity: "sev1", Status: incident.Identified,
 		Summary: strings.Repeat("x", incident.MaxText), DeclaredBy: "U1", Drill: true, Private: true,
 		Roles:      map[string]string{"commander": "U1", "comms": "U2"},
 		DeclaredAt: at, ResolvedAt: at.Add(time.Hour),
-	}
+	}, Chat: chatState{ChannelID: "C0123456789", Problem: strings.Repeat("a refusal ", 100)}}
 }
 
 func TestCardStaysWithinBlockKitLimits(t *testing.T) {
@@ -50,7 +50,7 @@ func TestCardStaysWithinBlockKitLimits(t *testing.T) {
 			t.Errorf("card lacks %q", want)
 		}
 	}
-	if got := topic(inc); len([]rune(got)) > maxTopic {
+	if got := topic(inc.Incident); len([]rune(got)) > maxTopic {
 		t.Errorf("topic is %d characters, Slack allows %d", len([]rune(got)), maxTopic)
 	}
 }
@@ -66,7 +66,7 @@ func TestTimelineStaysWithinBlockKitLimits(t *testing.T) {
 				filler := strings.Repeat("障", i%1500)
 				events[i] = incident.Event{Seq: int64(i + 1), At: inc.DeclaredAt.Add(time.Duration(i) * time.Second), Kind: incident.KindNote, Actor: "U1", Text: fmt.Sprintf("entry %d %s", i, filler)}
 			}
-			blocks := timelineBlocks(inc, events)
+			blocks := timelineBlocks(inc.Incident, events)
 			checkBlocks(t, blocks)
 			text := blockTextOf(t, blocks)
 			if n > 0 && !strings.Contains(text, fmt.Sprintf("entry %d ", n-1)) {
@@ -84,7 +84,7 @@ func TestTimelineStaysWithinBlockKitLimits(t *testing.T) {
 }
 
 func TestListStaysWithinBlockKitLimits(t *testing.T) {
-	var incs []*incident.Incident
+	var incs []*shown
 	for i := range 120 {
 		inc := bigIncident()
 		inc.Number = int64(i + 1)
@@ -103,8 +103,8 @@ func TestListStaysWithinBlockKitLimits(t *testing.T) {
 func TestUserTextCannotPingEveryone(t *testing.T) {
 	// As Slack sends it: "@channel DB @bob down & out".
 	title := "<!channel> DB <@U9|bob> down &amp; out"
-	inc := &incident.Incident{Number: 7, Title: title, Severity: "sev1", Status: incident.Investigating, Summary: "<!here> " + title,
-		Roles: map[string]string{"commander": "U1"}, DeclaredBy: "U1", Chat: incident.Chat{ChannelID: "C1"}}
+	inc := &shown{Incident: &incident.Incident{Number: 7, Title: title, Severity: "sev1", Status: incident.Investigating, Summary: "<!here> " + title,
+		Roles: map[string]string{"commander": "U1"}, DeclaredBy: "U1"}, Chat: chatState{ChannelID: "C1"}}
 	cfg := incident.DefaultConfig()
 	declared := incident.Event{Kind: incident.KindDeclared, Actor: "U1", Data: map[string]string{"severity": "sev1"}}
 	update := incident.Event{Kind: incident.KindUpdate, Actor: "U1", Text: "<!here> ask <@U9|bob>", Data: map[string]string{"severity": "sev1", "status": "identified"}}
@@ -112,12 +112,12 @@ func TestUserTextCannotPingEveryone(t *testing.T) {
 	mrkdwnPlaces := map[string]string{
 		"announcement":        announcement(inc, declared, cfg),
 		"update announcement": announcement(inc, update, cfg),
-		"update message":      channelMessage(inc, update, cfg),
-		"note message":        channelMessage(inc, note, cfg),
-		"card text":           cardText(inc),
+		"update message":      channelMessage(inc.Incident, update, cfg),
+		"note message":        channelMessage(inc.Incident, note, cfg),
+		"card text":           cardText(inc.Incident),
 		"card":                blockTextOf(t, cardBlocks(inc, cfg, "/incident", "v1")[1:]),
-		"list":                blockTextOf(t, listBlocks([]*incident.Incident{inc})),
-		"timeline":            blockTextOf(t, timelineBlocks(inc, []incident.Event{note})[1:]),
+		"list":                blockTextOf(t, listBlocks([]*shown{inc})),
+		"timeline":            blockTextOf(t, timelineBlocks(inc.Incident, []incident.Event{note})[1:]),
 	}
 	for name, s := range mrkdwnPlaces {
 		if strings.Contains(s, "<!channel") || strings.Contains(s, "<!here") || strings.Contains(s, "<!subteam") {
@@ -131,7 +131,7 @@ func TestUserTextCannotPingEveryone(t *testing.T) {
 		}
 	}
 	header := blockTextOf(t, cardBlocks(inc, cfg, "/incident", "v1")[:1])
-	for name, s := range map[string]string{"card header": header, "topic": topic(inc), "channel name": channelName("inc", 7, plain(inc.Title))} {
+	for name, s := range map[string]string{"card header": header, "topic": topic(inc.Incident), "channel name": channelName("inc", 7, plain(inc.Title))} {
 		if strings.ContainsAny(s, "<>") || strings.Contains(s, "&amp;") {
 			t.Errorf("%s shows markup: %q", name, s)
 		}
@@ -171,12 +171,12 @@ func TestFormsStayWithinSlackLimits(t *testing.T) {
 	inc := bigIncident()
 	inc.Number = 98765432 // a long number in the 24-character title
 	checkView(t, declareModal(cfg, "sev1", modalMeta{Channel: "C1"}))
-	checkView(t, updateModal(inc, modalMeta{Channel: "C1", Number: inc.Number}))
+	checkView(t, updateModal(inc.Incident, modalMeta{Channel: "C1", Number: inc.Number}))
 }
 
 func TestHomeTabStaysWithinSlackLimits(t *testing.T) {
 	for _, n := range []int{0, 1, 49, 50, 500} {
-		var incs []*incident.Incident
+		var incs []*shown
 		for i := range n {
 			inc := bigIncident()
 			inc.Number = int64(n - i)

@@ -12,6 +12,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/sitrep-dev/sitrep/incident"
+	"github.com/sitrep-dev/sitrep/notify"
 )
 
 // slashCommand is what Slack sends when someone types the command.
@@ -145,7 +146,7 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 			return reply{Text: "This installation has no triage checklist. An admin can add one with `checklist:` in the config file."}, true
 		}
 		b.goAfterAck(ctx, func(ctx context.Context) {
-			if err := b.sync.repostChecklist(ctx, n); err != nil {
+			if err := b.deliv.repostChecklist(ctx, n); err != nil {
 				log.Warn("post checklist", "err", err)
 				b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":warning: The checklist could not be posted: %s%s. Run `%s checklist` again to retry.", describeSlackError(err), needsAdmin(err), b.opts.CommandName)})
 			}
@@ -207,17 +208,24 @@ func (b *Bot) declare(ctx context.Context, log *slog.Logger, sc slashCommand, cm
 // tells the declarer where it is, or what is pending.
 func (b *Bot) afterDeclare(ctx context.Context, log *slog.Logger, n int64, sc slashCommand) {
 	b.goAfterAck(ctx, func(ctx context.Context) {
-		err := b.sync.sync(ctx, n)
+		err := b.runner.Sync(ctx, integrationName, n)
 		inc, gerr := b.svc.Get(ctx, n)
+		var channel string
+		if gerr == nil {
+			var sh *shown
+			if sh, gerr = b.show(ctx, inc); gerr == nil {
+				channel = sh.Chat.ChannelID
+			}
+		}
 		switch {
 		case gerr != nil:
 			log.Error("reload declared incident", "incident", n, "err", gerr)
-		case inc.Chat.ChannelID != "" && err == nil:
+		case channel != "" && err == nil:
 			b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":white_check_mark: Incident #%d is open in %s. You are the commander; hand over with `%s lead @someone`.",
-				n, channelLink(inc.Chat.ChannelID), b.opts.CommandName)})
-		case inc.Chat.ChannelID != "":
+				n, channelLink(channel), b.opts.CommandName)})
+		case channel != "":
 			b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":hourglass: Incident #%d is open in %s, but some of its setup is pending: %s%s. %s",
-				n, channelLink(inc.Chat.ChannelID), describeSlackError(err), needsAdmin(err), retryNote(err))})
+				n, channelLink(channel), describeSlackError(err), needsAdmin(err), retryNote(err))})
 		default:
 			b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":hourglass: Incident #%d is recorded, but its channel is not made yet: %s%s. %s",
 				n, describeSlackError(err), needsAdmin(err), retryNote(err))})
@@ -227,7 +235,7 @@ func (b *Bot) afterDeclare(ctx context.Context, log *slog.Logger, n int64, sc sl
 
 func retryNote(err error) string {
 	if isFinal(err) {
-		return fmt.Sprintf("Sitrep tries again every %s and with every change; the record itself is safe.", finalRetry)
+		return fmt.Sprintf("Sitrep tries again every %s and with every change; the record itself is safe.", notify.FinalRetry)
 	}
 	return "Sitrep keeps retrying on its own; the record itself is safe."
 }
@@ -283,7 +291,7 @@ func (b *Bot) incidentIn(ctx context.Context, channelID string) (int64, error) {
 	if n, ok := b.channels.Load(channelID); ok {
 		return n.(int64), nil
 	}
-	inc, err := b.svc.ByChannel(ctx, channelID)
+	inc, err := b.svc.ByRef(ctx, integrationName, channelID)
 	if err != nil {
 		return 0, err
 	}

@@ -13,8 +13,12 @@ import (
 
 // openIncidentsFor lists the open incidents user may see, newest first: a
 // private incident only to the members of its channel.
-func (b *Bot) openIncidentsFor(ctx context.Context, log *slog.Logger, user string) ([]*incident.Incident, error) {
-	incs, err := b.svc.List(ctx, incident.ListFilter{OpenOnly: true})
+func (b *Bot) openIncidentsFor(ctx context.Context, log *slog.Logger, user string) ([]*shown, error) {
+	list, err := b.svc.List(ctx, incident.ListFilter{OpenOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	incs, err := b.showAll(ctx, list)
 	if err != nil {
 		return nil, err
 	}
@@ -23,7 +27,7 @@ func (b *Bot) openIncidentsFor(ctx context.Context, log *slog.Logger, user strin
 	// hidden rather than late.
 	ctx, cancel := context.WithTimeout(ctx, membershipBudget)
 	defer cancel()
-	return slices.DeleteFunc(incs, func(inc *incident.Incident) bool { return !b.maySee(ctx, log, user, inc) }), nil
+	return slices.DeleteFunc(incs, func(inc *shown) bool { return !b.maySee(ctx, log, user, inc) }), nil
 }
 
 // membershipBudget bounds the membership checks of one list.
@@ -32,7 +36,7 @@ const membershipBudget = 1500 * time.Millisecond
 // maySee reports whether user may see inc. Membership of a private channel
 // is asked of Slack each time, since people join and leave it there; when
 // Slack cannot say, the incident stays hidden.
-func (b *Bot) maySee(ctx context.Context, log *slog.Logger, user string, inc *incident.Incident) bool {
+func (b *Bot) maySee(ctx context.Context, log *slog.Logger, user string, inc *shown) bool {
 	if !inc.Private {
 		return true
 	}

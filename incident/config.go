@@ -62,7 +62,9 @@ const maxNamedAdmins = 5
 // #N", as in "change the severity of".
 func (c Config) mayChange(inc *Incident, actor, what string) error {
 	commander := inc.Roles[CommanderRole]
-	if c.ChangesBy != ChangesByCommander || actor == commander || slices.Contains(c.Admins, actor) {
+	// Nobody commands an incident Sitrep declared for a source until
+	// someone takes command: until then there is nobody to defer to.
+	if c.ChangesBy != ChangesByCommander || commander == "" || actor == commander || slices.Contains(c.Admins, actor) {
 		return nil
 	}
 	who := fmt.Sprintf("its commander (<@%s>)", commander)

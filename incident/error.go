@@ -24,6 +24,10 @@ type Error struct {
 	// Field names the input at fault ("title", "severity", "text", ...),
 	// so that forms can show the message next to it. "" when none is.
 	Field string
+	// Users are the people the refusal concerns (who holds the command,
+	// who may make the change), as user IDs, for adapters to name them
+	// their way; the Message does not.
+	Users []string
 }
 
 func (e *Error) Error() string {

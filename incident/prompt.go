@@ -145,12 +145,14 @@ func (s *Service) Reschedule(ctx context.Context) error {
 		if s.cfg.schedule(inc); inc.NextPromptAt.Equal(was) {
 			continue
 		}
-		if _, err := s.store.Update(ctx, inc.Number, func(inc *Incident) ([]Event, error) {
+		changed, err := s.store.Update(ctx, inc.Number, func(inc *Incident) ([]Event, error) {
 			s.cfg.schedule(inc)
 			return nil, nil
-		}); err != nil {
+		})
+		if err != nil {
 			return err
 		}
+		s.committed(changed)
 	}
 	return nil
 }

@@ -24,6 +24,7 @@ type Service struct {
 	store Store
 	cfg   Config
 	now   func() time.Time
+	feed  changeFeed
 }
 
 // NewService returns a Service. cfg must have passed Validate.
@@ -38,7 +39,11 @@ func (s *Service) Config() Config { return s.cfg }
 type Declaration struct {
 	Title    string
 	Severity string // "" means the configured default
-	Actor    string // the declarer, who becomes commander
+	// Actor is the person declaring, who becomes commander. It is "" when
+	// Sitrep declares on behalf of Source (an alert): such an incident has
+	// no commander until someone takes command (TakeCommand) or is named.
+	Actor  string
+	Source string // what Sitrep declares for ("alertmanager"); "" for a person
 	Summary  string
 	Impact   string
 	Services []string
@@ -59,8 +64,11 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Incident, error)
 	if _, err := s.cfg.Severity(sev); err != nil {
 		return nil, err
 	}
-	if d.Actor == "" {
-		return nil, Errorf(EINVALID, "An incident needs a declarer.")
+	switch {
+	case d.Actor == "" && d.Source == "":
+		return nil, Errorf(EINVALID, "An incident needs a declarer: a person, or the source Sitrep declares it for.")
+	case d.Actor != "" && d.Source != "":
+		return nil, Errorf(EINVALID, "An incident is declared by a person or for a source, not both.")
 	}
 	summary, err := cleanText("summary", d.Summary, true)
 	if err != nil {
@@ -71,6 +79,10 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Incident, error)
 		return nil, err
 	}
 	now := s.now().UTC()
+	roles := map[string]string{}
+	if d.Actor != "" {
+		roles[CommanderRole] = d.Actor
+	}
 	inc := &Incident{
 		Title:        title,
 		Severity:     sev,
@@ -81,7 +93,8 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Incident, error)
 		Private:      d.Private,
 		Drill:        d.Drill,
 		DeclaredBy:   d.Actor,
-		Roles:        map[string]string{CommanderRole: d.Actor},
+		Source:       d.Source,
+		Roles:        roles,
 		DeclaredAt:   now,
 		UpdatedAt:    now,
 		LastUpdateAt: now,
@@ -89,16 +102,20 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Incident, error)
 	inc.Checklist = s.cfg.checklistFor(sev, nil)
 	s.cfg.schedule(inc)
 	ev := Event{At: now, Kind: KindDeclared, Actor: d.Actor, Data: map[string]string{"severity": sev}}
+	if d.Source != "" {
+		ev.Data["source"] = d.Source
+	}
 	if err := s.store.Create(ctx, inc, []Event{ev}); err != nil {
 		return nil, fmt.Errorf("declare: %w", err)
 	}
+	s.committed(inc)
 	return inc, nil
 }
 
 // change runs fn on the incident inside a store transaction. fn validates and
 // mutates the incident and returns the events that record the change.
 func (s *Service) change(ctx context.Context, number int64, fn func(inc *Incident, now time.Time) ([]Event, error)) (*Incident, error) {
-	return s.store.Update(ctx, number, func(inc *Incident) ([]Event, error) {
+	inc, err := s.store.Update(ctx, number, func(inc *Incident) ([]Event, error) {
 		if inc.Status == Closed {
 			return nil, Errorf(ECONFLICT, "Incident #%d is closed; its record is final.", inc.Number)
 		}
@@ -116,6 +133,11 @@ func (s *Service) change(ctx context.Context, number int64, fn func(inc *Inciden
 		}
 		return evs, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	s.committed(inc)
+	return inc, nil
 }
 
 // AssignRole gives role to user. The role may be typed as an alias ("lead").
@@ -140,6 +162,30 @@ func (s *Service) AssignRole(ctx context.Context, number int64, actor, role, use
 		}
 		inc.Roles[role] = user
 		return []Event{{Kind: KindRole, Actor: actor, Data: map[string]string{"role": role, "user": user, "previous": prev}}}, nil
+	})
+}
+
+// TakeCommand makes actor the commander of an incident nobody commands yet
+// (one Sitrep declared for a source). Handing over an incident that has a
+// commander is AssignRole's, under its rules.
+func (s *Service) TakeCommand(ctx context.Context, number int64, actor string) (*Incident, error) {
+	if actor == "" {
+		return nil, Errorf(EINVALID, "Say who takes command.")
+	}
+	return s.change(ctx, number, func(inc *Incident, now time.Time) ([]Event, error) {
+		switch c := inc.Commander(); {
+		case c == actor:
+			return nil, Errorf(EINVALID, "You are already the commander of incident #%d.", inc.Number)
+		case c != "":
+			e := Errorf(ECONFLICT, "Incident #%d already has a commander.", inc.Number)
+			e.Users = []string{c}
+			return nil, e
+		}
+		if inc.Roles == nil {
+			inc.Roles = map[string]string{}
+		}
+		inc.Roles[CommanderRole] = actor
+		return []Event{{Kind: KindRole, Actor: actor, Data: map[string]string{"role": CommanderRole, "user": actor, "previous": ""}}}, nil
 	})
 }
 
@@ -343,11 +389,6 @@ func (s *Service) Get(ctx context.Context, number int64) (*Incident, error) {
 	return s.store.Get(ctx, number)
 }
 
-// ByChannel returns the incident whose channel is channelID.
-func (s *Service) ByChannel(ctx context.Context, channelID string) (*Incident, error) {
-	return s.store.GetByChannel(ctx, channelID)
-}
-
 // List returns incidents, newest first.
 func (s *Service) List(ctx context.Context, f ListFilter) ([]*Incident, error) {
 	return s.store.List(ctx, f)
@@ -420,15 +461,4 @@ func cleanList(items []string) []string {
 // were recorded. Adapters use it to deliver what they have not yet.
 func (s *Service) Events(ctx context.Context, incidentID string, afterSeq int64) ([]Event, error) {
 	return s.store.Events(ctx, incidentID, afterSeq)
-}
-
-// SaveChat records how far the chat adapter has caught up with an incident.
-func (s *Service) SaveChat(ctx context.Context, incidentID string, c Chat) error {
-	return s.store.SaveChat(ctx, incidentID, c)
-}
-
-// Unsynced returns the numbers of incidents the chat adapter has not caught
-// up with.
-func (s *Service) Unsynced(ctx context.Context) ([]int64, error) {
-	return s.store.Unsynced(ctx)
 }

@@ -1,20 +1,12 @@
 package incident
 
-import (
-	"context"
-	"time"
-)
+import "context"
 
 // Stats are the figures that monitoring watches.
 type Stats struct {
 	// Counts holds how many incidents there are of each status and
 	// severity; combinations with none are left out.
 	Counts []Count
-	// Behind is how many incidents have changes not yet shown in chat,
-	// and OldestBehind when the oldest of those changes was recorded
-	// (zero when none is waiting).
-	Behind       int
-	OldestBehind time.Time
 }
 
 // Count is the number of incidents of one status and severity.

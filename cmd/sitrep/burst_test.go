@@ -106,7 +106,7 @@ func TestPendingToldOncePerPerson(t *testing.T) {
 	}
 	eventually(t, "both told", func() bool { return told("U1") > 0 && told("U2") > 0 })
 	// Retries go on failing, but nobody is told again for the same changes.
-	eventually(t, "a retry", func() bool { return strings.Count(sitrep.logs.String(), "slack sync failed; will retry") >= 2 })
+	eventually(t, "a retry", func() bool { return strings.Count(sitrep.logs.String(), "delivery failed; will retry") >= 2 })
 	for _, user := range []string{"U1", "U2"} {
 		if n := told(user); n > 2 {
 			t.Errorf("%s was told %d times that delivery is pending, for 4 changes", user, n)

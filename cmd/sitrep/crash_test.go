@@ -182,7 +182,7 @@ func (r *crashRun) quiet() {
 	calls, since := -1, time.Now()
 	for {
 		r.alive()
-		behind, err := r.db.Unsynced(context.Background())
+		behind, err := r.db.Behind(context.Background(), "slack")
 		if err != nil {
 			r.t.Fatal(err)
 		}

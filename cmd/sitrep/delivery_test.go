@@ -40,7 +40,7 @@ func TestDeliveryProblemIsShown(t *testing.T) {
 	ch := mustChannel(t, fake, "inc-1-checkout-failing").ID
 	const warning = "Not all of this is in Slack yet.* the announcement channel: Slack answered `channel_not_found` (invite Sitrep to the channel"
 	eventually(t, "the warning on the card", func() bool { _, text := card(t, fake, ch); return strings.Contains(text, warning) },
-		func() string { _, text := card(t, fake, ch); return text })
+		func() string { _, text := card(t, fake, ch); return text + sitrep.logs.String() })
 	eventually(t, "the commander told", func() bool {
 		for _, e := range fake.Ephemerals(ch) {
 			if e.User == "U1" && strings.Contains(e.Text, "Incident #1 is not all in Slack: the announcement channel: Slack answered `channel_not_found`") {

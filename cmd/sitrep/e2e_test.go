@@ -225,7 +225,7 @@ func unsynced(t *testing.T, path string) []int64 {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	ns, err := db.Unsynced(context.Background())
+	ns, err := db.Behind(context.Background(), "slack")
 	if err != nil {
 		t.Fatal(err)
 	}

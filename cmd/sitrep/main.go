@@ -132,6 +132,7 @@ func (p program) serve(ctx context.Context) error {
 	}
 	defer db.Close()
 
+	db.Now = clk.Now
 	svc := incident.NewService(db, cfg.Incident, clk.Now)
 	m := metrics.New(svc, version, log)
 

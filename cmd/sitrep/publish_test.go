@@ -85,7 +85,8 @@ func TestPostmortemAndClose(t *testing.T) {
 			db, _ := sqlite.Open(context.Background(), w.db)
 			inc, _ := db.Get(context.Background(), 1)
 			evs, _ := db.Events(context.Background(), inc.ID, 0)
-			t.Fatalf("not delivered: %+v chat %+v last seq %d\n%s", inc.Version, inc.Chat, evs[len(evs)-1].Seq, sitrep.logs.String())
+			d, _ := db.Delivery(context.Background(), "slack", inc.ID)
+			t.Fatalf("not delivered: %+v delivery %+v %s last seq %d\n%s", inc.Version, d, d.State, evs[len(evs)-1].Seq, sitrep.logs.String())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -152,10 +152,19 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(incidentsDesc, prometheus.GaugeValue, float64(counts[[2]string{string(status), sev}]), string(status), sev)
 		}
 	}
-	ch <- prometheus.MustNewConstMetric(pendingDesc, prometheus.GaugeValue, float64(st.Behind))
+	// The names say Slack: it is the integration there is. Others get
+	// their own series as they come, with the same query.
+	pending, err := c.svc.Pending(ctx, "slack")
+	if err != nil {
+		c.log.Error("metrics: read what Slack has not caught up with", "err", err)
+		ch <- prometheus.NewInvalidMetric(pendingDesc, err)
+		ch <- prometheus.NewInvalidMetric(oldestDesc, err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(pendingDesc, prometheus.GaugeValue, float64(pending.Incidents))
 	oldest := 0.0
-	if !st.OldestBehind.IsZero() {
-		oldest = max(0, time.Since(st.OldestBehind).Seconds())
+	if !pending.Oldest.IsZero() {
+		oldest = max(0, time.Since(pending.Oldest).Seconds())
 	}
 	ch <- prometheus.MustNewConstMetric(oldestDesc, prometheus.GaugeValue, oldest)
 }

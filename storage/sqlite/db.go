@@ -47,6 +47,11 @@ type DB struct {
 	writeTurn chan struct{}
 
 	writeStmts, readStmts stmtCache
+
+	// Now is the time the store records things at (when an event was
+	// recorded, a delivery saved); time.Now unless a test sets it. Set it
+	// before the store is used.
+	Now func() time.Time
 }
 
 // turn waits for this process's turn to write, giving up when ctx ends.
@@ -110,7 +115,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		write.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	db := &DB{write: write, read: read, writeTurn: make(chan struct{}, 1)}
+	db := &DB{write: write, read: read, writeTurn: make(chan struct{}, 1), Now: time.Now}
 	// The statements every change runs are prepared once, on the write
 	// pool's one connection, before any transaction can hold it.
 	queries := []string{updateIncident, insertEvent}

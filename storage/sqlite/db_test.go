@@ -4,14 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/sitrep-dev/sitrep/incident"
 )
 
 func pragma(t *testing.T, ctx context.Context, c *sql.Conn, name string) string {
@@ -185,143 +182,42 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	}
 }
 
-func TestPing(t *testing.T) {
-	db, _ := openTest(t)
-	if err := db.Ping(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// Numbers must be 1..N with no gaps or duplicates however declares race:
-// goroutines of one process, and two processes (two Opens of one file, each
-// with its own write connection, contending for SQLite's file lock).
-func TestConcurrentCreates(t *testing.T) {
-	ctx := context.Background()
-	db1, path := openTest(t)
-	dbs := []*DB{db1, openPath(t, path)}
-
-	const workers, perWorker = 8, 25
-	var (
-		mu   sync.Mutex
-		nums []int64
-		seqs []int64
-		wg   sync.WaitGroup
-	)
-	for w := range workers {
-		db := dbs[w%len(dbs)]
-		wg.Go(func() {
-			for i := range perWorker {
-				inc := newIncident(fmt.Sprintf("w%d-%d", w, i))
-				events := declared(inc)
-				if err := db.Create(ctx, inc, events); err != nil {
-					t.Errorf("Create: %v", err)
-					return
-				}
-				mu.Lock()
-				nums = append(nums, inc.Number)
-				seqs = append(seqs, events[0].Seq)
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	if t.Failed() {
-		return
-	}
-	slices.Sort(nums)
-	for i, n := range nums {
-		if n != int64(i+1) {
-			t.Fatalf("numbers are not 1..%d: position %d holds %d (sorted: %v)", workers*perWorker, i, n, nums)
-		}
-	}
-	slices.Sort(seqs)
-	if len(slices.Compact(seqs)) != workers*perWorker {
-		t.Errorf("event seqs are not unique")
-	}
-	all, err := db1.List(ctx, incident.ListFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(all) != workers*perWorker {
-		t.Errorf("List returned %d incidents, want %d", len(all), workers*perWorker)
-	}
-}
-
-// Update's read-modify-write must not lose changes made concurrently through
-// either of two Opens.
-func TestConcurrentUpdates(t *testing.T) {
-	ctx := context.Background()
-	db1, path := openTest(t)
-	dbs := []*DB{db1, openPath(t, path)}
-	inc := create(t, db1, "Flaky")
-
-	const workers, perWorker = 8, 10
-	var wg sync.WaitGroup
-	for w := range workers {
-		db := dbs[w%len(dbs)]
-		wg.Go(func() {
-			for i := range perWorker {
-				_, err := db.Update(ctx, inc.Number, func(inc *incident.Incident) ([]incident.Event, error) {
-					inc.Services = append(inc.Services, fmt.Sprintf("s%d-%d", w, i))
-					return []incident.Event{{At: inc.DeclaredAt, Kind: incident.KindNote, Text: "n"}}, nil
-				})
-				if err != nil {
-					t.Errorf("Update: %v", err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	got, err := db1.Get(ctx, inc.Number)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := int64(1 + workers*perWorker); got.Version != want {
-		t.Errorf("Version = %d, want %d", got.Version, want)
-	}
-	if len(got.Services) != workers*perWorker {
-		t.Errorf("%d services recorded, want %d: updates were lost", len(got.Services), workers*perWorker)
-	}
-	events, err := db1.Events(ctx, inc.ID, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(events) != 1+workers*perWorker {
-		t.Errorf("%d events, want %d", len(events), 1+workers*perWorker)
-	}
-}
-
 // The hot queries must use their indexes; a rewording of a query or an index
-// that silently turns them into scans fails here.
+// that silently turns them into scans fails here. The queries are copied
+// from store.go and deliveries.go; keep them in step.
 func TestQueriesUseIndexes(t *testing.T) {
 	db, _ := openTest(t)
 	for _, tc := range []struct {
+		name  string
 		query string
 		args  []any
-		index string
+		uses  []string
 	}{
-		{`SELECT number FROM incidents WHERE card_version < version OR last_seq > cursor ORDER BY number`, nil, "incidents_unsynced"},
-		{selectIncident + `WHERE i.status NOT IN ('resolved', 'closed') ORDER BY i.number DESC LIMIT ?`, []any{10}, "incidents_open"},
-		{selectIncident + `WHERE i.channel_id = ? AND i.channel_id <> ''`, []any{"C1"}, "incidents_channel"},
-		{`SELECT seq FROM events WHERE incident_id = ? AND seq > ? ORDER BY seq`, []any{"x", 0}, "events_incident_seq"},
+		{"List open", selectIncident + `WHERE i.status NOT IN ('resolved', 'closed') ORDER BY i.number DESC LIMIT ?`, []any{10},
+			[]string{"incidents_open"}},
+		{"ByRef", selectIncident + `WHERE i.id = (SELECT r.incident_id FROM delivery_refs r WHERE r.integration = ? AND r.ref = ?)`, []any{"slack", "C1"},
+			[]string{"SEARCH r USING PRIMARY KEY (integration=? AND ref=?)", "SEARCH i USING INDEX sqlite_autoindex_incidents_1 (id=?)"}},
+		{"Deliveries' refs", `SELECT json_group_array(r.ref) FROM delivery_refs r WHERE r.integration = ? AND r.incident_id = ?`, []any{"slack", "x"},
+			[]string{"delivery_refs_incident"}},
+		{"Changes", `SELECT number, version, change_seq FROM incidents WHERE change_seq > ? ORDER BY change_seq`, []any{0},
+			[]string{"incidents_change_seq"}},
+		{"the next change number", nextChange[1 : len(nextChange)-1], nil,
+			[]string{"incidents_change_seq"}},
+		{"Events", `SELECT seq FROM events WHERE incident_id = ? AND seq > ? ORDER BY seq`, []any{"x", 0},
+			[]string{"events_incident_seq"}},
 	} {
-		rows, err := db.read.Query(`EXPLAIN QUERY PLAN `+tc.query, tc.args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
+		t.Run(tc.name, func(t *testing.T) {
+			plan := queryPlan(t, db, tc.query, tc.args...)
+			for _, want := range tc.uses {
+				if !strings.Contains(plan, want) {
+					t.Errorf("the plan lacks %q:\n%s\nplan:\n%s", want, tc.query, plan)
+				}
 			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		if !strings.Contains(strings.Join(plan, "\n"), tc.index) {
-			t.Errorf("query does not use %s:\n%s\nplan:\n%s", tc.index, tc.query, strings.Join(plan, "\n"))
-		}
+			for _, step := range strings.Split(plan, "\n") {
+				if strings.HasPrefix(step, "SCAN") && !strings.Contains(step, "INDEX") {
+					t.Errorf("the plan scans a table:\n%s\nplan:\n%s", tc.query, plan)
+				}
+			}
+		})
 	}
 }

@@ -60,26 +60,3 @@ func create(t *testing.T, db *DB, title string) *incident.Incident {
 	}
 	return inc
 }
-
-func setStatus(t *testing.T, db *DB, number int64, s incident.Status) *incident.Incident {
-	t.Helper()
-	inc, err := db.Update(context.Background(), number, func(inc *incident.Incident) ([]incident.Event, error) {
-		from := inc.Status
-		inc.Status = s
-		inc.UpdatedAt = time.Now()
-		return []incident.Event{{At: inc.UpdatedAt, Kind: incident.KindStatus, Actor: "U1",
-			Data: map[string]string{"from": string(from), "to": string(s)}}}, nil
-	})
-	if err != nil {
-		t.Fatalf("Update(%d) status %s: %v", number, s, err)
-	}
-	return inc
-}
-
-func numbers(incs []*incident.Incident) []int64 {
-	var ns []int64
-	for _, inc := range incs {
-		ns = append(ns, inc.Number)
-	}
-	return ns
-}

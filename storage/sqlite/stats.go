@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/sitrep-dev/sitrep/incident"
@@ -10,8 +9,7 @@ import (
 
 // Stats implements incident.Store. It reads every incident's status and
 // severity, which is cheap next to a scrape interval even with years of
-// closed incidents, and the lagging ones through the incidents_unsynced
-// index.
+// closed incidents.
 func (db *DB) Stats(ctx context.Context) (incident.Stats, error) {
 	var st incident.Stats
 	rows, err := db.read.QueryContext(ctx, `SELECT status, severity, count(*) FROM incidents GROUP BY status, severity ORDER BY status, severity`)
@@ -28,20 +26,6 @@ func (db *DB) Stats(ctx context.Context) (incident.Stats, error) {
 	}
 	if err := rows.Err(); err != nil {
 		return st, fmt.Errorf("count incidents: %w", err)
-	}
-	// A lagging incident waits either for events past one of its cursors
-	// or, with none, for its card to show a change recorded at updated_at
-	// (a prompt schedule, say). The WHERE must stay textually the index's.
-	var oldest sql.NullString
-	if err := db.read.QueryRowContext(ctx, `SELECT count(*), min(waiting) FROM (
-		SELECT coalesce((SELECT min(e.recorded_at) FROM events e
-			WHERE e.incident_id = i.id AND e.seq > min(i.cursor, i.announce_cursor)), i.updated_at) AS waiting
-		FROM incidents i
-		WHERE card_version < version OR last_seq > cursor OR last_seq > announce_cursor)`).Scan(&st.Behind, &oldest); err != nil {
-		return st, fmt.Errorf("count lagging incidents: %w", err)
-	}
-	if st.OldestBehind, err = parseTime(oldest); err != nil {
-		return st, fmt.Errorf("count lagging incidents: %w", err)
 	}
 	return st, nil
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -22,11 +21,9 @@ import (
 // times as long over the whole statement (BenchmarkPromptPass).
 const selectIncident = `SELECT
 	i.id, i.number, i.title, i.severity, i.status, i.summary, i.impact, i.root_cause,
-	i.services, i.private, i.drill, i.declared_by,
+	i.services, i.private, i.drill, i.declared_by, i.source,
 	i.declared_at, i.resolved_at, i.closed_at, i.updated_at, i.version,
 	i.last_update_at, i.update_prompts, i.postmortem_at, i.postmortem_prompts, i.next_prompt_at,
-	i.channel_id, i.channel_name, i.card_ts, i.card_pinned, i.card_version, i.topic, i.cursor, i.announce_cursor, i.problem,
-	i.checklist_ts, i.checklist_shown, i.followups_ts, i.followups_shown, i.posting,
 	(SELECT json_group_object(r.role, r.user_id) FROM incident_roles r WHERE r.incident_id = i.id),
 	(SELECT json_group_array(json_object('id', c.item_id, 'kind', c.kind, 'text', c.text, 'suggestion', c.suggestion,
 		'answer', c.answer, 'answered_by', c.answered_by, 'answered_at', c.answered_at, 'suggested', c.suggested, 'position', c.position))
@@ -43,14 +40,11 @@ func scanIncident(row interface{ Scan(...any) error }) (*incident.Incident, erro
 		declared, resolved, closed, updated        sql.NullString
 		lastUpdate, postmortem, nextPrompt         sql.NullString
 	)
-	c := &inc.Chat
 	if err := row.Scan(
 		&inc.ID, &inc.Number, &inc.Title, &inc.Severity, &status, &inc.Summary, &inc.Impact, &inc.RootCause,
-		&services, &inc.Private, &inc.Drill, &inc.DeclaredBy,
+		&services, &inc.Private, &inc.Drill, &inc.DeclaredBy, &inc.Source,
 		&declared, &resolved, &closed, &updated, &inc.Version,
 		&lastUpdate, &inc.UpdatePrompts, &postmortem, &inc.PostmortemPrompts, &nextPrompt,
-		&c.ChannelID, &c.ChannelName, &c.CardTS, &c.CardPinned, &c.CardVersion, &c.Topic, &c.Cursor, &c.AnnounceCursor, &c.Problem,
-		&c.ChecklistTS, &c.ChecklistShown, &c.FollowUpsTS, &c.FollowUpsShown, &c.Posting,
 		&roles, &checks, &followUps,
 	); err != nil {
 		return nil, err
@@ -169,7 +163,7 @@ func (c *stmtCache) close() error {
 // domainArgs are the values of the columns the domain owns, in the order of
 // domainColumns.
 const domainColumns = `title, severity, status, summary, impact, root_cause, services, private, drill,
-	declared_by, update_prompts, postmortem_prompts,
+	declared_by, source, update_prompts, postmortem_prompts,
 	declared_at, resolved_at, closed_at, updated_at, last_update_at, postmortem_at, next_prompt_at`
 
 func domainArgs(inc *incident.Incident) ([]any, error) {
@@ -178,7 +172,7 @@ func domainArgs(inc *incident.Incident) ([]any, error) {
 		return nil, err
 	}
 	args := []any{inc.Title, inc.Severity, string(inc.Status), inc.Summary, inc.Impact, inc.RootCause,
-		services, inc.Private, inc.Drill, inc.DeclaredBy, inc.UpdatePrompts, inc.PostmortemPrompts}
+		services, inc.Private, inc.Drill, inc.DeclaredBy, inc.Source, inc.UpdatePrompts, inc.PostmortemPrompts}
 	for _, t := range []time.Time{inc.DeclaredAt, inc.ResolvedAt, inc.ClosedAt, inc.UpdatedAt, inc.LastUpdateAt, inc.PostmortemAt, inc.NextPromptAt} {
 		a, err := timeArg(t)
 		if err != nil {
@@ -192,8 +186,7 @@ func domainArgs(inc *incident.Incident) ([]any, error) {
 // Create stores a new incident and its first events in one transaction.
 // It assigns inc.Number (one more than the highest so far), inc.Version (1),
 // inc.ID when it is empty, and each event's Seq and IncidentID, and changes
-// none of them unless it succeeds. Create stores inc.Chat as given; a new
-// incident's is normally empty.
+// none of them unless it succeeds.
 func (db *DB) Create(ctx context.Context, inc *incident.Incident, events []incident.Event) error {
 	id := inc.ID
 	if id == "" {
@@ -229,20 +222,15 @@ func (db *DB) Create(ctx context.Context, inc *incident.Incident, events []incid
 		return fmt.Errorf("next incident number: %w", err)
 	}
 	const version = 1
-	c := inc.Chat
 	args = append([]any{id, number, version}, args...)
-	args = append(args, c.ChannelID, c.ChannelName, c.CardTS, c.CardPinned, c.CardVersion, c.Topic, c.Cursor, c.AnnounceCursor, c.Problem,
-		c.ChecklistTS, c.ChecklistShown, c.FollowUpsTS, c.FollowUpsShown)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO incidents (id, number, version, `+domainColumns+`,
-		channel_id, channel_name, card_ts, card_pinned, card_version, topic, cursor, announce_cursor, problem,
-		checklist_ts, checklist_shown, followups_ts, followups_shown)
-		VALUES (`+placeholders(len(args))+`)`, args...); err != nil {
-		return fmt.Errorf("insert incident: %w", chatConflict(err))
+	if _, err := tx.ExecContext(ctx, `INSERT INTO incidents (id, number, version, `+domainColumns+`, change_seq)
+		VALUES (`+placeholders(len(args))+`, `+nextChange+`)`, args...); err != nil {
+		return fmt.Errorf("insert incident: %w", err)
 	}
 	if err := writeParts(ctx, tx, id, &incident.Incident{}, inc); err != nil {
 		return err
 	}
-	seqs, err := insertEvents(ctx, tx, insert, id, events)
+	seqs, err := db.insertEvents(ctx, tx, insert, id, events)
 	if err != nil {
 		return err
 	}
@@ -259,8 +247,8 @@ func (db *DB) Create(ctx context.Context, inc *incident.Incident, events []incid
 
 // Update changes incident number in one transaction: it loads it, calls fn,
 // and stores the incident's domain fields, its roles and the events fn
-// returns, with Version incremented. Changes fn makes to ID, Number, Version
-// or Chat are ignored. If fn returns an error, Update stores nothing and
+// returns, with Version incremented. Changes fn makes to ID, Number or
+// Version are ignored. If fn returns an error, Update stores nothing and
 // returns that error as it is. The transaction holds the write lock while fn
 // runs, so fn should be quick and must not write through the Store (it would
 // wait for itself); it may read.
@@ -295,7 +283,7 @@ func (db *DB) Update(ctx context.Context, number int64, fn func(*incident.Incide
 	if inc == nil {
 		return nil, incident.Errorf(incident.ENOTFOUND, "There is no incident #%d.", number)
 	}
-	id, version, chat := inc.ID, inc.Version, inc.Chat
+	id, version := inc.ID, inc.Version
 	before := parts(inc)
 
 	events, err := fn(inc)
@@ -322,7 +310,7 @@ func (db *DB) Update(ctx context.Context, number int64, fn func(*incident.Incide
 	if err := writeParts(ctx, tx, id, before, inc); err != nil {
 		return nil, err
 	}
-	seqs, err := insertEvents(ctx, tx, insert, id, events)
+	seqs, err := db.insertEvents(ctx, tx, insert, id, events)
 	if err != nil {
 		return nil, err
 	}
@@ -332,7 +320,7 @@ func (db *DB) Update(ctx context.Context, number int64, fn func(*incident.Incide
 	for i := range events {
 		events[i].Seq, events[i].IncidentID = seqs[i], id
 	}
-	inc.ID, inc.Number, inc.Version, inc.Chat = id, number, version+1, chat
+	inc.ID, inc.Number, inc.Version = id, number, version+1
 	return stored(inc), nil
 }
 
@@ -379,10 +367,16 @@ func utc(t time.Time) time.Time {
 // version (domainArgs, then version, id and the version read).
 const updateIncident = `UPDATE incidents SET
 	title = ?, severity = ?, status = ?, summary = ?, impact = ?, root_cause = ?, services = ?,
-	private = ?, drill = ?, declared_by = ?, update_prompts = ?, postmortem_prompts = ?,
+	private = ?, drill = ?, declared_by = ?, source = ?, update_prompts = ?, postmortem_prompts = ?,
 	declared_at = ?, resolved_at = ?, closed_at = ?, updated_at = ?, last_update_at = ?, postmortem_at = ?, next_prompt_at = ?,
-	version = ?
+	version = ?, change_seq = `+nextChange+`
 	WHERE id = ? AND version = ?`
+
+// nextChange numbers a change: one more than the latest, read through the
+// incidents_change_seq index. Every write transaction holds the database's
+// write lock from BEGIN, so no two changes get the same number, in this
+// process or another.
+const nextChange = `(SELECT COALESCE(MAX(change_seq), 0) + 1 FROM incidents)`
 
 // insertEvent appends one event to a timeline.
 const insertEvent = `INSERT INTO events (incident_id, at, kind, actor, text, source, data, recorded_at, key)
@@ -391,13 +385,13 @@ const insertEvent = `INSERT INTO events (incident_id, at, kind, actor, text, sou
 // insertEvents appends events to the incident's timeline with insert (the
 // write pool's insertEvent) and returns their seqs, leaving the events
 // unchanged until the transaction commits.
-func insertEvents(ctx context.Context, tx *sql.Tx, insert *sql.Stmt, incidentID string, events []incident.Event) ([]int64, error) {
+func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, insert *sql.Stmt, incidentID string, events []incident.Event) ([]int64, error) {
 	if len(events) == 0 {
 		return nil, nil
 	}
 	stmt := tx.StmtContext(ctx, insert)
 	defer stmt.Close()
-	recorded := formatTime(time.Now())
+	recorded := formatTime(db.Now())
 	seqs := make([]int64, len(events))
 	for i, e := range events {
 		at, err := timeArg(e.At)
@@ -432,25 +426,6 @@ func (db *DB) Get(ctx context.Context, number int64) (*incident.Incident, error)
 	}
 	if inc == nil {
 		return nil, incident.Errorf(incident.ENOTFOUND, "There is no incident #%d.", number)
-	}
-	return inc, nil
-}
-
-// GetByChannel returns the incident whose chat channel is channelID, or an
-// ENOTFOUND error.
-func (db *DB) GetByChannel(ctx context.Context, channelID string) (*incident.Incident, error) {
-	var inc *incident.Incident
-	if channelID != "" {
-		var err error
-		// "channel_id <> ''" repeats the condition of the incidents_channel
-		// partial index, which SQLite needs to see before using it.
-		inc, err = db.getIncident(ctx, nil, `WHERE i.channel_id = ? AND i.channel_id <> ''`, channelID)
-		if err != nil {
-			return nil, fmt.Errorf("get incident by channel: %w", err)
-		}
-	}
-	if inc == nil {
-		return nil, incident.Errorf(incident.ENOTFOUND, "This channel is not an incident channel.")
 	}
 	return inc, nil
 }
@@ -517,74 +492,6 @@ func (db *DB) Events(ctx context.Context, incidentID string, afterSeq int64) ([]
 		return nil, fmt.Errorf("list events: %w", err)
 	}
 	return events, nil
-}
-
-// SaveChat stores the chat adapter's state for the incident, leaving the
-// domain fields and Version alone. It returns ENOTFOUND if there is no such
-// incident and ECONFLICT if another incident already has the channel.
-func (db *DB) SaveChat(ctx context.Context, incidentID string, c incident.Chat) error {
-	done, err := db.turn(ctx)
-	if err != nil {
-		return fmt.Errorf("save chat state: %w", err)
-	}
-	defer done()
-	res, err := db.write.ExecContext(ctx, `UPDATE incidents SET
-		channel_id = ?, channel_name = ?, card_ts = ?, card_pinned = ?, card_version = ?,
-		topic = ?, cursor = ?, announce_cursor = ?, problem = ?,
-		checklist_ts = ?, checklist_shown = ?, followups_ts = ?, followups_shown = ?, posting = ?
-		WHERE id = ?`,
-		c.ChannelID, c.ChannelName, c.CardTS, c.CardPinned, c.CardVersion, c.Topic, c.Cursor, c.AnnounceCursor, c.Problem,
-		c.ChecklistTS, c.ChecklistShown, c.FollowUpsTS, c.FollowUpsShown, c.Posting, incidentID)
-	if err != nil {
-		return fmt.Errorf("save chat: %w", chatConflict(err))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("save chat: %w", err)
-	}
-	if n == 0 {
-		return incident.Errorf(incident.ENOTFOUND, "There is no incident with ID %s.", incidentID)
-	}
-	return nil
-}
-
-// chatConflict turns a violation of the one-incident-per-channel index into
-// an ECONFLICT error; other errors pass through.
-func chatConflict(err error) error {
-	var se sqlite3.Error
-	if errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique {
-		// id and number are unique too, but a clash there is a bug, not
-		// something to tell the user; SQLite names the column.
-		if strings.Contains(se.Error(), "incidents.channel_id") {
-			return incident.Errorf(incident.ECONFLICT, "That channel already belongs to another incident.")
-		}
-	}
-	return err
-}
-
-// Unsynced returns the numbers of incidents whose chat state lags, oldest
-// first: those with events after Chat.Cursor, or whose card shows an older
-// Version. The incidents_unsynced partial index holds exactly these rows.
-func (db *DB) Unsynced(ctx context.Context) ([]int64, error) {
-	// The WHERE must stay textually the index's WHERE for SQLite to use it.
-	rows, err := db.read.QueryContext(ctx, `SELECT number FROM incidents
-		WHERE card_version < version OR last_seq > cursor OR last_seq > announce_cursor ORDER BY number`)
-	if err != nil {
-		return nil, fmt.Errorf("list unsynced incidents: %w", err)
-	}
-	defer rows.Close()
-	var numbers []int64
-	for rows.Next() {
-		var n int64
-		if err := rows.Scan(&n); err != nil {
-			return nil, fmt.Errorf("list unsynced incidents: %w", err)
-		}
-		numbers = append(numbers, n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list unsynced incidents: %w", err)
-	}
-	return numbers, nil
 }
 
 // claimRetention is how long claims are kept. Slack retries an event for

@@ -1,0 +1,486 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/sitrep-dev/sitrep/incident"
+	"github.com/sitrep-dev/sitrep/internal/clock"
+)
+
+// Timing of the engine's retries.
+const (
+	// PassTimeout bounds one pass, so that a hung call cannot stall an
+	// incident, or shutdown, for longer.
+	PassTimeout = time.Minute
+	// FinalRetry is how often work that was refused outright is tried
+	// again: such refusals usually need a person to fix something, but
+	// the work must not be dropped.
+	FinalRetry = 10 * time.Minute
+	// MaxBackoff caps the wait after passing trouble. People are waiting
+	// on what is delivered, so it stays short: a failing pass costs one
+	// call, and the first pass to go through wakes the incidents still
+	// waiting.
+	MaxBackoff = 30 * time.Second
+	// commitGrace is how long a pass asked for by a commit waits, so that
+	// the code that made the change can run the pass itself first and
+	// learn how it went (the bot tells whoever typed a command); that pass
+	// makes this one unnecessary. Changes made elsewhere (a webhook, the
+	// command line, another process) are delivered after it.
+	commitGrace = 200 * time.Millisecond
+	// maxPasses bounds the passes under way at once per integration:
+	// after an outage many incidents are behind, and the other side's
+	// rate limits are per workspace or account.
+	maxPasses = 8
+)
+
+// Runner runs every integration's deliveries.
+type Runner struct {
+	svc   *incident.Service
+	lanes map[string]*lane
+	order []*lane
+}
+
+// New returns a Runner for the integrations. It hears of every change the
+// service makes or finds (incident.Service.Subscribe), so run Service.Watch
+// too for changes made by other processes.
+func New(svc *incident.Service, clk clock.Clock, log *slog.Logger, m Metrics, integrations ...Integration) *Runner {
+	if m == nil {
+		m = noMetrics{}
+	}
+	r := &Runner{svc: svc, lanes: map[string]*lane{}}
+	for _, in := range integrations {
+		l := &lane{
+			in: in, name: in.Name(), svc: svc, clock: clk, metrics: m,
+			log:   log.With("integration", in.Name()),
+			locks: map[int64]chan struct{}{},
+			due:   map[int64]retry{},
+			wake:  make(chan struct{}, 1),
+		}
+		l.watcher, _ = in.(Watcher)
+		l.shower, _ = in.(ProblemShower)
+		r.lanes[l.name] = l
+		r.order = append(r.order, l)
+	}
+	svc.Subscribe(func(number int64) {
+		for _, l := range r.order {
+			l.soonAfter(number, commitGrace)
+		}
+	})
+	return r
+}
+
+// Run delivers until ctx ends, starting with every incident the store says
+// an integration is behind on, so a restart resumes unfinished work.
+func (r *Runner) Run(ctx context.Context) error {
+	errs := make(chan error, len(r.order))
+	for _, l := range r.order {
+		go func() { errs <- l.run(ctx) }()
+	}
+	var all []error
+	for range r.order {
+		all = append(all, <-errs)
+	}
+	return errors.Join(all...)
+}
+
+func (r *Runner) lane(name string) *lane {
+	l := r.lanes[name]
+	if l == nil {
+		panic(fmt.Sprintf("notify: no integration %q", name))
+	}
+	return l
+}
+
+// Sync brings integration name up to date with incident number now, after
+// waiting for a pass under way to end, and returns the pass's failure
+// (also scheduled for a retry).
+func (r *Runner) Sync(ctx context.Context, name string, number int64) error {
+	l := r.lane(name)
+	unlock, err := l.lock(ctx, number)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return l.syncLocked(ctx, number)
+}
+
+// TrySync is Sync without the waiting: if a pass for the incident is under
+// way, it asks for one more after it and returns. A change made during a
+// backlog so costs no goroutine waiting for the incident.
+func (r *Runner) TrySync(ctx context.Context, name string, number int64) {
+	l := r.lane(name)
+	unlock, ok := l.tryLock(number)
+	if !ok {
+		l.soon(number)
+		return
+	}
+	defer unlock()
+	l.syncLocked(ctx, number)
+}
+
+// Soon schedules a pass of integration name for incident number.
+func (r *Runner) Soon(name string, number int64) { r.lane(name).soon(number) }
+
+// Lock holds integration name's passes for incident number off until
+// unlock is called, for work outside a pass that must not interleave with
+// one (reposting a message the pass keeps current).
+func (r *Runner) Lock(ctx context.Context, name string, number int64) (unlock func(), err error) {
+	return r.lane(name).lock(ctx, number)
+}
+
+// Pass runs one pass of integration name for incident number with its
+// lock held by the caller (see Lock), returning its failure unscheduled.
+func (r *Runner) Pass(ctx context.Context, name string, number int64) error {
+	return r.lane(name).pass(ctx, number)
+}
+
+// lane schedules one integration's passes.
+type lane struct {
+	in      Integration
+	name    string
+	svc     *incident.Service
+	clock   clock.Clock
+	log     *slog.Logger
+	metrics Metrics
+	watcher Watcher
+	shower  ProblemShower
+
+	mu    sync.Mutex
+	locks map[int64]chan struct{} // one pass at a time per incident
+	due   map[int64]retry         // incidents waiting for another pass
+	asks  uint64                  // soon calls so far
+	wake  chan struct{}
+}
+
+type retry struct {
+	at       time.Time
+	attempts int    // failed passes in a row, not counting rate limits
+	asked    uint64 // which soon call asked for the pass, to keep one made during a pass
+	// transient is set while the incident waits out passing trouble (a
+	// server error, a timeout) rather than a rate limit or a refusal, so
+	// that it can go again as soon as the other side is seen to answer.
+	transient bool
+}
+
+// syncLocked runs a pass with the incident's lock held, and schedules what
+// is left: soon for passing trouble, every FinalRetry for refusals, whose
+// problem is also recorded for people to see.
+func (l *lane) syncLocked(ctx context.Context, number int64) error {
+	l.mu.Lock()
+	asked := l.due[number].asked
+	l.mu.Unlock()
+	start := l.clock.Now()
+	err := l.pass(ctx, number)
+	if err == nil {
+		l.metrics.Pass(l.name, "ok", l.clock.Now().Sub(start))
+		// Done, unless soon was called while the pass ran: what it asked
+		// for may have been committed after the pass last looked, and the
+		// run loop does it next.
+		l.mu.Lock()
+		r, again := l.due[number]
+		if again && r.asked == asked {
+			delete(l.due, number)
+			again = false
+		} else if again {
+			l.due[number] = retry{at: r.at, asked: r.asked}
+		}
+		woke := l.answering()
+		l.mu.Unlock()
+		if !again && l.watcher != nil {
+			l.watcher.Delivered(number) // everything they changed is delivered
+		}
+		if woke || again {
+			l.poke()
+		}
+		return nil
+	}
+	if ctx.Err() != nil {
+		// Out of time (a long backlog paced at the other side's rate) or
+		// shutting down: the store knows what is left. The run loop
+		// carries on at once, or the next start does; this is no
+		// failure of the integration's.
+		l.metrics.Pass(l.name, "interrupted", l.clock.Now().Sub(start))
+		l.mu.Lock()
+		r := l.due[number]
+		r.at = l.clock.Now()
+		l.due[number] = r
+		l.mu.Unlock()
+		l.poke()
+		return err
+	}
+	f := l.in.Classify(err)
+	l.mu.Lock()
+	r := l.due[number]
+	if f.Wait == 0 {
+		// A rate limit says exactly how long to wait, so waiting one out
+		// says nothing about how long the next trouble will last.
+		r.attempts++
+	}
+	wait := FinalRetry
+	if !f.Final {
+		wait = backoff(f, max(r.attempts, 1))
+	}
+	r.at = l.clock.Now().Add(wait)
+	r.transient = !f.Final && f.Wait == 0
+	l.due[number] = r
+	l.mu.Unlock()
+	switch {
+	case f.Final:
+		l.metrics.Pass(l.name, "refused", l.clock.Now().Sub(start))
+		l.log.Error("work refused", "incident", number, "retry_in", wait, "err", err)
+		l.recordProblem(ctx, number, f.Problem)
+	case f.Wait > 0:
+		l.metrics.Pass(l.name, "limited", l.clock.Now().Sub(start))
+		l.log.Warn("rate limited; will retry", "incident", number, "retry_in", wait.Round(time.Millisecond), "err", err)
+	default:
+		l.metrics.Pass(l.name, "failed", l.clock.Now().Sub(start))
+		l.log.Warn("delivery failed; will retry", "incident", number, "attempt", r.attempts, "retry_in", wait.Round(time.Millisecond), "err", err)
+	}
+	if l.watcher != nil {
+		l.watcher.Failed(ctx, number, err, f)
+	}
+	l.poke()
+	return err
+}
+
+// answering is told that a pass went through: the other side answers
+// again, so incidents backing off from passing trouble go now instead of
+// waiting out their backoff. Those waiting on a rate limit keep to it, and
+// refusals keep to FinalRetry. It reports whether any incident was moved.
+// l.mu is held.
+func (l *lane) answering() bool {
+	now, moved := l.clock.Now(), false
+	for n, r := range l.due {
+		if r.transient && r.at.After(now) {
+			r.at, r.transient = now, false
+			l.due[n] = r
+			moved = true
+		}
+	}
+	return moved
+}
+
+// recordProblem keeps a refusal on the incident's delivery so that it can
+// be shown until a later pass succeeds.
+func (l *lane) recordProblem(ctx context.Context, number int64, problem string) {
+	inc, err := l.svc.Get(ctx, number)
+	if err != nil {
+		return
+	}
+	d, err := l.svc.Delivery(ctx, l.name, inc.ID)
+	if err != nil || d.Problem == problem {
+		return // unreadable, or shown already
+	}
+	d.Problem = problem
+	if err := l.svc.SaveDelivery(ctx, d); err != nil {
+		l.log.Error("record delivery problem", "incident", number, "err", err)
+		return
+	}
+	if l.shower != nil {
+		l.shower.ShowProblem(ctx, inc, d)
+	}
+}
+
+// pass does one round of work for an incident. A change committed while a
+// pass runs may be missed by it, so it goes round again (ErrStale) until
+// the incident holds still.
+func (l *lane) pass(ctx context.Context, number int64) error {
+	for range 10 {
+		inc, err := l.svc.Get(ctx, number)
+		if err != nil {
+			return err
+		}
+		d, err := l.svc.Delivery(ctx, l.name, inc.ID)
+		if err != nil {
+			return err
+		}
+		events, err := l.svc.Events(ctx, inc.ID, d.Cursor)
+		if err != nil {
+			return err
+		}
+		save := func() error {
+			if err := l.svc.SaveDelivery(ctx, d); err != nil {
+				return fmt.Errorf("save %s delivery: %w", l.name, err)
+			}
+			return nil
+		}
+		err = l.in.Deliver(ctx, inc, events, &d, save)
+		if errors.Is(err, ErrStale) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		cursor := d.Cursor
+		if len(events) > 0 {
+			cursor = max(cursor, events[len(events)-1].Seq)
+		}
+		if cursor == d.Cursor && inc.Version <= d.Version {
+			return nil
+		}
+		d.Cursor, d.Version = cursor, max(d.Version, inc.Version)
+		return save()
+	}
+	// Still changing: each change has asked for its own pass.
+	return nil
+}
+
+// poke makes the run loop look at what is due.
+func (l *lane) poke() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// soon schedules a pass for incident number now, keeping its count of
+// failed attempts.
+func (l *lane) soon(number int64) {
+	l.mu.Lock()
+	r := l.due[number]
+	r.at = l.clock.Now()
+	l.asks++
+	r.asked = l.asks
+	l.due[number] = r
+	l.mu.Unlock()
+	l.poke()
+}
+
+// soonAfter schedules a pass for incident number after d, unless one is
+// due sooner.
+func (l *lane) soonAfter(number int64, d time.Duration) {
+	l.mu.Lock()
+	r, ok := l.due[number]
+	if at := l.clock.Now().Add(d); !ok || r.at.After(at) {
+		r.at = at
+	}
+	l.asks++
+	r.asked = l.asks
+	l.due[number] = r
+	l.mu.Unlock()
+	l.poke()
+}
+
+// incidentLock returns incident number's lock: a channel holding one token
+// while a pass runs.
+func (l *lane) incidentLock(number int64) chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := l.locks[number]
+	if c == nil {
+		c = make(chan struct{}, 1)
+		l.locks[number] = c
+	}
+	return c
+}
+
+func (l *lane) tryLock(number int64) (unlock func(), ok bool) {
+	c := l.incidentLock(number)
+	select {
+	case c <- struct{}{}:
+		return func() { <-c }, true
+	default:
+		return nil, false
+	}
+}
+
+func (l *lane) lock(ctx context.Context, number int64) (unlock func(), err error) {
+	c := l.incidentLock(number)
+	select {
+	case c <- struct{}{}:
+		return func() { <-c }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// backoff is how long to wait before the next attempt: what the other side
+// asked for, otherwise exponential from 1 s to MaxBackoff with jitter so
+// that many incidents do not retry in step. A rate limit's wait gets a
+// little jitter too, so that the incidents it held back do not all go at
+// the same instant and draw the next one.
+func backoff(f Failure, attempts int) time.Duration {
+	if f.Wait > 0 {
+		return f.Wait + time.Duration(rand.Int64N(int64(250*time.Millisecond)))
+	}
+	d := min(time.Second<<min(attempts-1, 8), MaxBackoff)
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// run retries failed passes and makes those asked for until ctx ends.
+func (l *lane) run(ctx context.Context) error {
+	behind, err := l.svc.Behind(ctx, l.name)
+	if ctx.Err() != nil {
+		return nil // stopped before it started
+	}
+	if err != nil {
+		return fmt.Errorf("find incidents behind for %s: %w", l.name, err)
+	}
+	l.mu.Lock()
+	for _, n := range behind {
+		r := l.due[n]
+		r.at = l.clock.Now()
+		l.due[n] = r
+	}
+	l.mu.Unlock()
+	passes := make(chan struct{}, maxPasses)
+	var running sync.WaitGroup
+	defer running.Wait() // passes stop with ctx; their progress is saved
+	timer := l.clock.Until(l.clock.Now())
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-l.wake:
+		case <-timer:
+		}
+		now := l.clock.Now()
+		next := now.Add(time.Hour)
+		var ready []int64
+		l.mu.Lock()
+		for n, r := range l.due {
+			if !r.at.After(now) {
+				ready = append(ready, n)
+			} else if r.at.Before(next) {
+				next = r.at
+			}
+		}
+		l.mu.Unlock()
+		slices.Sort(ready)
+		for _, n := range ready {
+			if ctx.Err() != nil {
+				return nil
+			}
+			unlock, ok := l.tryLock(n)
+			if !ok {
+				continue // a pass is under way; it pokes when it ends
+			}
+			select {
+			case passes <- struct{}{}:
+			case <-ctx.Done():
+				unlock()
+				return nil
+			}
+			running.Add(1)
+			go func() {
+				defer running.Done()
+				defer func() { <-passes }()
+				defer unlock()
+				pctx, cancel := context.WithTimeout(ctx, PassTimeout)
+				defer cancel()
+				l.syncLocked(pctx, n) // failures are logged and rescheduled
+			}()
+		}
+		if len(ready) > 0 {
+			next = now.Add(time.Second) // a pass pokes when it reschedules; this is a backstop
+		}
+		timer = l.clock.Until(next)
+	}
+}

@@ -1,0 +1,300 @@
+package notify_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sitrep-dev/sitrep/incident"
+	"github.com/sitrep-dev/sitrep/internal/clock"
+	"github.com/sitrep-dev/sitrep/notify"
+	"github.com/sitrep-dev/sitrep/storage/sqlite"
+)
+
+// remote is the far side of the recording integration: a pager or tracker
+// that keeps what it is sent, and can say whether it has a message with a
+// given key (as Slack finds a message by its metadata), which is what lets
+// the integration send each event exactly once across crashes.
+type remote struct {
+	mu   sync.Mutex
+	got  []string // "incident#seq", in the order received
+	keys map[string]bool
+}
+
+func (r *remote) send(key string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = append(r.got, key)
+	if r.keys == nil {
+		r.keys = map[string]bool{}
+	}
+	r.keys[key] = true
+}
+
+func (r *remote) has(key string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.keys[key]
+}
+
+func (r *remote) received() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.got)
+}
+
+// errCrash stands for the process dying between sending and saving.
+var errCrash = errors.New("crash")
+
+// recorder is a tiny integration on the shared runner: it sends every
+// timeline event of every incident to the remote, once.
+type recorder struct {
+	remote *remote
+	// crashAfter makes the pass "crash" right after sending the event with
+	// this seq, before its progress is saved; 0 never.
+	crashAfter int64
+}
+
+type recorderState struct {
+	Sent    int64  `json:"sent"`    // the last seq sent
+	Sending string `json:"sending"` // the key being sent, saved before sending
+}
+
+func (r *recorder) Name() string { return "recorder" }
+
+func (r *recorder) Classify(err error) notify.Failure {
+	if errors.Is(err, errCrash) {
+		return notify.Failure{Wait: time.Hour} // the crashed process does nothing more
+	}
+	return notify.Failure{}
+}
+
+func (r *recorder) Deliver(ctx context.Context, inc *incident.Incident, events []incident.Event, d *incident.Delivery, save func() error) error {
+	var st recorderState
+	if len(d.State) > 0 {
+		if err := json.Unmarshal(d.State, &st); err != nil {
+			return err
+		}
+	}
+	store := func() error {
+		b, err := json.Marshal(st)
+		if err != nil {
+			return err
+		}
+		d.State = b
+		return save()
+	}
+	if st.Sending != "" {
+		// A pass stopped between sending and saving: ask the remote.
+		if r.remote.has(st.Sending) {
+			var seq int64
+			fmt.Sscanf(st.Sending, "%d#%d", new(int64), &seq)
+			st.Sent = max(st.Sent, seq)
+		}
+		st.Sending = ""
+		if err := store(); err != nil {
+			return err
+		}
+	}
+	for _, ev := range events {
+		if ev.Seq <= st.Sent {
+			continue
+		}
+		key := fmt.Sprintf("%d#%d", inc.Number, ev.Seq)
+		st.Sending = key
+		if err := store(); err != nil {
+			return err
+		}
+		r.remote.send(key)
+		if ev.Seq == r.crashAfter {
+			return errCrash
+		}
+		st.Sent, st.Sending = ev.Seq, ""
+		if err := store(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func open(t *testing.T, path string) (*sqlite.DB, *incident.Service) {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, incident.NewService(db, incident.DefaultConfig(), time.Now)
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// run starts a runner with the recorder, and the service's change feed,
+// until the test ends or stop is called.
+func run(t *testing.T, svc *incident.Service, rec *recorder) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := notify.New(svc, clock.Real{}, quiet(), nil, rec)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); r.Run(ctx) }()
+	go func() { defer wg.Done(); svc.Watch(ctx, 20*time.Millisecond) }()
+	stop = func() { cancel(); wg.Wait() }
+	t.Cleanup(stop)
+	return stop
+}
+
+func seqs(t *testing.T, svc *incident.Service, numbers ...int64) []string {
+	t.Helper()
+	var out []string
+	for _, n := range numbers {
+		inc, err := svc.Get(context.Background(), n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs, err := svc.Events(context.Background(), inc.ID, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range evs {
+			out = append(out, fmt.Sprintf("%d#%d", n, ev.Seq))
+		}
+	}
+	return out
+}
+
+// TestSecondIntegrationExactlyOnce runs a second, tiny integration on the
+// shared runner: it receives every event of changes made through the
+// service, by this process or another, and a crash between sending an
+// event and saving that it did neither loses nor repeats it.
+func TestSecondIntegrationExactlyOnce(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sitrep.db")
+	_, svc := open(t, path)
+	rem := &remote{}
+
+	inc, err := svc.Declare(ctx, incident.Declaration{Title: "Checkout failing", Severity: "sev1", Actor: "U1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AddNote(ctx, inc.Number, "U1", "looking"); err != nil {
+		t.Fatal(err)
+	}
+	// The third event will "crash" the first process after being sent.
+	note, err := svc.AddNote(ctx, inc.Number, "U1", "rolling back")
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, _ := svc.Events(ctx, note.ID, 0)
+	stop := run(t, svc, &recorder{remote: rem, crashAfter: evs[len(evs)-1].Seq})
+	eventually(t, "the crash", func() bool { return len(rem.received()) == 3 })
+	stop()
+
+	// A new process on the same database carries on.
+	_, svc2 := open(t, path)
+	run(t, svc2, &recorder{remote: rem})
+	if _, err := svc2.AddNote(ctx, inc.Number, "U2", "rolled back"); err != nil {
+		t.Fatal(err)
+	}
+	want := seqs(t, svc2, inc.Number)
+	eventually(t, "every event delivered", func() bool { return len(rem.received()) >= len(want) })
+
+	// A third process, sharing the database, makes changes without any
+	// runner of its own: the second process's runner delivers them.
+	_, other := open(t, path)
+	inc2, err := other.Declare(ctx, incident.Declaration{Title: "Alert: disk full", Source: "alertmanager"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.TakeCommand(ctx, inc2.Number, "U3"); err != nil {
+		t.Fatal(err)
+	}
+	want = seqs(t, svc2, inc.Number, inc2.Number)
+	eventually(t, "the other process's changes delivered", func() bool { return len(rem.received()) >= len(want) })
+
+	got := rem.received()
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("remote received %v, want each of %v once", got, want)
+	}
+	for _, n := range []int64{inc.Number, inc2.Number} {
+		i, _ := svc2.Get(ctx, n)
+		if behind, _ := svc2.Behind(ctx, "recorder"); slices.Contains(behind, n) {
+			d, _ := svc2.Delivery(ctx, "recorder", i.ID)
+			t.Errorf("incident #%d still behind: %+v", n, d)
+		}
+	}
+}
+
+// failing refuses or fails every pass in a way the test chooses.
+type failing struct {
+	mu      sync.Mutex
+	failure notify.Failure
+	passes  int
+}
+
+func (f *failing) Name() string { return "failing" }
+func (f *failing) Classify(error) notify.Failure {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.failure
+}
+func (f *failing) Deliver(context.Context, *incident.Incident, []incident.Event, *incident.Delivery, func() error) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.passes++
+	return errors.New("refused")
+}
+
+// TestRefusalIsRecorded: a final failure is kept on the delivery for people
+// to see, and retried on the fake clock's FinalRetry, not before.
+func TestRefusalIsRecorded(t *testing.T) {
+	ctx := context.Background()
+	_, svc := open(t, filepath.Join(t.TempDir(), "sitrep.db"))
+	f := &failing{failure: notify.Failure{Final: true, Problem: "the key was revoked"}}
+	clk := clock.NewFake(time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC))
+	r := notify.New(svc, clk, quiet(), nil, f)
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { r.Run(rctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	inc, err := svc.Declare(ctx, incident.Declaration{Title: "Checkout failing", Actor: "U1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Second) // past the commit grace
+	eventually(t, "the problem recorded", func() bool {
+		d, _ := svc.Delivery(ctx, "failing", inc.ID)
+		return d.Problem == "the key was revoked"
+	})
+	passes := func() int { f.mu.Lock(); defer f.mu.Unlock(); return f.passes }
+	n := passes()
+	clk.Advance(notify.FinalRetry - 2*time.Second)
+	time.Sleep(50 * time.Millisecond)
+	if passes() != n {
+		t.Errorf("a refusal was retried before FinalRetry")
+	}
+	clk.Advance(2 * time.Second)
+	eventually(t, "the retry after FinalRetry", func() bool { return passes() > n })
+}
