@@ -42,8 +42,8 @@ type Declaration struct {
 	// Actor is the person declaring, who becomes commander. It is "" when
 	// Sitrep declares on behalf of Source (an alert): such an incident has
 	// no commander until someone takes command (TakeCommand) or is named.
-	Actor  string
-	Source string // what Sitrep declares for ("alertmanager"); "" for a person
+	Actor    string
+	Source   string // what Sitrep declares for ("alertmanager"); "" for a person
 	Summary  string
 	Impact   string
 	Services []string

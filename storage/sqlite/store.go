@@ -369,7 +369,7 @@ const updateIncident = `UPDATE incidents SET
 	title = ?, severity = ?, status = ?, summary = ?, impact = ?, root_cause = ?, services = ?,
 	private = ?, drill = ?, declared_by = ?, source = ?, update_prompts = ?, postmortem_prompts = ?,
 	declared_at = ?, resolved_at = ?, closed_at = ?, updated_at = ?, last_update_at = ?, postmortem_at = ?, next_prompt_at = ?,
-	version = ?, change_seq = `+nextChange+`
+	version = ?, change_seq = ` + nextChange + `
 	WHERE id = ? AND version = ?`
 
 // nextChange numbers a change: one more than the latest, read through the
