@@ -46,17 +46,17 @@ type settings struct {
 // configFile is the optional YAML file named by SITREP_CONFIG. Every key is
 // optional; what is left out keeps its default.
 type configFile struct {
-	Severities      []incident.Severity `yaml:"severities"`
-	DefaultSeverity string              `yaml:"default_severity"`
-	Roles           *[]string           `yaml:"roles"`
-	Command         string              `yaml:"command"`
-	ChannelPrefix   string              `yaml:"channel_prefix"`
-	Responders      []string            `yaml:"responders"`
-	AnnounceDrills  bool                `yaml:"announce_drills"`
-	TimeZone        string              `yaml:"time_zone"`
-	TimelineEmoji   string              `yaml:"timeline_emoji"`
-	ArchiveOnClose  bool                `yaml:"archive_on_close"`
-	TemplatesDir    string              `yaml:"templates_dir"`
+	Severities      []severityFile `yaml:"severities"`
+	DefaultSeverity string         `yaml:"default_severity"`
+	Roles           *[]string      `yaml:"roles"`
+	Command         string         `yaml:"command"`
+	ChannelPrefix   string         `yaml:"channel_prefix"`
+	Responders      []string       `yaml:"responders"`
+	AnnounceDrills  bool           `yaml:"announce_drills"`
+	TimeZone        string         `yaml:"time_zone"`
+	TimelineEmoji   string         `yaml:"timeline_emoji"`
+	ArchiveOnClose  bool           `yaml:"archive_on_close"`
+	TemplatesDir    string         `yaml:"templates_dir"`
 	// Checklist replaces the default checklist (templates/checklist.yaml)
 	// as a whole; an empty list turns the checklist off.
 	Checklist   *[]incident.ChecklistItem `yaml:"checklist"`
@@ -65,6 +65,61 @@ type configFile struct {
 	// incident.Config.ChangesBy).
 	ChangesBy string   `yaml:"changes_by"`
 	Admins    []string `yaml:"admins"`
+}
+
+// severityFile is a severity as the config file writes it: the domain's
+// incident.Severity, with a cadence that may be "none".
+type severityFile struct {
+	Name        string  `yaml:"name"`
+	Description string  `yaml:"description"`
+	Cadence     cadence `yaml:"cadence"`
+}
+
+// cadence is how often status updates are expected: a duration such as 30m,
+// or none (0 and 0s mean the same) for a severity that is never prompted.
+// It is written back as none, the word the README and config check use, so
+// that config check does not print sev3's default as "0s".
+type cadence time.Duration
+
+func (c *cadence) UnmarshalYAML(n *yaml.Node) error {
+	var v string
+	if err := n.Decode(&v); err != nil {
+		return err
+	}
+	v = strings.TrimSpace(v)
+	if v == "none" {
+		*c = 0
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return fmt.Errorf("line %d: cadence %q: use a duration such as 30m, or none", n.Line, v)
+	}
+	*c = cadence(d)
+	return nil
+}
+
+func (c cadence) MarshalYAML() (any, error) {
+	if c == 0 {
+		return "none", nil
+	}
+	return time.Duration(c).String(), nil
+}
+
+func severitiesFromFile(in []severityFile) []incident.Severity {
+	out := make([]incident.Severity, len(in))
+	for i, s := range in {
+		out[i] = incident.Severity{Name: s.Name, Description: s.Description, Cadence: time.Duration(s.Cadence)}
+	}
+	return out
+}
+
+func severitiesToFile(in []incident.Severity) []severityFile {
+	out := make([]severityFile, len(in))
+	for i, s := range in {
+		out[i] = severityFile{Name: s.Name, Description: s.Description, Cadence: cadence(s.Cadence)}
+	}
+	return out
 }
 
 var (
@@ -168,7 +223,7 @@ func (s *settings) readConfigFile() error {
 		return fmt.Errorf("%s: %w", s.ConfigFile, err)
 	}
 	if len(f.Severities) > 0 {
-		s.Incident.Severities = f.Severities
+		s.Incident.Severities = severitiesFromFile(f.Severities)
 		if f.DefaultSeverity == "" {
 			f.DefaultSeverity = f.Severities[len(f.Severities)/2].Name
 		}

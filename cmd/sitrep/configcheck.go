@@ -90,7 +90,7 @@ func effectiveConfig(s *settings) configFile {
 		checklist = []incident.ChecklistItem{}
 	}
 	return configFile{
-		Severities:      inc.Severities,
+		Severities:      severitiesToFile(inc.Severities),
 		DefaultSeverity: inc.DefaultSeverity,
 		Roles:           &roles,
 		Command:         s.CommandName,

@@ -372,10 +372,15 @@ func TestConfigCheck(t *testing.T) {
 		t.Fatalf("config check: %v", err)
 	}
 	for _, want := range []string{"Settings are valid", "Socket Mode", "channel_prefix: incident", "time_zone: Europe/Berlin", "cadence: 15m0s", "SITREP_LOG_LEVEL", "debug",
-		fmt.Sprintf("xoxb-… (set, %d characters, masked)", len(env["SLACK_BOT_TOKEN"]))} {
+		fmt.Sprintf("xoxb-… (set, %d characters, masked)", len(env["SLACK_BOT_TOKEN"])),
+		// sev3 is never prompted: the README calls that cadence "none".
+		"- name: sev3\n      description: 'Minor: little customer impact'\n      cadence: none\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("config check does not say %q:\n%s", want, out)
 		}
+	}
+	if strings.Contains(out, "cadence: 0s") {
+		t.Errorf("config check prints a cadence of 0s, not none:\n%s", out)
 	}
 	for _, k := range []string{"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"} {
 		secret := env[k]
