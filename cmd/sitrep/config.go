@@ -137,6 +137,30 @@ type settingError struct {
 
 func (e *settingError) Error() string { return e.name + ": " + e.problem }
 
+// missingSettings are the required settings that are not set, all of them,
+// so that a first run names everything it needs at once instead of one
+// setting per run.
+type missingSettings []*settingError
+
+// tryPlayground points someone without a Slack app yet at the way to try
+// Sitrep without one.
+const tryPlayground = "To try Sitrep without Slack, run: sitrep playground"
+
+// Error is one line, like every start-up error: the names first, then what
+// each one is.
+func (m missingSettings) Error() string {
+	names := make([]string, len(m))
+	parts := make([]string, len(m))
+	for i, e := range m {
+		names[i] = e.name
+		parts[i] = e.Error()
+	}
+	if len(m) == 1 {
+		return parts[0] + ". " + tryPlayground
+	}
+	return strings.Join(names, ", ") + " are not set. " + strings.Join(parts, ". ") + ". " + tryPlayground
+}
+
 // defaultIncidentConfig is the incident configuration without a config
 // file: incident.DefaultConfig with the embedded default checklist.
 func defaultIncidentConfig() (incident.Config, error) {
@@ -173,15 +197,21 @@ func loadSettings(getenv func(string) string) (*settings, error) {
 		TimeZone:        time.UTC,
 		TimelineEmoji:   "pushpin",
 	}
+	var missing missingSettings
+	if s.BotToken == "" {
+		missing = append(missing, &settingError{"SLACK_BOT_TOKEN", "required; the bot token (xoxb-…) from your Slack app's OAuth & Permissions page"})
+	}
+	if s.AppToken == "" && s.SigningSecret == "" {
+		missing = append(missing, &settingError{"SLACK_SIGNING_SECRET", "required unless SLACK_APP_TOKEN is set for Socket Mode; the signing secret from your Slack app's Basic Information page"})
+	}
+	if len(missing) > 0 {
+		return nil, missing
+	}
 	switch {
-	case s.BotToken == "":
-		return nil, &settingError{"SLACK_BOT_TOKEN", "required; the bot token (xoxb-…) from your Slack app's OAuth & Permissions page"}
 	case !strings.HasPrefix(s.BotToken, "xoxb-"):
 		return nil, &settingError{"SLACK_BOT_TOKEN", "not a bot token: it must start with xoxb-"}
 	case s.AppToken != "" && !strings.HasPrefix(s.AppToken, "xapp-"):
 		return nil, &settingError{"SLACK_APP_TOKEN", "not an app-level token: it must start with xapp- (Basic Information → App-Level Tokens, scope connections:write)"}
-	case s.AppToken == "" && s.SigningSecret == "":
-		return nil, &settingError{"SLACK_SIGNING_SECRET", "required unless SLACK_APP_TOKEN is set for Socket Mode; the signing secret from your Slack app's Basic Information page"}
 	}
 	u, err := url.Parse(s.APIURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {

@@ -109,6 +109,35 @@ func TestStartUpStopsOnBadSetting(t *testing.T) {
 	}
 }
 
+// TestStartUpNamesEveryMissingSetting runs serve with nothing set, as a
+// newcomer would: one run must name every missing setting, on one line, and
+// point at the playground, which needs none of them.
+func TestStartUpNamesEveryMissingSetting(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"nothing set", nil, "SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET are not set. SLACK_BOT_TOKEN: required; "},
+		{"only the signing secret", map[string]string{"SLACK_SIGNING_SECRET": "x"}, "SLACK_BOT_TOKEN: required; "},
+		{"only the bot token", map[string]string{"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET: required unless SLACK_APP_TOKEN"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := runCmd(t, tt.env, "serve")
+			if err == nil {
+				t.Fatal("serve started without Slack settings")
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, tt.want) || strings.Contains(msg, "\n") {
+				t.Errorf("error %q, want one line starting with %q", msg, tt.want)
+			}
+			if !strings.HasSuffix(msg, "To try Sitrep without Slack, run: sitrep playground") {
+				t.Errorf("error %q does not suggest the playground", msg)
+			}
+		})
+	}
+}
+
 // TestExampleConfigIsTheDefault keeps sitrep.example.yaml honest: loading
 // it must give exactly the built-in defaults it claims to show, the
 // default checklist included.
