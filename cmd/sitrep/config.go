@@ -178,25 +178,18 @@ func defaultIncidentConfig() (incident.Config, error) {
 // file it names. The first problem found is returned, naming its setting.
 // Secret values are never quoted in errors.
 func loadSettings(getenv func(string) string) (*settings, error) {
-	defaults, err := defaultIncidentConfig()
+	s, err := fileDefaults()
 	if err != nil {
 		return nil, err
 	}
-	s := &settings{
-		BotToken:        strings.TrimSpace(getenv("SLACK_BOT_TOKEN")),
-		SigningSecret:   strings.TrimSpace(getenv("SLACK_SIGNING_SECRET")),
-		AppToken:        strings.TrimSpace(getenv("SLACK_APP_TOKEN")),
-		APIURL:          orDefault(getenv("SLACK_API_URL"), "https://slack.com/api/"),
-		DB:              orDefault(getenv("SITREP_DB"), "sitrep.db"),
-		Addr:            orDefault(getenv("SITREP_ADDR"), ":8080"),
-		AnnounceChannel: strings.TrimSpace(getenv("SITREP_ANNOUNCE_CHANNEL")),
-		ConfigFile:      strings.TrimSpace(getenv("SITREP_CONFIG")),
-		Incident:        defaults,
-		CommandName:     "/incident",
-		ChannelPrefix:   "inc",
-		TimeZone:        time.UTC,
-		TimelineEmoji:   "pushpin",
-	}
+	s.BotToken = strings.TrimSpace(getenv("SLACK_BOT_TOKEN"))
+	s.SigningSecret = strings.TrimSpace(getenv("SLACK_SIGNING_SECRET"))
+	s.AppToken = strings.TrimSpace(getenv("SLACK_APP_TOKEN"))
+	s.APIURL = orDefault(getenv("SLACK_API_URL"), "https://slack.com/api/")
+	s.DB = orDefault(getenv("SITREP_DB"), "sitrep.db")
+	s.Addr = orDefault(getenv("SITREP_ADDR"), ":8080")
+	s.AnnounceChannel = strings.TrimSpace(getenv("SITREP_ANNOUNCE_CHANNEL"))
+	s.ConfigFile = strings.TrimSpace(getenv("SITREP_CONFIG"))
 	var missing missingSettings
 	if s.BotToken == "" {
 		missing = append(missing, &settingError{"SLACK_BOT_TOKEN", "required; the bot token (xoxb-…) from your Slack app's OAuth & Permissions page"})
@@ -232,6 +225,37 @@ func loadSettings(getenv func(string) string) (*settings, error) {
 		if err := s.readConfigFile(); err != nil {
 			return nil, &settingError{"SITREP_CONFIG", err.Error()}
 		}
+	}
+	return s, nil
+}
+
+// fileDefaults are the settings a config file may change, as they are
+// without one.
+func fileDefaults() (*settings, error) {
+	defaults, err := defaultIncidentConfig()
+	if err != nil {
+		return nil, err
+	}
+	return &settings{
+		Incident:      defaults,
+		CommandName:   "/incident",
+		ChannelPrefix: "inc",
+		TimeZone:      time.UTC,
+		TimelineEmoji: "pushpin",
+	}, nil
+}
+
+// loadConfigFile reads a config file alone, by the same code as start-up
+// reads SITREP_CONFIG, and nothing from the environment: a config file for
+// the playground, which needs no Slack settings, can be checked too.
+func loadConfigFile(path string) (*settings, error) {
+	s, err := fileDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s.ConfigFile = path
+	if err := s.readConfigFile(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

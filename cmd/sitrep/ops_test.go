@@ -412,3 +412,42 @@ func TestConfigCheck(t *testing.T) {
 		t.Error("sitrep config without check succeeded")
 	}
 }
+
+// TestConfigCheckFileAlone checks a config file with no Slack settings at
+// all, as someone preparing one for the playground would: -file checks the
+// file alone and says the rest was not checked; without -file, the missing
+// tokens are named and -file suggested.
+func TestConfigCheckFileAlone(t *testing.T) {
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "sitrep.yaml")
+	if err := os.WriteFile(cfgFile, []byte("channel_prefix: drill\nroles: [comms]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"config", "check", "-file", cfgFile}, {"config", "-file", cfgFile, "check"}} {
+		out, _, err := runCmd(t, nil, args...)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		for _, want := range []string{"The config file " + cfgFile + " is valid", "the Slack tokens and other settings from the environment were not", "channel_prefix: drill", "cadence: none"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%v does not say %q:\n%s", args, want, out)
+			}
+		}
+		if strings.Contains(out, "SLACK_BOT_TOKEN") {
+			t.Errorf("%v lists the environment's settings:\n%s", args, out)
+		}
+	}
+
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("channel_prefix: Drill!\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runCmd(t, nil, "config", "check", "-file", bad); err == nil || !strings.HasPrefix(err.Error(), "config check -file: "+bad+`: channel_prefix "Drill!"`) {
+		t.Errorf("config check -file of a bad file: %v", err)
+	}
+
+	_, _, err := runCmd(t, map[string]string{"SITREP_CONFIG": cfgFile}, "config", "check")
+	if err == nil || !strings.Contains(err.Error(), "SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET are not set") || !strings.HasSuffix(err.Error(), "sitrep config check -file sitrep.yaml") {
+		t.Errorf("config check without tokens: %v, want them named and -file suggested", err)
+	}
+}
