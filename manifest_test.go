@@ -21,9 +21,9 @@ import (
 
 const manifestPath = "manifest.yaml"
 
-// schemaPath is Slack's published manifest schema. The repository is checked
-// out with shared/ beside it.
-var schemaPath = filepath.Join("..", "shared", "schemas", "slack-app-manifest.schema.json")
+// schemaPath is Slack's published manifest schema: the repository's copy of
+// shared/schemas (see testdata/shared/README.md).
+var schemaPath = filepath.Join("testdata", "shared", "schemas", "slack-app-manifest.schema.json")
 
 // wantBotScopes is every bot scope Sitrep needs, sorted. manifest.yaml says
 // which Web API call needs each one.
@@ -215,7 +215,7 @@ func compileSchema(t *testing.T) *jsonschema.Schema {
 	b, err := os.ReadFile(schemaPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("Slack's manifest schema is missing: %v\n"+
-			"This test needs the shared/ directory checked out beside the repository (../shared/schemas/).", err)
+			"Copy it from shared/schemas/ (see testdata/shared/README.md).", err)
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -360,7 +360,7 @@ func (l *load) send(ctx context.Context, base, channel, text string) (status int
 
 // slashBody builds a slash command's body as Slack sends it: its fields in
 // Slack's order, form-encoded ("/" as %2F, spaces as "+"). See
-// /work/shared/slack-payloads/slash-command.body.txt.
+// testdata/shared/slack-payloads/slash-command.body.txt.
 func slashBody(user, channel, text, responseURL, triggerID string) string {
 	fields := [][2]string{
 		{"token", "verification-token-0000"}, {"team_id", "T0FAKETEAM"}, {"team_domain", "fake"},

@@ -24,9 +24,10 @@ func chromium(t *testing.T) string {
 		}
 	}
 	if os.Getenv("SITREP_BROWSER_TEST") == "required" {
-		t.Fatal("no Chromium on PATH; install Debian's chromium package (.ci/run does)")
+		t.Fatal("SITREP_BROWSER_TEST=required but no chromium on PATH; install Debian's chromium package (.ci/run does)")
 	}
-	t.Skip("no Chromium on PATH: the browser test needs Debian's chromium package (.ci/run installs it)")
+	t.Skip("skipped: no chromium on PATH (install Debian's chromium package; .ci/run does). " +
+		"SITREP_BROWSER_TEST is not \"required\"; set SITREP_BROWSER_TEST=required to fail instead of skipping")
 	return ""
 }
 

@@ -49,10 +49,11 @@ func init() {
 		{name: "backup", args: "<file>", summary: "copy the database to file, consistently, while Sitrep runs", run: runBackup,
 			flags: func(fl *flag.FlagSet) { fl.Bool("f", false, "replace file if it exists") },
 			about: "Copies SITREP_DB to file with SQLite's online backup API: the copy is one\nconsistent moment of the database, taken without stopping Sitrep. The copy\nis written beside file and renamed into place once checked, so file is\nnever half-written."},
-		{name: "postmortem", args: "<n> [--html] [-o file]", summary: "print incident n's postmortem (no Slack)", run: runPostmortemCommand,
-			flags: postmortemFlags, about: postmortemAbout},
-		{name: "config", args: "check", summary: "check the settings and print them, secrets masked", run: runConfig,
-			about: "config check reads the settings as serve would (the environment, .env, and\nthe SITREP_CONFIG file), reports the first problem, or prints the effective\nsettings with secrets masked. It does not call Slack."},
+		{name: "postmortem", args: "<n> [-db file] [--html] [-o file]", summary: "print incident n's postmortem (no Slack)", run: withDBFlag(runPostmortemCommand),
+			flags: func(fl *flag.FlagSet) { postmortemFlags(fl); dbFlag(fl) },
+			about: postmortemAbout + "\n-db reads another database file, such as the one sitrep playground -db kept."},
+		{name: "config", args: "check [-file sitrep.yaml]", summary: "check the settings (or a config file alone) and print them, secrets masked", run: runConfig,
+			flags: configFlags, about: configAbout},
 		{name: "healthcheck", summary: "ask a running Sitrep's /healthz; exit 0 if it answers", run: runHealthcheck,
 			flags: func(fl *flag.FlagSet) { fl.String("url", "", "ask this `URL` instead of /healthz at SITREP_ADDR") },
 			about: "Asks http://127.0.0.1:<port>/healthz, the port taken from SITREP_ADDR, and\nexits 0 if it answers 200. For container health checks, where there is no\ncurl."},
@@ -118,6 +119,36 @@ func (p program) run(ctx context.Context, args []string) error {
 	}
 	fmt.Fprint(p.stderr, usage())
 	return fmt.Errorf("unknown command %q", name)
+}
+
+// dbFlag declares -db, as playground has it, for a command that reads the
+// database: the file a playground run kept can be read without setting
+// SITREP_DB.
+func dbFlag(fl *flag.FlagSet) {
+	fl.String("db", "", "read this SQLite `file` instead of SITREP_DB")
+}
+
+// withDBFlag runs a command that reads SITREP_DB (and declares dbFlag) with
+// the -db file in its place when one is given. The command reads its
+// settings after parsing its flags, so the lookup sees -db. Its errors then
+// name -db, which is what the user typed, rather than SITREP_DB.
+func withDBFlag(run func(program, context.Context, *flag.FlagSet, []string) error) func(program, context.Context, *flag.FlagSet, []string) error {
+	return func(p program, ctx context.Context, fl *flag.FlagSet, args []string) error {
+		db := func() string { return strings.TrimSpace(fl.Lookup("db").Value.String()) }
+		getenv := p.getenv
+		p.getenv = func(k string) string {
+			if v := db(); k == "SITREP_DB" && v != "" {
+				return v
+			}
+			return getenv(k)
+		}
+		err := run(p, ctx, fl, args)
+		var se *settingError
+		if db() != "" && errors.As(err, &se) && se.name == "SITREP_DB" {
+			se.name = "-db"
+		}
+		return err
+	}
 }
 
 // noArgs parses a command that takes flags only.

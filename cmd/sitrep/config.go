@@ -46,17 +46,17 @@ type settings struct {
 // configFile is the optional YAML file named by SITREP_CONFIG. Every key is
 // optional; what is left out keeps its default.
 type configFile struct {
-	Severities      []incident.Severity `yaml:"severities"`
-	DefaultSeverity string              `yaml:"default_severity"`
-	Roles           *[]string           `yaml:"roles"`
-	Command         string              `yaml:"command"`
-	ChannelPrefix   string              `yaml:"channel_prefix"`
-	Responders      []string            `yaml:"responders"`
-	AnnounceDrills  bool                `yaml:"announce_drills"`
-	TimeZone        string              `yaml:"time_zone"`
-	TimelineEmoji   string              `yaml:"timeline_emoji"`
-	ArchiveOnClose  bool                `yaml:"archive_on_close"`
-	TemplatesDir    string              `yaml:"templates_dir"`
+	Severities      []severityFile `yaml:"severities"`
+	DefaultSeverity string         `yaml:"default_severity"`
+	Roles           *[]string      `yaml:"roles"`
+	Command         string         `yaml:"command"`
+	ChannelPrefix   string         `yaml:"channel_prefix"`
+	Responders      []string       `yaml:"responders"`
+	AnnounceDrills  bool           `yaml:"announce_drills"`
+	TimeZone        string         `yaml:"time_zone"`
+	TimelineEmoji   string         `yaml:"timeline_emoji"`
+	ArchiveOnClose  bool           `yaml:"archive_on_close"`
+	TemplatesDir    string         `yaml:"templates_dir"`
 	// Checklist replaces the default checklist (templates/checklist.yaml)
 	// as a whole; an empty list turns the checklist off.
 	Checklist   *[]incident.ChecklistItem `yaml:"checklist"`
@@ -65,6 +65,61 @@ type configFile struct {
 	// incident.Config.ChangesBy).
 	ChangesBy string   `yaml:"changes_by"`
 	Admins    []string `yaml:"admins"`
+}
+
+// severityFile is a severity as the config file writes it: the domain's
+// incident.Severity, with a cadence that may be "none".
+type severityFile struct {
+	Name        string  `yaml:"name"`
+	Description string  `yaml:"description"`
+	Cadence     cadence `yaml:"cadence"`
+}
+
+// cadence is how often status updates are expected: a duration such as 30m,
+// or none (0 and 0s mean the same) for a severity that is never prompted.
+// It is written back as none, the word the README and config check use, so
+// that config check does not print sev3's default as "0s".
+type cadence time.Duration
+
+func (c *cadence) UnmarshalYAML(n *yaml.Node) error {
+	var v string
+	if err := n.Decode(&v); err != nil {
+		return err
+	}
+	v = strings.TrimSpace(v)
+	if v == "none" {
+		*c = 0
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return fmt.Errorf("line %d: cadence %q: use a duration such as 30m, or none", n.Line, v)
+	}
+	*c = cadence(d)
+	return nil
+}
+
+func (c cadence) MarshalYAML() (any, error) {
+	if c == 0 {
+		return "none", nil
+	}
+	return time.Duration(c).String(), nil
+}
+
+func severitiesFromFile(in []severityFile) []incident.Severity {
+	out := make([]incident.Severity, len(in))
+	for i, s := range in {
+		out[i] = incident.Severity{Name: s.Name, Description: s.Description, Cadence: time.Duration(s.Cadence)}
+	}
+	return out
+}
+
+func severitiesToFile(in []incident.Severity) []severityFile {
+	out := make([]severityFile, len(in))
+	for i, s := range in {
+		out[i] = severityFile{Name: s.Name, Description: s.Description, Cadence: cadence(s.Cadence)}
+	}
+	return out
 }
 
 var (
@@ -81,6 +136,30 @@ type settingError struct {
 }
 
 func (e *settingError) Error() string { return e.name + ": " + e.problem }
+
+// missingSettings are the required settings that are not set, all of them,
+// so that a first run names everything it needs at once instead of one
+// setting per run.
+type missingSettings []*settingError
+
+// tryPlayground points someone without a Slack app yet at the way to try
+// Sitrep without one.
+const tryPlayground = "To try Sitrep without Slack, run: sitrep playground"
+
+// Error is one line, like every start-up error: the names first, then what
+// each one is.
+func (m missingSettings) Error() string {
+	names := make([]string, len(m))
+	parts := make([]string, len(m))
+	for i, e := range m {
+		names[i] = e.name
+		parts[i] = e.Error()
+	}
+	if len(m) == 1 {
+		return parts[0] + ". " + tryPlayground
+	}
+	return strings.Join(names, ", ") + " are not set. " + strings.Join(parts, ". ") + ". " + tryPlayground
+}
 
 // defaultIncidentConfig is the incident configuration without a config
 // file: incident.DefaultConfig with the embedded default checklist.
@@ -99,34 +178,33 @@ func defaultIncidentConfig() (incident.Config, error) {
 // file it names. The first problem found is returned, naming its setting.
 // Secret values are never quoted in errors.
 func loadSettings(getenv func(string) string) (*settings, error) {
-	defaults, err := defaultIncidentConfig()
+	s, err := fileDefaults()
 	if err != nil {
 		return nil, err
 	}
-	s := &settings{
-		BotToken:        strings.TrimSpace(getenv("SLACK_BOT_TOKEN")),
-		SigningSecret:   strings.TrimSpace(getenv("SLACK_SIGNING_SECRET")),
-		AppToken:        strings.TrimSpace(getenv("SLACK_APP_TOKEN")),
-		APIURL:          orDefault(getenv("SLACK_API_URL"), "https://slack.com/api/"),
-		DB:              orDefault(getenv("SITREP_DB"), "sitrep.db"),
-		Addr:            orDefault(getenv("SITREP_ADDR"), ":8080"),
-		AnnounceChannel: strings.TrimSpace(getenv("SITREP_ANNOUNCE_CHANNEL")),
-		ConfigFile:      strings.TrimSpace(getenv("SITREP_CONFIG")),
-		Incident:        defaults,
-		CommandName:     "/incident",
-		ChannelPrefix:   "inc",
-		TimeZone:        time.UTC,
-		TimelineEmoji:   "pushpin",
+	s.BotToken = strings.TrimSpace(getenv("SLACK_BOT_TOKEN"))
+	s.SigningSecret = strings.TrimSpace(getenv("SLACK_SIGNING_SECRET"))
+	s.AppToken = strings.TrimSpace(getenv("SLACK_APP_TOKEN"))
+	s.APIURL = orDefault(getenv("SLACK_API_URL"), "https://slack.com/api/")
+	s.DB = orDefault(getenv("SITREP_DB"), "sitrep.db")
+	s.Addr = orDefault(getenv("SITREP_ADDR"), ":8080")
+	s.AnnounceChannel = strings.TrimSpace(getenv("SITREP_ANNOUNCE_CHANNEL"))
+	s.ConfigFile = strings.TrimSpace(getenv("SITREP_CONFIG"))
+	var missing missingSettings
+	if s.BotToken == "" {
+		missing = append(missing, &settingError{"SLACK_BOT_TOKEN", "required; the bot token (xoxb-…) from your Slack app's OAuth & Permissions page"})
+	}
+	if s.AppToken == "" && s.SigningSecret == "" {
+		missing = append(missing, &settingError{"SLACK_SIGNING_SECRET", "required unless SLACK_APP_TOKEN is set for Socket Mode; the signing secret from your Slack app's Basic Information page"})
+	}
+	if len(missing) > 0 {
+		return nil, missing
 	}
 	switch {
-	case s.BotToken == "":
-		return nil, &settingError{"SLACK_BOT_TOKEN", "required; the bot token (xoxb-…) from your Slack app's OAuth & Permissions page"}
 	case !strings.HasPrefix(s.BotToken, "xoxb-"):
 		return nil, &settingError{"SLACK_BOT_TOKEN", "not a bot token: it must start with xoxb-"}
 	case s.AppToken != "" && !strings.HasPrefix(s.AppToken, "xapp-"):
 		return nil, &settingError{"SLACK_APP_TOKEN", "not an app-level token: it must start with xapp- (Basic Information → App-Level Tokens, scope connections:write)"}
-	case s.AppToken == "" && s.SigningSecret == "":
-		return nil, &settingError{"SLACK_SIGNING_SECRET", "required unless SLACK_APP_TOKEN is set for Socket Mode; the signing secret from your Slack app's Basic Information page"}
 	}
 	u, err := url.Parse(s.APIURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -151,6 +229,37 @@ func loadSettings(getenv func(string) string) (*settings, error) {
 	return s, nil
 }
 
+// fileDefaults are the settings a config file may change, as they are
+// without one.
+func fileDefaults() (*settings, error) {
+	defaults, err := defaultIncidentConfig()
+	if err != nil {
+		return nil, err
+	}
+	return &settings{
+		Incident:      defaults,
+		CommandName:   "/incident",
+		ChannelPrefix: "inc",
+		TimeZone:      time.UTC,
+		TimelineEmoji: "pushpin",
+	}, nil
+}
+
+// loadConfigFile reads a config file alone, by the same code as start-up
+// reads SITREP_CONFIG, and nothing from the environment: a config file for
+// the playground, which needs no Slack settings, can be checked too.
+func loadConfigFile(path string) (*settings, error) {
+	s, err := fileDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s.ConfigFile = path
+	if err := s.readConfigFile(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
 func (s *settings) readConfigFile() error {
 	data, err := os.ReadFile(s.ConfigFile)
 	if err != nil {
@@ -168,7 +277,7 @@ func (s *settings) readConfigFile() error {
 		return fmt.Errorf("%s: %w", s.ConfigFile, err)
 	}
 	if len(f.Severities) > 0 {
-		s.Incident.Severities = f.Severities
+		s.Incident.Severities = severitiesFromFile(f.Severities)
 		if f.DefaultSeverity == "" {
 			f.DefaultSeverity = f.Severities[len(f.Severities)/2].Name
 		}

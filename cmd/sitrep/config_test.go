@@ -39,7 +39,8 @@ func TestSettingsErrorsNameTheSetting(t *testing.T) {
 		{"config file malformed", map[string]string{"SITREP_CONFIG": write("bad.yaml", "severities: [")}, "SITREP_CONFIG: " + dir},
 		{"config unknown key", map[string]string{"SITREP_CONFIG": write("typo.yaml", "severites: []\n")}, "SITREP_CONFIG: "},
 		{"config bad default", map[string]string{"SITREP_CONFIG": write("def.yaml", "default_severity: sev9\n")}, `SITREP_CONFIG: ` + filepath.Join(dir, "def.yaml") + `: default_severity "sev9": not one of the severities`},
-		{"config bad cadence", map[string]string{"SITREP_CONFIG": write("cad.yaml", "severities:\n  - name: p1\n    cadence: soon\n")}, "SITREP_CONFIG: "},
+		{"config bad cadence", map[string]string{"SITREP_CONFIG": write("cad.yaml", "severities:\n  - name: p1\n    cadence: soon\n")},
+			`SITREP_CONFIG: ` + filepath.Join(dir, "cad.yaml") + `: line 3: cadence "soon": use a duration such as 30m, or none`},
 		{"config commander as role", map[string]string{"SITREP_CONFIG": write("roles.yaml", "roles: [lead]\n")}, "SITREP_CONFIG: " + filepath.Join(dir, "roles.yaml") + `: roles[0] "lead": the commander role always exists`},
 		{"config bad time zone", map[string]string{"SITREP_CONFIG": write("tz.yaml", "time_zone: Mars/Olympus\n")}, `SITREP_CONFIG: ` + filepath.Join(dir, "tz.yaml") + `: time_zone "Mars/Olympus"`},
 		{"config bad prefix", map[string]string{"SITREP_CONFIG": write("prefix.yaml", "channel_prefix: Inc!\n")}, `SITREP_CONFIG: ` + filepath.Join(dir, "prefix.yaml") + `: channel_prefix "Inc!"`},
@@ -105,6 +106,35 @@ func TestStartUpStopsOnBadSetting(t *testing.T) {
 	err := p.run(context.Background(), nil)
 	if err == nil || !strings.HasPrefix(err.Error(), "SLACK_BOT_TOKEN: required") {
 		t.Fatalf("run = %v, want the missing bot token named", err)
+	}
+}
+
+// TestStartUpNamesEveryMissingSetting runs serve with nothing set, as a
+// newcomer would: one run must name every missing setting, on one line, and
+// point at the playground, which needs none of them.
+func TestStartUpNamesEveryMissingSetting(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"nothing set", nil, "SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET are not set. SLACK_BOT_TOKEN: required; "},
+		{"only the signing secret", map[string]string{"SLACK_SIGNING_SECRET": "x"}, "SLACK_BOT_TOKEN: required; "},
+		{"only the bot token", map[string]string{"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET: required unless SLACK_APP_TOKEN"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := runCmd(t, tt.env, "serve")
+			if err == nil {
+				t.Fatal("serve started without Slack settings")
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, tt.want) || strings.Contains(msg, "\n") {
+				t.Errorf("error %q, want one line starting with %q", msg, tt.want)
+			}
+			if !strings.HasSuffix(msg, "To try Sitrep without Slack, run: sitrep playground") {
+				t.Errorf("error %q does not suggest the playground", msg)
+			}
+		})
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,14 +15,41 @@ import (
 	"github.com/sitrep-dev/sitrep/incident"
 )
 
+const configAbout = `config check reads the settings as serve would (the environment, .env, and
+the SITREP_CONFIG file), reports the first problem, or prints the effective
+settings with secrets masked. It does not call Slack.
+
+config check -file FILE checks that config file alone and prints the
+configuration it gives. It reads nothing from the environment, so it needs
+no Slack settings: use it for a config file meant for sitrep playground, or
+before the tokens are at hand. serve still checks the tokens at start.`
+
+func configFlags(fl *flag.FlagSet) {
+	fl.String("file", "", "check this config `file` alone, without the environment's settings")
+}
+
 func runConfig(p program, ctx context.Context, fl *flag.FlagSet, args []string) error {
-	if err := fl.Parse(args); err != nil {
+	// "check -file x" and "-file x check" both work.
+	pos, err := parseInterspersed(fl, args)
+	if err != nil {
 		return err
 	}
-	if fl.NArg() != 1 || fl.Arg(0) != "check" {
-		return fmt.Errorf("config: the one subcommand is check: sitrep config check")
+	if len(pos) != 1 || pos[0] != "check" {
+		return fmt.Errorf("config: the one subcommand is check: sitrep config check [-file sitrep.yaml]")
+	}
+	if file := strings.TrimSpace(fl.Lookup("file").Value.String()); file != "" {
+		s, err := loadConfigFile(file)
+		if err != nil {
+			return fmt.Errorf("config check -file: %w", err)
+		}
+		fmt.Fprintf(p.stdout, "The config file %s is valid. Only the file was checked: the Slack tokens and other settings from the environment were not (sitrep config check without -file checks them as serve would).\n", file)
+		return printConfig(p.stdout, s)
 	}
 	s, err := loadSettings(p.getenv)
+	var missing missingSettings
+	if errors.As(err, &missing) {
+		return fmt.Errorf("config check: %w. To check a config file alone, without Slack settings: sitrep config check -file sitrep.yaml", err)
+	}
 	if err != nil {
 		return fmt.Errorf("config check: %w", err)
 	}
@@ -57,6 +85,12 @@ func printSettings(w io.Writer, s *settings) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	return printConfig(w, s)
+}
+
+// printConfig writes s's configuration as a config file that would give
+// it, after a blank line.
+func printConfig(w io.Writer, s *settings) error {
 	fmt.Fprint(w, "\n# The effective configuration, as a SITREP_CONFIG file:\n")
 	data, err := yaml.Marshal(effectiveConfig(s))
 	if err != nil {
@@ -90,7 +124,7 @@ func effectiveConfig(s *settings) configFile {
 		checklist = []incident.ChecklistItem{}
 	}
 	return configFile{
-		Severities:      inc.Severities,
+		Severities:      severitiesToFile(inc.Severities),
 		DefaultSeverity: inc.DefaultSeverity,
 		Roles:           &roles,
 		Command:         s.CommandName,

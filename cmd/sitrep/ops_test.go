@@ -372,10 +372,15 @@ func TestConfigCheck(t *testing.T) {
 		t.Fatalf("config check: %v", err)
 	}
 	for _, want := range []string{"Settings are valid", "Socket Mode", "channel_prefix: incident", "time_zone: Europe/Berlin", "cadence: 15m0s", "SITREP_LOG_LEVEL", "debug",
-		fmt.Sprintf("xoxb-… (set, %d characters, masked)", len(env["SLACK_BOT_TOKEN"]))} {
+		fmt.Sprintf("xoxb-… (set, %d characters, masked)", len(env["SLACK_BOT_TOKEN"])),
+		// sev3 is never prompted: the README calls that cadence "none".
+		"- name: sev3\n      description: 'Minor: little customer impact'\n      cadence: none\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("config check does not say %q:\n%s", want, out)
 		}
+	}
+	if strings.Contains(out, "cadence: 0s") {
+		t.Errorf("config check prints a cadence of 0s, not none:\n%s", out)
 	}
 	for _, k := range []string{"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"} {
 		secret := env[k]
@@ -405,5 +410,44 @@ func TestConfigCheck(t *testing.T) {
 	}
 	if _, _, err := runCmd(t, env, "config"); err == nil {
 		t.Error("sitrep config without check succeeded")
+	}
+}
+
+// TestConfigCheckFileAlone checks a config file with no Slack settings at
+// all, as someone preparing one for the playground would: -file checks the
+// file alone and says the rest was not checked; without -file, the missing
+// tokens are named and -file suggested.
+func TestConfigCheckFileAlone(t *testing.T) {
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "sitrep.yaml")
+	if err := os.WriteFile(cfgFile, []byte("channel_prefix: drill\nroles: [comms]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"config", "check", "-file", cfgFile}, {"config", "-file", cfgFile, "check"}} {
+		out, _, err := runCmd(t, nil, args...)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		for _, want := range []string{"The config file " + cfgFile + " is valid", "the Slack tokens and other settings from the environment were not", "channel_prefix: drill", "cadence: none"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%v does not say %q:\n%s", args, want, out)
+			}
+		}
+		if strings.Contains(out, "SLACK_BOT_TOKEN") {
+			t.Errorf("%v lists the environment's settings:\n%s", args, out)
+		}
+	}
+
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("channel_prefix: Drill!\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runCmd(t, nil, "config", "check", "-file", bad); err == nil || !strings.HasPrefix(err.Error(), "config check -file: "+bad+`: channel_prefix "Drill!"`) {
+		t.Errorf("config check -file of a bad file: %v", err)
+	}
+
+	_, _, err := runCmd(t, map[string]string{"SITREP_CONFIG": cfgFile}, "config", "check")
+	if err == nil || !strings.Contains(err.Error(), "SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET are not set") || !strings.HasSuffix(err.Error(), "sitrep config check -file sitrep.yaml") {
+		t.Errorf("config check without tokens: %v, want them named and -file suggested", err)
 	}
 }

@@ -20,7 +20,7 @@ type obj = map[string]any
 
 func realPayload(t *testing.T, name string) obj {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "slack-payloads", name))
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "shared", "slack-payloads", name))
 	if err != nil {
 		t.Fatalf("the shared payloads must sit beside the repo: %v", err)
 	}

@@ -23,7 +23,8 @@ import (
 // waitTimeout bounds every wait for something asynchronous.
 const waitTimeout = 10 * time.Second
 
-// Payloads from /work/shared/slack-payloads/socket-mode-envelopes.json.
+// Payloads from testdata/shared/slack-payloads/socket-mode-envelopes.json
+// (the repository's copy of shared/slack-payloads).
 const (
 	appMentionPayload = `{"token":"verification-token-0000","team_id":"T111","api_app_id":"A111",
 		"event":{"client_msg_id":"f0582a78-72db-4feb-b2f3-1e47d66365c8","type":"app_mention","text":"<@U111>","user":"U222",

@@ -1,0 +1,254 @@
+package bot
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/slack-go/slack"
+
+	"github.com/sitrep-dev/sitrep/incident"
+	"github.com/sitrep-dev/sitrep/internal/slackfake"
+)
+
+// update rewrites the golden files from what the renderers produce now:
+//
+//	go test ./bot -run TestGoldenBlockKit -update
+//
+// Review the diff of testdata/golden before committing it: it is the change
+// people will see in Slack.
+var update = flag.Bool("update", false, "rewrite bot/testdata/golden/*.json from the renderers' output")
+
+// goldenAt is when the golden incidents were declared. Everything in them
+// is fixed (times, IDs, numbers), so the golden files change only when what
+// Sitrep shows changes.
+var goldenAt = time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)
+
+// goldenIncidents are the incidents the golden files show.
+type goldenIncidents struct {
+	open    *incident.Incident // sev1, identified, half its checklist answered
+	problem *incident.Incident // open, with a delivery problem on the card
+	closed  *incident.Incident // resolved, postmortem published, closed
+	pending *incident.Incident // a private drill whose channel is not made yet
+}
+
+// newGoldenIncidents builds the golden incidents. It is the one place that
+// sets how they are delivered to Slack (today inc.Chat: the channel, the
+// delivery problem), so that when that record moves out of the incident,
+// only this function and the calls that pass it change.
+func newGoldenIncidents() goldenIncidents {
+	at := func(minutes int) time.Time { return goldenAt.Add(time.Duration(minutes) * time.Minute) }
+	open := &incident.Incident{
+		ID:         "0195a1b2-0000-7000-8000-000000000042",
+		Number:     42,
+		Title:      "Checkout failing for EU users",
+		Severity:   "sev1",
+		Status:     incident.Identified,
+		Summary:    "Payments fail with a 502 for about 30% of EU customers since 09:20 UTC.",
+		Impact:     "EU checkout",
+		Services:   []string{"checkout", "payments-api"},
+		DeclaredBy: "U0ALICE",
+		Roles:      map[string]string{"commander": "U0ALICE", "comms": "U0BOB"},
+		DeclaredAt: goldenAt,
+		UpdatedAt:  at(25),
+		Checklist: []incident.CheckItem{
+			{ID: "recent-deploy", Kind: incident.Question, Text: "Was there a deployment recently?",
+				Suggestion: "Consider rolling back to the previous release.", Answer: "yes", AnsweredBy: "U0BOB", AnsweredAt: at(5), Suggested: true},
+			{ID: "third-party", Kind: incident.Question, Text: "Is a third party down?",
+				Suggestion: "Check their status pages.", Answer: "no", AnsweredBy: "U0ALICE", AnsweredAt: at(7)},
+			{ID: "total-outage", Kind: incident.Question, Text: "Is it a total outage?", Answer: "unknown", AnsweredBy: "U0CAROL", AnsweredAt: at(8)},
+			{ID: "logs", Kind: incident.Task, Text: "Read the error tracker and the logs"},
+			{ID: "status-page", Kind: incident.Task, Text: "Update the public status page", Answer: "done", AnsweredBy: "U0BOB", AnsweredAt: at(12)},
+			{ID: "customers", Kind: incident.Question, Text: "Are customers affected?"},
+		},
+		FollowUps: []incident.FollowUp{
+			{ID: 1, Text: "Alert on the EU 502 rate", Owner: "U0CAROL", CreatedBy: "U0ALICE", CreatedAt: at(20)},
+			{ID: 2, Text: "Write a runbook for payment retries", CreatedBy: "U0BOB", CreatedAt: at(21)},
+			{ID: 3, Text: "Roll back the config change", Owner: "U0BOB", CreatedBy: "U0ALICE", CreatedAt: at(15), DoneBy: "U0BOB", DoneAt: at(18)},
+		},
+		LastUpdateAt: at(10),
+		Version:      9,
+	}
+	open.Chat.ChannelID = "C0INC42"
+	open.Chat.ChannelName = "inc-42-checkout-failing-for-eu-users"
+
+	problem := cloneIncident(open)
+	problem.Chat.Problem = "the announcement channel: Slack answered `channel_not_found` (invite Sitrep to the channel, or check its ID)"
+	problem.UpdatePrompts = 1 // and the status update is overdue
+
+	closed := cloneIncident(open)
+	closed.Status = incident.Closed
+	closed.Checklist[3].Answer, closed.Checklist[3].AnsweredBy, closed.Checklist[3].AnsweredAt = "skipped", "U0ALICE", at(40)
+	closed.Checklist[5].Answer, closed.Checklist[5].AnsweredBy, closed.Checklist[5].AnsweredAt = "yes", "U0ALICE", at(41)
+	closed.ResolvedAt = at(95)
+	closed.PostmortemAt = at(60 * 26)
+	closed.ClosedAt = at(60 * 27)
+
+	pending := &incident.Incident{
+		ID:           "0195a1b2-0000-7000-8000-000000000043",
+		Number:       43,
+		Title:        "Failover rehearsal",
+		Severity:     "sev3",
+		Status:       incident.Investigating,
+		Private:      true,
+		Drill:        true,
+		DeclaredBy:   "U0DAN",
+		Roles:        map[string]string{"commander": "U0DAN"},
+		DeclaredAt:   at(50),
+		LastUpdateAt: at(50),
+		Version:      1,
+	}
+	return goldenIncidents{open: open, problem: problem, closed: closed, pending: pending}
+}
+
+// cloneIncident copies an incident deeply enough for the fixtures to differ.
+func cloneIncident(inc *incident.Incident) *incident.Incident {
+	c := *inc
+	c.Roles = map[string]string{}
+	for k, v := range inc.Roles {
+		c.Roles[k] = v
+	}
+	c.Checklist = append([]incident.CheckItem(nil), inc.Checklist...)
+	c.FollowUps = append([]incident.FollowUp(nil), inc.FollowUps...)
+	return &c
+}
+
+// goldenEvent is an event of the golden incident #42 for the renderers
+// that take one.
+func goldenEvent(kind incident.EventKind, minutes int, actor, text string, data map[string]string) incident.Event {
+	return incident.Event{Seq: int64(minutes + 1), At: goldenAt.Add(time.Duration(minutes) * time.Minute), Kind: kind, Actor: actor, Text: text, Data: data}
+}
+
+// TestGoldenBlockKit renders fixed incidents through the bot's renderers
+// and compares the Block Kit with bot/testdata/golden. Each file is also
+// checked against the fake Slack's Block Kit rules, so a golden file is
+// never something Slack would refuse.
+func TestGoldenBlockKit(t *testing.T) {
+	cfg := incident.DefaultConfig()
+	g := newGoldenIncidents()
+	type message struct {
+		Text   string        `json:"text"`
+		Blocks []slack.Block `json:"blocks"`
+	}
+	prompt := func(inc *incident.Incident, ev incident.Event) message {
+		text, blocks := promptMessage(inc, ev, cfg)
+		return message{text, blocks}
+	}
+	type announced struct {
+		Event string `json:"event"`
+		Text  string `json:"text"`
+	}
+	var announcements []announced
+	for _, ev := range []incident.Event{
+		goldenEvent(incident.KindDeclared, 0, "U0ALICE", "", map[string]string{"severity": "sev1"}),
+		goldenEvent(incident.KindSeverity, 3, "U0ALICE", "", map[string]string{"from": "sev2", "to": "sev1"}),
+		goldenEvent(incident.KindSeverity, 4, "U0ALICE", "", map[string]string{"from": "sev1", "to": "sev2"}),
+		goldenEvent(incident.KindStatus, 9, "U0ALICE", "", map[string]string{"from": "investigating", "to": "identified"}),
+		goldenEvent(incident.KindUpdate, 10, "U0ALICE", "A config change at 09:15 is suspected; rolling it back. Next update by 10:00 UTC.",
+			map[string]string{"severity": "sev1", "status": "identified"}),
+		goldenEvent(incident.KindResolved, 95, "U0ALICE", "Config rolled back; error rate normal for 30 minutes.", nil),
+		goldenEvent(incident.KindReopened, 100, "U0BOB", "Errors are back", nil),
+	} {
+		announcements = append(announcements, announced{string(ev.Kind), announcement(g.open, ev, cfg)})
+	}
+	if announcements[0].Text == "" {
+		t.Fatal("the declaration is not announced")
+	}
+
+	tests := []struct {
+		name string
+		kind string // "blocks", "view" or "" (not Block Kit: checked by its golden file alone)
+		got  any
+	}{
+		{"card-open", "blocks", cardBlocks(g.open, cfg, "/incident", "v9")},
+		{"card-delivery-problem", "blocks", cardBlocks(g.problem, cfg, "/incident", "v9")},
+		{"card-closed", "blocks", cardBlocks(g.closed, cfg, "/incident", "v9")},
+		{"card-private-drill", "blocks", cardBlocks(g.pending, cfg, "/incident", "v1")},
+		{"checklist-open", "blocks", checklistBlocks(g.open)},
+		{"checklist-closed", "blocks", checklistBlocks(g.closed)},
+		{"followups-open", "blocks", followUpsBlocks(g.open)},
+		{"followups-closed", "blocks", followUpsBlocks(g.closed)},
+		{"announcements", "", announcements},
+		{"prompt-update-due", "message", prompt(g.open, goldenEvent(incident.KindPrompt, 40, "", "",
+			map[string]string{"prompt": string(incident.PromptUpdate), "level": "1", "commander": "U0ALICE"}))},
+		{"prompt-update-overdue", "message", prompt(g.open, goldenEvent(incident.KindPrompt, 70, "", "",
+			map[string]string{"prompt": string(incident.PromptUpdate), "level": "2", "commander": "U0ALICE", "comms": "U0BOB"}))},
+		{"prompt-postmortem", "message", prompt(g.closed, goldenEvent(incident.KindPrompt, 60*24+95, "", "",
+			map[string]string{"prompt": string(incident.PromptPostmortem), "commander": "U0ALICE"}))},
+		{"home", "view", slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: homeBlocks([]*incident.Incident{g.pending, g.problem}, "/incident")}}},
+		{"home-empty", "view", slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: homeBlocks(nil, "/incident")}}},
+		{"modal-declare", "view", declareModal(cfg, "sev1", modalMeta{Channel: "C0GENERAL", ResponseURL: "https://hooks.slack.com/commands/T0FAKE/1/x"})},
+		{"modal-update", "view", updateModal(g.open, modalMeta{Channel: "C0INC42", Number: 42})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := goldenJSON(t, tt.got)
+			switch tt.kind {
+			case "blocks":
+				if errs := slackfake.ValidateBlocks(got); len(errs) > 0 {
+					t.Errorf("Slack would answer invalid_blocks: %v", errs)
+				}
+			case "message":
+				var m struct{ Blocks json.RawMessage }
+				if err := json.Unmarshal(got, &m); err != nil {
+					t.Fatal(err)
+				}
+				if errs := slackfake.ValidateBlocks(m.Blocks); len(errs) > 0 {
+					t.Errorf("Slack would answer invalid_blocks: %v", errs)
+				}
+			case "view":
+				if errs := slackfake.ValidateView(got); len(errs) > 0 {
+					t.Errorf("Slack would refuse the view: %v", errs)
+				}
+			}
+			checkGolden(t, filepath.Join("testdata", "golden", tt.name+".json"), got)
+		})
+	}
+}
+
+// unescapeHTML undoes encoding/json's escaping of <, > and &, which
+// slack-go's own MarshalJSON methods apply whatever the encoder is told.
+var unescapeHTML = strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&")
+
+// goldenJSON is v as JSON indented for reading in a diff, with Slack's
+// markup (<@U…>, <!date…>) as Slack shows it rather than as \u003c…. The
+// fixtures hold no literal backslash-u text, which this would change.
+func goldenJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return []byte(unescapeHTML.Replace(b.String()))
+}
+
+// checkGolden compares got with the golden file at path, or with -update
+// writes got there.
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v; write it with: go test ./bot -run TestGoldenBlockKit -update", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s differs (-want +got); if the change is meant, rewrite it with -update:\n%s", path, diff)
+	}
+}
