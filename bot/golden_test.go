@@ -32,16 +32,15 @@ var goldenAt = time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)
 
 // goldenIncidents are the incidents the golden files show.
 type goldenIncidents struct {
-	open    *incident.Incident // sev1, identified, half its checklist answered
-	problem *incident.Incident // open, with a delivery problem on the card
-	closed  *incident.Incident // resolved, postmortem published, closed
-	pending *incident.Incident // a private drill whose channel is not made yet
+	open    *shown // sev1, identified, half its checklist answered
+	problem *shown // open, with a delivery problem on the card
+	closed  *shown // resolved, postmortem published, closed
+	pending *shown // a private drill whose channel is not made yet
 }
 
 // newGoldenIncidents builds the golden incidents. It is the one place that
-// sets how they are delivered to Slack (today inc.Chat: the channel, the
-// delivery problem), so that when that record moves out of the incident,
-// only this function and the calls that pass it change.
+// sets how they are delivered to Slack (the chat state of Slack's
+// delivery: the channel, the delivery problem).
 func newGoldenIncidents() goldenIncidents {
 	at := func(minutes int) time.Time { return goldenAt.Add(time.Duration(minutes) * time.Minute) }
 	open := &incident.Incident{
@@ -75,14 +74,13 @@ func newGoldenIncidents() goldenIncidents {
 		LastUpdateAt: at(10),
 		Version:      9,
 	}
-	open.Chat.ChannelID = "C0INC42"
-	open.Chat.ChannelName = "inc-42-checkout-failing-for-eu-users"
+	openShown := &shown{Incident: open, Chat: chatState{ChannelID: "C0INC42", ChannelName: "inc-42-checkout-failing-for-eu-users"}}
 
-	problem := cloneIncident(open)
+	problem := cloneIncident(openShown)
 	problem.Chat.Problem = "the announcement channel: Slack answered `channel_not_found` (invite Sitrep to the channel, or check its ID)"
 	problem.UpdatePrompts = 1 // and the status update is overdue
 
-	closed := cloneIncident(open)
+	closed := cloneIncident(openShown)
 	closed.Status = incident.Closed
 	closed.Checklist[3].Answer, closed.Checklist[3].AnsweredBy, closed.Checklist[3].AnsweredAt = "skipped", "U0ALICE", at(40)
 	closed.Checklist[5].Answer, closed.Checklist[5].AnsweredBy, closed.Checklist[5].AnsweredAt = "yes", "U0ALICE", at(41)
@@ -104,11 +102,12 @@ func newGoldenIncidents() goldenIncidents {
 		LastUpdateAt: at(50),
 		Version:      1,
 	}
-	return goldenIncidents{open: open, problem: problem, closed: closed, pending: pending}
+	return goldenIncidents{open: openShown, problem: problem, closed: closed, pending: &shown{Incident: pending}}
 }
 
 // cloneIncident copies an incident deeply enough for the fixtures to differ.
-func cloneIncident(inc *incident.Incident) *incident.Incident {
+func cloneIncident(sh *shown) *shown {
+	inc := sh.Incident
 	c := *inc
 	c.Roles = map[string]string{}
 	for k, v := range inc.Roles {
@@ -116,7 +115,7 @@ func cloneIncident(inc *incident.Incident) *incident.Incident {
 	}
 	c.Checklist = append([]incident.CheckItem(nil), inc.Checklist...)
 	c.FollowUps = append([]incident.FollowUp(nil), inc.FollowUps...)
-	return &c
+	return &shown{Incident: &c, Chat: sh.Chat}
 }
 
 // goldenEvent is an event of the golden incident #42 for the renderers
@@ -170,21 +169,21 @@ func TestGoldenBlockKit(t *testing.T) {
 		{"card-delivery-problem", "blocks", cardBlocks(g.problem, cfg, "/incident", "v9")},
 		{"card-closed", "blocks", cardBlocks(g.closed, cfg, "/incident", "v9")},
 		{"card-private-drill", "blocks", cardBlocks(g.pending, cfg, "/incident", "v1")},
-		{"checklist-open", "blocks", checklistBlocks(g.open)},
-		{"checklist-closed", "blocks", checklistBlocks(g.closed)},
-		{"followups-open", "blocks", followUpsBlocks(g.open)},
-		{"followups-closed", "blocks", followUpsBlocks(g.closed)},
+		{"checklist-open", "blocks", checklistBlocks(g.open.Incident)},
+		{"checklist-closed", "blocks", checklistBlocks(g.closed.Incident)},
+		{"followups-open", "blocks", followUpsBlocks(g.open.Incident)},
+		{"followups-closed", "blocks", followUpsBlocks(g.closed.Incident)},
 		{"announcements", "", announcements},
-		{"prompt-update-due", "message", prompt(g.open, goldenEvent(incident.KindPrompt, 40, "", "",
+		{"prompt-update-due", "message", prompt(g.open.Incident, goldenEvent(incident.KindPrompt, 40, "", "",
 			map[string]string{"prompt": string(incident.PromptUpdate), "level": "1", "commander": "U0ALICE"}))},
-		{"prompt-update-overdue", "message", prompt(g.open, goldenEvent(incident.KindPrompt, 70, "", "",
+		{"prompt-update-overdue", "message", prompt(g.open.Incident, goldenEvent(incident.KindPrompt, 70, "", "",
 			map[string]string{"prompt": string(incident.PromptUpdate), "level": "2", "commander": "U0ALICE", "comms": "U0BOB"}))},
-		{"prompt-postmortem", "message", prompt(g.closed, goldenEvent(incident.KindPrompt, 60*24+95, "", "",
+		{"prompt-postmortem", "message", prompt(g.closed.Incident, goldenEvent(incident.KindPrompt, 60*24+95, "", "",
 			map[string]string{"prompt": string(incident.PromptPostmortem), "commander": "U0ALICE"}))},
-		{"home", "view", slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: homeBlocks([]*incident.Incident{g.pending, g.problem}, "/incident")}}},
+		{"home", "view", slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: homeBlocks([]*shown{g.pending, g.problem}, "/incident")}}},
 		{"home-empty", "view", slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: homeBlocks(nil, "/incident")}}},
 		{"modal-declare", "view", declareModal(cfg, "sev1", modalMeta{Channel: "C0GENERAL", ResponseURL: "https://hooks.slack.com/commands/T0FAKE/1/x"})},
-		{"modal-update", "view", updateModal(g.open, modalMeta{Channel: "C0INC42", Number: 42})},
+		{"modal-update", "view", updateModal(g.open.Incident, modalMeta{Channel: "C0INC42", Number: 42})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
