@@ -86,18 +86,17 @@ func describeSlackError(err error) string {
 	return "the Slack call failed"
 }
 
-// adminCodes are Slack refusals that only a workspace admin or the app's
-// owner can fix.
-var adminCodes = []string{"missing_scope", "restricted_action", "not_authed", "invalid_auth", "account_inactive", "token_revoked", "team_access_not_granted", "ekm_access_denied", "channel_not_found", "is_archived"}
-
 // needsAdmin adds a hint to a refusal that a person must fix.
 func needsAdmin(err error) string {
+	refused, _ := authRefusal(err)
 	switch code := slackError(err); {
 	case code == "not_in_channel":
 		return " (Sitrep was removed from the channel: invite it back with `/invite @Sitrep`)"
 	case code == "channel_not_found" || code == "is_archived":
 		return " (invite Sitrep to the channel, or check its ID)"
-	case slices.Contains(adminCodes, code):
+	case refused != "":
+		// A refused token or permission: only a workspace admin or the
+		// app's owner can fix it.
 		return " (a Slack admin needs to fix the app's permissions; see manifest.yaml)"
 	}
 	return ""
