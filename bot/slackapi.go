@@ -38,12 +38,16 @@ type slackAPI interface {
 
 var _ slackAPI = (*slack.Client)(nil)
 
-// slackError returns the error code of a Slack Web API error answer
-// ("name_taken"), or "" for other errors.
+// slackError returns the error code of a Slack Web API or response_url
+// error answer ("name_taken"), or "" for other errors.
 func slackError(err error) string {
 	var se slack.SlackErrorResponse
 	if errors.As(err, &se) {
 		return se.Err
+	}
+	var re *responseURLError
+	if errors.As(err, &re) {
+		return re.Code
 	}
 	return ""
 }
@@ -57,11 +61,14 @@ var transientCodes = []string{"internal_error", "fatal_error", "service_unavaila
 func retryable(err error) bool {
 	var rl *slack.RateLimitedError
 	var sc slack.StatusCodeError
+	var re *responseURLError
 	switch code := slackError(err); {
 	case errors.As(err, &rl):
 		return true
 	case errors.As(err, &sc):
 		return sc.Code >= http.StatusInternalServerError || sc.Code == http.StatusTooManyRequests
+	case errors.As(err, &re) && code == "":
+		return re.Status >= http.StatusInternalServerError || re.Status == http.StatusTooManyRequests
 	case code != "":
 		return slices.Contains(transientCodes, code)
 	case errors.Is(err, context.Canceled):
