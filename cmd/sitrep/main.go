@@ -131,8 +131,8 @@ func (p program) serve(ctx context.Context) error {
 	svc := incident.NewService(db, cfg.Incident, clk.Now)
 	m := metrics.New(svc, version, log)
 
-	// slack-go's default client never times out; a hung call would stall an
-	// incident's updates and shutdown with it.
+	// The Slack library's default HTTP client never times out; a hung call
+	// would stall an incident's updates and shutdown with it.
 	client := &http.Client{Timeout: 15 * time.Second, Transport: bot.SlackTransport(nil, m, log)}
 	api := bot.NewClient(cfg.BotToken, cfg.AppToken, cfg.APIURL, client)
 	var refused *bot.TokenRefusedError
