@@ -83,6 +83,7 @@ type request struct {
 	incident int64
 	outcome  string
 	reason   string
+	err      error // what went wrong, for the log only: never for Slack's eyes
 }
 
 type requestKey struct{}
@@ -118,6 +119,9 @@ func (b *Bot) endRequest(r *request, status int) {
 	}
 	if r.reason != "" {
 		attrs = append(attrs, "reason", r.reason)
+	}
+	if r.err != nil {
+		attrs = append(attrs, "err", r.err.Error())
 	}
 	outcome := r.outcome
 	r.mu.Unlock()
@@ -171,16 +175,28 @@ func (b *Bot) logFor(ctx context.Context) *slog.Logger {
 func (b *Bot) observed(kind string, h func(w http.ResponseWriter, r *http.Request)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, req := b.startRequest(r.Context(), kind, "http", "")
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK, req: req}
 		h(sw, r.WithContext(ctx))
 		b.endRequest(req, sw.status)
 	}
 }
 
-// statusWriter remembers the status a handler answered with.
+// statusWriter remembers the status a handler answered with, and carries
+// the record of the request it answers.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	req    *request
+}
+
+// noteAnswerError records err on the record of the request w answers, so
+// that the request's log line has it while the answer says less.
+func noteAnswerError(w http.ResponseWriter, err error) {
+	if sw, ok := w.(*statusWriter); ok && sw.req != nil {
+		sw.req.mu.Lock()
+		sw.req.err = err
+		sw.req.mu.Unlock()
+	}
 }
 
 func (w *statusWriter) WriteHeader(code int) {

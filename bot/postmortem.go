@@ -1,8 +1,8 @@
 package bot
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -21,11 +21,24 @@ func (b *Bot) publishPostmortem(ctx context.Context, log *slog.Logger, n int64, 
 		log.Error("postmortem: "+what, "err", err)
 		b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":warning: The postmortem of incident #%d was not published: %s (%s). Nothing was changed; try again.", n, what, describeSlackError(err))})
 	}
-	inc, events, err := b.svc.Timeline(ctx, n)
+	tmpl, err := templates.Postmortem(b.opts.TemplatesDir)
 	if err != nil {
+		log.Error("postmortem template", "err", err)
+		b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":warning: The postmortem template does not work: %v", err)})
+		return
+	}
+	doc, err := postmortem.Write(ctx, b.svc, n, postmortem.Options{Template: tmpl, TimeZone: b.opts.TimeZone, Name: b.names.lookup(ctx)})
+	var te *postmortem.TemplateError
+	switch {
+	case errors.As(err, &te):
+		log.Error("render postmortem", "err", err)
+		b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":warning: The postmortem template failed on this incident: %v", err)})
+		return
+	case err != nil:
 		fail("reading the timeline failed", err)
 		return
 	}
+	inc := doc.Incident
 	sh, err := b.show(ctx, inc)
 	if err != nil {
 		fail("reading its Slack state failed", err)
@@ -36,30 +49,17 @@ func (b *Bot) publishPostmortem(ctx context.Context, log *slog.Logger, n int64, 
 		b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":warning: Incident #%d has no channel yet to publish its postmortem in; try again once it has.", n)})
 		return
 	}
-	tmpl, err := templates.Postmortem(b.opts.TemplatesDir)
-	if err != nil {
-		log.Error("postmortem template", "err", err)
-		b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":warning: The postmortem template does not work: %v", err)})
-		return
-	}
-	view := postmortem.Build(inc, events, b.opts.TimeZone, b.names.lookup(ctx))
-	var md bytes.Buffer
-	if err := postmortem.Render(&md, tmpl, view); err != nil {
-		log.Error("render postmortem", "err", err)
-		b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":warning: The postmortem template failed on this incident: %v", err)})
-		return
-	}
-	summary := fmt.Sprintf(":memo: Postmortem of incident #%d, written from %d timeline entries", n, len(events))
-	if view.Duration != nil {
-		summary += fmt.Sprintf("; it lasted %s", postmortem.Duration(*view.Duration))
+	summary := fmt.Sprintf(":memo: Postmortem of incident #%d, written from %d timeline entries", n, doc.Entries)
+	if d := doc.View.Duration; d != nil {
+		summary += fmt.Sprintf("; it lasted %s", postmortem.Duration(*d))
 	}
 	summary += fmt.Sprintf(". Review it, then `%s close`.", b.opts.CommandName)
 	file, err := b.api.UploadFileContext(ctx, slack.UploadFileParameters{
 		Channel:        channel,
 		Filename:       fmt.Sprintf("incident-%d-postmortem.md", n),
 		Title:          fmt.Sprintf("Postmortem: %s", plainTitle(inc)),
-		Content:        md.String(),
-		FileSize:       md.Len(),
+		Content:        string(doc.Markdown),
+		FileSize:       len(doc.Markdown),
 		InitialComment: summary,
 	})
 	if err != nil {

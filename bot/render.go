@@ -223,6 +223,14 @@ func declaredBy(actor, source string) string {
 	return "by " + mention(actor)
 }
 
+// actorText names who made a change: a person, or Sitrep.
+func actorText(ev incident.Event) string {
+	if ev.Actor == "" {
+		return "Sitrep"
+	}
+	return mention(ev.Actor)
+}
+
 // sourceName is how a source that declares incidents is named to people.
 func sourceName(source string) string {
 	if source == "" {
@@ -242,99 +250,184 @@ func topic(inc *incident.Incident) string {
 	return head + truncate(plain(inc.Title), maxTopic-utf8.RuneCountInString(head))
 }
 
+// said is an event as the messages about it tell it: the incident, and
+// the words the incident channel and the announcement channel share,
+// worked out once.
+type said struct {
+	inc    *incident.Incident
+	ev     incident.Event
+	cfg    incident.Config
+	d      map[string]string
+	actor  string // who did it, as a mention
+	text   string // the event's text, defused
+	change string // "*to* (was from)", for status and severity
+	raised bool   // a severity change made it more severe
+}
+
+// wording is how one kind of event is told. emoji leads both messages;
+// channel is the rest of the incident channel's message, and announce the
+// rest of the announcement's after the incident's name, up to and with the
+// space or line break before "Follow in #channel". Either is nil, or
+// returns "", when that channel is not told.
+type wording struct {
+	emoji    func(s said) string
+	channel  func(s said) string
+	announce func(s said) string
+}
+
+func emoji(e string) func(said) string { return func(said) string { return e } }
+
+// wordings tells every kind of event Slack hears about; a kind not here
+// is only on the timeline. Adding a kind is one entry.
+var wordings = map[incident.EventKind]wording{
+	incident.KindDeclared: {
+		emoji: emoji(":rotating_light:"),
+		announce: func(s said) string {
+			sev, _ := s.cfg.Severity(s.d["severity"])
+			return fmt.Sprintf("declared as *%s* (%s) %s. ", s.d["severity"], sev.Description, declaredBy(s.ev.Actor, s.d["source"]))
+		},
+	},
+	incident.KindStatus: {
+		emoji: func(s said) string { return statusEmoji(incident.Status(s.d["to"])) },
+		channel: func(s said) string {
+			verb := "set the status to"
+			if s.d["regression"] == "true" {
+				verb = "moved the status back to"
+			}
+			return fmt.Sprintf("%s %s %s.", s.actor, verb, s.change)
+		},
+		announce: func(s said) string { return fmt.Sprintf("is now %s. ", s.change) },
+	},
+	incident.KindSeverity: {
+		emoji: emoji(":rotating_light:"),
+		channel: func(s said) string {
+			msg := fmt.Sprintf("%s %s the severity to %s.", s.actor, raisedOrLowered(s.raised), s.change)
+			if s.d["checklist_added"] != "" {
+				msg += fmt.Sprintf(" The checklist has %s more items for %s.", s.d["checklist_added"], s.d["to"])
+			}
+			return msg
+		},
+		announce: func(s said) string { return fmt.Sprintf("severity %s to %s. ", raisedOrLowered(s.raised), s.change) },
+	},
+	incident.KindRole: {
+		emoji: emoji(":bust_in_silhouette:"),
+		channel: func(s said) string {
+			return fmt.Sprintf("%s is now *%s*, named by %s.", mention(s.d["user"]), s.d["role"], s.actor)
+		},
+	},
+	incident.KindNote: {
+		emoji:   emoji(":memo:"),
+		channel: func(s said) string { return fmt.Sprintf("Note from %s: %s", s.actor, s.text) },
+	},
+	incident.KindUpdate: {
+		emoji: emoji(":loudspeaker:"),
+		channel: func(s said) string {
+			return fmt.Sprintf("*Status update* from %s (%s, %s):\n%s", s.actor, s.d["severity"], s.d["status"], s.text)
+		},
+		announce: func(s said) string { return fmt.Sprintf("(%s, %s): %s\n", s.d["severity"], s.d["status"], s.text) },
+	},
+	incident.KindResolved: {
+		emoji: emoji(":white_check_mark:"),
+		channel: func(s said) string {
+			return fmt.Sprintf("%s resolved incident #%d.", s.actor, s.inc.Number) + prefixed("\n*Summary:* ", s.text)
+		},
+		announce: func(s said) string { return "is resolved." + prefixed(" ", s.text) + " " },
+	},
+	incident.KindClosed: {
+		emoji: emoji(":lock:"),
+		channel: func(s said) string {
+			return fmt.Sprintf("%s closed incident #%d. Its record is final.", s.actor, s.inc.Number)
+		},
+	},
+	incident.KindReopened: {
+		emoji: emoji(":leftwards_arrow_with_hook:"),
+		channel: func(s said) string {
+			return fmt.Sprintf("%s reopened incident #%d.", s.actor, s.inc.Number) + prefixed(" Reason: ", s.text)
+		},
+		announce: func(s said) string { return "was reopened. " },
+	},
+	incident.KindChecklist: {
+		emoji: emoji(":bulb:"),
+		// The checklist message shows answers in place; only a
+		// suggestion, offered once, is worth a message of its own.
+		channel: func(s said) string {
+			if s.d["suggestion"] == "" {
+				return ""
+			}
+			return fmt.Sprintf("%s answered yes to _%s_\n*Suggestion:* %s", s.actor, s.text, defuse(s.d["suggestion"]))
+		},
+	},
+	incident.KindFollowUp: {
+		emoji: emoji(":pushpin:"),
+		channel: func(s said) string {
+			msg := fmt.Sprintf("%s added follow-up %s: %s", s.actor, s.d["id"], s.text)
+			if s.d["owner"] != "" {
+				msg += " (owner " + mention(s.d["owner"]) + ")"
+			}
+			return msg
+		},
+	},
+	incident.KindFollowUpDone: {
+		emoji: emoji(":white_check_mark:"),
+		channel: func(s said) string {
+			return fmt.Sprintf("%s completed follow-up %s: %s", s.actor, s.d["id"], s.text)
+		},
+	},
+}
+
+func raisedOrLowered(raised bool) string {
+	if raised {
+		return "raised"
+	}
+	return "lowered"
+}
+
+// prefixed is prefix and s, or "" when s is.
+func prefixed(prefix, s string) string {
+	if s == "" {
+		return ""
+	}
+	return prefix + s
+}
+
+// saying works out the shared words of ev.
+func saying(inc *incident.Incident, ev incident.Event, cfg incident.Config) said {
+	d := ev.Data
+	return said{inc: inc, ev: ev, cfg: cfg, d: d, actor: actorText(ev), text: defuse(ev.Text),
+		change: fmt.Sprintf("*%s* (was %s)", d["to"], d["from"]), raised: cfg.Escalated(d["from"], d["to"])}
+}
+
 // channelMessage is what is posted in the incident channel for an event, so
 // that everyone there sees changes made with slash commands (which Slack
 // shows only to whoever typed them). "" means nothing is posted.
 func channelMessage(inc *incident.Incident, ev incident.Event, cfg incident.Config) string {
-	d := ev.Data
-	switch ev.Kind {
-	case incident.KindStatus:
-		verb := "set the status to"
-		if d["regression"] == "true" {
-			verb = "moved the status back to"
-		}
-		return fmt.Sprintf("%s %s %s *%s* (was %s).", statusEmoji(incident.Status(d["to"])), mention(ev.Actor), verb, d["to"], d["from"])
-	case incident.KindSeverity:
-		verb := "lowered the severity to"
-		if cfg.Escalated(d["from"], d["to"]) {
-			verb = "raised the severity to"
-		}
-		s := fmt.Sprintf(":rotating_light: %s %s *%s* (was %s).", mention(ev.Actor), verb, d["to"], d["from"])
-		if d["checklist_added"] != "" {
-			s += fmt.Sprintf(" The checklist has %s more items for %s.", d["checklist_added"], d["to"])
-		}
-		return s
-	case incident.KindRole:
-		return fmt.Sprintf(":bust_in_silhouette: %s is now *%s*, named by %s.", mention(d["user"]), d["role"], mention(ev.Actor))
-	case incident.KindNote:
-		return fmt.Sprintf(":memo: Note from %s: %s", mention(ev.Actor), defuse(ev.Text))
-	case incident.KindUpdate:
-		return fmt.Sprintf(":loudspeaker: *Status update* from %s (%s, %s):\n%s", mention(ev.Actor), d["severity"], d["status"], defuse(ev.Text))
-	case incident.KindResolved:
-		s := fmt.Sprintf(":white_check_mark: %s resolved incident #%d.", mention(ev.Actor), inc.Number)
-		if ev.Text != "" {
-			s += "\n*Summary:* " + defuse(ev.Text)
-		}
-		return s
-	case incident.KindClosed:
-		return fmt.Sprintf(":lock: %s closed incident #%d. Its record is final.", mention(ev.Actor), inc.Number)
-	case incident.KindReopened:
-		s := fmt.Sprintf(":leftwards_arrow_with_hook: %s reopened incident #%d.", mention(ev.Actor), inc.Number)
-		if ev.Text != "" {
-			s += " Reason: " + defuse(ev.Text)
-		}
-		return s
-	case incident.KindChecklist:
-		// The checklist message shows answers in place; only a suggestion,
-		// offered once, is worth a message of its own.
-		if d["suggestion"] == "" {
-			return ""
-		}
-		return fmt.Sprintf(":bulb: %s answered yes to _%s_\n*Suggestion:* %s", mention(ev.Actor), defuse(ev.Text), defuse(d["suggestion"]))
-	case incident.KindFollowUp:
-		s := fmt.Sprintf(":pushpin: %s added follow-up %s: %s", mention(ev.Actor), d["id"], defuse(ev.Text))
-		if d["owner"] != "" {
-			s += " (owner " + mention(d["owner"]) + ")"
-		}
-		return s
-	case incident.KindFollowUpDone:
-		return fmt.Sprintf(":white_check_mark: %s completed follow-up %s: %s", mention(ev.Actor), d["id"], defuse(ev.Text))
+	w, ok := wordings[ev.Kind]
+	if !ok || w.channel == nil {
+		return ""
 	}
-	return ""
+	s := saying(inc, ev, cfg)
+	msg := w.channel(s)
+	if msg == "" {
+		return ""
+	}
+	return w.emoji(s) + " " + msg
 }
 
 // announcement is what is posted in the announcement channel for an event,
 // or "" when the event is not announced. Declarations, severity and status
-// changes and status updates are announced; notes and roles stay in the
-// incident channel.
+// changes, status updates, resolutions and reopenings are announced; notes
+// and roles stay in the incident channel.
 func announcement(inc *shown, ev incident.Event, cfg incident.Config) string {
-	name := fmt.Sprintf("*%s*", displayTitle(inc.Incident))
-	where := "Follow in " + channelLink(inc.Chat.ChannelID)
-	d := ev.Data
-	switch ev.Kind {
-	case incident.KindDeclared:
-		sev, _ := cfg.Severity(d["severity"])
-		return fmt.Sprintf(":rotating_light: %s declared as *%s* (%s) %s. %s.", name, d["severity"], sev.Description, declaredBy(ev.Actor, d["source"]), where)
-	case incident.KindSeverity:
-		verb := "lowered"
-		if cfg.Escalated(d["from"], d["to"]) {
-			verb = "raised"
-		}
-		return fmt.Sprintf(":rotating_light: %s severity %s to *%s* (was %s). %s.", name, verb, d["to"], d["from"], where)
-	case incident.KindStatus:
-		return fmt.Sprintf("%s %s is now *%s* (was %s). %s.", statusEmoji(incident.Status(d["to"])), name, d["to"], d["from"], where)
-	case incident.KindUpdate:
-		return fmt.Sprintf(":loudspeaker: %s (%s, %s): %s\n%s.", name, d["severity"], d["status"], defuse(ev.Text), where)
-	case incident.KindResolved:
-		s := fmt.Sprintf(":white_check_mark: %s is resolved.", name)
-		if ev.Text != "" {
-			s += " " + defuse(ev.Text)
-		}
-		return s + " " + where + "."
-	case incident.KindReopened:
-		return fmt.Sprintf(":leftwards_arrow_with_hook: %s was reopened. %s.", name, where)
+	w, ok := wordings[ev.Kind]
+	if !ok || w.announce == nil {
+		return ""
 	}
-	return ""
+	s := saying(inc.Incident, ev, cfg)
+	msg := w.announce(s)
+	if msg == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s *%s* %sFollow in %s.", w.emoji(s), displayTitle(inc.Incident), msg, channelLink(inc.Chat.ChannelID))
 }
 
 // timelineBlocks renders the timeline for one reader. It stays within Block

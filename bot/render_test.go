@@ -204,3 +204,16 @@ func TestCardControlsStayWithinSlackLimits(t *testing.T) {
 	inc.ResolvedAt = time.Time{}
 	checkBlocks(t, cardBlocks(inc, cfg, "/incident", "v1"))
 }
+
+// TestWordings: every kind of event in the table is told somewhere and
+// leads with an emoji, so that a new entry cannot panic or say nothing.
+func TestWordings(t *testing.T) {
+	for kind, w := range wordings {
+		if w.emoji == nil || w.emoji(said{d: map[string]string{}}) == "" {
+			t.Errorf("%s has no emoji", kind)
+		}
+		if w.channel == nil && w.announce == nil {
+			t.Errorf("%s is in the table but told nowhere", kind)
+		}
+	}
+}

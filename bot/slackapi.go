@@ -38,12 +38,16 @@ type slackAPI interface {
 
 var _ slackAPI = (*slack.Client)(nil)
 
-// slackError returns the error code of a Slack Web API error answer
-// ("name_taken"), or "" for other errors.
+// slackError returns the error code of a Slack Web API or response_url
+// error answer ("name_taken"), or "" for other errors.
 func slackError(err error) string {
 	var se slack.SlackErrorResponse
 	if errors.As(err, &se) {
 		return se.Err
+	}
+	var re *responseURLError
+	if errors.As(err, &re) {
+		return re.Code
 	}
 	return ""
 }
@@ -57,11 +61,14 @@ var transientCodes = []string{"internal_error", "fatal_error", "service_unavaila
 func retryable(err error) bool {
 	var rl *slack.RateLimitedError
 	var sc slack.StatusCodeError
+	var re *responseURLError
 	switch code := slackError(err); {
 	case errors.As(err, &rl):
 		return true
 	case errors.As(err, &sc):
 		return sc.Code >= http.StatusInternalServerError || sc.Code == http.StatusTooManyRequests
+	case errors.As(err, &re) && code == "":
+		return re.Status >= http.StatusInternalServerError || re.Status == http.StatusTooManyRequests
 	case code != "":
 		return slices.Contains(transientCodes, code)
 	case errors.Is(err, context.Canceled):
@@ -86,18 +93,17 @@ func describeSlackError(err error) string {
 	return "the Slack call failed"
 }
 
-// adminCodes are Slack refusals that only a workspace admin or the app's
-// owner can fix.
-var adminCodes = []string{"missing_scope", "restricted_action", "not_authed", "invalid_auth", "account_inactive", "token_revoked", "team_access_not_granted", "ekm_access_denied", "channel_not_found", "is_archived"}
-
 // needsAdmin adds a hint to a refusal that a person must fix.
 func needsAdmin(err error) string {
+	refused, _ := authRefusal(err)
 	switch code := slackError(err); {
 	case code == "not_in_channel":
 		return " (Sitrep was removed from the channel: invite it back with `/invite @Sitrep`)"
 	case code == "channel_not_found" || code == "is_archived":
 		return " (invite Sitrep to the channel, or check its ID)"
-	case slices.Contains(adminCodes, code):
+	case refused != "":
+		// A refused token or permission: only a workspace admin or the
+		// app's owner can fix it.
 		return " (a Slack admin needs to fix the app's permissions; see manifest.yaml)"
 	}
 	return ""

@@ -8,10 +8,39 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/slack-go/slack"
 )
+
+// tokenCodes are Slack's answers that a token itself was refused: wrong,
+// missing, revoked, expired, of the wrong kind, or its user deactivated.
+// scopeCodes are its answers that the token works but the app may not do
+// this. Either way no retry helps; a person must fix the app's install.
+var (
+	tokenCodes = []string{"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "not_allowed_token_type"}
+	scopeCodes = []string{"missing_scope", "restricted_action", "team_access_not_granted", "ekm_access_denied"}
+)
+
+// authRefusal returns Slack's code when err is Slack refusing a token
+// (token true) or a permission (token false), and "" for any other error.
+// It reads slack-go's typed error answer, never the error's text.
+func authRefusal(err error) (code string, token bool) {
+	var se slack.SlackErrorResponse
+	if !errors.As(err, &se) {
+		return "", false
+	}
+	switch {
+	case slices.Contains(tokenCodes, se.Err):
+		return se.Err, true
+	case slices.Contains(scopeCodes, se.Err):
+		return se.Err, false
+	}
+	return "", false
+}
 
 // SlackTransport returns an http.RoundTripper for Sitrep's calls to Slack
 // that tells m of each call's method, result and duration, and logs it at

@@ -1,10 +1,14 @@
 package bot
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/slack-go/slack"
 )
 
 func TestSlackMethod(t *testing.T) {
@@ -42,5 +46,30 @@ func TestReadResult(t *testing.T) {
 		if again, _ := io.ReadAll(rest); string(again) != body {
 			t.Errorf("the body reads %q after measuring, want %q", again, body)
 		}
+	}
+}
+
+func TestAuthRefusal(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		err       error
+		wantCode  string
+		wantToken bool
+	}{
+		{"revoked token", slack.SlackErrorResponse{Err: "token_revoked"}, "token_revoked", true},
+		{"wrapped", fmt.Errorf("socket mode: %w", slack.SlackErrorResponse{Err: "invalid_auth"}), "invalid_auth", true},
+		{"bot token where an app token belongs", slack.SlackErrorResponse{Err: "not_allowed_token_type"}, "not_allowed_token_type", true},
+		{"missing scope", slack.SlackErrorResponse{Err: "missing_scope"}, "missing_scope", false},
+		{"another refusal", slack.SlackErrorResponse{Err: "channel_not_found"}, "", false},
+		// Only Slack's typed answer counts, never the words of an error.
+		{"the code in text only", errors.New("invalid_auth"), "", false},
+		{"no error", nil, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, token := authRefusal(tc.err)
+			if code != tc.wantCode || token != tc.wantToken {
+				t.Errorf("authRefusal(%v) = %q, %v; want %q, %v", tc.err, code, token, tc.wantCode, tc.wantToken)
+			}
+		})
 	}
 }

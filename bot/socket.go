@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,7 +57,7 @@ func (b *Bot) ServeSocket(ctx context.Context, client *socketmode.Client) error 
 			if err == nil {
 				return errors.New("socket mode: the connection ended")
 			}
-			if code := slackError(err); code == "invalid_auth" || code == "not_authed" || code == "not_allowed_token_type" || strings.Contains(err.Error(), "invalid_auth") {
+			if _, token := authRefusal(err); token {
 				return fmt.Errorf("SLACK_APP_TOKEN: Slack refused it (%w); create an app-level token with connections:write", err)
 			}
 			return fmt.Errorf("socket mode: %w", err)

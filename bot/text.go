@@ -3,6 +3,8 @@ package bot
 import (
 	"regexp"
 	"strings"
+
+	"github.com/sitrep-dev/sitrep/internal/slacktext"
 )
 
 // User text is stored as Slack sends it in slash commands: mrkdwn, with &, <
@@ -51,5 +53,5 @@ func plain(s string) string {
 		}
 		return target
 	})
-	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
+	return slacktext.Unescape(s)
 }

@@ -4,11 +4,9 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-)
 
-// slackEntities decodes the only three entities Slack uses in stored text.
-// A strings.Replacer is safe for concurrent use and never changes.
-var slackEntities = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
+	"github.com/sitrep-dev/sitrep/internal/slacktext"
+)
 
 // Markdown converts text in Slack's mrkdwn form into Markdown that cannot
 // change the structure of the document it is placed in.
@@ -105,7 +103,7 @@ func convertLine(b *strings.Builder, s string, name func(string) string) {
 // writeToken writes the Markdown for the inside of one Slack <…> token.
 func writeToken(b *strings.Builder, tok string, name func(string) string) {
 	target, label, _ := strings.Cut(tok, "|")
-	label = strings.TrimSpace(decode(label))
+	label = strings.TrimSpace(slacktext.Unescape(label))
 	switch {
 	case strings.HasPrefix(target, "@"):
 		id := target[1:]
@@ -141,7 +139,7 @@ func writeToken(b *strings.Builder, tok string, name func(string) string) {
 		b.WriteByte('@')
 		writeText(b, cmd)
 	default:
-		url := decode(target)
+		url := slacktext.Unescape(target)
 		if !safeURL(url) {
 			// Not a link Slack would make; show it as text.
 			if label == "" {
@@ -160,13 +158,6 @@ func writeToken(b *strings.Builder, tok string, name func(string) string) {
 		writeURL(b, url)
 		b.WriteByte(')')
 	}
-}
-
-func decode(s string) string {
-	if strings.IndexByte(s, '&') < 0 {
-		return s
-	}
-	return slackEntities.Replace(s)
 }
 
 // safeURL reports whether u is a link worth making: only web and mail
@@ -203,7 +194,7 @@ func writeAutolink(b *strings.Builder, u string) {
 // writeText decodes Slack's entities in s and writes it escaped as
 // Markdown text. Bare web addresses become autolinks, as Slack shows them.
 func writeText(b *strings.Builder, s string) {
-	s = decode(s)
+	s = slacktext.Unescape(s)
 	for s != "" {
 		i := bareURL(s)
 		if i < 0 {

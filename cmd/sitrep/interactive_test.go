@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sitrep-dev/sitrep/internal/slackfake"
+	"github.com/sitrep-dev/sitrep/internal/slackpayload"
 	"github.com/sitrep-dev/sitrep/storage/sqlite"
 )
 
@@ -60,7 +61,7 @@ func interactiveWalk(t *testing.T, startSitrep func(*world, *testing.T) *instanc
 	}
 
 	// Invalid input is shown in the form, and nothing is recorded.
-	bad := sitrep.interact(submission(t, "U1", form, obj{
+	bad := sitrep.interact(submission(t, fake, "U1", form, obj{
 		"title":    obj{"title": textValue("  ")},
 		"severity": obj{"severity": optionValue("sev1")},
 	}))
@@ -72,7 +73,7 @@ func interactiveWalk(t *testing.T, startSitrep func(*world, *testing.T) *instanc
 	}
 
 	// A valid form declares, as the slash command does.
-	ok := sitrep.interact(submission(t, "U1", form, obj{
+	ok := sitrep.interact(submission(t, fake, "U1", form, obj{
 		"title":    obj{"title": textValue("Search is down <for> R&D")},
 		"severity": obj{"severity": optionValue("sev1")},
 		"impact":   obj{"impact": textValue("All searches answer 500")},
@@ -120,7 +121,7 @@ func interactiveWalk(t *testing.T, startSitrep func(*world, *testing.T) *instanc
 	p, _ := cardAction(t, fake, "U2", ch, cardTS, button("card_update", "1"))
 	sitrep.interact(p)
 	update := openView(t, fake, "update")
-	a = sitrep.interact(submission(t, "U2", update, obj{
+	a = sitrep.interact(submission(t, fake, "U2", update, obj{
 		"status": obj{"status": optionValue("monitoring")},
 		"know":   obj{"know": textValue("Index rebuilt; errors < 1%")},
 		"doing":  obj{"doing": textValue("Watching latency")},
@@ -147,8 +148,8 @@ func interactiveWalk(t *testing.T, startSitrep func(*world, *testing.T) *instanc
 
 	// A :pushpin: reaction, retried by Slack, and a second person's.
 	pinned := fake.AddMessage(ch, "U2", "Latency is back to normal")
-	sitrep.sendEvent(reaction(t, "EvPIN1", "U3", "pushpin", ch, pinned), 0)
-	sitrep.sendEvent(reaction(t, "EvPIN1", "U3", "pushpin", ch, pinned), 1)
+	sitrep.sendEvent(reaction(t, fake, "EvPIN1", "U3", "pushpin", ch, pinned), 0)
+	sitrep.sendEvent(reaction(t, fake, "EvPIN1", "U3", "pushpin", ch, pinned), 1)
 	// The first reaction to be handled is the one recorded; wait for it so
 	// that the test knows whose it is.
 	eventually(t, "the reactor to be told", func() bool { return contains(ephemeralTexts(fake, ch), "Added to the timeline of incident #1") })
@@ -157,16 +158,16 @@ func interactiveWalk(t *testing.T, startSitrep func(*world, *testing.T) *instanc
 	if n := historyReads(fake, pinned); n != 1 {
 		t.Errorf("the pinned message was read %d times for one event and its retry, want once", n)
 	}
-	sitrep.sendEvent(reaction(t, "EvPIN2", "U1", "pushpin", ch, pinned), 0)
-	sitrep.sendEvent(reaction(t, "EvTHUMB", "U1", "thumbsup", ch, pinned), 0)
-	sitrep.sendEvent(reaction(t, "EvELSE", "U1", "pushpin", w.general, fake.AddMessage(w.general, "U1", "unrelated")), 0)
+	sitrep.sendEvent(reaction(t, fake, "EvPIN2", "U1", "pushpin", ch, pinned), 0)
+	sitrep.sendEvent(reaction(t, fake, "EvTHUMB", "U1", "thumbsup", ch, pinned), 0)
+	sitrep.sendEvent(reaction(t, fake, "EvELSE", "U1", "pushpin", w.general, fake.AddMessage(w.general, "U1", "unrelated")), 0)
 
 	// A reaction on a reply in a thread.
 	reply := fake.AddReply(ch, pinned, "U3", "Thread detail: p99 back under 200 ms")
-	sitrep.sendEvent(reaction(t, "EvPIN3", "U2", "pushpin", ch, reply), 0)
+	sitrep.sendEvent(reaction(t, fake, "EvPIN3", "U2", "pushpin", ch, reply), 0)
 
 	// The Home tab.
-	sitrep.sendEvent(homeOpened(t, "EvHOME1", "U3"), 0)
+	sitrep.sendEvent(homeOpened(t, fake, "EvHOME1", "U3"), 0)
 	eventually(t, "the Home tab", func() bool {
 		v, ok := fake.HomeView("U3")
 		return ok && strings.Contains(blockText(v.Blocks), "#1 Search is down")
@@ -208,7 +209,7 @@ func interactiveWalk(t *testing.T, startSitrep func(*world, *testing.T) *instanc
 		return n == 2
 	})
 	sitrep.slash(fake, "U2", ch, "resolve Index rebuilt")
-	a = sitrep.interact(submission(t, "U2", late, obj{"status": obj{"status": optionValue("monitoring")}, "know": obj{"know": textValue("late")}}))
+	a = sitrep.interact(submission(t, fake, "U2", late, obj{"status": obj{"status": optionValue("monitoring")}, "know": obj{"know": textValue("late")}}))
 	if a.ResponseAction != "errors" || !strings.Contains(a.Errors["status"], "was resolved meanwhile") {
 		t.Errorf("a late update answered %+v, want an error in the form", a)
 	}
@@ -221,12 +222,12 @@ func interactiveWalk(t *testing.T, startSitrep func(*world, *testing.T) *instanc
 	eventually(t, "the unknown action to be explained", func() bool { return strings.Contains(responses(fake, ru), "does not know that control") })
 
 	// A form and a shortcut Sitrep does not know.
-	a = sitrep.interact(submission(t, "U2", slackfake.View{ID: "V404", CallbackID: "survey", Hash: "h"}, obj{}))
+	a = sitrep.interact(submission(t, fake, "U2", slackfake.View{ID: "V404", CallbackID: "survey", Hash: "h"}, obj{}))
 	if a.ResponseAction != "update" {
 		t.Errorf("an unknown form answered %+v, want the form replaced by an explanation", a)
 	}
 	sc3, ru3 := shortcut(t, fake, "U2", ch, msg)
-	set(sc3, "callback_id", "translate_message")
+	slackpayload.Set(sc3, "callback_id", "translate_message")
 	sitrep.interact(sc3)
 	eventually(t, "the unknown shortcut to be explained", func() bool { return strings.Contains(responses(fake, ru3), "does not know that control") })
 
@@ -244,7 +245,7 @@ func interactiveWalk(t *testing.T, startSitrep func(*world, *testing.T) *instanc
 	// The claims survive a restart: Slack retrying an old event does nothing.
 	reads := historyReads(fake, pinned)
 	sitrep = startSitrep(w, t)
-	sitrep.sendEvent(reaction(t, "EvPIN1", "U3", "pushpin", ch, pinned), 2)
+	sitrep.sendEvent(reaction(t, fake, "EvPIN1", "U3", "pushpin", ch, pinned), 2)
 	sitrep.stop()
 	if n := historyReads(fake, pinned); n != reads {
 		t.Errorf("a retry of an event handled before the restart read the message again (%d reads, want %d)", n, reads)
@@ -290,7 +291,7 @@ func timeline2(t *testing.T, w *world) string {
 func TestEventsEndpoint(t *testing.T) {
 	w := newWorld(t)
 	sitrep := w.start(t)
-	hs := realPayload(t, "event-url-verification.json")
+	hs := slackpayload.Load("event-url-verification.json")
 	a := sitrep.sendEvent(hs, 0)
 	if a.Challenge != hs["challenge"] {
 		t.Errorf("url_verification answered %+v, want the challenge %v", a, hs["challenge"])
@@ -334,7 +335,7 @@ func TestPrivateAndDrillIncidents(t *testing.T) {
 			}
 			return false
 		})
-		a := sitrep.interact(submission(t, "U1", form, obj{
+		a := sitrep.interact(submission(t, fake, "U1", form, obj{
 			"title": obj{"title": textValue(title)}, "severity": obj{"severity": optionValue("sev2")}, "flags": obj{"flags": checkboxValues(flags...)},
 		}))
 		if a.ResponseAction != "" {
@@ -378,7 +379,7 @@ func TestPrivateAndDrillIncidents(t *testing.T) {
 		if !strings.Contains(a.All(), "[DRILL] #2 Failover rehearsal") {
 			t.Errorf("list for %s does not mark the drill:\n%s", user, a.All())
 		}
-		sitrep.sendEvent(homeOpened(t, "EvH-"+user, user), 0)
+		sitrep.sendEvent(homeOpened(t, fake, "EvH-"+user, user), 0)
 		eventually(t, "the Home tab of "+user, func() bool { _, ok := fake.HomeView(user); return ok })
 		v, _ := fake.HomeView(user)
 		if got := strings.Contains(blockText(v.Blocks), "Payroll"); got != want {

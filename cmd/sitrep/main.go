@@ -12,16 +12,12 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // time zones work in minimal containers too
 
 	"github.com/joho/godotenv"
-	"github.com/slack-go/slack"
-	"github.com/slack-go/slack/socketmode"
-
 	"github.com/sitrep-dev/sitrep/bot"
 	"github.com/sitrep-dev/sitrep/incident"
 	"github.com/sitrep-dev/sitrep/internal/clock"
@@ -136,15 +132,14 @@ func (p program) serve(ctx context.Context) error {
 	svc := incident.NewService(db, cfg.Incident, clk.Now)
 	m := metrics.New(svc, version, log)
 
-	// slack-go's default client never times out; a hung call would stall an
-	// incident's updates and shutdown with it.
+	// The Slack library's default HTTP client never times out; a hung call
+	// would stall an incident's updates and shutdown with it.
 	client := &http.Client{Timeout: 15 * time.Second, Transport: bot.SlackTransport(nil, m, log)}
-	opts := []slack.Option{slack.OptionAPIURL(cfg.APIURL), slack.OptionHTTPClient(client)}
-	if cfg.AppToken != "" {
-		opts = append(opts, slack.OptionAppLevelToken(cfg.AppToken))
-	}
-	api := slack.New(cfg.BotToken, opts...)
-	if err := checkToken(ctx, api, log); err != nil {
+	api := bot.NewClient(cfg.BotToken, cfg.AppToken, cfg.APIURL, client)
+	var refused *bot.TokenRefusedError
+	if err := bot.CheckToken(ctx, api, log); errors.As(err, &refused) {
+		return &settingError{"SLACK_BOT_TOKEN", "Slack rejected it (" + refused.Code + "); copy the Bot User OAuth Token again"}
+	} else if err != nil {
 		return err
 	}
 
@@ -202,7 +197,7 @@ func (p program) serve(ctx context.Context) error {
 	defer stopSocket()
 	socketDone := make(chan error, 1)
 	if cfg.AppToken != "" {
-		sm := socketmode.New(api, socketmode.OptionLog(slog.NewLogLogger(log.Handler(), slog.LevelDebug)))
+		sm := bot.NewSocketClient(api, log)
 		go func() { socketDone <- b.ServeSocket(socketCtx, sm) }()
 		log.Info("using Socket Mode")
 	}
@@ -256,22 +251,3 @@ func (p program) serve(ctx context.Context) error {
 // already answered before cancelling it (it resumes at the next start):
 // inside the 10 s Docker gives before SIGKILL, with time to close.
 const shutdownGrace = 5 * time.Second
-
-// checkToken asks Slack who the token belongs to, so a wrong token shows at
-// start-up rather than at the first incident. Slack being unreachable is
-// only a warning: Sitrep records incidents anyway and catches up later.
-func checkToken(ctx context.Context, api *slack.Client, log *slog.Logger) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	resp, err := api.AuthTestContext(ctx)
-	var se slack.SlackErrorResponse
-	switch {
-	case errors.As(err, &se) && slices.Contains([]string{"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}, se.Err):
-		return &settingError{"SLACK_BOT_TOKEN", "Slack rejected it (" + se.Err + "); copy the Bot User OAuth Token again"}
-	case err != nil:
-		log.Warn("could not confirm SLACK_BOT_TOKEN with Slack; carrying on", "err", err)
-		return nil
-	}
-	log.Info("connected to Slack", "team", resp.Team, "bot_user", resp.UserID)
-	return nil
-}

@@ -4,65 +4,29 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/sitrep-dev/sitrep/internal/slackfake"
+	"github.com/sitrep-dev/sitrep/internal/slackpayload"
 )
 
-// Test payloads start from the real ones in shared/slack-payloads and
-// change only the IDs and values a test needs, so their shape stays Slack's.
+// Test payloads are slackpayload's: real ones from shared/slack-payloads
+// with only the IDs and values a test needs changed, as the playground
+// sends them, so their shape stays Slack's.
 
-type obj = map[string]any
+type obj = slackpayload.Obj
 
-func realPayload(t *testing.T, name string) obj {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "shared", "slack-payloads", name))
-	if err != nil {
-		t.Fatalf("the shared payloads must sit beside the repo: %v", err)
-	}
-	var m obj
-	if err := json.Unmarshal(data, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-// set assigns v at a dotted path, creating objects on the way.
-func set(m obj, path string, v any) {
-	keys := strings.Split(path, ".")
-	for _, k := range keys[:len(keys)-1] {
-		next, ok := m[k].(obj)
-		if !ok {
-			next = obj{}
-			m[k] = next
-		}
-		m = next
-	}
-	m[keys[len(keys)-1]] = v
-}
-
-// cardAction is a block_actions payload for a control on a message, shaped
-// like block-actions-message-button.json.
+// cardAction is a block_actions payload for a control on a message, with
+// a fresh response_url, which it returns too.
 func cardAction(t *testing.T, fake *slackfake.Server, user, channel, messageTS string, action obj) (obj, string) {
-	p := realPayload(t, "block-actions-message-button.json")
+	t.Helper()
 	ru := fake.NewResponseURL()
-	set(p, "user.id", user)
-	set(p, "channel.id", channel)
-	set(p, "container.channel_id", channel)
-	set(p, "container.message_ts", messageTS)
-	set(p, "message.ts", messageTS)
-	set(p, "trigger_id", fake.NewTriggerIDFor(user))
-	set(p, "response_url", ru)
 	action["action_ts"] = "1605853645.582706"
 	if _, ok := action["block_id"]; !ok {
 		action["block_id"] = "card_controls"
 	}
-	p["actions"] = []any{action}
-	return p, ru
+	return slackpayload.MessageAction(fake, user, channel, messageTS, ru, action), ru
 }
 
 func button(actionID, value string) obj {
@@ -78,17 +42,11 @@ func usersSelect(actionID, user string) obj {
 	return obj{"action_id": actionID, "type": "users_select", "selected_user": user, "block_id": "card_roles"}
 }
 
-// submission is a view_submission for the open modal view, shaped like
-// view-submission-captured.json, with the form filled in.
-func submission(t *testing.T, user string, view slackfake.View, values obj) obj {
-	p := realPayload(t, "view-submission-captured.json")
-	set(p, "user.id", user)
-	set(p, "view.id", view.ID)
-	set(p, "view.callback_id", view.CallbackID)
-	set(p, "view.private_metadata", view.PrivateMetadata)
-	set(p, "view.hash", view.Hash)
-	set(p, "view.state.values", values)
-	return p
+// submission is a view_submission for the open modal view, with the form
+// filled in.
+func submission(t *testing.T, fake *slackfake.Server, user string, view slackfake.View, values obj) obj {
+	t.Helper()
+	return slackpayload.Submission(fake, user, view, values)
 }
 
 func textValue(v string) obj { return obj{"type": "plain_text_input", "value": v} }
@@ -103,39 +61,24 @@ func checkboxValues(vs ...string) obj {
 	return obj{"type": "checkboxes", "selected_options": opts}
 }
 
-// shortcut is a message_action payload, shaped like message-action.json.
+// shortcut is the add-to-timeline message shortcut used on msg, with a
+// fresh response_url, which it returns too.
 func shortcut(t *testing.T, fake *slackfake.Server, user, channel string, msg slackfake.Message) (obj, string) {
-	p := realPayload(t, "message-action.json")
+	t.Helper()
 	ru := fake.NewResponseURL()
-	set(p, "callback_id", "add_to_timeline")
-	set(p, "user.id", user)
-	set(p, "channel.id", channel)
-	set(p, "trigger_id", fake.NewTriggerID())
-	set(p, "response_url", ru)
-	p["message"] = obj{"type": "message", "user": msg.User, "ts": msg.TS, "text": msg.Text}
-	return p, ru
+	return slackpayload.Shortcut(fake, user, channel, "add_to_timeline", ru, msg), ru
 }
 
-// reaction is a reaction_added event_callback, shaped like
-// event-reaction-added.json.
-func reaction(t *testing.T, eventID, user, emoji, channel, ts string) obj {
-	p := realPayload(t, "event-reaction-added.json")
-	set(p, "event_id", eventID)
-	set(p, "event.user", user)
-	set(p, "event.reaction", emoji)
-	set(p, "event.item.channel", channel)
-	set(p, "event.item.ts", ts)
-	return p
+// reaction is a reaction_added event_callback.
+func reaction(t *testing.T, fake *slackfake.Server, eventID, user, emoji, channel, ts string) obj {
+	t.Helper()
+	return slackpayload.Reaction(fake, eventID, user, emoji, channel, ts)
 }
 
-// homeOpened is an app_home_opened event_callback, shaped like
-// event-app-home-opened.json.
-func homeOpened(t *testing.T, eventID, user string) obj {
-	p := realPayload(t, "event-app-home-opened.json")
-	set(p, "event_id", eventID)
-	set(p, "event.user", user)
-	set(p, "event.tab", "home")
-	return p
+// homeOpened is an app_home_opened event_callback.
+func homeOpened(t *testing.T, fake *slackfake.Server, eventID, user string) obj {
+	t.Helper()
+	return slackpayload.HomeOpened(fake, eventID, user)
 }
 
 // interact posts an interaction payload as Slack does: a signed form with

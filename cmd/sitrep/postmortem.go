@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"html"
 	"os"
 	"strconv"
 	"strings"
@@ -70,35 +68,30 @@ func runPostmortemCommand(p program, ctx context.Context, fl *flag.FlagSet, args
 	}
 	defer db.Close()
 
-	// The Service only reads here; its config and clock are not used.
-	svc := incident.NewService(db, cfg.Incident, time.Now)
-	inc, events, err := svc.Timeline(ctx, n)
-	if incident.ErrorCode(err) == incident.ENOTFOUND {
-		return fmt.Errorf("postmortem: %s", incident.ErrorMessage(err))
-	}
-	if err != nil {
-		return fmt.Errorf("postmortem: read incident #%d: %w", n, err)
-	}
 	tmpl, err := templates.Postmortem(cfg.TemplatesDir)
 	if err != nil {
 		return fmt.Errorf("postmortem: %w", err)
 	}
-	// Offline there is no users.info to ask, so every user is shown by their
-	// ID: returning "" makes Build fall back to the ID (or to the label of a
-	// <@U…|label> mention). The Slack command resolves real names.
-	noNames := func(userID string) string { return "" }
-	view := postmortem.Build(inc, events, cfg.TimeZone, noNames)
-	var doc bytes.Buffer
-	if err := postmortem.Render(&doc, tmpl, view); err != nil {
+	// The Service only reads here; its config and clock are not used.
+	// Offline there is no users.info to ask, so every user is shown by
+	// their ID (or the label of a <@U…|label> mention): Options.Name is
+	// nil. The Slack command resolves real names.
+	svc := incident.NewService(db, cfg.Incident, time.Now)
+	doc, err := postmortem.Write(ctx, svc, n, postmortem.Options{Template: tmpl, TimeZone: cfg.TimeZone})
+	var te *postmortem.TemplateError
+	switch {
+	case errors.As(err, &te):
 		return fmt.Errorf("postmortem: %w", err)
+	case incident.ErrorCode(err) == incident.ENOTFOUND:
+		return fmt.Errorf("postmortem: %s", incident.ErrorMessage(err))
+	case err != nil:
+		return fmt.Errorf("postmortem: read incident #%d: %w", n, err)
 	}
-	data := doc.Bytes()
+	data := doc.Markdown
 	if asHTML {
-		frag, err := postmortem.HTML(data)
-		if err != nil {
+		if data, err = doc.HTMLPage(); err != nil {
 			return fmt.Errorf("postmortem: %w", err)
 		}
-		data = htmlPage(pageTitle(inc), frag)
 	}
 
 	if out != "" {
@@ -156,31 +149,4 @@ func loadOfflineSettings(getenv func(string) string) (*settings, error) {
 		}
 	}
 	return s, nil
-}
-
-// slackEntities decodes the entities Slack uses in stored text.
-var slackEntities = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
-
-// pageTitle is the plain-text title of an incident's postmortem page.
-func pageTitle(inc *incident.Incident) string {
-	t := fmt.Sprintf("Postmortem: #%d %s", inc.Number, slackEntities.Replace(strings.Join(strings.Fields(inc.Title), " ")))
-	if inc.Drill {
-		t = "[DRILL] " + t
-	}
-	return t
-}
-
-// htmlPage wraps an HTML fragment, used as it is, in a minimal HTML5 page.
-func htmlPage(title string, fragment []byte) []byte {
-	var b bytes.Buffer
-	b.Grow(len(fragment) + 256)
-	b.WriteString("<!doctype html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n")
-	b.WriteString("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
-	b.WriteString("<title>" + html.EscapeString(title) + "</title>\n</head>\n<body>\n")
-	b.Write(fragment)
-	if len(fragment) > 0 && fragment[len(fragment)-1] != '\n' {
-		b.WriteByte('\n')
-	}
-	b.WriteString("</body>\n</html>\n")
-	return b.Bytes()
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"embed"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -17,43 +16,10 @@ import (
 	"time"
 
 	"github.com/sitrep-dev/sitrep/internal/slackfake"
+	"github.com/sitrep-dev/sitrep/internal/slackpayload"
 )
 
-// The payloads the playground sends start from real ones Slack sent
-// (copies of shared/slack-payloads, checked against them by a test) and
-// change only the IDs and values, so the app sees Slack's shapes.
-//
-//go:embed payloads/*.json
-var payloadFS embed.FS
-
-type obj = map[string]any
-
-// payload returns a fresh copy of the real payload in file name.
-func payload(name string) obj {
-	data, err := payloadFS.ReadFile("payloads/" + name)
-	if err != nil {
-		panic(err) // embedded: only a broken build gets here
-	}
-	var m obj
-	if err := json.Unmarshal(data, &m); err != nil {
-		panic(err)
-	}
-	return m
-}
-
-// set assigns v at a dotted path of m, creating objects on the way.
-func set(m obj, path string, v any) {
-	keys := strings.Split(path, ".")
-	for _, k := range keys[:len(keys)-1] {
-		next, ok := m[k].(obj)
-		if !ok {
-			next = obj{}
-			m[k] = next
-		}
-		m = next
-	}
-	m[keys[len(keys)-1]] = v
-}
+type obj = slackpayload.Obj
 
 // requestTimeout is how long Slack waits for an app to answer.
 const requestTimeout = 3 * time.Second

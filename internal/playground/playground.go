@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/sitrep-dev/sitrep/internal/slackfake"
+	"github.com/sitrep-dev/sitrep/internal/slackpayload"
 )
 
 //go:embed web
@@ -250,17 +251,11 @@ func (p *Playground) message(channel, ts string) (slackfake.Channel, slackfake.M
 	return ch, m, nil
 }
 
-// now is a Slack-style timestamp for a message only the page shows.
-func now() string {
-	t := time.Now()
-	return fmt.Sprintf("%d.%06d", t.Unix(), t.Nanosecond()/1000)
-}
-
 // addLocal shows a message in the page only, as Slack's client does with
 // ephemeral answers.
 func (p *Playground) addLocal(m localMessage) {
 	if m.ts == "" {
-		m.ts = now()
+		m.ts = slackpayload.Now()
 	}
 	p.mu.Lock()
 	p.local = append(p.local, m)
@@ -334,50 +329,10 @@ func (p *Playground) sendMessage(ctx context.Context, req request) (any, error) 
 	return nil, nil
 }
 
-// fromUser fills in the fields every interaction payload has: who, the
-// workspace, the app, and a trigger_id for opening a form.
-func (p *Playground) fromUser(pl obj, user string) {
-	name := p.userName(user)
-	pl["user"] = obj{"id": user, "username": name, "name": name, "team_id": p.fake.TeamID()}
-	pl["team"] = obj{"id": p.fake.TeamID(), "domain": "playground"}
-	pl["api_app_id"] = slackfake.DefaultAppID
-	pl["trigger_id"] = p.fake.NewTriggerIDFor(user)
-}
-
-// viewObj is a view as interaction payloads carry it, with the state of
-// its inputs.
-func (p *Playground) viewObj(v slackfake.View, values obj) obj {
-	var view obj
-	json.Unmarshal(v.Raw, &view)
-	if view == nil {
-		view = obj{}
-	}
-	for k, val := range (obj{"id": v.ID, "team_id": p.fake.TeamID(), "callback_id": v.CallbackID, "private_metadata": v.PrivateMetadata,
-		"hash": v.Hash, "root_view_id": v.RootViewID, "state": obj{"values": values}, "app_id": slackfake.DefaultAppID, "bot_id": p.fake.BotID()}) {
-		view[k] = val
-	}
-	return view
-}
-
-// messageObj is a message as interaction payloads carry it.
-func messageObj(m slackfake.Message) obj {
-	msg := obj{"type": "message", "ts": m.TS, "text": m.Text}
-	if m.User != "" {
-		msg["user"] = m.User
-	}
-	if m.BotID != "" {
-		msg["bot_id"] = m.BotID
-	}
-	if len(m.Blocks) > 0 {
-		msg["blocks"] = json.RawMessage(m.Blocks)
-	}
-	return msg
-}
-
 // action delivers a click or a choice on a control in a message, the App
 // Home or a modal, as a block_actions payload.
 func (p *Playground) action(ctx context.Context, req request) (any, error) {
-	act := obj{"action_id": req.ActionID, "block_id": req.BlockID, "type": req.Type, "action_ts": now()}
+	act := obj{"action_id": req.ActionID, "block_id": req.BlockID, "type": req.Type, "action_ts": slackpayload.Now()}
 	switch req.Type {
 	case "button":
 		act["value"] = req.Value
@@ -402,35 +357,19 @@ func (p *Playground) action(ctx context.Context, req request) (any, error) {
 		return nil, userErrorf("the playground does not know the control type %q", req.Type)
 	}
 	var pl obj
-	channel := req.Channel
 	if req.ViewID != "" {
 		v, ok := p.fake.View(req.ViewID)
 		if !ok {
 			return nil, userErrorf("that view is closed")
 		}
-		pl = payload("block-actions-static-select-modal.json")
-		set(pl, "container", obj{"type": "view", "view_id": v.ID})
-		pl["view"] = p.viewObj(v, obj{})
+		pl = slackpayload.ViewAction(p.fake, req.User, v, act)
 	} else {
-		ch, err := p.channel(channel)
+		ch, err := p.channel(req.Channel)
 		if err != nil {
 			return nil, err
 		}
-		pl = payload("block-actions-message-button.json")
-		set(pl, "channel", obj{"id": ch.ID, "name": ch.Name})
-		container := obj{"type": "message", "message_ts": req.MessageTS, "channel_id": ch.ID, "is_ephemeral": false}
-		if m, ok := p.fake.Message(ch.ID, req.MessageTS); ok {
-			pl["message"] = messageObj(m)
-		} else {
-			// An ephemeral message: Slack sends no message with it.
-			container["is_ephemeral"] = true
-			delete(pl, "message")
-		}
-		pl["container"] = container
-		pl["response_url"] = p.newResponseURL(req.User, ch.ID)
+		pl = slackpayload.MessageAction(p.fake, req.User, ch.ID, req.MessageTS, p.newResponseURL(req.User, ch.ID), act)
 	}
-	p.fromUser(pl, req.User)
-	pl["actions"] = []any{act}
 	_, err := p.client.interact(ctx, pl)
 	return nil, err
 }
@@ -454,10 +393,7 @@ func (p *Playground) submit(ctx context.Context, req request) (any, error) {
 	if err := json.Unmarshal(req.Values, &values); err != nil || values == nil {
 		return nil, userErrorf("the form's values are not Slack's view.state.values")
 	}
-	pl := payload("view-submission-captured.json")
-	p.fromUser(pl, req.User)
-	pl["view"] = p.viewObj(v, values)
-	pl["response_urls"] = []any{}
+	pl := slackpayload.Submission(p.fake, req.User, v, values)
 	a, err := p.client.interact(ctx, pl)
 	if err != nil {
 		return nil, err
@@ -492,17 +428,6 @@ func (p *Playground) eventID() string {
 	return fmt.Sprintf("Ev0PLAY%06d", p.nextEvent)
 }
 
-// eventPayload starts an event_callback from a real one.
-func (p *Playground) eventPayload(file string) obj {
-	pl := payload(file)
-	pl["team_id"] = p.fake.TeamID()
-	pl["api_app_id"] = slackfake.DefaultAppID
-	pl["event_id"] = p.eventID()
-	pl["event_time"] = time.Now().Unix()
-	pl["authorizations"] = []any{obj{"enterprise_id": nil, "team_id": p.fake.TeamID(), "user_id": p.fake.BotUserID(), "is_bot": true, "is_enterprise_install": false}}
-	return pl
-}
-
 // react adds a reaction to a message and, as Slack does for the channels
 // Sitrep is in, sends the reaction_added event.
 func (p *Playground) react(ctx context.Context, req request) (any, error) {
@@ -517,12 +442,7 @@ func (p *Playground) react(ctx context.Context, req request) (any, error) {
 	if !p.fake.AddReaction(ch.ID, m.TS, req.User, name) || !slices.Contains(ch.Members, p.fake.BotUserID()) {
 		return nil, nil // nothing new, or Sitrep would not hear of it
 	}
-	pl := p.eventPayload("event-reaction-added.json")
-	ev := obj{"type": "reaction_added", "user": req.User, "reaction": name, "item": obj{"type": "message", "channel": ch.ID, "ts": m.TS}, "event_ts": now()}
-	if m.User != "" {
-		ev["item_user"] = m.User
-	}
-	pl["event"] = ev
+	pl := slackpayload.Reaction(p.fake, p.eventID(), req.User, name, ch.ID, m.TS)
 	_, err = p.client.event(ctx, pl)
 	return nil, err
 }
@@ -533,15 +453,7 @@ func (p *Playground) shortcut(ctx context.Context, req request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	pl := payload("message-action.json")
-	p.fromUser(pl, req.User)
-	pl["user"] = obj{"id": req.User, "name": p.userName(req.User)} // a shortcut's user has no username
-	pl["callback_id"] = req.CallbackID
-	pl["response_url"] = p.newResponseURL(req.User, ch.ID)
-	pl["channel"] = obj{"id": ch.ID, "name": ch.Name}
-	pl["message_ts"] = m.TS
-	pl["action_ts"] = now()
-	pl["message"] = messageObj(m)
+	pl := slackpayload.Shortcut(p.fake, req.User, ch.ID, req.CallbackID, p.newResponseURL(req.User, ch.ID), m)
 	_, err = p.client.interact(ctx, pl)
 	return nil, err
 }
@@ -565,12 +477,7 @@ func (p *Playground) join(ctx context.Context, req request) (any, error) {
 // openHome sends app_home_opened, as Slack does when a person opens
 // Sitrep's Home tab.
 func (p *Playground) openHome(ctx context.Context, req request) (any, error) {
-	pl := p.eventPayload("event-app-home-opened.json")
-	ev := obj{"type": "app_home_opened", "user": req.User, "channel": "D0" + strings.TrimPrefix(req.User, "U"), "tab": "home", "event_ts": now()}
-	if v, ok := p.fake.HomeView(req.User); ok {
-		ev["view"] = obj{"id": v.ID, "type": "home", "hash": v.Hash}
-	}
-	pl["event"] = ev
+	pl := slackpayload.HomeOpened(p.fake, p.eventID(), req.User)
 	_, err := p.client.event(ctx, pl)
 	return nil, err
 }

@@ -1,34 +1,10 @@
 package playground
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/sitrep-dev/sitrep/internal/slackfake"
 )
-
-// TestPayloadsAreSlacks checks that the payloads the playground starts from
-// are still the real ones in shared/slack-payloads, through the repository's
-// copy of them (testdata/shared, which CI compares with shared/).
-func TestPayloadsAreSlacks(t *testing.T) {
-	files, err := payloadFS.ReadDir("payloads")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no embedded payloads: %v", err)
-	}
-	for _, f := range files {
-		ours, _ := payloadFS.ReadFile("payloads/" + f.Name())
-		theirs, err := os.ReadFile(filepath.Join("..", "..", "testdata", "shared", "slack-payloads", f.Name()))
-		if err != nil {
-			t.Fatalf("%v; copy %s from shared/slack-payloads to testdata/shared/slack-payloads", err, f.Name())
-		}
-		if !bytes.Equal(ours, theirs) {
-			t.Errorf("payloads/%s differs from testdata/shared/slack-payloads/%s; copy it again", f.Name(), f.Name())
-		}
-		payload(f.Name()) // parses
-	}
-}
 
 func TestEscapeTyped(t *testing.T) {
 	fake := slackfake.New()

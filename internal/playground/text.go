@@ -5,10 +5,8 @@ import (
 	"strings"
 
 	"github.com/sitrep-dev/sitrep/internal/slackfake"
+	"github.com/sitrep-dev/sitrep/internal/slacktext"
 )
-
-// slackEscapes are the only characters Slack escapes in message text.
-var slackEscapes = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // mentionRE finds @name and #channel as people type them.
 var mentionRE = regexp.MustCompile(`(^|[\s(])([@#])([a-z0-9][a-z0-9._-]*)`)
@@ -18,7 +16,7 @@ var mentionRE = regexp.MustCompile(`(^|[\s(])([@#])([a-z0-9][a-z0-9._-]*)`)
 // #channel as <#C…|channel> (the manifest's should_escape: true). Names
 // nobody has stay as typed, as in Slack.
 func escapeTyped(text string, fake *slackfake.Server) string {
-	text = slackEscapes.Replace(text)
+	text = slacktext.Escape(text)
 	users := map[string]string{}
 	for _, u := range fake.Users() {
 		users[u.Name] = u.ID
