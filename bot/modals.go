@@ -214,7 +214,7 @@ func (f formValues) updateText() string {
 }
 
 // declareFields maps domain error fields to the declare form's blocks.
-var declareFields = map[string]string{"title": blockTitle, "severity": blockSeverity, "impact": blockImpact}
+var declareFields = map[string]string{"title": blockTitle, "severity": blockSeverity, "impact": blockImpact, "affected services": blockServices}
 
 // formErrors shows a domain error next to the input at fault, or on
 // fallback when no input is.
