@@ -16,7 +16,10 @@ import (
 
 // Options are the bot's settings.
 type Options struct {
-	SigningSecret   string
+	SigningSecret string
+	// AppToken is Socket Mode's app-level token. With no SigningSecret it
+	// keys the seal on forms (formseal.go); Sitrep does not connect with it.
+	AppToken        string
 	CommandName     string   // the slash command, "/incident"
 	ChannelPrefix   string   // incident channels are "<prefix>-<number>-<slug>"
 	AnnounceChannel string   // channel ID for announcements; "" for none
@@ -40,6 +43,7 @@ type Bot struct {
 	log    *slog.Logger
 	clock  clock.Clock
 	verify verifier
+	forms  formSeal // seals what forms carry in private_metadata
 	sync   *syncer
 	prompt *prompter
 	// declares limits how often one person may declare.
@@ -47,7 +51,7 @@ type Bot struct {
 	client   *http.Client // for response_url
 	names    *nameCache
 	metrics  Metrics
-	channels sync.Map // incident channel ID → incident number (incidentIn)
+	channels sync.Map // incident channel ID → channelIncident (incidentIn)
 	help     string   // the usage text, made once from the command table
 
 	mu      sync.Mutex
@@ -87,6 +91,7 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, cl
 		log:      log,
 		clock:    clk,
 		verify:   verifier{secret: []byte(opts.SigningSecret), now: clk.Now},
+		forms:    newFormSeal(opts.SigningSecret, opts.AppToken),
 		sync:     sync,
 		prompt:   newPrompter(svc, sync, clk, log),
 		declares: newDeclareLimit(clk.Now),
