@@ -120,7 +120,7 @@ func clickBound(t *testing.T, startSitrep func(*world, *testing.T) *instance) {
 	fake := tw.fake
 	for _, tt := range []struct {
 		name, channel, ts, want string
-		action              obj
+		action                  obj
 	}{
 		{"another card, the private channel", tw.priv, tw.pubCard, "not on one of this incident's messages", staticSelect("card_status", "identified")},
 		{"a message that is not Sitrep's", tw.priv, fake.AddMessage(tw.priv, "U1", "hello"), "not on one of this incident's messages", staticSelect("card_severity", "sev0")},
