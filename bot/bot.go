@@ -17,7 +17,10 @@ import (
 
 // Options are the bot's settings.
 type Options struct {
-	SigningSecret   string
+	SigningSecret string
+	// AppToken is Socket Mode's app-level token. With no SigningSecret it
+	// keys the seal on forms (formseal.go); Sitrep does not connect with it.
+	AppToken        string
 	CommandName     string   // the slash command, "/incident"
 	ChannelPrefix   string   // incident channels are "<prefix>-<number>-<slug>"
 	AnnounceChannel string   // channel ID for announcements; "" for none
@@ -48,6 +51,7 @@ type Bot struct {
 	clock  clock.Clock
 	verify verifier
 	// deliv is Slack as an integration of the delivery engine, runner.
+	forms  formSeal // seals what forms carry in private_metadata
 	deliv  *slackDelivery
 	runner *notify.Runner
 	prompt *prompter
@@ -56,7 +60,7 @@ type Bot struct {
 	client   *http.Client // for response_url
 	names    *nameCache
 	metrics  Metrics
-	channels sync.Map // incident channel ID → incident number (incidentIn)
+	channels sync.Map // incident channel ID → channelIncident (incidentIn)
 	help     string   // the usage text, made once from the command table
 
 	mu      sync.Mutex
@@ -108,6 +112,7 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, cl
 		log:      log,
 		clock:    clk,
 		verify:   verifier{secret: []byte(opts.SigningSecret), now: clk.Now},
+		forms:    newFormSeal(opts.SigningSecret, opts.AppToken),
 		deliv:    deliv,
 		runner:   runner,
 		prompt:   newPrompter(svc, clk, log),

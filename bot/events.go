@@ -107,9 +107,14 @@ func (e *temporaryError) Unwrap() error { return e.err }
 // reactionAdded puts a message someone reacted to with the timeline emoji
 // on its incident's timeline, once however many people react.
 func (b *Bot) reactionAdded(ctx context.Context, log *slog.Logger, ev innerEvent) {
-	n, err := b.incidentIn(ctx, ev.Item.Channel)
-	if incident.ErrorCode(err) == incident.ENOTFOUND {
+	n, err := b.incidentIn(ctx, log, ev.User, ev.Item.Channel)
+	switch incident.ErrorCode(err) {
+	case incident.ENOTFOUND:
 		return // people react everywhere; only incident channels matter
+	case incident.EFORBIDDEN:
+		// Slack sends reactions only from the channel's members; one
+		// from outside a private incident's channel is not Slack's.
+		return
 	}
 	if err != nil {
 		log.Error("reaction: find incident", "err", err)

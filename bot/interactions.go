@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -118,17 +119,20 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 	}
 	act := cb.ActionCallback.BlockActions[0]
 	requestIs(ctx, "block_actions:"+act.ActionID, cb.User.ID)
-	channel := cb.Channel.ID
-	if channel == "" {
-		channel = cb.Container.ChannelID
+	inc, err := b.clickedIncident(ctx, log, cb)
+	if err == nil {
+		requestIncident(ctx, inc.Number)
+		err = b.mayAct(ctx, log, cb.User.ID, inc.Incident)
 	}
-	inc, err := b.svc.ByRef(ctx, integrationName, channel)
 	if err != nil {
 		requestEnded(ctx, outcomeOf(err), "")
+		if incident.ErrorCode(err) == incident.EINTERNAL {
+			log.Error("card action: find its incident", "err", err)
+		}
 		b.tellInteraction(ctx, log, cb, ":warning: "+incident.ErrorMessage(err))
 		return
 	}
-	requestIncident(ctx, inc.Number)
+	channel := inc.Chat.ChannelID
 	log = log.With("incident", inc.Number, "action", act.ActionID)
 	actor := cb.User.ID
 	switch {
@@ -137,7 +141,7 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 			b.tellInteraction(ctx, log, cb, fmt.Sprintf(":warning: Incident #%d is %s; `/incident reopen` it to post updates.", inc.Number, inc.Status))
 			return
 		}
-		if _, err := b.api.OpenViewContext(ctx, cb.TriggerID, updateModal(inc, modalMeta{Channel: channel, Number: inc.Number, ResponseURL: cb.ResponseURL})); err != nil {
+		if _, err := b.api.OpenViewContext(ctx, cb.TriggerID, updateModal(inc.Incident, b.formMeta(callbackUpdate, actor, channel, inc.Number, cb.ResponseURL))); err != nil {
 			log.Error("open update form", "err", err)
 			b.tellInteraction(ctx, log, cb, ":warning: Slack would not open the form ("+describeSlackError(err)+"). Try again, or use `/incident update <text>`.")
 		}
@@ -199,9 +203,11 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 // submitDeclare handles the declare form. Errors are shown in the form;
 // nothing is recorded until the input is valid.
 func (b *Bot) submitDeclare(ctx context.Context, log *slog.Logger, cb *slack.InteractionCallback) *slack.ViewSubmissionResponse {
-	meta, err := parseMeta(cb.View.PrivateMetadata)
+	meta, err := b.forms.open(cb.View.PrivateMetadata, callbackDeclare, cb.User.ID)
 	if err != nil {
-		log.Warn("declare form with unreadable metadata", "err", err)
+		log.Warn("refused: declare form with metadata Sitrep did not seal for it", "err", err)
+		requestEnded(ctx, incident.EFORBIDDEN, "")
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockTitle: formSealRefusal})
 	}
 	d := formValues(cb.View.State.Values).declaration(cb.User.ID)
 	if refusal, ok := b.declares.take(cb.User.ID); !ok {
@@ -225,15 +231,30 @@ func (b *Bot) submitDeclare(ctx context.Context, log *slog.Logger, cb *slack.Int
 // submitUpdate handles the update form: a status change, if any, then the
 // update itself.
 func (b *Bot) submitUpdate(ctx context.Context, log *slog.Logger, cb *slack.InteractionCallback) *slack.ViewSubmissionResponse {
-	meta, err := parseMeta(cb.View.PrivateMetadata)
+	meta, err := b.forms.open(cb.View.PrivateMetadata, callbackUpdate, cb.User.ID)
 	if err != nil || meta.Number == 0 {
-		log.Warn("update form with unreadable metadata", "err", err)
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockKnow: "This form lost track of its incident. Close it and use the card's Post update button again."})
+		log.Warn("refused: update form with metadata Sitrep did not seal for it", "err", err)
+		requestEnded(ctx, incident.EFORBIDDEN, "")
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockKnow: formSealRefusal})
 	}
 	log = log.With("incident", meta.Number)
 	requestIncident(ctx, meta.Number)
 	f := formValues(cb.View.State.Values)
 	inc, err := b.svc.Get(ctx, meta.Number)
+	var sh *shown
+	if err == nil {
+		sh, err = b.show(ctx, inc)
+	}
+	if err == nil && sh.Chat.ChannelID != meta.Channel {
+		// Sealed by Sitrep, so not forged; but an update form is only
+		// opened in its incident's channel, and what is not understood
+		// is not acted on.
+		log.Warn("refused: update form opened outside its incident's channel", "channel", meta.Channel)
+		err = incident.Errorf(incident.EFORBIDDEN, formSealRefusal)
+	}
+	if err == nil {
+		err = b.mayAct(ctx, log, cb.User.ID, inc)
+	}
 	if err != nil {
 		requestEnded(ctx, outcomeOf(err), "")
 		return formErrors(err, nil, blockKnow)
@@ -271,19 +292,40 @@ func (b *Bot) addMessageFromShortcut(ctx context.Context, log *slog.Logger, cb *
 		b.tellInteraction(ctx, log, cb, ":warning: This channel is not an incident channel. Use the shortcut on messages in an incident's channel.")
 		return
 	}
+	if err == nil {
+		requestIncident(ctx, inc.Number)
+		err = b.mayAct(ctx, log, cb.User.ID, inc)
+	}
 	if err != nil {
-		log.Error("shortcut: find incident", "err", err)
-		b.tellInteraction(ctx, log, cb, ":x: "+incident.ErrorMessage(err))
+		requestEnded(ctx, outcomeOf(err), "")
+		if incident.ErrorCode(err) == incident.EINTERNAL {
+			log.Error("shortcut: find incident", "err", err)
+		}
+		b.tellInteraction(ctx, log, cb, ":warning: "+incident.ErrorMessage(err))
 		return
 	}
-	msg := cb.Message
-	if msg.Timestamp == "" {
-		msg.Timestamp = cb.MessageTs
+	ts := cb.MessageTs
+	if ts == "" {
+		ts = cb.Message.Timestamp
 	}
-	sc := slashCommand{UserID: cb.User.ID, ChannelID: cb.Channel.ID, ResponseURL: cb.ResponseURL}
+	channel := cb.Channel.ID // the incident's, as ByRef found
+	sc := slashCommand{UserID: cb.User.ID, ChannelID: channel, ResponseURL: cb.ResponseURL}
 	n := inc.Number
+	log = log.With("incident", n)
 	b.goAfterAck(ctx, func(ctx context.Context) {
-		text, _ := b.addMessage(ctx, log.With("incident", n), n, cb.User.ID, cb.Channel.ID, msg)
+		// The message is read from Slack, as for a reaction: the payload's
+		// copy of it could say anything, in anyone's name.
+		msg, err := b.fetchMessage(ctx, channel, ts)
+		if err != nil {
+			log.Warn("shortcut: fetch message", "ts", ts, "err", err)
+			why := describeSlackError(err)
+			if errors.Is(err, errMessageGone) {
+				why = "it is not in this channel, or was deleted"
+			}
+			b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":warning: Could not read that message (%s), so it is not on the timeline.", why)})
+			return
+		}
+		text, _ := b.addMessage(ctx, log, n, cb.User.ID, channel, msg)
 		b.tell(ctx, log, sc, reply{Text: text})
 		b.syncLater(ctx, log, n, sc)
 	})

@@ -30,19 +30,29 @@ const (
 	flagDrill   = "drill"
 )
 
-// modalMeta travels in a modal's private_metadata: where it was opened
-// from, so the answer can be sent there.
+// modalMeta travels in a modal's private_metadata: what the form is for,
+// who it was opened for and where, so the answer can be sent there. It is
+// sealed (formseal.go): the submission may carry anything.
 type modalMeta struct {
+	Kind    string `json:"k"` // the form's callback ID
+	User    string `json:"u"` // who it was opened for
 	Channel string `json:"c"`
 	Number  int64  `json:"n,omitempty"`
 	// ResponseURL answers the person even where Sitrep cannot post (a DM,
 	// a private channel it is not in); it stays valid for 30 minutes.
 	ResponseURL string `json:"r,omitempty"`
+	Seal        string `json:"s,omitempty"`
 }
 
 func (m modalMeta) String() string {
 	b, _ := json.Marshal(m)
 	return string(b)
+}
+
+// formMeta returns the sealed metadata of a form of kind opened for user
+// in channel, about incident number (0 for none).
+func (b *Bot) formMeta(kind, user, channel string, number int64, responseURL string) modalMeta {
+	return b.forms.seal(modalMeta{Kind: kind, User: user, Channel: channel, Number: number, ResponseURL: responseURL})
 }
 
 func parseMeta(s string) (modalMeta, error) {
@@ -214,7 +224,7 @@ func (f formValues) updateText() string {
 }
 
 // declareFields maps domain error fields to the declare form's blocks.
-var declareFields = map[string]string{"title": blockTitle, "severity": blockSeverity, "impact": blockImpact}
+var declareFields = map[string]string{"title": blockTitle, "severity": blockSeverity, "impact": blockImpact, "affected services": blockServices}
 
 // formErrors shows a domain error next to the input at fault, or on
 // fallback when no input is.

@@ -101,7 +101,7 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 		return rep, rep.Text != ""
 	}
 
-	n, err := b.incidentIn(ctx, sc.ChannelID)
+	n, err := b.incidentIn(ctx, log, sc.UserID, sc.ChannelID)
 	if incident.ErrorCode(err) == incident.ENOTFOUND {
 		requestEnded(ctx, outcomeOf(err), "not an incident channel")
 		return reply{Text: fmt.Sprintf("`%s %s` works inside an incident's channel, and this channel is not one. Use `%s list` to find incident channels, or `%s declare` to start an incident.",
@@ -133,7 +133,7 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 			if err != nil {
 				return b.errorReply(ctx, log, cmd, err), true
 			}
-			rep := b.openModal(ctx, log, sc, updateModal(inc, modalMeta{Channel: sc.ChannelID, Number: n, ResponseURL: sc.ResponseURL}), "update <text>")
+			rep := b.openModal(ctx, log, sc, updateModal(inc, b.formMeta(callbackUpdate, sc.UserID, sc.ChannelID, n, sc.ResponseURL)), "update <text>")
 			return rep, rep.Text != ""
 		}
 		_, err = b.svc.PostUpdate(ctx, n, sc.UserID, cmd.Text)
@@ -188,7 +188,7 @@ func (b *Bot) openModal(ctx context.Context, log *slog.Logger, sc slashCommand, 
 // once Slack has made it.
 func (b *Bot) declare(ctx context.Context, log *slog.Logger, sc slashCommand, cmd Command) reply {
 	if cmd.Title == "" {
-		return b.openModal(ctx, log, sc, declareModal(b.svc.Config(), cmd.Severity, modalMeta{Channel: sc.ChannelID, ResponseURL: sc.ResponseURL}), "declare [severity] <title>")
+		return b.openModal(ctx, log, sc, declareModal(b.svc.Config(), cmd.Severity, b.formMeta(callbackDeclare, sc.UserID, sc.ChannelID, 0, sc.ResponseURL)), "declare [severity] <title>")
 	}
 	if refusal, ok := b.declares.take(sc.UserID); !ok {
 		requestEnded(ctx, outcomeLimited, "")
@@ -284,17 +284,37 @@ func (b *Bot) errorReply(ctx context.Context, log *slog.Logger, cmd Command, err
 }
 
 // incidentIn returns the number of the incident whose channel channelID
-// is, or an ENOTFOUND error. An incident's channel never changes, so the
-// answers are kept: most commands need only the number, and reading the
-// whole incident for it cost a fifth of a note's time.
-func (b *Bot) incidentIn(ctx context.Context, channelID string) (int64, error) {
-	if n, ok := b.channels.Load(channelID); ok {
-		return n.(int64), nil
+// is, or an ENOTFOUND error; for a private incident, only if user is in
+// its channel (mayAct), whatever the payload says of where they typed. An
+// incident's channel and privacy never change, so they are kept: most
+// commands need only the number, and reading the whole incident for it
+// cost a fifth of a note's time.
+func (b *Bot) incidentIn(ctx context.Context, log *slog.Logger, user, channelID string) (int64, error) {
+	var inc *incident.Incident
+	ci, ok := b.channels.Load(channelID)
+	if !ok {
+		var err error
+		if inc, err = b.svc.ByRef(ctx, integrationName, channelID); err != nil {
+			return 0, err
+		}
+		ci = channelIncident{number: inc.Number, private: inc.Private}
+		b.channels.Store(channelID, ci)
 	}
-	inc, err := b.svc.ByRef(ctx, integrationName, channelID)
-	if err != nil {
-		return 0, err
+	c := ci.(channelIncident)
+	if !c.private {
+		return c.number, nil
 	}
-	b.channels.Store(channelID, inc.Number)
-	return inc.Number, nil
+	if inc == nil {
+		var err error
+		if inc, err = b.svc.Get(ctx, c.number); err != nil {
+			return 0, err
+		}
+	}
+	return c.number, b.mayAct(ctx, log, user, inc)
+}
+
+// channelIncident is what incidentIn keeps of an incident channel.
+type channelIncident struct {
+	number  int64
+	private bool
 }

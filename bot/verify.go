@@ -39,10 +39,33 @@ func (v verifier) readVerified(r *http.Request) ([]byte, error) {
 	if len(body) > maxBody {
 		return nil, errBodyTooLarge
 	}
-	if err := v.check(r.Header.Get("X-Slack-Request-Timestamp"), r.Header.Get("X-Slack-Signature"), body); err != nil {
+	timestamp, err := oneHeader(r.Header, "X-Slack-Request-Timestamp")
+	if err != nil {
+		return nil, err
+	}
+	signature, err := oneHeader(r.Header, "X-Slack-Signature")
+	if err != nil {
+		return nil, err
+	}
+	if err := v.check(timestamp, signature, body); err != nil {
 		return nil, err
 	}
 	return body, nil
+}
+
+// oneHeader returns the one value of a signature header. Slack sends each
+// once; a request with two is refused whatever they hold, since which one
+// a proxy, a library or Sitrep reads first decides whether a forged value
+// is checked or ignored.
+func oneHeader(h http.Header, name string) (string, error) {
+	switch vs := h.Values(name); len(vs) {
+	case 0:
+		return "", nil // check says it is missing
+	case 1:
+		return vs[0], nil
+	default:
+		return "", fmt.Errorf("%d %s headers; Slack sends one", len(vs), name)
+	}
 }
 
 // check verifies one signature. Errors say what was wrong without echoing

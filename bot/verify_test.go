@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,6 +55,49 @@ func TestVerifySlackSigningVector(t *testing.T) {
 			}
 			if err != nil && strings.Contains(err.Error(), vectorSecret) {
 				t.Fatalf("error leaks the secret: %v", err)
+			}
+		})
+	}
+}
+
+// TestVerifyRefusesRepeatedHeaders sends a valid signature or timestamp
+// together with a second one, in either order: each is refused, so that no
+// reader of the headers can be made to check one and trust the other.
+func TestVerifyRefusesRepeatedHeaders(t *testing.T) {
+	body := "token=x&text=declare"
+	at := time.Unix(1531420618, 0)
+	ts := "1531420618"
+	good := sign([]byte(vectorSecret), ts, []byte(body))
+	bad := sign([]byte("not-the-secret"), ts, []byte(body))
+	v := verifier{secret: []byte(vectorSecret), now: func() time.Time { return at }}
+	tests := []struct {
+		name       string
+		timestamps []string
+		signatures []string
+		wantErr    string
+	}{
+		{"valid", []string{ts}, []string{good}, ""},
+		{"valid then wrong signature", []string{ts}, []string{good, bad}, "2 X-Slack-Signature headers"},
+		{"wrong then valid signature", []string{ts}, []string{bad, good}, "2 X-Slack-Signature headers"},
+		{"the same signature twice", []string{ts}, []string{good, good}, "2 X-Slack-Signature headers"},
+		{"two timestamps", []string{ts, "1531420619"}, []string{good}, "2 X-Slack-Request-Timestamp headers"},
+		{"two timestamps, valid last", []string{"1531420619", ts}, []string{good}, "2 X-Slack-Request-Timestamp headers"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/slack/commands", strings.NewReader(body))
+			for _, s := range tt.timestamps {
+				r.Header.Add("X-Slack-Request-Timestamp", s)
+			}
+			for _, s := range tt.signatures {
+				r.Header.Add("X-Slack-Signature", s)
+			}
+			_, err := v.readVerified(r)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("readVerified: %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("readVerified error = %v, want one containing %q", err, tt.wantErr)
 			}
 		})
 	}

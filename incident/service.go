@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -78,6 +77,10 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Incident, error)
 	if err != nil {
 		return nil, err
 	}
+	services, err := cleanList("affected services", d.Services)
+	if err != nil {
+		return nil, err
+	}
 	now := s.now().UTC()
 	roles := map[string]string{}
 	if d.Actor != "" {
@@ -89,7 +92,7 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Incident, error)
 		Status:       Investigating,
 		Summary:      summary,
 		Impact:       impact,
-		Services:     cleanList(d.Services),
+		Services:     services,
 		Private:      d.Private,
 		Drill:        d.Drill,
 		DeclaredBy:   d.Actor,
@@ -363,7 +366,13 @@ type Message struct {
 // written. A message already there is refused with ECONFLICT and Field
 // "key".
 func (s *Service) AddMessage(ctx context.Context, number int64, actor string, m Message) (*Incident, error) {
-	text := strings.TrimSpace(m.Text)
+	if err := checkChars("message", m.Text); err != nil {
+		return nil, err
+	}
+	text := strings.TrimSpace(newlines.Replace(m.Text))
+	if err := checkControls("message", text); err != nil {
+		return nil, err
+	}
 	if text == "" {
 		return nil, Errorf(EINVALID, "That message has no text to record.")
 	}
@@ -408,53 +417,6 @@ func (s *Service) Timeline(ctx context.Context, number int64) (*Incident, []Even
 	evs = slices.DeleteFunc(evs, func(e Event) bool { return !e.Kind.OnTimeline() })
 	slices.SortStableFunc(evs, func(a, b Event) int { return a.At.Compare(b.At) })
 	return inc, evs, nil
-}
-
-// cleanTitle trims the title, folds runs of white space (newlines included)
-// into single spaces, and checks its length.
-func cleanTitle(title string) (string, error) {
-	title = strings.Join(strings.Fields(title), " ")
-	switch n := textLen(title); {
-	case n == 0:
-		return "", fieldErrorf("title", "An incident needs a title, such as `declare sev1 Checkout failing`.")
-	case n > MaxTitle:
-		return "", fieldErrorf("title", "The title is %d characters long; keep it to %d and put details in a note.", n, MaxTitle)
-	case !strings.ContainsFunc(title, func(r rune) bool { return !unicode.IsPunct(r) && !unicode.IsSpace(r) }):
-		return "", fieldErrorf("title", "The title %q is only punctuation; say what is broken, such as `Checkout failing`.", title)
-	}
-	return title, nil
-}
-
-// cleanText trims a free text and checks its length.
-func cleanText(what, text string, optional bool) (string, error) {
-	text = strings.TrimSpace(text)
-	if !utf8.ValidString(text) {
-		return "", fieldErrorf(what, "The %s is not valid text.", what)
-	}
-	switch n := textLen(text); {
-	case n == 0 && !optional:
-		return "", fieldErrorf(what, "The %s is empty; say what to record.", what)
-	case n > MaxText:
-		return "", fieldErrorf(what, "The %s is %d characters long; keep it to %d, or split it.", what, n, MaxText)
-	}
-	return text, nil
-}
-
-// entities are how chat text escapes &, < and >. They count as the one
-// character a person typed, so that a title with "&" in it is not refused
-// for a length it does not have.
-var entities = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
-
-func textLen(s string) int { return utf8.RuneCountInString(entities.Replace(s)) }
-
-func cleanList(items []string) []string {
-	var out []string
-	for _, it := range items {
-		if it = strings.TrimSpace(it); it != "" && !slices.Contains(out, it) {
-			out = append(out, it)
-		}
-	}
-	return out
 }
 
 // Events returns the incident's events recorded after seq, in the order they

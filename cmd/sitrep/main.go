@@ -145,6 +145,7 @@ func (p program) serve(ctx context.Context) error {
 
 	b := bot.New(api, svc, bot.Options{
 		SigningSecret:   cfg.SigningSecret,
+		AppToken:        cfg.AppToken,
 		CommandName:     cfg.CommandName,
 		ChannelPrefix:   cfg.ChannelPrefix,
 		AnnounceChannel: cfg.AnnounceChannel,

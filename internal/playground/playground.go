@@ -237,10 +237,34 @@ func (p *Playground) channel(id string) (slackfake.Channel, error) {
 	return ch, nil
 }
 
-// message returns a message and its channel, or an error the page can
-// show.
-func (p *Playground) message(channel, ts string) (slackfake.Channel, slackfake.Message, error) {
-	ch, err := p.channel(channel)
+// channelFor returns a channel user can see, as Slack's client shows
+// only those: a public channel, or a private one they are in. The page is
+// a client like any other, so what it asks for is checked, not trusted.
+func (p *Playground) channelFor(id, user string) (slackfake.Channel, error) {
+	ch, err := p.channel(id)
+	if err != nil {
+		return ch, err
+	}
+	if ch.Private && !slices.Contains(ch.Members, user) {
+		return ch, userErrorf("there is no channel %q", id) // Slack does not say a private channel exists
+	}
+	return ch, nil
+}
+
+// viewFor returns a view open for user: Slack sends a form's actions and
+// submission only from the person it was opened for.
+func (p *Playground) viewFor(id, user string) (slackfake.View, error) {
+	v, ok := p.fake.View(id)
+	if !ok || v.User != user {
+		return v, userErrorf("that form is closed")
+	}
+	return v, nil
+}
+
+// message returns a message and its channel, if user can see them, or an
+// error the page can show.
+func (p *Playground) message(channel, ts, user string) (slackfake.Channel, slackfake.Message, error) {
+	ch, err := p.channelFor(channel, user)
 	if err != nil {
 		return ch, slackfake.Message{}, err
 	}
@@ -296,7 +320,7 @@ func (p *Playground) showAnswer(a answer, user, channel string) {
 // sendMessage posts what was typed in the composer: a slash command for
 // Sitrep, or a message in the channel.
 func (p *Playground) sendMessage(ctx context.Context, req request) (any, error) {
-	ch, err := p.channel(req.Channel)
+	ch, err := p.channelFor(req.Channel, req.User)
 	if err != nil {
 		return nil, err
 	}
@@ -358,13 +382,13 @@ func (p *Playground) action(ctx context.Context, req request) (any, error) {
 	}
 	var pl obj
 	if req.ViewID != "" {
-		v, ok := p.fake.View(req.ViewID)
-		if !ok {
-			return nil, userErrorf("that view is closed")
+		v, err := p.viewFor(req.ViewID, req.User)
+		if err != nil {
+			return nil, err
 		}
 		pl = slackpayload.ViewAction(p.fake, req.User, v, act)
 	} else {
-		ch, err := p.channel(req.Channel)
+		ch, err := p.channelFor(req.Channel, req.User)
 		if err != nil {
 			return nil, err
 		}
@@ -385,8 +409,8 @@ func optionObj(o option) obj {
 // submit delivers a modal's submission and closes the modal unless Sitrep
 // answers with errors to show in it.
 func (p *Playground) submit(ctx context.Context, req request) (any, error) {
-	v, ok := p.fake.View(req.ViewID)
-	if !ok || v.Type != "modal" {
+	v, err := p.viewFor(req.ViewID, req.User)
+	if err != nil || v.Type != "modal" {
 		return nil, userErrorf("that form is closed")
 	}
 	var values obj
@@ -416,6 +440,9 @@ func (p *Playground) submit(ctx context.Context, req request) (any, error) {
 
 // closeView closes a modal, as its Cancel button does.
 func (p *Playground) closeView(ctx context.Context, req request) (any, error) {
+	if _, err := p.viewFor(req.ViewID, req.User); err != nil {
+		return nil, err
+	}
 	p.fake.CloseView(req.ViewID)
 	return nil, nil
 }
@@ -431,7 +458,7 @@ func (p *Playground) eventID() string {
 // react adds a reaction to a message and, as Slack does for the channels
 // Sitrep is in, sends the reaction_added event.
 func (p *Playground) react(ctx context.Context, req request) (any, error) {
-	ch, m, err := p.message(req.Channel, req.TS)
+	ch, m, err := p.message(req.Channel, req.TS, req.User)
 	if err != nil {
 		return nil, err
 	}
@@ -449,7 +476,7 @@ func (p *Playground) react(ctx context.Context, req request) (any, error) {
 
 // shortcut delivers a message shortcut used on a message.
 func (p *Playground) shortcut(ctx context.Context, req request) (any, error) {
-	ch, m, err := p.message(req.Channel, req.TS)
+	ch, m, err := p.message(req.Channel, req.TS, req.User)
 	if err != nil {
 		return nil, err
 	}
