@@ -35,7 +35,8 @@ type goldenIncidents struct {
 	open    *shown // sev1, identified, half its checklist answered
 	problem *shown // open, with a delivery problem on the card
 	closed  *shown // resolved, postmortem published, closed
-	pending *shown // a private drill whose channel is not made yet
+	pending *shown
+	alerted *shown // declared by Sitrep for a source, with no commander yet // a private drill whose channel is not made yet
 }
 
 // newGoldenIncidents builds the golden incidents. It is the one place that
@@ -102,7 +103,11 @@ func newGoldenIncidents() goldenIncidents {
 		LastUpdateAt: at(50),
 		Version:      1,
 	}
-	return goldenIncidents{open: openShown, problem: problem, closed: closed, pending: &shown{Incident: pending}}
+	// Declared by Sitrep for an alert: nobody commands it yet.
+	alerted := cloneIncident(openShown)
+	alerted.DeclaredBy, alerted.Source = "", "alertmanager"
+	alerted.Roles = map[string]string{}
+	return goldenIncidents{open: openShown, problem: problem, closed: closed, pending: &shown{Incident: pending}, alerted: alerted}
 }
 
 // cloneIncident copies an incident deeply enough for the fixtures to differ.
@@ -169,6 +174,7 @@ func TestGoldenBlockKit(t *testing.T) {
 		{"card-delivery-problem", "blocks", cardBlocks(g.problem, cfg, "/incident", "v9")},
 		{"card-closed", "blocks", cardBlocks(g.closed, cfg, "/incident", "v9")},
 		{"card-private-drill", "blocks", cardBlocks(g.pending, cfg, "/incident", "v1")},
+		{"card-no-commander", "blocks", cardBlocks(g.alerted, cfg, "/incident", "v2")},
 		{"checklist-open", "blocks", checklistBlocks(g.open.Incident)},
 		{"checklist-closed", "blocks", checklistBlocks(g.closed.Incident)},
 		{"followups-open", "blocks", followUpsBlocks(g.open.Incident)},
