@@ -63,9 +63,10 @@ type Bot struct {
 	channels sync.Map // incident channel ID → channelIncident (incidentIn)
 	help     string   // the usage text, made once from the command table
 
-	mu      sync.Mutex
-	closing bool           // set by Wait; later work runs before its request is answered
-	jobs    sync.WaitGroup // work started after a request was acknowledged
+	mu             sync.Mutex
+	stopBackground context.CancelFunc // set by Run; Drain stops prompts and polling with it
+	closing        bool               // set by Wait; later work runs before its request is answered
+	jobs           sync.WaitGroup     // work started after a request was acknowledged
 	// stopJobs cancels the work after acknowledgements when shutting down
 	// takes too long (Wait); what it leaves is in the database.
 	jobsDone context.Context
@@ -141,15 +142,25 @@ func (b *Bot) Handler() http.Handler {
 // work that failed or was interrupted, including work left over from before
 // a restart, and sends prompts as they fall due.
 func (b *Bot) Run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
+	// Prompts and polling stop first when draining (Drain): they would
+	// only make new work.
+	bg, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Changes after the mark reach the runner and the prompter through
+	// the feed; those before, through what they read as they start.
+	if err := b.svc.MarkChanges(ctx); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	b.stopBackground = cancel
+	b.mu.Unlock()
 	promptDone := make(chan error, 1)
-	go func() { promptDone <- b.prompt.run(ctx) }()
+	go func() { promptDone <- b.prompt.run(bg) }()
 	// Changes made elsewhere (another process on the same database, the
 	// command line) reach the runner and the prompter through the
 	// service's change feed once it has polled for them.
 	watchDone := make(chan error, 1)
-	go func() { watchDone <- b.svc.Watch(ctx, b.opts.Poll) }()
+	go func() { watchDone <- b.svc.Watch(bg, b.opts.Poll) }()
 	err := b.runner.Run(ctx)
 	cancel()
 	if perr := <-promptDone; err == nil {
@@ -159,6 +170,20 @@ func (b *Bot) Run(ctx context.Context) error {
 		err = werr
 	}
 	return err
+}
+
+// Drain makes Run return once the Slack work due now is done: prompts and
+// polling stop, and retries scheduled for later are left to the next
+// start. Call it when shutting down, after the server has stopped taking
+// requests, so that what was acknowledged reaches Slack.
+func (b *Bot) Drain() {
+	b.mu.Lock()
+	stop := b.stopBackground
+	b.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	b.runner.Drain()
 }
 
 // Wait blocks until the work started after acknowledging requests is done,

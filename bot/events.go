@@ -137,7 +137,7 @@ func (b *Bot) reactionAdded(ctx context.Context, log *slog.Logger, ev innerEvent
 		return // someone pinned it first: it is on the timeline already
 	}
 	b.tell(ctx, log, slashCommand{UserID: ev.User, ChannelID: ev.Item.Channel}, reply{Text: text})
-	b.syncLater(ctx, log, n, slashCommand{UserID: ev.User, ChannelID: ev.Item.Channel})
+	b.deliv.watch(n, slashCommand{UserID: ev.User, ChannelID: ev.Item.Channel})
 }
 
 // errMessageGone is a message that was deleted before it could be read.

@@ -129,7 +129,7 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 		if incident.ErrorCode(err) == incident.EINTERNAL {
 			log.Error("card action: find its incident", "err", err)
 		}
-		b.tellInteraction(ctx, log, cb, ":warning: "+incident.ErrorMessage(err))
+		b.tellInteraction(ctx, log, cb, ":warning: "+b.errorText(err))
 		return
 	}
 	channel := inc.Chat.ChannelID
@@ -184,7 +184,7 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 		if incident.ErrorCode(err) == incident.EINTERNAL {
 			log.Error("card action failed", "err", err)
 		}
-		b.tellInteraction(ctx, log, cb, ":warning: "+incident.ErrorMessage(err))
+		b.tellInteraction(ctx, log, cb, ":warning: "+b.errorText(err))
 		if !strings.HasPrefix(act.ActionID, "card_") {
 			return
 		}
@@ -197,7 +197,7 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 		})
 		return
 	}
-	b.syncLater(ctx, log, inc.Number, slashCommand{UserID: actor, ChannelID: channel, ResponseURL: cb.ResponseURL})
+	b.deliv.watch(inc.Number, slashCommand{UserID: actor, ChannelID: channel, ResponseURL: cb.ResponseURL})
 }
 
 // submitDeclare handles the declare form. Errors are shown in the form;
@@ -221,7 +221,7 @@ func (b *Bot) submitDeclare(ctx context.Context, log *slog.Logger, cb *slack.Int
 		if incident.ErrorCode(err) == incident.EINTERNAL {
 			log.Error("declare from form", "err", err)
 		}
-		return formErrors(err, declareFields, blockTitle)
+		return b.formErrors(ctx, err, declareFields, blockTitle)
 	}
 	requestIncident(ctx, inc.Number)
 	b.afterDeclare(ctx, log.With("incident", inc.Number), inc.Number, slashCommand{UserID: cb.User.ID, ChannelID: meta.Channel, ResponseURL: meta.ResponseURL})
@@ -257,7 +257,7 @@ func (b *Bot) submitUpdate(ctx context.Context, log *slog.Logger, cb *slack.Inte
 	}
 	if err != nil {
 		requestEnded(ctx, outcomeOf(err), "")
-		return formErrors(err, nil, blockKnow)
+		return b.formErrors(ctx, err, nil, blockKnow)
 	}
 	if !inc.Status.Open() {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockStatus: fmt.Sprintf("Incident #%d was %s meanwhile. Reopen it with `/incident reopen` to post updates.", inc.Number, inc.Status)})
@@ -270,7 +270,7 @@ func (b *Bot) submitUpdate(ctx context.Context, log *slog.Logger, cb *slack.Inte
 	if st := incident.Status(f.option(blockStatus)); st != "" && st != inc.Status {
 		if _, err := b.svc.SetStatus(ctx, inc.Number, cb.User.ID, st); err != nil {
 			requestEnded(ctx, outcomeOf(err), "")
-			return formErrors(err, nil, blockStatus)
+			return b.formErrors(ctx, err, nil, blockStatus)
 		}
 	}
 	if _, err := b.svc.PostUpdate(ctx, inc.Number, cb.User.ID, f.updateText()); err != nil {
@@ -278,9 +278,9 @@ func (b *Bot) submitUpdate(ctx context.Context, log *slog.Logger, cb *slack.Inte
 		if incident.ErrorCode(err) == incident.EINTERNAL {
 			log.Error("update from form", "err", err)
 		}
-		return formErrors(err, map[string]string{"update": blockKnow}, blockKnow)
+		return b.formErrors(ctx, err, map[string]string{"update": blockKnow}, blockKnow)
 	}
-	b.syncLater(ctx, log, inc.Number, slashCommand{UserID: cb.User.ID, ChannelID: meta.Channel, ResponseURL: meta.ResponseURL})
+	b.deliv.watch(inc.Number, slashCommand{UserID: cb.User.ID, ChannelID: meta.Channel, ResponseURL: meta.ResponseURL})
 	return nil
 }
 
@@ -301,7 +301,7 @@ func (b *Bot) addMessageFromShortcut(ctx context.Context, log *slog.Logger, cb *
 		if incident.ErrorCode(err) == incident.EINTERNAL {
 			log.Error("shortcut: find incident", "err", err)
 		}
-		b.tellInteraction(ctx, log, cb, ":warning: "+incident.ErrorMessage(err))
+		b.tellInteraction(ctx, log, cb, ":warning: "+b.errorText(err))
 		return
 	}
 	ts := cb.MessageTs
@@ -327,7 +327,7 @@ func (b *Bot) addMessageFromShortcut(ctx context.Context, log *slog.Logger, cb *
 		}
 		text, _ := b.addMessage(ctx, log, n, cb.User.ID, channel, msg)
 		b.tell(ctx, log, sc, reply{Text: text})
-		b.syncLater(ctx, log, n, sc)
+		b.deliv.watch(n, sc)
 	})
 }
 
@@ -357,7 +357,7 @@ func (b *Bot) addMessage(ctx context.Context, log *slog.Logger, number int64, ac
 	case incident.EINTERNAL:
 		log.Error("add message to timeline", "err", err)
 	}
-	return ":warning: " + incident.ErrorMessage(err), false
+	return ":warning: " + b.errorText(err), false
 }
 
 // parseTS reads a Slack message timestamp ("1700000000.000100").
@@ -386,15 +386,6 @@ func (b *Bot) tellInteraction(ctx context.Context, log *slog.Logger, cb *slack.I
 	}
 	sc := slashCommand{UserID: cb.User.ID, ChannelID: channel, ResponseURL: cb.ResponseURL}
 	b.goAfterAck(ctx, func(ctx context.Context) { b.tell(ctx, log, sc, reply{Text: text}) })
-}
-
-// syncLater brings Slack up to date after the answer. If the pass that
-// should show the change fails, the person who made it is told what is
-// pending (tellPending).
-func (b *Bot) syncLater(ctx context.Context, log *slog.Logger, number int64, sc slashCommand) {
-	b.prompt.poke() // the change may have moved the next prompt
-	b.deliv.watch(number, sc)
-	b.goAfterAck(ctx, func(ctx context.Context) { b.runner.TrySync(ctx, integrationName, number) })
 }
 
 // tellPending tells people that their changes to incident number are

@@ -70,19 +70,21 @@ func (s *slackDelivery) repostChecklist(ctx context.Context, number int64) error
 	if err != nil {
 		return err
 	}
-	defer unlock()
 	inc, save, err := s.load(ctx, number)
-	if err != nil {
+	switch {
+	case err != nil:
+		unlock()
 		return err
-	}
-	if len(inc.Checklist) == 0 {
+	case len(inc.Checklist) == 0:
+		unlock()
 		return errNoChecklist
-	}
-	c := &inc.Chat
-	if c.ChannelID == "" || c.ChecklistTS == "" {
+	case inc.Chat.ChannelID == "" || inc.Chat.ChecklistTS == "":
 		// Not posted yet: a pass posts it at the bottom anyway.
-		return s.runner.Pass(ctx, integrationName, number)
+		unlock()
+		return s.runner.Await(ctx, integrationName, number)
 	}
+	defer unlock()
+	c := &inc.Chat
 	old := c.ChecklistTS
 	c.ChecklistTS, c.ChecklistShown = "", ""
 	if err := s.syncMessage(ctx, inc, postingChecklist, &c.ChecklistTS, &c.ChecklistShown, checklistText(inc.Incident), checklistBlocks(inc.Incident), save); err != nil {

@@ -1,7 +1,9 @@
 package bot
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -227,11 +229,24 @@ func (f formValues) updateText() string {
 var declareFields = map[string]string{"title": blockTitle, "severity": blockSeverity, "impact": blockImpact, "affected services": blockServices}
 
 // formErrors shows a domain error next to the input at fault, or on
-// fallback when no input is.
-func formErrors(err error, fields map[string]string, fallback string) *slack.ViewSubmissionResponse {
+// fallback when no input is. A form shows plain text, so actions are
+// named as typed, without formatting, and people by their names.
+func (b *Bot) formErrors(ctx context.Context, err error, fields map[string]string, fallback string) *slack.ViewSubmissionResponse {
 	block, ok := fields[incident.ErrorField(err)]
 	if !ok {
 		block = fallback
 	}
-	return slack.NewErrorsViewSubmissionResponse(map[string]string{block: incident.ErrorMessage(err)})
+	text := incident.ErrorMessage(err)
+	var e *incident.Error
+	if errors.As(err, &e) {
+		name := b.names.lookup(ctx)
+		text = e.Text(func(users []string) string {
+			named := make([]string, len(users))
+			for i, u := range users {
+				named[i] = name(u)
+			}
+			return strings.Join(named, ", ")
+		}, func(action string) string { return "\"" + b.opts.CommandName + " " + action + "\"" })
+	}
+	return slack.NewErrorsViewSubmissionResponse(map[string]string{block: text})
 }

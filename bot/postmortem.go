@@ -8,7 +8,6 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/sitrep-dev/sitrep/incident"
 	"github.com/sitrep-dev/sitrep/postmortem"
 	"github.com/sitrep-dev/sitrep/templates"
 )
@@ -68,8 +67,8 @@ func (b *Bot) publishPostmortem(ctx context.Context, log *slog.Logger, n int64, 
 	}
 	if _, err := b.svc.RecordPostmortem(ctx, n, sc.UserID, "slack-file:"+file.ID); err != nil {
 		log.Error("record postmortem", "err", err)
-		b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":warning: The postmortem was uploaded, but noting it on the timeline failed (%s), so `close` will not see it yet. Run `postmortem` again.", incident.ErrorMessage(err))})
+		b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":warning: The postmortem was uploaded, but noting it on the timeline failed (%s), so `close` will not see it yet. Run `postmortem` again.", b.errorText(err))})
 		return
 	}
-	b.syncLater(ctx, log, n, sc)
+	b.deliv.watch(n, sc)
 }

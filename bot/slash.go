@@ -169,7 +169,7 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 	if err != nil {
 		return b.errorReply(ctx, log, cmd, err), true
 	}
-	b.syncLater(ctx, log, n, sc)
+	b.deliv.watch(n, sc)
 	return reply{}, false
 }
 
@@ -208,7 +208,7 @@ func (b *Bot) declare(ctx context.Context, log *slog.Logger, sc slashCommand, cm
 // tells the declarer where it is, or what is pending.
 func (b *Bot) afterDeclare(ctx context.Context, log *slog.Logger, n int64, sc slashCommand) {
 	b.goAfterAck(ctx, func(ctx context.Context) {
-		err := b.runner.Sync(ctx, integrationName, n)
+		err := b.runner.Await(ctx, integrationName, n)
 		inc, gerr := b.svc.Get(ctx, n)
 		var channel string
 		if gerr == nil {
@@ -274,9 +274,9 @@ func (b *Bot) errorReply(ctx context.Context, log *slog.Logger, cmd Command, err
 	code := incident.ErrorCode(err)
 	if code == incident.EINTERNAL {
 		log.Error("command failed", "subcommand", cmd.Name, "err", err)
-		return reply{Text: ":x: " + incident.ErrorMessage(err)}
+		return reply{Text: ":x: " + b.errorText(err)}
 	}
-	msg := ":warning: " + incident.ErrorMessage(err)
+	msg := ":warning: " + b.errorText(err)
 	if sc, ok := lookup(cmd.Name); ok && code == incident.EINVALID {
 		msg += "\nUsage: `" + sc.usage(b.opts.CommandName) + "`"
 	}

@@ -17,8 +17,9 @@ type changeFeed struct {
 	// local holds the Version of each incident as this Service last
 	// committed it, so that polling does not announce a change twice.
 	// An entry is forgotten once polling has seen that change.
-	local map[int64]int64
-	after int64 // the last change number polling has seen
+	local  map[int64]int64
+	after  int64 // the last change number polling has seen
+	marked bool  // after is set: changes since are news
 }
 
 // Subscribe registers fn to be called with the number of every incident
@@ -52,13 +53,28 @@ func (s *Service) committed(inc *Incident) {
 // indexed query that finds nothing).
 const DefaultPoll = 2 * time.Second
 
+// MarkChanges notes where the Store's changes are up to: those made after
+// it are news for Watch, those before are not. Call it before the
+// subscribers read the Store to start (what they read then covers the
+// changes before the mark), so that no change falls between the two.
+func (s *Service) MarkChanges(ctx context.Context) error {
+	if _, err := s.poll(ctx, true); err != nil {
+		return fmt.Errorf("mark changes: %w", err)
+	}
+	return nil
+}
+
 // Watch polls the Store every interval for changes made outside this
-// Service and tells the subscribers of them, until ctx ends.
+// Service and tells the subscribers of them, until ctx ends. Changes
+// before MarkChanges (or, without it, before Watch starts) are not news.
 func (s *Service) Watch(ctx context.Context, interval time.Duration) error {
-	// Changes made before Watch starts are not news: whatever depends on
-	// them looks at the Store when it starts.
-	if _, err := s.poll(ctx, true); err != nil && ctx.Err() == nil {
-		return fmt.Errorf("watch for changes: %w", err)
+	s.feed.mu.Lock()
+	marked := s.feed.marked
+	s.feed.mu.Unlock()
+	if !marked {
+		if err := s.MarkChanges(ctx); err != nil && ctx.Err() == nil {
+			return fmt.Errorf("watch for changes: %w", err)
+		}
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -88,7 +104,7 @@ func (s *Service) poll(ctx context.Context, start bool) ([]int64, error) {
 		return nil, err
 	}
 	s.feed.mu.Lock()
-	s.feed.after = latest
+	s.feed.after, s.feed.marked = latest, true
 	var news []int64
 	for _, c := range changes {
 		if v, ok := s.feed.local[c.Number]; ok {

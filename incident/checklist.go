@@ -166,7 +166,7 @@ func (s *Service) Answer(ctx context.Context, number int64, actor, itemID, answe
 	return s.change(ctx, number, func(inc *Incident, now time.Time) ([]Event, error) {
 		i := slices.IndexFunc(inc.Checklist, func(it CheckItem) bool { return it.ID == itemID })
 		if i < 0 {
-			return nil, Errorf(EINVALID, "Incident #%d's checklist has no item %q; the message may be from an older checklist. `checklist` shows the current one.", inc.Number, itemID)
+			return nil, hintErrorf(EINVALID, "checklist", "Incident #%d's checklist has no item %q; the message may be from an older checklist. {cmd} shows the current one.", inc.Number, itemID)
 		}
 		it := &inc.Checklist[i]
 		if !slices.Contains(it.Kind.Answers(), answer) {

@@ -39,7 +39,7 @@ func TestDeclaredForASource(t *testing.T) {
 	}
 	_, err = svc.TakeCommand(ctx, inc.Number, "U3")
 	var e *incident.Error
-	if !errors.As(err, &e) || e.Code != incident.ECONFLICT || !slices.Equal(e.Users, []string{"U2"}) {
+	if !errors.As(err, &e) || e.Code != incident.ECONFLICT || !slices.Equal(e.People["commander"], []string{"U2"}) {
 		t.Errorf("a second TakeCommand = %v, want ECONFLICT naming U2", err)
 	}
 	_, evs, err := svc.Timeline(ctx, inc.Number)

@@ -54,9 +54,6 @@ const (
 	ChangesByCommander = "commander"
 )
 
-// maxNamedAdmins is how many admins a refusal names before "and N more".
-const maxNamedAdmins = 5
-
 // mayChange refuses actor a change that only the commander and the admins
 // may make, when the configuration says so. what completes "may … incident
 // #N", as in "change the severity of".
@@ -67,19 +64,13 @@ func (c Config) mayChange(inc *Incident, actor, what string) error {
 	if c.ChangesBy != ChangesByCommander || commander == "" || actor == commander || slices.Contains(c.Admins, actor) {
 		return nil
 	}
-	who := fmt.Sprintf("its commander (<@%s>)", commander)
+	who := "its commander ({commander})"
 	if len(c.Admins) > 0 {
-		named := make([]string, 0, maxNamedAdmins)
-		for _, a := range c.Admins[:min(len(c.Admins), maxNamedAdmins)] {
-			named = append(named, "<@"+a+">")
-		}
-		list := strings.Join(named, ", ")
-		if more := len(c.Admins) - len(named); more > 0 {
-			list += fmt.Sprintf(" and %d more", more)
-		}
-		who += " or an admin (" + list + ")"
+		who += " or an admin ({admins})"
 	}
-	return Errorf(EFORBIDDEN, "Only %s may %s incident #%d. Ask one of them to do it, or the commander to hand over with `lead @you`.", who, what, inc.Number)
+	e := hintErrorf(EFORBIDDEN, "lead @you", "Only %s may %s incident #%d. Ask one of them to do it, or the commander to hand over with {cmd}.", who, what, inc.Number)
+	e.People = map[string][]string{"commander": {commander}, "admins": c.Admins}
+	return e
 }
 
 // DefaultConfig returns the defaults of PRODUCT.md, which come from the seed

@@ -3,6 +3,7 @@ package incident
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Error codes. They say what kind of failure happened so that adapters can
@@ -24,10 +25,32 @@ type Error struct {
 	// Field names the input at fault ("title", "severity", "text", ...),
 	// so that forms can show the message next to it. "" when none is.
 	Field string
-	// Users are the people the refusal concerns (who holds the command,
-	// who may make the change), as user IDs, for adapters to name them
-	// their way; the Message does not.
-	Users []string
+	// People are the people the message concerns, by the part they play
+	// ("commander", "admins"), as user IDs; the message stands "{part}"
+	// where they are named. Hint is an action that would help, as the
+	// subcommand and its arguments ("reopen", "lead @you"); the message
+	// stands "{cmd}" where it is named. Each surface names people and
+	// actions its own way (Text): the domain knows neither Slack's
+	// mentions nor its slash command.
+	People map[string][]string
+	Hint   string
+}
+
+// Text words the message, naming people with who and the action with
+// command.
+func (e *Error) Text(who func(users []string) string, command func(action string) string) string {
+	pairs := []string{"{cmd}", command(e.Hint)}
+	for part, users := range e.People {
+		pairs = append(pairs, "{"+part+"}", who(users))
+	}
+	return strings.NewReplacer(pairs...).Replace(e.Message)
+}
+
+// hintErrorf returns an *Error whose message names hint as "{cmd}".
+func hintErrorf(code, hint, format string, args ...any) *Error {
+	e := Errorf(code, format, args...)
+	e.Hint = hint
+	return e
 }
 
 func (e *Error) Error() string {
@@ -69,15 +92,17 @@ func ErrorCode(err error) string {
 }
 
 // ErrorMessage returns the user-facing message of the first *Error in err's
-// chain. Other errors get a generic message: their text may hold details that
-// are not for users.
+// chain, with people named by their IDs and actions quoted as typed
+// (adapters word them their way with Error.Text). Other errors get a
+// generic message: their text may hold details that are not for users.
 func ErrorMessage(err error) string {
 	var e *Error
 	switch {
 	case err == nil:
 		return ""
 	case errors.As(err, &e):
-		return e.Message
+		return e.Text(func(users []string) string { return strings.Join(users, ", ") },
+			func(action string) string { return "`" + action + "`" })
 	}
 	return "Something went wrong on Sitrep's side. It has been logged; please try again."
 }

@@ -180,8 +180,8 @@ func (s *Service) TakeCommand(ctx context.Context, number int64, actor string) (
 		case c == actor:
 			return nil, Errorf(EINVALID, "You are already the commander of incident #%d.", inc.Number)
 		case c != "":
-			e := Errorf(ECONFLICT, "Incident #%d already has a commander.", inc.Number)
-			e.Users = []string{c}
+			e := Errorf(ECONFLICT, "Incident #%d already has a commander ({commander}).", inc.Number)
+			e.People = map[string][]string{"commander": {c}}
 			return nil, e
 		}
 		if inc.Roles == nil {
@@ -197,16 +197,16 @@ func (s *Service) TakeCommand(ctx context.Context, number int64, actor string) (
 func (s *Service) SetStatus(ctx context.Context, number int64, actor string, status Status) (*Incident, error) {
 	switch {
 	case status == Resolved:
-		return nil, Errorf(EINVALID, "To resolve an incident use `resolve [summary]`.")
+		return nil, hintErrorf(EINVALID, "resolve [summary]", "To resolve an incident use {cmd}.")
 	case status == Closed:
-		return nil, Errorf(EINVALID, "An incident is closed with `close`, after it is resolved and has a postmortem.")
+		return nil, hintErrorf(EINVALID, "close", "An incident is closed with {cmd}, after it is resolved and has a postmortem.")
 	case !slices.Contains(settable, status):
 		_, err := ParseStatus(string(status))
 		return nil, err
 	}
 	return s.change(ctx, number, func(inc *Incident, now time.Time) ([]Event, error) {
 		if !inc.Status.Open() {
-			return nil, Errorf(ECONFLICT, "Incident #%d is %s. Use `reopen` to work on it again.", inc.Number, inc.Status)
+			return nil, hintErrorf(ECONFLICT, "reopen", "Incident #%d is %s. Use {cmd} to work on it again.", inc.Number, inc.Status)
 		}
 		if inc.Status == status {
 			return nil, Errorf(EINVALID, "Incident #%d is already %s.", inc.Number, status)
@@ -345,7 +345,7 @@ func (s *Service) Close(ctx context.Context, number int64, actor string) (*Incid
 			return nil, Errorf(ECONFLICT, "Incident #%d is %s; resolve it, publish its postmortem, then close it.", inc.Number, inc.Status)
 		}
 		if inc.PostmortemAt.IsZero() {
-			return nil, Errorf(ECONFLICT, "Incident #%d has no postmortem since it was last resolved. Publish it with `postmortem`, then close.", number)
+			return nil, hintErrorf(ECONFLICT, "postmortem", "Incident #%d has no postmortem since it was last resolved. Publish it with {cmd}, then close.", number)
 		}
 		inc.Status = Closed
 		inc.ClosedAt = now

@@ -32,7 +32,7 @@ func (s Status) rank() int { return slices.Index(Statuses, s) }
 func ParseStatus(s string) (Status, error) {
 	st := Status(s)
 	if !slices.Contains(Statuses, st) {
-		return "", Errorf(EINVALID, "%q is not a status. Use one of: investigating, identified, monitoring (or `resolve` to resolve).", s)
+		return "", hintErrorf(EINVALID, "resolve", "%q is not a status. Use one of: investigating, identified, monitoring (or {cmd} to resolve).", s)
 	}
 	return st, nil
 }

@@ -27,11 +27,13 @@ func cleanTitle(title string) (string, error) {
 	}
 	switch n := textLen(title); {
 	case n == 0:
-		return "", fieldErrorf("title", "An incident needs a title, such as `declare sev1 Checkout failing`.")
+		e := fieldErrorf("title", "An incident needs a title, such as {cmd}.")
+		e.Hint = "declare sev1 Checkout failing"
+		return "", e
 	case n > MaxTitle:
 		return "", fieldErrorf("title", "The title is %d characters long; keep it to %d and put details in a note.", n, MaxTitle)
 	case !strings.ContainsFunc(title, func(r rune) bool { return !unicode.IsPunct(r) && !unicode.IsSpace(r) }):
-		return "", fieldErrorf("title", "The title %q is only punctuation; say what is broken, such as `Checkout failing`.", title)
+		return "", fieldErrorf("title", "The title %q is only punctuation; say what is broken, such as \"Checkout failing\".", title)
 	}
 	return title, nil
 }

@@ -28,12 +28,6 @@ const (
 	// call, and the first pass to go through wakes the incidents still
 	// waiting.
 	MaxBackoff = 30 * time.Second
-	// commitGrace is how long a pass asked for by a commit waits, so that
-	// the code that made the change can run the pass itself first and
-	// learn how it went (the bot tells whoever typed a command); that pass
-	// makes this one unnecessary. Changes made elsewhere (a webhook, the
-	// command line, another process) are delivered after it.
-	commitGrace = 200 * time.Millisecond
 	// maxPasses bounds the passes under way at once per integration:
 	// after an outage many incidents are behind, and the other side's
 	// rate limits are per workspace or account.
@@ -58,10 +52,12 @@ func New(svc *incident.Service, clk clock.Clock, log *slog.Logger, m Metrics, in
 	for _, in := range integrations {
 		l := &lane{
 			in: in, name: in.Name(), svc: svc, clock: clk, metrics: m,
-			log:   log.With("integration", in.Name()),
-			locks: map[int64]chan struct{}{},
-			due:   map[int64]retry{},
-			wake:  make(chan struct{}, 1),
+			log:     log.With("integration", in.Name()),
+			locks:   map[int64]chan struct{}{},
+			due:     map[int64]retry{},
+			wake:    make(chan struct{}, 1),
+			drain:   make(chan struct{}),
+			waiters: map[int64][]chan error{},
 		}
 		l.watcher, _ = in.(Watcher)
 		l.shower, _ = in.(ProblemShower)
@@ -70,7 +66,7 @@ func New(svc *incident.Service, clk clock.Clock, log *slog.Logger, m Metrics, in
 	}
 	svc.Subscribe(func(number int64) {
 		for _, l := range r.order {
-			l.soonAfter(number, commitGrace)
+			l.soon(number)
 		}
 	})
 	return r
@@ -98,47 +94,46 @@ func (r *Runner) lane(name string) *lane {
 	return l
 }
 
-// Sync brings integration name up to date with incident number now, after
-// waiting for a pass under way to end, and returns the pass's failure
-// (also scheduled for a retry).
-func (r *Runner) Sync(ctx context.Context, name string, number int64) error {
+// ErrStopped answers Await when the runner stops before the pass.
+var ErrStopped = errors.New("delivery stopped; it resumes at the next start")
+
+// Await asks for a pass of integration name for incident number and
+// returns how the first pass to start after the call went: nil when it
+// delivered everything, else its failure (scheduled for a retry).
+// Whatever was committed before the call is in that pass.
+func (r *Runner) Await(ctx context.Context, name string, number int64) error {
 	l := r.lane(name)
-	unlock, err := l.lock(ctx, number)
-	if err != nil {
+	done := make(chan error, 1)
+	l.mu.Lock()
+	if l.stopped {
+		l.mu.Unlock()
+		return ErrStopped
+	}
+	l.waiters[number] = append(l.waiters[number], done)
+	l.mu.Unlock()
+	l.soon(number)
+	select {
+	case err := <-done:
 		return err
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	defer unlock()
-	return l.syncLocked(ctx, number)
 }
 
-// TrySync is Sync without the waiting: if a pass for the incident is under
-// way, it asks for one more after it and returns. A change made during a
-// backlog so costs no goroutine waiting for the incident.
-func (r *Runner) TrySync(ctx context.Context, name string, number int64) {
-	l := r.lane(name)
-	unlock, ok := l.tryLock(number)
-	if !ok {
-		l.soon(number)
-		return
+// Drain makes Run finish the passes due now, without waiting for retries
+// scheduled later (the store keeps them for the next start), and then
+// return: for a shutdown that lets acknowledged work through.
+func (r *Runner) Drain() {
+	for _, l := range r.order {
+		l.drainOnce.Do(func() { close(l.drain) })
 	}
-	defer unlock()
-	l.syncLocked(ctx, number)
 }
-
-// Soon schedules a pass of integration name for incident number.
-func (r *Runner) Soon(name string, number int64) { r.lane(name).soon(number) }
 
 // Lock holds integration name's passes for incident number off until
 // unlock is called, for work outside a pass that must not interleave with
 // one (reposting a message the pass keeps current).
 func (r *Runner) Lock(ctx context.Context, name string, number int64) (unlock func(), err error) {
 	return r.lane(name).lock(ctx, number)
-}
-
-// Pass runs one pass of integration name for incident number with its
-// lock held by the caller (see Lock), returning its failure unscheduled.
-func (r *Runner) Pass(ctx context.Context, name string, number int64) error {
-	return r.lane(name).pass(ctx, number)
 }
 
 // lane schedules one integration's passes.
@@ -157,6 +152,13 @@ type lane struct {
 	due   map[int64]retry         // incidents waiting for another pass
 	asks  uint64                  // soon calls so far
 	wake  chan struct{}
+	// waiters are the Await calls for each incident that the next pass
+	// to start answers.
+	waiters map[int64][]chan error
+	stopped bool // run has returned: nobody answers waiters any more
+
+	drain     chan struct{} // closed by Drain
+	drainOnce sync.Once
 }
 
 type retry struct {
@@ -172,12 +174,19 @@ type retry struct {
 // syncLocked runs a pass with the incident's lock held, and schedules what
 // is left: soon for passing trouble, every FinalRetry for refusals, whose
 // problem is also recorded for people to see.
-func (l *lane) syncLocked(ctx context.Context, number int64) error {
+func (l *lane) syncLocked(ctx context.Context, number int64) (err error) {
 	l.mu.Lock()
 	asked := l.due[number].asked
+	waiters := l.waiters[number]
+	delete(l.waiters, number)
 	l.mu.Unlock()
+	defer func() {
+		for _, w := range waiters {
+			w <- err
+		}
+	}()
 	start := l.clock.Now()
-	err := l.pass(ctx, number)
+	err = l.pass(ctx, number)
 	if err == nil {
 		l.metrics.Pass(l.name, "ok", l.clock.Now().Sub(start))
 		// Done, unless soon was called while the pass ran: what it asked
@@ -228,6 +237,11 @@ func (l *lane) syncLocked(ctx context.Context, number int64) error {
 		wait = backoff(f, max(r.attempts, 1))
 	}
 	r.at = l.clock.Now().Add(wait)
+	if f.Final && r.asked != asked {
+		// A change came in during the pass: refused work is tried again
+		// with every change, and this one has not been tried.
+		r.at = l.clock.Now()
+	}
 	r.transient = !f.Final && f.Wait == 0
 	l.due[number] = r
 	l.mu.Unlock()
@@ -332,6 +346,19 @@ func (l *lane) pass(ctx context.Context, number int64) error {
 	return nil
 }
 
+// stop answers the waiters left when run returns: no pass will.
+func (l *lane) stop() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stopped = true
+	for n, ws := range l.waiters {
+		for _, w := range ws {
+			w <- ErrStopped
+		}
+		delete(l.waiters, n)
+	}
+}
+
 // poke makes the run loop look at what is due.
 func (l *lane) poke() {
 	select {
@@ -353,21 +380,6 @@ func (l *lane) soon(number int64) {
 	l.poke()
 }
 
-// soonAfter schedules a pass for incident number after d, unless one is
-// due sooner.
-func (l *lane) soonAfter(number int64, d time.Duration) {
-	l.mu.Lock()
-	r, ok := l.due[number]
-	if at := l.clock.Now().Add(d); !ok || r.at.After(at) {
-		r.at = at
-	}
-	l.asks++
-	r.asked = l.asks
-	l.due[number] = r
-	l.mu.Unlock()
-	l.poke()
-}
-
 // incidentLock returns incident number's lock: a channel holding one token
 // while a pass runs.
 func (l *lane) incidentLock(number int64) chan struct{} {
@@ -381,6 +393,7 @@ func (l *lane) incidentLock(number int64) chan struct{} {
 	return c
 }
 
+// tryLock takes incident number's lock if it is free.
 func (l *lane) tryLock(number int64) (unlock func(), ok bool) {
 	c := l.incidentLock(number)
 	select {
@@ -391,6 +404,7 @@ func (l *lane) tryLock(number int64) (unlock func(), ok bool) {
 	}
 }
 
+// lock takes incident number's lock, giving up when ctx ends.
 func (l *lane) lock(ctx context.Context, number int64) (unlock func(), err error) {
 	c := l.incidentLock(number)
 	select {
@@ -414,8 +428,10 @@ func backoff(f Failure, attempts int) time.Duration {
 	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 }
 
-// run retries failed passes and makes those asked for until ctx ends.
+// run retries failed passes and makes those asked for until ctx ends, or,
+// once drained, until nothing due now is left.
 func (l *lane) run(ctx context.Context) error {
+	defer l.stop()
 	behind, err := l.svc.Behind(ctx, l.name)
 	if ctx.Err() != nil {
 		return nil // stopped before it started
@@ -430,16 +446,19 @@ func (l *lane) run(ctx context.Context) error {
 		l.due[n] = r
 	}
 	l.mu.Unlock()
-	passes := make(chan struct{}, maxPasses)
+	passes := make(chan struct{}, maxPasses) // its length is the passes under way
 	var running sync.WaitGroup
 	defer running.Wait() // passes stop with ctx; their progress is saved
 	timer := l.clock.Until(l.clock.Now())
+	drain, draining := l.drain, false
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-l.wake:
 		case <-timer:
+		case <-drain:
+			drain, draining = nil, true
 		}
 		now := l.clock.Now()
 		next := now.Add(time.Hour)
@@ -454,6 +473,9 @@ func (l *lane) run(ctx context.Context) error {
 		}
 		l.mu.Unlock()
 		slices.Sort(ready)
+		if draining && len(ready) == 0 && len(passes) == 0 {
+			return nil // what is left is due later, and the store keeps it
+		}
 		for _, n := range ready {
 			if ctx.Err() != nil {
 				return nil
@@ -471,6 +493,7 @@ func (l *lane) run(ctx context.Context) error {
 			running.Add(1)
 			go func() {
 				defer running.Done()
+				defer l.poke() // the loop looks again, and a drain may be over
 				defer func() { <-passes }()
 				defer unlock()
 				pctx, cancel := context.WithTimeout(ctx, PassTimeout)

@@ -148,19 +148,20 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// run starts a runner with the recorder, and the service's change feed,
-// until the test ends or stop is called.
-func run(t *testing.T, svc *incident.Service, rec *recorder) (stop func()) {
+// start runs a runner with one integration, and the service's change
+// feed, until the test ends or stop is called.
+func start(t *testing.T, svc *incident.Service, clk clock.Clock, in notify.Integration) (r *notify.Runner, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	r := notify.New(svc, clock.Real{}, quiet(), nil, rec)
+	r = notify.New(svc, clk, quiet(), nil, in)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); r.Run(ctx) }()
 	go func() { defer wg.Done(); svc.Watch(ctx, 20*time.Millisecond) }()
-	stop = func() { cancel(); wg.Wait() }
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); wg.Wait() }) }
 	t.Cleanup(stop)
-	return stop
+	return r, stop
 }
 
 func seqs(t *testing.T, svc *incident.Service, numbers ...int64) []string {
@@ -205,13 +206,13 @@ func TestSecondIntegrationExactlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	evs, _ := svc.Events(ctx, note.ID, 0)
-	stop := run(t, svc, &recorder{remote: rem, crashAfter: evs[len(evs)-1].Seq})
+	_, stop := start(t, svc, clock.Real{}, &recorder{remote: rem, crashAfter: evs[len(evs)-1].Seq})
 	eventually(t, "the crash", func() bool { return len(rem.received()) == 3 })
 	stop()
 
 	// A new process on the same database carries on.
 	_, svc2 := open(t, path)
-	run(t, svc2, &recorder{remote: rem})
+	start(t, svc2, clock.Real{}, &recorder{remote: rem})
 	if _, err := svc2.AddNote(ctx, inc.Number, "U2", "rolled back"); err != nil {
 		t.Fatal(err)
 	}
@@ -237,13 +238,10 @@ func TestSecondIntegrationExactlyOnce(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("remote received %v, want each of %v once", got, want)
 	}
-	for _, n := range []int64{inc.Number, inc2.Number} {
-		i, _ := svc2.Get(ctx, n)
-		if behind, _ := svc2.Behind(ctx, "recorder"); slices.Contains(behind, n) {
-			d, _ := svc2.Delivery(ctx, "recorder", i.ID)
-			t.Errorf("incident #%d still behind: %+v", n, d)
-		}
-	}
+	eventually(t, "the recorder caught up with both incidents", func() bool {
+		behind, err := svc2.Behind(ctx, "recorder")
+		return err == nil && len(behind) == 0
+	})
 }
 
 // failing refuses or fails every pass in a way the test chooses.
@@ -273,17 +271,12 @@ func TestRefusalIsRecorded(t *testing.T) {
 	_, svc := open(t, filepath.Join(t.TempDir(), "sitrep.db"))
 	f := &failing{failure: notify.Failure{Final: true, Problem: "the key was revoked"}}
 	clk := clock.NewFake(time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC))
-	r := notify.New(svc, clk, quiet(), nil, f)
-	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { r.Run(rctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	start(t, svc, clk, f)
 
 	inc, err := svc.Declare(ctx, incident.Declaration{Title: "Checkout failing", Actor: "U1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk.Advance(time.Second) // past the commit grace
 	eventually(t, "the problem recorded", func() bool {
 		d, _ := svc.Delivery(ctx, "failing", inc.ID)
 		return d.Problem == "the key was revoked"
@@ -297,4 +290,134 @@ func TestRefusalIsRecorded(t *testing.T) {
 	}
 	clk.Advance(2 * time.Second)
 	eventually(t, "the retry after FinalRetry", func() bool { return passes() > n })
+}
+
+// flaky fails its first passes, then delivers; it counts its passes.
+type flaky struct {
+	mu       sync.Mutex
+	failures int
+	passes   int
+	block    chan struct{} // when set, a pass waits for it
+	final    bool          // its failures are refusals
+}
+
+func (f *flaky) Name() string { return "flaky" }
+func (f *flaky) Classify(error) notify.Failure {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return notify.Failure{Final: f.final, Problem: "refused"}
+}
+func (f *flaky) Deliver(ctx context.Context, _ *incident.Incident, _ []incident.Event, _ *incident.Delivery, _ func() error) error {
+	f.mu.Lock()
+	f.passes++
+	block, fail := f.block, f.failures > 0
+	if fail {
+		f.failures--
+	}
+	f.mu.Unlock()
+	if block != nil {
+		select {
+		case <-block:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if fail {
+		return errors.New("server error")
+	}
+	return nil
+}
+
+func (f *flaky) count() int { f.mu.Lock(); defer f.mu.Unlock(); return f.passes }
+
+// TestAwait: Await answers with the first pass that starts after it, so a
+// caller learns how its own change went, even when the commit already
+// started a pass; and it is answered when the runner stops.
+func TestAwait(t *testing.T) {
+	ctx := context.Background()
+	_, svc := open(t, filepath.Join(t.TempDir(), "sitrep.db"))
+	f := &flaky{failures: 1}
+	r, stop := start(t, svc, clock.Real{}, f)
+
+	inc, err := svc.Declare(ctx, incident.Declaration{Title: "Checkout failing", Actor: "U1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Await(ctx, "flaky", inc.Number); err == nil || err.Error() != "server error" {
+		t.Errorf("the first Await = %v, want the first pass's server error", err)
+	}
+	if err := r.Await(ctx, "flaky", inc.Number); err != nil {
+		t.Errorf("the second Await = %v, want the retried pass's success", err)
+	}
+	stop()
+	if err := r.Await(ctx, "flaky", inc.Number); !errors.Is(err, notify.ErrStopped) {
+		t.Errorf("Await after the runner stopped = %v, want ErrStopped", err)
+	}
+}
+
+// TestDrain: draining finishes the pass under way and those due now, and
+// returns without waiting for a retry due later.
+func TestDrain(t *testing.T) {
+	ctx := context.Background()
+	_, svc := open(t, filepath.Join(t.TempDir(), "sitrep.db"))
+	block := make(chan struct{})
+	f := &flaky{block: block}
+	r := notify.New(svc, clock.Real{}, quiet(), nil, f)
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+
+	a, err := svc.Declare(ctx, incident.Declaration{Title: "Checkout failing", Actor: "U1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the pass under way", func() bool { return f.count() == 1 })
+	f.mu.Lock()
+	f.failures = 1 // the next pass fails, and its retry is due in a second or more
+	f.mu.Unlock()
+	if _, err := svc.AddNote(ctx, a.Number, "U1", "a change while the pass runs"); err != nil {
+		t.Fatal(err)
+	}
+	r.Drain()
+	select {
+	case <-done:
+		t.Fatal("Run returned with a pass under way")
+	default:
+	}
+	close(block)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a drained runner did not return")
+	}
+	if n := f.count(); n != 2 {
+		t.Errorf("%d passes, want 2: the one under way, and the one the note asked for (its retry is left to the next start)", n)
+	}
+}
+
+// TestChangeDuringARefusedPass: refused work waits FinalRetry, but a change
+// made while the refused pass ran gets its own pass at once.
+func TestChangeDuringARefusedPass(t *testing.T) {
+	ctx := context.Background()
+	_, svc := open(t, filepath.Join(t.TempDir(), "sitrep.db"))
+	block := make(chan struct{})
+	f := &flaky{block: block, failures: 1, final: true}
+	clk := clock.NewFake(time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC))
+	start(t, svc, clk, f)
+
+	inc, err := svc.Declare(ctx, incident.Declaration{Title: "Checkout failing", Actor: "U1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the first pass", func() bool { return f.count() == 1 })
+	if _, err := svc.AddNote(ctx, inc.Number, "U1", "made while the pass is refused"); err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	f.block = nil
+	f.mu.Unlock()
+	close(block) // the pass is refused now
+	eventually(t, "a pass for the change, without waiting FinalRetry", func() bool { return f.count() == 2 })
 }

@@ -8,12 +8,15 @@ import (
 )
 
 // Duration formats d the way incident reports state it: "22h 3m", "3d 4h",
-// "45m", "0m". It truncates to the minute and drops the smallest unit when
-// it is zero ("2h", "3d"), since a postmortem reader wants the scale, not
-// the seconds. Negative durations, which only clock skew makes, read "0m".
+// "45m", and "40s" under a minute. From a minute up it truncates to the
+// minute and drops the smallest unit when it is zero ("2h", "3d"), since a
+// postmortem reader wants the scale, not the seconds. Negative durations,
+// which only clock skew makes, read "0s".
 func Duration(d time.Duration) string {
 	if d < time.Minute {
-		return "0m"
+		// Under a minute says how many seconds: "0m" for 40 s reads as
+		// if nothing was measured.
+		return fmt.Sprintf("%ds", max(0, int64(d/time.Second)))
 	}
 	m := int64(d / time.Minute)
 	days, hours, mins := m/(24*60), m/60%24, m%60

@@ -13,9 +13,9 @@ func TestDuration(t *testing.T) {
 		in   time.Duration
 		want string
 	}{
-		{"zero", 0, "0m"},
-		{"seconds", 59 * time.Second, "0m"},
-		{"negative", -time.Hour, "0m"},
+		{"zero", 0, "0s"},
+		{"seconds", 59 * time.Second, "59s"},
+		{"negative", -time.Hour, "0s"},
 		{"minutes", 45 * time.Minute, "45m"},
 		{"whole hours", 2 * time.Hour, "2h"},
 		{"seed 004", 22*time.Hour + 3*time.Minute + 59*time.Second, "22h 3m"},

@@ -234,13 +234,25 @@ func (p program) serve(ctx context.Context) error {
 			err = serr
 		}
 	}
-	// Stop retrying first: whatever it was doing is in the database and
-	// resumes at the next start, and it must not hold up the work below.
+	// The Slack work due now (what requests already acknowledged asked
+	// for) goes out within the grace; retries due later are in the
+	// database and resume at the next start, and must not hold up a
+	// restart.
+	deadline := time.Now().Add(shutdownGrace)
+	b.Drain()
+	var werr error
+	select {
+	case werr = <-workerDone:
+	case <-time.After(shutdownGrace):
+		log.Warn("shutting down: Slack work due now is not all done; the rest resumes at the next start", "after", shutdownGrace)
+		stopWorker()
+		werr = <-workerDone
+	}
 	stopWorker()
-	if werr := <-workerDone; werr != nil && err == nil {
+	if werr != nil && err == nil {
 		err = werr
 	}
-	b.Wait(shutdownGrace) // replies and Slack work for requests already acknowledged
+	b.Wait(max(0, time.Until(deadline))) // replies to requests already acknowledged
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

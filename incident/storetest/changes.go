@@ -48,9 +48,9 @@ func (s suite) testChanges(t *testing.T) {
 		after = latest
 	}
 
-	a := create(t, st, "a")
+	a := Create(t, st, "a")
 	expect("create a", incident.Change{Number: a.Number, Version: 1})
-	b := create(t, st, "b")
+	b := Create(t, st, "b")
 	expect("create b", incident.Change{Number: b.Number, Version: 1})
 	note(t, st, a.Number, "n")
 	expect("a note on a", incident.Change{Number: a.Number, Version: 2})
@@ -63,7 +63,7 @@ func (s suite) testChanges(t *testing.T) {
 	// latest Version, in the order they last changed.
 	mark := after
 	note(t, st, b.Number, "b")
-	c := create(t, st, "c")
+	c := Create(t, st, "c")
 	note(t, st, a.Number, "a")
 	note(t, st, b.Number, "b again")
 	changes, latest := changesAfter(t, st, mark)
@@ -83,7 +83,7 @@ func (s suite) testChanges(t *testing.T) {
 func (s suite) testChangesIgnoreNonChanges(t *testing.T) {
 	ctx := context.Background()
 	st := s.open(t)
-	inc := create(t, st, "a")
+	inc := Create(t, st, "a")
 	_, latest := changesAfter(t, st, 0)
 
 	st.Update(ctx, inc.Number, func(i *incident.Incident) ([]incident.Event, error) {

@@ -86,8 +86,8 @@ func (s suite) testConcurrentCreates(t *testing.T) {
 		st := stores[w%len(stores)]
 		wg.Go(func() {
 			for i := range perWorker {
-				inc := newIncident(fmt.Sprintf("w%d-%d", w, i))
-				evs := declared(inc)
+				inc := NewIncident(fmt.Sprintf("w%d-%d", w, i))
+				evs := Declared(inc)
 				if err := st.Create(ctx, inc, evs); err != nil {
 					t.Errorf("Create: %v", err)
 					return
@@ -142,7 +142,7 @@ func (s suite) testConcurrentUpdates(t *testing.T) {
 	ctx := context.Background()
 	st1, st2 := s.handles(t)
 	stores := []incident.Store{st1, st2}
-	incs := []*incident.Incident{create(t, st1, "Flaky"), create(t, st2, "Other")}
+	incs := []*incident.Incident{Create(t, st1, "Flaky"), Create(t, st2, "Other")}
 
 	watch := newPoller(st1)
 	if err := watch.poll(ctx); err != nil {
@@ -206,8 +206,8 @@ func (s suite) testChangesAcrossHandles(t *testing.T) {
 
 	_, latest1 := changesAfter(t, st1, 0)
 	_, latest2 := changesAfter(t, st2, 0)
-	a := create(t, st1, "a")
-	b := create(t, st2, "b")
+	a := Create(t, st1, "a")
+	b := Create(t, st2, "b")
 	if b.Number != a.Number+1 {
 		t.Errorf("the second handle numbered its incident #%d after #%d", b.Number, a.Number)
 	}

@@ -52,7 +52,7 @@ func caughtUp(t *testing.T, st incident.Store, integration string, number int64)
 // a Delivery with only its integration and incident.
 func (s suite) testDeliveryRoundTrip(t *testing.T) {
 	st := s.open(t)
-	inc := create(t, st, "a")
+	inc := Create(t, st, "a")
 
 	if diff := cmp.Diff(incident.Delivery{Integration: "slack", IncidentID: inc.ID}, delivery(t, st, "slack", inc.ID), sameDelivery); diff != "" {
 		t.Errorf("Delivery before any was saved (-want +got):\n%s", diff)
@@ -110,8 +110,8 @@ func (s suite) testDeliveryRoundTrip(t *testing.T) {
 func (s suite) testDeliveryRefs(t *testing.T) {
 	ctx := context.Background()
 	st := s.open(t)
-	a := create(t, st, "a")
-	b := create(t, st, "b")
+	a := Create(t, st, "a")
+	b := Create(t, st, "b")
 	saveDelivery(t, st, incident.Delivery{Integration: "slack", IncidentID: a.ID, Refs: []string{"CA", "CA-old", ""}})
 	saveDelivery(t, st, incident.Delivery{Integration: "slack", IncidentID: b.ID, Refs: []string{"CB"}})
 	// Integrations name incidents independently: the same ref may name
@@ -169,9 +169,9 @@ func (s suite) testDeliveryRefs(t *testing.T) {
 func (s suite) testDeliveryRefConflict(t *testing.T) {
 	ctx := context.Background()
 	st := s.open(t)
-	a := create(t, st, "a")
-	b := create(t, st, "b")
-	c := create(t, st, "c")
+	a := Create(t, st, "a")
+	b := Create(t, st, "b")
+	c := Create(t, st, "c")
 	saveDelivery(t, st, incident.Delivery{Integration: "slack", IncidentID: a.ID, Refs: []string{"CA"}})
 	bBefore := incident.Delivery{Integration: "slack", IncidentID: b.ID, Cursor: 1, Version: 1, Problem: "p", Refs: []string{"CB"}, State: []byte(`{"v":1}`)}
 	saveDelivery(t, st, bBefore)
@@ -210,7 +210,7 @@ func (s suite) testDeliveryRefConflict(t *testing.T) {
 func (s suite) testDeliveryLeavesIncidentAlone(t *testing.T) {
 	ctx := context.Background()
 	st := s.open(t)
-	inc := create(t, st, "a")
+	inc := Create(t, st, "a")
 	before := get(t, st, inc.Number)
 	_, latest, err := st.Changes(ctx, 0)
 	if err != nil {
@@ -231,7 +231,7 @@ func (s suite) testDeliveryLeavesIncidentAlone(t *testing.T) {
 func (s suite) testDeliveries(t *testing.T) {
 	ctx := context.Background()
 	st := s.open(t)
-	a, b, c := create(t, st, "a"), create(t, st, "b"), create(t, st, "c")
+	a, b, c := Create(t, st, "a"), Create(t, st, "b"), Create(t, st, "c")
 	da := incident.Delivery{Integration: "slack", IncidentID: a.ID, Cursor: 1, Version: 1, Refs: []string{"CA"}, State: []byte(`{"a":1}`)}
 	dc := incident.Delivery{Integration: "slack", IncidentID: c.ID, Cursor: 3, Version: 1, Problem: "p", Refs: []string{"CC", "CC2"}, State: []byte(`{"c":3}`)}
 	saveDelivery(t, st, da)
@@ -292,7 +292,7 @@ func (s suite) testBehind(t *testing.T) {
 	}
 
 	want()
-	a, b, c := create(t, st, "a"), create(t, st, "b"), create(t, st, "c")
+	a, b, c := Create(t, st, "a"), Create(t, st, "b"), Create(t, st, "c")
 	want(1, 2, 3) // never delivered
 	caughtUp(t, st, "slack", b.Number)
 	want(1, 3)
@@ -322,7 +322,7 @@ func (s suite) testBehind(t *testing.T) {
 	caughtUp(t, st, "slack", b.Number)
 
 	// Progress saved with nothing delivered is still behind.
-	d := create(t, st, "d")
+	d := Create(t, st, "d")
 	saveDelivery(t, st, incident.Delivery{Integration: "slack", IncidentID: d.ID, Refs: []string{"CD"}, State: []byte(`{"posting":"card"}`)})
 	want(4)
 	caughtUp(t, st, "slack", d.Number)
@@ -340,7 +340,7 @@ func (s suite) testBehind(t *testing.T) {
 // another.
 func (s suite) testBehindPerIntegration(t *testing.T) {
 	st := s.open(t)
-	a, b := create(t, st, "a"), create(t, st, "b")
+	a, b := Create(t, st, "a"), Create(t, st, "b")
 	caughtUp(t, st, "slack", a.Number)
 	caughtUp(t, st, "slack", b.Number)
 	caughtUp(t, st, "pager", b.Number)
@@ -396,12 +396,12 @@ func (s suite) testPending(t *testing.T) {
 
 	pending("an empty store", 0, time.Time{})
 	start := clk.Now()
-	a := newIncident("a")
-	if err := st.Create(ctx, a, append(declared(a), incident.Event{At: t0, Kind: incident.KindNote, Text: "n"})); err != nil {
+	a := NewIncident("a")
+	if err := st.Create(ctx, a, append(Declared(a), incident.Event{At: t0, Kind: incident.KindNote, Text: "n"})); err != nil {
 		t.Fatal(err)
 	}
 	clk.Advance(time.Minute)
-	b := create(t, st, "b")
+	b := Create(t, st, "b")
 	pending("two never delivered", 2, start)
 	caughtUp(t, st, "slack", a.Number)
 	pending("one never delivered", 1, start.Add(time.Minute))

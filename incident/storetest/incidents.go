@@ -109,7 +109,7 @@ func (s suite) testRoundTripEmpty(t *testing.T) {
 	}
 
 	// Assigned IDs differ.
-	other := create(t, st, "other")
+	other := Create(t, st, "other")
 	if other.ID == "" || other.ID == inc.ID {
 		t.Errorf("second incident's ID %q, first's %q; want distinct IDs", other.ID, inc.ID)
 	}
@@ -120,7 +120,7 @@ func (s suite) testRoundTripEmpty(t *testing.T) {
 func (s suite) testCreateNumbers(t *testing.T) {
 	st := s.open(t)
 	for want := int64(1); want <= 5; want++ {
-		inc := create(t, st, fmt.Sprint(want))
+		inc := Create(t, st, fmt.Sprint(want))
 		if inc.Number != want || inc.Version != 1 {
 			t.Errorf("incident %d created as #%d version %d, want #%d version 1", want, inc.Number, inc.Version, want)
 		}
@@ -132,15 +132,15 @@ func (s suite) testCreateNumbers(t *testing.T) {
 func (s suite) testCreateFailureChangesNothing(t *testing.T) {
 	ctx := context.Background()
 	st := s.open(t)
-	first := create(t, st, "first")
+	first := Create(t, st, "first")
 	_, latest, err := st.Changes(ctx, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	inc := newIncident("same ID")
+	inc := NewIncident("same ID")
 	inc.ID = first.ID
-	evs := declared(inc)
+	evs := Declared(inc)
 	if err := st.Create(ctx, inc, evs); err == nil {
 		t.Fatal("Create with an ID that is taken succeeded")
 	}
@@ -156,7 +156,7 @@ func (s suite) testCreateFailureChangesNothing(t *testing.T) {
 	if changes, l, err := st.Changes(ctx, latest); err != nil || len(changes) != 0 || l != latest {
 		t.Errorf("Changes after a failed Create = %v, %d, %v; want none, %d", changes, l, err, latest)
 	}
-	if got := create(t, st, "second"); got.Number != 2 {
+	if got := Create(t, st, "second"); got.Number != 2 {
 		t.Errorf("next Create got #%d, want #2", got.Number)
 	}
 }
@@ -164,8 +164,8 @@ func (s suite) testCreateFailureChangesNothing(t *testing.T) {
 func (s suite) testUpdate(t *testing.T) {
 	ctx := context.Background()
 	st := s.open(t)
-	inc := create(t, st, "API slow")
-	other := create(t, st, "Other")
+	inc := Create(t, st, "API slow")
+	other := Create(t, st, "Other")
 	d := incident.Delivery{Integration: "slack", IncidentID: inc.ID, Cursor: 1, Version: 1, Refs: []string{"C1"}, State: []byte(`{"a":1}`)}
 	if err := st.SaveDelivery(ctx, d); err != nil {
 		t.Fatal(err)
@@ -248,7 +248,7 @@ func (s suite) testUpdate(t *testing.T) {
 func (s suite) testUpdateRollsBackWhenFnFails(t *testing.T) {
 	ctx := context.Background()
 	st := s.open(t)
-	inc := create(t, st, "Stable")
+	inc := Create(t, st, "Stable")
 	before := get(t, st, inc.Number)
 	_, latest, err := st.Changes(ctx, 0)
 	if err != nil {
@@ -293,7 +293,7 @@ func (s suite) testUpdateRollsBackWhenFnFails(t *testing.T) {
 func (s suite) testUpdateSurvivesPanic(t *testing.T) {
 	ctx := context.Background()
 	st := s.open(t)
-	inc := create(t, st, "p")
+	inc := Create(t, st, "p")
 	func() {
 		defer func() { recover() }()
 		st.Update(ctx, inc.Number, func(i *incident.Incident) ([]incident.Event, error) {
@@ -321,8 +321,8 @@ func (s suite) testUpdateSurvivesPanic(t *testing.T) {
 func (s suite) testUpdateRefusesLosingParts(t *testing.T) {
 	ctx := context.Background()
 	st := s.open(t)
-	inc := withParts("Checkout failing")
-	if err := st.Create(ctx, inc, declared(inc)); err != nil {
+	inc := WithParts("Checkout failing")
+	if err := st.Create(ctx, inc, Declared(inc)); err != nil {
 		t.Fatal(err)
 	}
 	stored := get(t, st, inc.Number)
@@ -362,8 +362,8 @@ func (s suite) testUpdateRefusesLosingParts(t *testing.T) {
 func (s suite) testEventKeys(t *testing.T) {
 	ctx := context.Background()
 	st := s.open(t)
-	a := newIncident("a")
-	evs := append(declared(a), incident.Event{At: t0, Kind: incident.KindMessage, Text: "hi", Key: "msg:1"})
+	a := NewIncident("a")
+	evs := append(Declared(a), incident.Event{At: t0, Kind: incident.KindMessage, Text: "hi", Key: "msg:1"})
 	if err := st.Create(ctx, a, evs); err != nil {
 		t.Fatal(err)
 	}
@@ -401,8 +401,8 @@ func (s suite) testEventKeys(t *testing.T) {
 	}
 
 	// A Create with a key twice stores nothing.
-	dup := newIncident("dup")
-	err = st.Create(ctx, dup, append(declared(dup),
+	dup := NewIncident("dup")
+	err = st.Create(ctx, dup, append(Declared(dup),
 		incident.Event{At: t0, Kind: incident.KindMessage, Key: "k"},
 		incident.Event{At: t0, Kind: incident.KindMessage, Key: "k"}))
 	if incident.ErrorCode(err) != incident.ECONFLICT {
@@ -413,7 +413,7 @@ func (s suite) testEventKeys(t *testing.T) {
 	}
 
 	// Keys are per incident; events without one never clash.
-	b := create(t, st, "b")
+	b := Create(t, st, "b")
 	for range 2 {
 		if _, err := st.Update(ctx, b.Number, func(i *incident.Incident) ([]incident.Event, error) {
 			return []incident.Event{{At: t0, Kind: incident.KindNote, Text: "unkeyed"}}, nil
@@ -431,7 +431,7 @@ func (s suite) testEventKeys(t *testing.T) {
 func (s suite) testNotFound(t *testing.T) {
 	ctx := context.Background()
 	st := s.open(t)
-	inc := create(t, st, "exists") // has no refs, so must not match ""
+	inc := Create(t, st, "exists") // has no refs, so must not match ""
 	if err := st.SaveDelivery(ctx, incident.Delivery{Integration: "slack", IncidentID: inc.ID}); err != nil {
 		t.Fatal(err)
 	}
@@ -473,7 +473,7 @@ func (s suite) testList(t *testing.T) {
 		t.Fatalf("List of an empty store = %v, %v", got, err)
 	}
 	for _, title := range []string{"1", "2", "3", "4", "5"} {
-		create(t, st, title)
+		Create(t, st, title)
 	}
 	setStatus(t, st, 2, incident.Resolved)
 	setStatus(t, st, 4, incident.Closed)
@@ -513,7 +513,7 @@ func (s suite) testList(t *testing.T) {
 func (s suite) testEventsAfterSeq(t *testing.T) {
 	ctx := context.Background()
 	st := s.open(t)
-	a := newIncident("a")
+	a := NewIncident("a")
 	evs := []incident.Event{
 		{At: t0, Kind: incident.KindDeclared},
 		{At: t0, Kind: incident.KindNote, Text: "one"},
@@ -522,7 +522,7 @@ func (s suite) testEventsAfterSeq(t *testing.T) {
 	if err := st.Create(ctx, a, evs); err != nil {
 		t.Fatal(err)
 	}
-	b := create(t, st, "b") // interleaves its own events
+	b := Create(t, st, "b") // interleaves its own events
 	setStatus(t, st, a.Number, incident.Identified)
 
 	all := events(t, st, a.ID)

@@ -12,12 +12,12 @@ import (
 	"github.com/sitrep-dev/sitrep/incident"
 )
 
-// withParts returns a freshly declared incident with roles, a checklist,
+// WithParts returns a freshly declared incident with roles, a checklist,
 // follow-ups and prompt state. The ids are out of alphabetical order, and
 // the follow-up ids out of text order (9 < 10), so that a wrong order
 // shows.
-func withParts(title string) *incident.Incident {
-	inc := newIncident(title)
+func WithParts(title string) *incident.Incident {
+	inc := NewIncident(title)
 	cest := time.FixedZone("CEST", 2*60*60)
 	answered := time.Date(2026, 6, 1, 14, 3, 4, 123456789, cest)
 	inc.Roles["comms"] = "U2"
@@ -44,11 +44,11 @@ func withParts(title string) *incident.Incident {
 func (s suite) testPartsRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	st := s.open(t)
-	inc := withParts("Checkout failing")
-	if err := st.Create(ctx, inc, declared(inc)); err != nil {
+	inc := WithParts("Checkout failing")
+	if err := st.Create(ctx, inc, Declared(inc)); err != nil {
 		t.Fatal(err)
 	}
-	plain := create(t, st, "No parts")
+	plain := Create(t, st, "No parts")
 	if err := st.SaveDelivery(ctx, incident.Delivery{Integration: "slack", IncidentID: inc.ID, Refs: []string{"C1"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -256,9 +256,9 @@ func (s suite) testDuePrompts(t *testing.T) {
 		t0.Add(100 * 24 * time.Hour),       // #9: far away
 		t0.Add(-time.Nanosecond).In(tokyo), // #10: one nanosecond early
 	} {
-		inc := newIncident("x")
+		inc := NewIncident("x")
 		inc.NextPromptAt = at
-		if err := st.Create(ctx, inc, declared(inc)); err != nil {
+		if err := st.Create(ctx, inc, Declared(inc)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -306,7 +306,7 @@ func (s suite) testDuePrompts(t *testing.T) {
 
 func (s suite) testDuePromptsEmpty(t *testing.T) {
 	st := s.open(t)
-	create(t, st, "nothing owed")
+	Create(t, st, "nothing owed")
 	due, next, err := st.DuePrompts(context.Background(), t0)
 	if err != nil || len(due) != 0 || !next.IsZero() {
 		t.Errorf("DuePrompts = %v, %v, %v; want nothing", due, next, err)

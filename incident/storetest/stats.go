@@ -52,9 +52,9 @@ func (s suite) testStats(t *testing.T) {
 	}
 
 	for _, sev := range []string{"sev1", "sev1", "sev3", "sev1", "sev2"} {
-		inc := newIncident("x")
+		inc := NewIncident("x")
 		inc.Severity = sev
-		if err := st.Create(ctx, inc, declared(inc)); err != nil {
+		if err := st.Create(ctx, inc, Declared(inc)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -106,9 +106,9 @@ func (s suite) handles(t *testing.T) (incident.Store, incident.Store) {
 // depends on when the suite runs.
 var t0 = time.Date(2026, 5, 4, 3, 2, 1, 0, time.UTC)
 
-// newIncident returns a typical freshly declared incident, as the domain
+// NewIncident returns a typical freshly declared incident, as the domain
 // would build it.
-func newIncident(title string) *incident.Incident {
+func NewIncident(title string) *incident.Incident {
 	return &incident.Incident{
 		Title:        title,
 		Severity:     "sev2",
@@ -121,7 +121,8 @@ func newIncident(title string) *incident.Incident {
 	}
 }
 
-func declared(inc *incident.Incident) []incident.Event {
+// Declared is the first event of inc, as the domain records it.
+func Declared(inc *incident.Incident) []incident.Event {
 	return []incident.Event{{
 		At:    inc.DeclaredAt,
 		Kind:  incident.KindDeclared,
@@ -130,11 +131,11 @@ func declared(inc *incident.Incident) []incident.Event {
 	}}
 }
 
-// create stores a new incident with its declared event.
-func create(t *testing.T, st incident.Store, title string) *incident.Incident {
+// Create stores a new incident with its declared event.
+func Create(t *testing.T, st incident.Store, title string) *incident.Incident {
 	t.Helper()
-	inc := newIncident(title)
-	if err := st.Create(context.Background(), inc, declared(inc)); err != nil {
+	inc := NewIncident(title)
+	if err := st.Create(context.Background(), inc, Declared(inc)); err != nil {
 		t.Fatalf("Create(%q): %v", title, err)
 	}
 	return inc

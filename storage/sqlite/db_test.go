@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/sitrep-dev/sitrep/incident/storetest"
 )
 
 func pragma(t *testing.T, ctx context.Context, c *sql.Conn, name string) string {
@@ -107,7 +109,7 @@ func TestReopenKeepsDataAndMigrationsOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inc := create(t, db, "Checkout is down")
+	inc := storetest.Create(t, db, "Checkout is down")
 	ms, err := migrations()
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sitrep-dev/sitrep/incident"
+	"github.com/sitrep-dev/sitrep/incident/storetest"
 )
 
 // Migration 5 moves Slack's progress from the incidents table into a
@@ -144,7 +145,7 @@ func TestMigration5MovesSlackState(t *testing.T) {
 	if diff := cmp.Diff(wantChanges, changes); diff != "" || latest != 4 {
 		t.Errorf("Changes(0) = %d (-want +got):\n%s", latest, diff)
 	}
-	inc := create(t, db, "new")
+	inc := storetest.Create(t, db, "new")
 	if changes, _, err := db.Changes(ctx, latest); err != nil || !slices.Equal(changes, []incident.Change{{Number: inc.Number, Version: 1}}) {
 		t.Errorf("Changes(%d) after a Create = %v, %v; want #%d", latest, changes, err, inc.Number)
 	}

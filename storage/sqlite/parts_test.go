@@ -11,33 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sitrep-dev/sitrep/incident"
+	"github.com/sitrep-dev/sitrep/incident/storetest"
 )
-
-// withParts returns a freshly declared incident with a checklist and
-// follow-ups. The ids are out of alphabetical order, and the follow-up ids
-// out of text order (9 < 10), so that a wrong ORDER BY shows.
-func withParts(title string) *incident.Incident {
-	inc := newIncident(title)
-	cest := time.FixedZone("CEST", 2*60*60)
-	answered := time.Date(2026, 6, 1, 14, 3, 4, 123456789, cest)
-	inc.Roles["comms"] = "U2"
-	inc.Roles["scribe"] = "U3"
-	inc.Checklist = []incident.CheckItem{
-		{ID: "symptoms", Kind: incident.Task, Text: "Describe the symptoms"},
-		{ID: "deploy", Kind: incident.Question, Text: "Was there a deploy?", Suggestion: "Roll back.",
-			Answer: "yes", AnsweredBy: "U2", AnsweredAt: answered, Suggested: true},
-		{ID: "customers", Kind: incident.Question, Text: "Customers \"affected\"? <&>", Answer: "unknown", AnsweredBy: "U3", AnsweredAt: answered.Add(time.Nanosecond)},
-		{ID: "a-last", Kind: incident.Task, Text: "Tell the executives 🔔"},
-	}
-	inc.FollowUps = []incident.FollowUp{
-		{ID: 9, Text: "Alert on expiry", Owner: "U2", CreatedBy: "U1", CreatedAt: answered, DoneBy: "U2", DoneAt: answered.Add(time.Hour)},
-		{ID: 10, Text: "Write a runbook", CreatedBy: "U3", CreatedAt: answered.Add(time.Minute)},
-	}
-	inc.LastUpdateAt = inc.DeclaredAt
-	inc.NextPromptAt = inc.DeclaredAt.Add(30 * time.Minute)
-	inc.UpdatePrompts = 1
-	return inc
-}
 
 // The schema refuses what the domain never builds: a checklist item of no
 // kind fails its CHECK, and the whole Update with it. (Removing or
@@ -45,8 +20,8 @@ func withParts(title string) *incident.Incident {
 func TestUpdateRefusesKindlessItem(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t)
-	inc := withParts("Checkout failing")
-	if err := db.Create(ctx, inc, declared(inc)); err != nil {
+	inc := storetest.WithParts("Checkout failing")
+	if err := db.Create(ctx, inc, storetest.Declared(inc)); err != nil {
 		t.Fatal(err)
 	}
 	before, err := db.Get(ctx, inc.Number)
@@ -91,13 +66,13 @@ func totalChanges(t *testing.T, db *DB) int64 {
 func TestUpdateWritesOnlyChangedParts(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t)
-	full := withParts("Full")
-	if err := db.Create(ctx, full, declared(full)); err != nil {
+	full := storetest.WithParts("Full")
+	if err := db.Create(ctx, full, storetest.Declared(full)); err != nil {
 		t.Fatal(err)
 	}
-	bare := newIncident("Bare")
+	bare := storetest.NewIncident("Bare")
 	bare.Roles = nil
-	if err := db.Create(ctx, bare, declared(bare)); err != nil {
+	if err := db.Create(ctx, bare, storetest.Declared(bare)); err != nil {
 		t.Fatal(err)
 	}
 	rows := func(number int64, change func(*incident.Incident)) int64 {
@@ -174,11 +149,11 @@ func queryPlan(t *testing.T, db *DB, query string, args ...any) string {
 func TestDuePromptsUsesIndex(t *testing.T) {
 	db, _ := openTest(t)
 	for i := range 50 { // enough rows that a scan is not the cheap plan
-		inc := newIncident("x")
+		inc := storetest.NewIncident("x")
 		if i%5 == 0 {
 			inc.NextPromptAt = time.Now().Add(time.Duration(i) * time.Minute)
 		}
-		if err := db.Create(context.Background(), inc, declared(inc)); err != nil {
+		if err := db.Create(context.Background(), inc, storetest.Declared(inc)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -50,7 +50,7 @@ func TestConformance(t *testing.T) {
 func TestCreateRefusesUnstorableTimes(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t)
-	inc := newIncident("bad")
+	inc := storetest.NewIncident("bad")
 	events := []incident.Event{{At: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), Kind: incident.KindNote}}
 	if err := db.Create(ctx, inc, events); err == nil {
 		t.Fatal("Create with an unstorable time succeeded")
@@ -61,7 +61,7 @@ func TestCreateRefusesUnstorableTimes(t *testing.T) {
 	if all, _ := db.List(ctx, incident.ListFilter{}); len(all) != 0 {
 		t.Errorf("failed Create stored %d incidents", len(all))
 	}
-	if got := create(t, db, "good"); got.Number != 1 {
+	if got := storetest.Create(t, db, "good"); got.Number != 1 {
 		t.Errorf("next Create got #%d, want #1", got.Number)
 	}
 }
@@ -70,7 +70,7 @@ func TestCreateRefusesUnstorableTimes(t *testing.T) {
 func TestZeroTimesAreNull(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t)
-	inc := create(t, db, "x")
+	inc := storetest.Create(t, db, "x")
 	if _, err := db.Update(ctx, inc.Number, func(i *incident.Incident) ([]incident.Event, error) {
 		i.PostmortemAt, i.NextPromptAt = time.Now(), time.Now()
 		return nil, nil
@@ -95,7 +95,7 @@ func TestZeroTimesAreNull(t *testing.T) {
 func TestDeliveryStateIsJSON(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t)
-	inc := create(t, db, "x")
+	inc := storetest.Create(t, db, "x")
 	if err := db.SaveDelivery(ctx, incident.Delivery{Integration: "slack", IncidentID: inc.ID}); err != nil {
 		t.Fatalf("SaveDelivery without State: %v", err)
 	}
