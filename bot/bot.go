@@ -103,7 +103,7 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, cl
 	if deliveryClock == nil {
 		deliveryClock = clock.Real{}
 	}
-	runner := notify.New(svc, deliveryClock, log, nil, deliv)
+	runner := notify.New(svc, deliveryClock, log, opts.Metrics, deliv)
 	deliv.runner = runner
 	jobsDone, stopJobs := context.WithCancel(context.Background())
 	b := &Bot{

@@ -122,14 +122,30 @@ type shown struct {
 	Chat chatState
 }
 
+// showing returns inc with the chat state its Slack delivery d holds.
+func showing(inc *incident.Incident, d incident.Delivery) (*shown, error) {
+	sh := &shown{Incident: inc}
+	return sh, sh.Chat.load(d)
+}
+
+// saving returns a save that writes sh's chat state into d and then
+// stores d with store.
+func (sh *shown) saving(d *incident.Delivery, store func() error) func() error {
+	return func() error {
+		if err := sh.Chat.store(d); err != nil {
+			return err
+		}
+		return store()
+	}
+}
+
 // show reads what Slack shows of inc.
 func (b *Bot) show(ctx context.Context, inc *incident.Incident) (*shown, error) {
 	d, err := b.svc.Delivery(ctx, integrationName, inc.ID)
 	if err != nil {
 		return nil, err
 	}
-	sh := &shown{Incident: inc}
-	return sh, sh.Chat.load(d)
+	return showing(inc, d)
 }
 
 // showAll is show for many incidents, in one read.
@@ -140,8 +156,7 @@ func (b *Bot) showAll(ctx context.Context, incs []*incident.Incident) ([]*shown,
 	}
 	out := make([]*shown, len(incs))
 	for i, inc := range incs {
-		out[i] = &shown{Incident: inc}
-		if err := out[i].Chat.load(ds[inc.ID]); err != nil {
+		if out[i], err = showing(inc, ds[inc.ID]); err != nil {
 			return nil, err
 		}
 	}
@@ -160,17 +175,11 @@ func (s *slackDelivery) load(ctx context.Context, number int64) (*shown, func() 
 	if err != nil {
 		return nil, nil, err
 	}
-	sh := &shown{Incident: inc}
-	if err := sh.Chat.load(d); err != nil {
+	sh, err := showing(inc, d)
+	if err != nil {
 		return nil, nil, err
 	}
-	save := func() error {
-		if err := sh.Chat.store(&d); err != nil {
-			return err
-		}
-		return s.svc.SaveDelivery(ctx, d)
-	}
-	return sh, save, nil
+	return sh, sh.saving(&d, func() error { return s.svc.SaveDelivery(ctx, d) }), nil
 }
 
 // Name implements notify.Integration.
@@ -179,16 +188,11 @@ func (s *slackDelivery) Name() string { return integrationName }
 // Deliver implements notify.Integration: one pass of Slack work for an
 // incident, rejoining the channel once if Sitrep was removed from it.
 func (s *slackDelivery) Deliver(ctx context.Context, inc *incident.Incident, events []incident.Event, d *incident.Delivery, save func() error) error {
-	sh := &shown{Incident: inc}
-	if err := sh.Chat.load(*d); err != nil {
+	sh, err := showing(inc, *d)
+	if err != nil {
 		return &finalError{err}
 	}
-	saveChat := func() error {
-		if err := sh.Chat.store(d); err != nil {
-			return err
-		}
-		return save()
-	}
+	saveChat := sh.saving(d, save)
 	rejoined := false
 	for {
 		err := s.passOnce(ctx, sh, events, saveChat)
@@ -229,11 +233,9 @@ func (s *slackDelivery) Classify(err error) notify.Failure {
 
 // ShowProblem implements notify.ProblemShower.
 func (s *slackDelivery) ShowProblem(ctx context.Context, inc *incident.Incident, d incident.Delivery) {
-	sh := &shown{Incident: inc}
-	if err := sh.Chat.load(d); err != nil {
-		return
+	if sh, err := showing(inc, d); err == nil {
+		s.showProblem(ctx, sh)
 	}
-	s.showProblem(ctx, sh)
 }
 
 // watch records that sc's person made a change to incident number that is

@@ -25,6 +25,8 @@ type Metrics interface {
 	SlackCall(method, result string, took time.Duration)
 	// Prompt is told of each status-update or postmortem prompt posted.
 	Prompt(kind string)
+	// Pass is told of each pass of the delivery engine (notify.Metrics).
+	Pass(integration, outcome string, took time.Duration)
 }
 
 type noMetrics struct{}
@@ -32,6 +34,7 @@ type noMetrics struct{}
 func (noMetrics) Request(string, string, time.Duration)   {}
 func (noMetrics) SlackCall(string, string, time.Duration) {}
 func (noMetrics) Prompt(string)                           {}
+func (noMetrics) Pass(string, string, time.Duration)      {}
 
 // The kinds of request from Slack.
 const (

@@ -114,6 +114,7 @@ func TestMetricsAfterAnIncident(t *testing.T) {
 		{"sitrep_slack_pending_oldest_seconds", nil, 0},
 		{"sitrep_prompts_sent_total", []string{"prompt", "update"}, 1},
 		{"sitrep_prompts_sent_total", []string{"prompt", "postmortem"}, 0},
+		{"sitrep_delivery_pass_duration_seconds", []string{"integration", "slack", "outcome", "ok"}, -1},
 		{"sitrep_build_info", []string{"version", "dev"}, 1},
 		{"go_goroutines", nil, -1},
 		{"process_resident_memory_bytes", nil, -1},
@@ -138,7 +139,8 @@ func TestMetricsAfterAnIncident(t *testing.T) {
 		pending, _ := metricValue(fams, "sitrep_slack_pending_incidents")
 		oldest, _ := metricValue(fams, "sitrep_slack_pending_oldest_seconds")
 		failed, _ := metricValue(fams, "sitrep_slack_api_calls_total", "result", "http_5xx")
-		return pending == 1 && oldest > 0 && failed > 0
+		failedPasses, _ := metricValue(fams, "sitrep_delivery_pass_duration_seconds", "integration", "slack", "outcome", "failed")
+		return pending == 1 && oldest > 0 && failed > 0 && failedPasses > 0
 	})
 	fake.ClearFailures()
 }

@@ -23,13 +23,14 @@ import (
 const statsTimeout = 5 * time.Second
 
 // Metrics records what Sitrep measures and serves it. It implements
-// bot.Metrics. It is safe for concurrent use.
+// bot.Metrics and notify.Metrics. It is safe for concurrent use.
 type Metrics struct {
 	reg          *prometheus.Registry
 	requests     *prometheus.HistogramVec
 	calls        *prometheus.CounterVec
 	callDuration *prometheus.HistogramVec
 	prompts      *prometheus.CounterVec
+	passes       *prometheus.HistogramVec
 	log          *slog.Logger
 }
 
@@ -58,6 +59,11 @@ func New(svc *incident.Service, version string, log *slog.Logger) *Metrics {
 			Name: "sitrep_prompts_sent_total",
 			Help: "Prompts posted in incident channels: status updates due or overdue (update), and missing postmortems (postmortem).",
 		}, []string{"prompt"}),
+		passes: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "sitrep_delivery_pass_duration_seconds",
+			Help:    "Passes of the delivery engine, by integration and outcome (ok, failed, limited, refused, interrupted), and how long each took.",
+			Buckets: []float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
+		}, []string{"integration", "outcome"}),
 		log: log,
 	}
 	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{
@@ -67,7 +73,7 @@ func New(svc *incident.Service, version string, log *slog.Logger) *Metrics {
 	})
 	buildInfo.Set(1)
 	m.reg.MustRegister(
-		m.requests, m.calls, m.callDuration, m.prompts, buildInfo,
+		m.requests, m.calls, m.callDuration, m.prompts, m.passes, buildInfo,
 		&storeCollector{svc: svc, log: log},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -102,6 +108,11 @@ func (m *Metrics) SlackCall(method, result string, took time.Duration) {
 
 // Prompt implements bot.Metrics.
 func (m *Metrics) Prompt(kind string) { m.prompts.WithLabelValues(kind).Inc() }
+
+// Pass implements notify.Metrics.
+func (m *Metrics) Pass(integration, outcome string, took time.Duration) {
+	m.passes.WithLabelValues(integration, outcome).Observe(took.Seconds())
+}
 
 // storeCollector reads the figures the database holds at each scrape, so
 // they are right across restarts and however many Sitreps share it.

@@ -102,7 +102,7 @@ func (db *DB) SaveDelivery(ctx context.Context, d incident.Delivery) error {
 	if err != nil {
 		return fmt.Errorf("save delivery: %w", err)
 	}
-	want := slices.Sorted(slices.Values(slices.Compact(slices.Sorted(slices.Values(d.Refs)))))
+	want := slices.Compact(slices.Sorted(slices.Values(d.Refs)))
 	if !slices.Equal(had, want) {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM delivery_refs WHERE integration = ? AND incident_id = ?`, d.Integration, d.IncidentID); err != nil {
 			return fmt.Errorf("save delivery: refs: %w", err)
