@@ -220,6 +220,8 @@ func (b *Bot) afterDeclare(ctx context.Context, log *slog.Logger, n int64, sc sl
 		switch {
 		case gerr != nil:
 			log.Error("reload declared incident", "incident", n, "err", gerr)
+		case errors.Is(err, notify.ErrStopped):
+			b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":hourglass: Incident #%d is recorded. Sitrep is restarting; its Slack setup is finished when Sitrep is back.", n)})
 		case channel != "" && err == nil:
 			b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":white_check_mark: Incident #%d is open in %s. You are the commander; hand over with `%s lead @someone`.",
 				n, channelLink(channel), b.opts.CommandName)})
