@@ -44,7 +44,8 @@ func (b *Bot) mayAct(ctx context.Context, log *slog.Logger, user string, inc *in
 
 // errForeignMessage refuses a click whose message is not one of its
 // incident's.
-var errForeignMessage = incident.Errorf(incident.EFORBIDDEN, "That control is not on one of this incident's messages, so Sitrep did nothing. Use the controls on the incident card, or `/incident help`.")
+var errForeignMessage = &incident.Error{Code: incident.EFORBIDDEN, Hint: "help",
+	Message: "That control is not on one of this incident's messages, so Sitrep did nothing. Use the controls on the incident card, or {cmd}."}
 
 // clickedIncident returns the incident a click on a message belongs to. The
 // payload names a channel and a message; the message must be one Sitrep

@@ -29,7 +29,7 @@ func (s *slackDelivery) deliver(ctx context.Context, inc *shown, ev incident.Eve
 		if promptAnswered(inc.Incident, ev) {
 			return nil
 		}
-		text, blocks = promptMessage(inc.Incident, ev, s.svc.Config())
+		text, blocks = promptMessage(inc.Incident, ev, s.svc.Config(), s.opts.CommandName)
 	}
 	if text != "" {
 		opts := []slack.MsgOption{slack.MsgOptionText(text, false)}

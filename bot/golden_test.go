@@ -141,7 +141,7 @@ func TestGoldenBlockKit(t *testing.T) {
 		Blocks []slack.Block `json:"blocks"`
 	}
 	prompt := func(inc *incident.Incident, ev incident.Event) message {
-		text, blocks := promptMessage(inc, ev, cfg)
+		text, blocks := promptMessage(inc, ev, cfg, "/incident")
 		return message{text, blocks}
 	}
 	type announced struct {
@@ -175,15 +175,17 @@ func TestGoldenBlockKit(t *testing.T) {
 		{"card-closed", "blocks", cardBlocks(g.closed, cfg, "/incident", "v9")},
 		{"card-private-drill", "blocks", cardBlocks(g.pending, cfg, "/incident", "v1")},
 		{"card-no-commander", "blocks", cardBlocks(g.alerted, cfg, "/incident", "v2")},
-		{"checklist-open", "blocks", checklistBlocks(g.open.Incident)},
-		{"checklist-closed", "blocks", checklistBlocks(g.closed.Incident)},
-		{"followups-open", "blocks", followUpsBlocks(g.open.Incident)},
-		{"followups-closed", "blocks", followUpsBlocks(g.closed.Incident)},
+		{"checklist-open", "blocks", checklistBlocks(g.open.Incident, "/incident")},
+		{"checklist-closed", "blocks", checklistBlocks(g.closed.Incident, "/incident")},
+		{"followups-open", "blocks", followUpsBlocks(g.open.Incident, "/incident")},
+		{"followups-closed", "blocks", followUpsBlocks(g.closed.Incident, "/incident")},
 		{"announcements", "", announcements},
 		{"prompt-update-due", "message", prompt(g.open.Incident, goldenEvent(incident.KindPrompt, 40, "", "",
 			map[string]string{"prompt": string(incident.PromptUpdate), "level": "1", "commander": "U0ALICE"}))},
 		{"prompt-update-overdue", "message", prompt(g.open.Incident, goldenEvent(incident.KindPrompt, 70, "", "",
 			map[string]string{"prompt": string(incident.PromptUpdate), "level": "2", "commander": "U0ALICE", "comms": "U0BOB"}))},
+		{"prompt-update-no-commander", "message", prompt(g.alerted.Incident, goldenEvent(incident.KindPrompt, 40, "", "",
+			map[string]string{"prompt": string(incident.PromptUpdate), "level": "1", "commander": ""}))},
 		{"prompt-postmortem", "message", prompt(g.closed.Incident, goldenEvent(incident.KindPrompt, 60*24+95, "", "",
 			map[string]string{"prompt": string(incident.PromptPostmortem), "commander": "U0ALICE"}))},
 		{"home", "view", slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: homeBlocks([]*shown{g.pending, g.problem}, "/incident")}}},

@@ -94,7 +94,7 @@ func (b *Bot) interact(ctx context.Context, payload []byte) (any, error) {
 			Title: plainText("Sitrep"),
 			Close: plainText("Close"),
 			Blocks: slack.Blocks{BlockSet: []slack.Block{slack.NewSectionBlock(mrkdwn(
-				":warning: This form is from an older version of Sitrep and was not saved. Open it again, or use `/incident help`."), nil, nil)}},
+				":warning: This form is from an older version of Sitrep and was not saved. Open it again, or use `"+b.opts.CommandName+" help`."), nil, nil)}},
 		}), nil
 	case slack.InteractionTypeMessageAction:
 		if cb.CallbackID == callbackAddMsg {
@@ -108,7 +108,7 @@ func (b *Bot) interact(ctx context.Context, payload []byte) (any, error) {
 	// for, so this is an older or foreign control. Say so rather than
 	// leave the click unanswered.
 	log.Warn("unknown interaction", "callback_id", cb.CallbackID, "view_callback_id", cb.View.CallbackID)
-	b.tellInteraction(ctx, log, &cb, ":warning: Sitrep does not know that control; it may be from an older version. `/incident help` lists what works.")
+	b.tellInteraction(ctx, log, &cb, ":warning: Sitrep does not know that control; it may be from an older version. `"+b.opts.CommandName+" help` lists what works.")
 	return nil, nil
 }
 
@@ -138,12 +138,12 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 	switch {
 	case act.ActionID == actionUpdate:
 		if !inc.Status.Open() {
-			b.tellInteraction(ctx, log, cb, fmt.Sprintf(":warning: Incident #%d is %s; `/incident reopen` it to post updates.", inc.Number, inc.Status))
+			b.tellInteraction(ctx, log, cb, fmt.Sprintf(":warning: Incident #%d is %s; `%s reopen` it to post updates.", inc.Number, inc.Status, b.opts.CommandName))
 			return
 		}
 		if _, err := b.api.OpenViewContext(ctx, cb.TriggerID, updateModal(inc.Incident, b.formMeta(callbackUpdate, actor, channel, inc.Number, cb.ResponseURL))); err != nil {
 			log.Error("open update form", "err", err)
-			b.tellInteraction(ctx, log, cb, ":warning: Slack would not open the form ("+describeSlackError(err)+"). Try again, or use `/incident update <text>`.")
+			b.tellInteraction(ctx, log, cb, ":warning: Slack would not open the form ("+describeSlackError(err)+"). Try again, or use `"+b.opts.CommandName+" update <text>`.")
 		}
 		return
 	case act.ActionID == actionTakeCommand:
@@ -164,7 +164,7 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 		id, perr := strconv.Atoi(act.Value)
 		if perr != nil {
 			log.Warn("follow-up button with a bad value", "value", act.Value)
-			b.tellInteraction(ctx, log, cb, ":warning: That button is damaged; use `/incident timeline` to see the follow-ups.")
+			b.tellInteraction(ctx, log, cb, ":warning: That button is damaged; use `"+b.opts.CommandName+" timeline` to see the follow-ups.")
 			return
 		}
 		_, err = b.svc.CompleteFollowUp(ctx, inc.Number, actor, id)
@@ -176,7 +176,7 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 		return
 	default:
 		log.Warn("unknown card action")
-		b.tellInteraction(ctx, log, cb, ":warning: Sitrep does not know that control; it may be from an older version. `/incident help` lists what works.")
+		b.tellInteraction(ctx, log, cb, ":warning: Sitrep does not know that control; it may be from an older version. `"+b.opts.CommandName+" help` lists what works.")
 		return
 	}
 	if err != nil {
@@ -260,7 +260,7 @@ func (b *Bot) submitUpdate(ctx context.Context, log *slog.Logger, cb *slack.Inte
 		return b.formErrors(ctx, err, nil, blockKnow)
 	}
 	if !inc.Status.Open() {
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockStatus: fmt.Sprintf("Incident #%d was %s meanwhile. Reopen it with `/incident reopen` to post updates.", inc.Number, inc.Status)})
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockStatus: fmt.Sprintf("Incident #%d was %s meanwhile. Reopen it with \"%s reopen\" to post updates.", inc.Number, inc.Status, b.opts.CommandName)})
 	}
 	if strings.TrimSpace(f.text(blockKnow)) == "" {
 		// Slack's client requires the input, but the request may come

@@ -16,7 +16,7 @@ func (s *slackDelivery) syncChecklist(ctx context.Context, inc *shown, save func
 	if len(inc.Checklist) == 0 {
 		return nil
 	}
-	return s.syncMessage(ctx, inc, postingChecklist, &c.ChecklistTS, &c.ChecklistShown, checklistText(inc.Incident), checklistBlocks(inc.Incident), save)
+	return s.syncMessage(ctx, inc, postingChecklist, &c.ChecklistTS, &c.ChecklistShown, checklistText(inc.Incident), checklistBlocks(inc.Incident, s.opts.CommandName), save)
 }
 
 // syncFollowUps posts the follow-ups message with the first follow-up, and
@@ -26,7 +26,7 @@ func (s *slackDelivery) syncFollowUps(ctx context.Context, inc *shown, save func
 	if len(inc.FollowUps) == 0 {
 		return nil
 	}
-	return s.syncMessage(ctx, inc, postingFollowUps, &c.FollowUpsTS, &c.FollowUpsShown, followUpsText(inc.Incident), followUpsBlocks(inc.Incident), save)
+	return s.syncMessage(ctx, inc, postingFollowUps, &c.FollowUpsTS, &c.FollowUpsShown, followUpsText(inc.Incident), followUpsBlocks(inc.Incident, s.opts.CommandName), save)
 }
 
 // syncMessage posts a message that is kept up to date in place, or updates
@@ -87,7 +87,7 @@ func (s *slackDelivery) repostChecklist(ctx context.Context, number int64) error
 	c := &inc.Chat
 	old := c.ChecklistTS
 	c.ChecklistTS, c.ChecklistShown = "", ""
-	if err := s.syncMessage(ctx, inc, postingChecklist, &c.ChecklistTS, &c.ChecklistShown, checklistText(inc.Incident), checklistBlocks(inc.Incident), save); err != nil {
+	if err := s.syncMessage(ctx, inc, postingChecklist, &c.ChecklistTS, &c.ChecklistShown, checklistText(inc.Incident), checklistBlocks(inc.Incident, s.opts.CommandName), save); err != nil {
 		return err
 	}
 	if _, _, _, err := s.api.UpdateMessageContext(ctx, c.ChannelID, old, slack.MsgOptionText("The triage checklist moved to the bottom of the channel.", false), slack.MsgOptionBlocks(movedChecklistBlocks()...)); err != nil {

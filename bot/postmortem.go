@@ -67,7 +67,7 @@ func (b *Bot) publishPostmortem(ctx context.Context, log *slog.Logger, n int64, 
 	}
 	if _, err := b.svc.RecordPostmortem(ctx, n, sc.UserID, "slack-file:"+file.ID); err != nil {
 		log.Error("record postmortem", "err", err)
-		b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":warning: The postmortem was uploaded, but noting it on the timeline failed (%s), so `close` will not see it yet. Run `postmortem` again.", b.errorText(err))})
+		b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":warning: The postmortem was uploaded, but noting it on the timeline failed (%s), so `%s close` will not see it yet. Run `%s postmortem` again.", b.errorText(err), b.opts.CommandName, b.opts.CommandName)})
 		return
 	}
 	b.deliv.watch(n, sc)

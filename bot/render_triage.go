@@ -44,7 +44,7 @@ func answerLabel(answer string) string {
 // checklistBlocks renders the triage checklist message: each item with its
 // answer and buttons to answer or change it, and a progress line. A closed
 // incident's checklist keeps its answers and loses its buttons.
-func checklistBlocks(inc *incident.Incident) []slack.Block {
+func checklistBlocks(inc *incident.Incident, commandName string) []slack.Block {
 	answered, total := inc.ChecklistProgress()
 	head := fmt.Sprintf("*Triage checklist* for %s\n%d/%d answered. Restore service first; fix it for good second.", displayTitle(inc), answered, total)
 	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(truncate(head, maxSectionText)), nil, nil)}
@@ -70,7 +70,7 @@ func checklistBlocks(inc *incident.Incident) []slack.Block {
 		}
 		blocks = append(blocks, slack.NewActionBlock("checklist:"+it.ID, buttons...))
 	}
-	return append(blocks, slack.NewContextBlock("", mrkdwn("Answers go on the timeline and into the postmortem. `/incident checklist` brings this list back to the bottom of the channel.")))
+	return append(blocks, slack.NewContextBlock("", mrkdwn("Answers go on the timeline and into the postmortem. `"+commandName+" checklist` brings this list back to the bottom of the channel.")))
 }
 
 // checklistText is the notification fallback of the checklist message.
@@ -87,7 +87,7 @@ func movedChecklistBlocks() []slack.Block {
 
 // followUpsBlocks renders the follow-ups message: each follow-up with its
 // owner, and a Done button while it is open.
-func followUpsBlocks(inc *incident.Incident) []slack.Block {
+func followUpsBlocks(inc *incident.Incident, commandName string) []slack.Block {
 	done := 0
 	for _, f := range inc.FollowUps {
 		if f.Done() {
@@ -113,7 +113,7 @@ func followUpsBlocks(inc *incident.Incident) []slack.Block {
 		}
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(text), nil, accessory))
 	}
-	return append(blocks, slack.NewContextBlock("", mrkdwn("Add one with `/incident followup <text> [@owner]`. They are listed in the postmortem.")))
+	return append(blocks, slack.NewContextBlock("", mrkdwn("Add one with `"+commandName+" followup <text> [@owner]`. They are listed in the postmortem.")))
 }
 
 // followUpsText is the notification fallback of the follow-ups message.
@@ -123,14 +123,22 @@ func followUpsText(inc *incident.Incident) string {
 
 // promptMessage renders a prompt event: who is asked for what, with a
 // button that does it.
-func promptMessage(inc *incident.Incident, ev incident.Event, cfg incident.Config) (string, []slack.Block) {
+func promptMessage(inc *incident.Incident, ev incident.Event, cfg incident.Config, commandName string) (string, []slack.Block) {
 	d := ev.Data
+	// An incident Sitrep declared for an alert may have nobody in command
+	// yet: the prompt goes to whoever takes it.
+	asked := func(user string) string {
+		if user == "" {
+			return "Whoever takes command"
+		}
+		return mention(user)
+	}
 	var text string
 	var button *slack.ButtonBlockElement
 	switch incident.PromptKind(d["prompt"]) {
 	case incident.PromptPostmortem:
-		text = fmt.Sprintf(":memo: %s, incident #%d was resolved %s and has no postmortem yet. Sitrep writes it from the timeline: press the button or type `/incident postmortem`.",
-			mention(d["commander"]), inc.Number, slackDate(inc.ResolvedAt))
+		text = fmt.Sprintf(":memo: %s, incident #%d was resolved %s and has no postmortem yet. Sitrep writes it from the timeline: press the button or type `%s postmortem`.",
+			asked(d["commander"]), inc.Number, slackDate(inc.ResolvedAt), commandName)
 		button = slack.NewButtonBlockElement(actionPostmortem, strconv.FormatInt(inc.Number, 10), plainText("Write postmortem"))
 	default:
 		every := ""
@@ -138,9 +146,9 @@ func promptMessage(inc *incident.Incident, ev incident.Event, cfg incident.Confi
 			every = fmt.Sprintf(" (every %s at %s)", postmortem.Duration(sev.Cadence), inc.Severity)
 		}
 		if d["level"] == "1" {
-			text = fmt.Sprintf(":alarm_clock: %s, a status update on incident #%d is due%s. What do we know, and what are we doing?", mention(d["commander"]), inc.Number, every)
+			text = fmt.Sprintf(":alarm_clock: %s, a status update on incident #%d is due%s. What do we know, and what are we doing?", asked(d["commander"]), inc.Number, every)
 		} else {
-			who := mention(d["commander"])
+			who := asked(d["commander"])
 			if d["comms"] != "" && d["comms"] != d["commander"] {
 				who += " and " + mention(d["comms"])
 			}
