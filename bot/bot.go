@@ -94,8 +94,6 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, cl
 	if opts.Poll <= 0 {
 		opts.Poll = incident.DefaultPoll
 	}
-	api = newPacer(api, postEvery, postBurst)
-	deliv := newSlackDelivery(api, svc, opts, log)
 	// Delivery waits out Slack's rate limits and outages in real time
 	// unless the options say otherwise; the bot's clock (which tests stop
 	// and move by hand) decides when prompts fall due.
@@ -103,6 +101,11 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, cl
 	if deliveryClock == nil {
 		deliveryClock = clock.Real{}
 	}
+	paced := newPacer(api, deliveryClock)
+	api = paced
+	deliv := newSlackDelivery(api, svc, opts, log)
+	deliv.pace = paced
+	deliv.members = newMembers(api, clk)
 	runner := notify.New(svc, deliveryClock, log, opts.Metrics, deliv)
 	deliv.runner = runner
 	jobsDone, stopJobs := context.WithCancel(context.Background())
@@ -161,6 +164,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	// service's change feed once it has polled for them.
 	watchDone := make(chan error, 1)
 	go func() { watchDone <- b.svc.Watch(bg, b.opts.Poll) }()
+	go b.learnMembers(bg)
 	err := b.runner.Run(ctx)
 	cancel()
 	if perr := <-promptDone; err == nil {

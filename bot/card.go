@@ -11,7 +11,8 @@ import (
 	"github.com/slack-go/slack"
 )
 
-// syncCard posts the incident card, pins it, and keeps it current.
+// syncCard posts the incident card and keeps it current (pass.go's
+// touches pins it).
 func (s *slackDelivery) syncCard(ctx context.Context, inc *shown, save func() error) error {
 	c := &inc.Chat
 	blocks := cardBlocks(inc, s.svc.Config(), s.opts.CommandName, strconv.FormatInt(inc.Version, 10))
@@ -46,14 +47,6 @@ func (s *slackDelivery) syncCard(ctx context.Context, inc *shown, save func() er
 	s.mu.Lock()
 	s.cardHash[inc.Number] = h
 	s.mu.Unlock()
-	if !c.CardPinned {
-		err := s.api.AddPinContext(ctx, c.ChannelID, slack.NewRefToMessage(c.ChannelID, c.CardTS))
-		if err != nil && slackError(err) != "already_pinned" {
-			return fmt.Errorf("pin card: %w", err)
-		}
-		c.CardPinned = true
-		return save()
-	}
 	return nil
 }
 

@@ -2,8 +2,11 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/slack-go/slack"
 
@@ -80,24 +83,41 @@ func (s *slackDelivery) announce(ctx context.Context, inc *shown, ev incident.Ev
 	return true, nil
 }
 
-// invite adds people to the incident channel. People already there are
-// fine; a person Slack cannot invite (deactivated, unknown) is logged and
-// skipped rather than holding up the incident.
+// invite adds people to the incident channel in one call (Slack takes up
+// to 1,000 at once). force asks Slack to invite those it can even if some
+// cannot be (deactivated, unknown); people already there are fine; whoever
+// Slack names as not invitable is logged rather than holding up the
+// incident.
 func (s *slackDelivery) invite(ctx context.Context, inc *shown, users ...string) error {
-	for _, u := range users {
-		if u == "" {
-			continue
-		}
-		_, err := s.api.InviteUsersToConversationContext(ctx, inc.Chat.ChannelID, u)
-		switch code := slackError(err); {
-		case err == nil, code == "already_in_channel", code == "cant_invite_self":
-		case retryable(err):
-			return fmt.Errorf("invite %s: %w", u, err)
-		default:
-			s.log.Warn("could not invite to incident channel", "incident", inc.Number, "user", u, "err", err)
-		}
+	users = slices.DeleteFunc(slices.Compact(slices.Sorted(slices.Values(users))), func(u string) bool { return u == "" })
+	if len(users) == 0 {
+		return nil
+	}
+	_, err := s.api.ForceInviteUsersToConversationContext(ctx, inc.Chat.ChannelID, users...)
+	switch code := slackError(err); {
+	case err == nil, code == "already_in_channel", code == "cant_invite_self":
+		s.members.joined(inc.Chat.ChannelID, users...)
+	case retryable(err):
+		return fmt.Errorf("invite %s: %w", strings.Join(users, ","), err)
+	default:
+		s.log.Warn("could not invite to incident channel", "incident", inc.Number, "users", users, "refused", refusedInvitees(err), "err", err)
 	}
 	return nil
+}
+
+// refusedInvitees lists the people a refused invitation names, with why.
+func refusedInvitees(err error) []string {
+	var se slack.SlackErrorResponse
+	if !errors.As(err, &se) {
+		return nil
+	}
+	var out []string
+	for _, e := range se.Errors {
+		if ie := e.ConversationsInviteResponseError; ie != nil {
+			out = append(out, ie.User+": "+ie.Error)
+		}
+	}
+	return out
 }
 
 // promptAnswered reports whether what a prompt asks for was done between

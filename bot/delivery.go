@@ -29,11 +29,13 @@ const integrationName = "slack"
 // and the next pass carries on from there. Scheduling, retries and problem
 // recording are the engine's.
 type slackDelivery struct {
-	api    slackAPI
-	svc    *incident.Service
-	opts   Options
-	log    *slog.Logger
-	runner *notify.Runner // for work outside passes that takes an incident's lock
+	api     slackAPI
+	svc     *incident.Service
+	opts    Options
+	log     *slog.Logger
+	runner  *notify.Runner // for work outside passes that takes an incident's lock
+	pace    *pacer         // api, paced: asked whether put-off work has a turn now
+	members *members       // who is in the incident channels
 
 	// tellPending tells people whose changes wait on a pass that failed
 	// that delivering them is pending (see watch).
@@ -85,6 +87,8 @@ type chatState struct {
 	// Warnings are the refusals that did not hold the incident up, by
 	// the work refused (see warn); Problem shows them.
 	Warnings map[string]string `json:"warnings,omitempty"`
+	// Scan is where a search for the channel's name got to (findChannel).
+	Scan channelScan `json:"scan,omitzero"`
 	// Problem is the delivery's Problem: what Slack refuses, for people.
 	Problem string `json:"-"`
 }

@@ -31,7 +31,8 @@ type innerEvent struct {
 		Channel string `json:"channel"`
 		TS      string `json:"ts"`
 	} `json:"item"`
-	Tab string `json:"tab"`
+	Tab     string `json:"tab"`
+	Channel string `json:"channel"` // member_joined_channel, member_left_channel
 }
 
 // handleEvents serves POST /slack/events.
@@ -77,6 +78,16 @@ func (b *Bot) event(ctx context.Context, body []byte) (any, error) {
 		work = func(ctx context.Context) { b.reactionAdded(ctx, log, ev) }
 	case ev.Type == "app_home_opened" && ev.Tab == "home":
 		work = func(ctx context.Context) { b.publishHome(ctx, log, ev.User) }
+	case ev.Type == "member_joined_channel" || ev.Type == "member_left_channel":
+		// Who may see a private incident: kept at once, with nothing to
+		// record, and applying one twice changes nothing.
+		if ev.Type == "member_joined_channel" {
+			b.deliv.members.joined(ev.Channel, ev.User)
+		} else {
+			b.deliv.members.left(ev.Channel, ev.User)
+		}
+		requestEnded(ctx, outcomeOK, "")
+		return nil, nil
 	default:
 		requestEnded(ctx, outcomeIgnored, "")
 		return nil, nil // other reactions, other tabs: nothing to do, nothing to record

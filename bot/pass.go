@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
 
 	"github.com/sitrep-dev/sitrep/incident"
+	"github.com/sitrep-dev/sitrep/notify"
 )
 
 // passOnce does the incident's Slack work in the order people need it:
@@ -31,21 +35,9 @@ func (s *slackDelivery) passOnce(ctx context.Context, inc *shown, events []incid
 	if err := s.syncCard(ctx, inc, save); err != nil {
 		return err
 	}
-
-	if t := topic(inc.Incident); t != c.Topic {
-		// Slack posts a message for every topic change, even to the same
-		// topic, so this is guarded like a post.
-		c.Posting = postingTopic
-		if err := save(); err != nil {
-			return err
-		}
-		if _, err := s.api.SetTopicOfConversationContext(ctx, c.ChannelID, t); err != nil {
-			return fmt.Errorf("set topic: %w", err)
-		}
-		c.Topic, c.Posting = t, ""
-		if err := save(); err != nil {
-			return err
-		}
+	later, err := s.touches(ctx, inc, save)
+	if err != nil {
+		return err
 	}
 	// The checklist and follow-ups help, but a refusal of one of them
 	// (say, a configured checklist Slack will not show) must not hold up
@@ -127,7 +119,53 @@ func (s *slackDelivery) passOnce(ctx context.Context, inc *shown, events []incid
 	if stale {
 		return errStale // delivered what there was; show the newer incident
 	}
+	if later > 0 {
+		return &notify.Later{Wait: later}
+	}
 	return nil
+}
+
+// touches pins the card and keeps the channel's topic current. Both help
+// people find their way but are not what they wait for, and both are
+// Slack's Tier 2 (20 a minute across the workspace): when many incidents
+// start at once, a touch with no turn free now is put off, and the pass
+// says how long to come back after, rather than hold back the timeline and
+// announcements.
+func (s *slackDelivery) touches(ctx context.Context, inc *shown, save func() error) (later time.Duration, err error) {
+	c := &inc.Chat
+	if !c.CardPinned {
+		if d := s.pace.delay("pins.add"); d > 0 {
+			later = d
+		} else {
+			err := s.api.AddPinContext(ctx, c.ChannelID, slack.NewRefToMessage(c.ChannelID, c.CardTS))
+			if err != nil && slackError(err) != "already_pinned" {
+				return 0, fmt.Errorf("pin card: %w", err)
+			}
+			c.CardPinned = true
+			if err := save(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if t := topic(inc.Incident); t != c.Topic {
+		if d := s.pace.delay("conversations.setTopic"); d > 0 {
+			return max(later, d), nil
+		}
+		// Slack posts a message for every topic change, even to the same
+		// topic, so this is guarded like a post.
+		c.Posting = postingTopic
+		if err := save(); err != nil {
+			return 0, err
+		}
+		if _, err := s.api.SetTopicOfConversationContext(ctx, c.ChannelID, t); err != nil {
+			return 0, fmt.Errorf("set topic: %w", err)
+		}
+		c.Topic, c.Posting = t, ""
+		if err := save(); err != nil {
+			return 0, err
+		}
+	}
+	return later, nil
 }
 
 // finalError marks a failure that retrying soon will not fix.

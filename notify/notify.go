@@ -14,6 +14,7 @@ package notify
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/sitrep-dev/sitrep/incident"
@@ -31,8 +32,9 @@ type Integration interface {
 	// pass can stop anywhere, on any error or crash, and the next carries
 	// on. It returns nil once everything is delivered, after which the
 	// engine moves d.Cursor and d.Version past what it was given; ErrStale
-	// to be called again with the incident read afresh; or the failure,
-	// which Classify sorts.
+	// to be called again with the incident read afresh; a *Later when it
+	// delivered what people need and put off the rest for a rate limit; or
+	// the failure, which Classify sorts.
 	Deliver(ctx context.Context, inc *incident.Incident, events []incident.Event, d *incident.Delivery, save func() error) error
 	// Classify says what a failure of Deliver means.
 	Classify(err error) Failure
@@ -54,6 +56,15 @@ type Failure struct {
 // ErrStale ends a pass whose incident changed under it: the engine reads it
 // again and calls Deliver once more.
 var ErrStale = errors.New("the incident changed during the pass")
+
+// Later ends a pass that delivered what people need and put off the rest
+// (a cosmetic call whose rate limit has no turn free now) so as not to
+// hold anything back. The engine comes back after Wait, counting no
+// failure and recording no problem, and does not mark the delivery
+// current until a pass finishes, so a restart does the rest too.
+type Later struct{ Wait time.Duration }
+
+func (l *Later) Error() string { return fmt.Sprintf("work put off for %s", l.Wait) }
 
 // Optional parts of an integration.
 type (

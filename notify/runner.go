@@ -187,6 +187,24 @@ func (l *lane) syncLocked(ctx context.Context, number int64) (err error) {
 	}()
 	start := l.clock.Now()
 	err = l.pass(ctx, number)
+	if later := (*Later)(nil); errors.As(err, &later) {
+		l.metrics.Pass(l.name, "deferred", l.clock.Now().Sub(start))
+		l.log.Debug("work put off for a rate limit", "incident", number, "for", later.Wait)
+		l.mu.Lock()
+		r := l.due[number]
+		if r.asked == asked {
+			r.at = l.clock.Now().Add(backoff(Failure{Wait: later.Wait}, 1))
+		} // else a change came in during the pass: it goes again now
+		r.transient = false
+		l.due[number] = r
+		l.mu.Unlock()
+		if l.watcher != nil {
+			l.watcher.Delivered(number) // what people need is there
+		}
+		l.poke()
+		err = nil // for the waiters: what they asked for is delivered
+		return nil
+	}
 	if err == nil {
 		l.metrics.Pass(l.name, "ok", l.clock.Now().Sub(start))
 		// Done, unless soon was called while the pass ran: what it asked

@@ -95,6 +95,9 @@ func (s *Server) handleAPI(w http.ResponseWriter, hr *http.Request) {
 	if failing && !injectFailure(w, hr, f) {
 		return
 	}
+	if s.latency > 0 && !sleep(hr.Context(), s.latency) {
+		return
+	}
 
 	h, known := handlers[method]
 	var res result
@@ -115,6 +118,12 @@ func (s *Server) handleAPI(w http.ResponseWriter, hr *http.Request) {
 		res = apiErr("invalid_auth")
 	}
 	if res == nil {
+		// Slack counts the calls of an app, so only authenticated calls
+		// count against its limits.
+		if wait := s.limits.take(method, req.get("channel")); wait > 0 {
+			writeRateLimited(w, wait)
+			return
+		}
 		s.mu.Lock()
 		res = h(s, req)
 		s.mu.Unlock()
@@ -134,23 +143,12 @@ func (s *Server) handleAPI(w http.ResponseWriter, hr *http.Request) {
 // injectFailure applies an injected failure. It reports whether handling
 // should continue normally (a pure delay).
 func injectFailure(w http.ResponseWriter, hr *http.Request, f Failure) bool {
-	if f.Delay > 0 {
-		t := time.NewTimer(f.Delay)
-		select {
-		case <-t.C:
-		case <-hr.Context().Done():
-			t.Stop()
-			return false
-		}
+	if f.Delay > 0 && !sleep(hr.Context(), f.Delay) {
+		return false
 	}
 	switch {
 	case f.Status == http.StatusTooManyRequests:
-		secs := int64((f.RetryAfter + time.Second - 1) / time.Second)
-		if secs < 1 {
-			secs = 1
-		}
-		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
-		writeJSON(w, http.StatusTooManyRequests, apiErr("ratelimited"))
+		writeRateLimited(w, f.RetryAfter)
 		return false
 	case f.Status != 0:
 		writeJSON(w, f.Status, apiErr("internal_error"))
@@ -160,6 +158,18 @@ func injectFailure(w http.ResponseWriter, hr *http.Request, f Failure) bool {
 		return false
 	}
 	return true
+}
+
+// sleep waits d, or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 func addWarning(res result, code string) {

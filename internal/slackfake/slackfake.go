@@ -248,6 +248,8 @@ type Server struct {
 	appToken   string
 	teamID     string
 	clock      func() time.Time
+	limits     limits
+	latency    time.Duration
 	socketPing time.Duration
 
 	mu           sync.Mutex
@@ -478,6 +480,18 @@ func (s *Server) RemoveMember(channelID, userID string) {
 		panic(fmt.Sprintf("slackfake: RemoveMember(%q): unknown channel", channelID))
 	}
 	ch.members = slices.DeleteFunc(ch.members, func(m string) bool { return m == userID })
+}
+
+// ArchiveChannel archives a channel as a person would. Slack keeps an
+// archived channel's name taken. It panics if the channel is unknown.
+func (s *Server) ArchiveChannel(channelID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ok := s.channels[channelID]
+	if !ok {
+		panic(fmt.Sprintf("slackfake: ArchiveChannel(%q): unknown channel", channelID))
+	}
+	ch.archived = true
 }
 
 // AddMessage posts a message as a (human) user, bypassing the API: use it to

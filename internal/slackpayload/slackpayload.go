@@ -195,3 +195,18 @@ func HomeOpened(fake *slackfake.Server, eventID, user string) Obj {
 	}
 	return event(fake, "event-app-home-opened.json", eventID, ev)
 }
+
+// Membership is a member_joined_channel (joined) or member_left_channel
+// event for user in channel, in the envelope of event-reaction-added.json
+// (the inner event's shape is Slack's documented one:
+// https://api.slack.com/events/member_joined_channel).
+func Membership(fake *slackfake.Server, eventID, user, channel string, joined bool) Obj {
+	ev := Obj{"type": "member_left_channel", "user": user, "channel": channel, "channel_type": "G", "team": fake.TeamID(), "event_ts": Now()}
+	if ch, ok := fake.Channel(channel); ok && !ch.Private {
+		ev["channel_type"] = "C"
+	}
+	if joined {
+		ev["type"] = "member_joined_channel"
+	}
+	return event(fake, "event-reaction-added.json", eventID, ev)
+}
