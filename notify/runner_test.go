@@ -421,3 +421,61 @@ func TestChangeDuringARefusedPass(t *testing.T) {
 	close(block) // the pass is refused now
 	eventually(t, "a pass for the change, without waiting FinalRetry", func() bool { return f.count() == 2 })
 }
+
+// putOff puts off part of its first passes for a rate limit, then
+// delivers.
+type putOff struct {
+	mu     sync.Mutex
+	passes int
+	later  int // how many passes put work off
+}
+
+func (p *putOff) Name() string                  { return "putoff" }
+func (p *putOff) Classify(error) notify.Failure { return notify.Failure{} }
+func (p *putOff) Deliver(context.Context, *incident.Incident, []incident.Event, *incident.Delivery, func() error) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.passes++
+	if p.passes <= p.later {
+		return &notify.Later{Wait: 10 * time.Second}
+	}
+	return nil
+}
+
+func (p *putOff) count() int { p.mu.Lock(); defer p.mu.Unlock(); return p.passes }
+
+// TestLater: a pass that put work off records no problem, leaves the
+// delivery behind (a restart would finish it), and is passed again when
+// the wait is over, not before; Await hears it as delivered.
+func TestLater(t *testing.T) {
+	ctx := context.Background()
+	_, svc := open(t, filepath.Join(t.TempDir(), "sitrep.db"))
+	clk := clock.NewFake(time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC))
+	p := &putOff{later: 2}
+	r, _ := start(t, svc, clk, p)
+	inc, err := svc.Declare(ctx, incident.Declaration{Title: "Checkout failing", Actor: "U1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the first pass", func() bool { return p.count() == 1 && clk.Waiting() > 0 })
+	if err := r.Await(ctx, "putoff", inc.Number); err != nil {
+		t.Fatalf("Await of a pass that put work off = %v, want nil: what people need is delivered", err)
+	}
+	if behind, _ := svc.Behind(ctx, "putoff"); !slices.Contains(behind, inc.Number) {
+		t.Error("a delivery with work put off is not behind: a restart would not finish it")
+	}
+	if d, _ := svc.Delivery(ctx, "putoff", inc.ID); d.Problem != "" {
+		t.Errorf("a put-off pass recorded the problem %q", d.Problem)
+	}
+	n := p.count()
+	clk.Advance(9 * time.Second)
+	time.Sleep(50 * time.Millisecond)
+	if p.count() != n {
+		t.Fatal("passed again before the wait was over")
+	}
+	clk.Advance(2 * time.Second)
+	eventually(t, "caught up after the wait", func() bool {
+		behind, _ := svc.Behind(ctx, "putoff")
+		return len(behind) == 0 && p.count() == n+1
+	})
+}
