@@ -124,9 +124,15 @@ func describeControl(r rune) string {
 	return fmt.Sprintf("U+%04X", r)
 }
 
-// entities are how chat text escapes &, < and >. They count as the one
-// character a person typed, so that a title with "&" in it is not refused
-// for a length it does not have.
+// Recorded text is kept in chat markup, as people wrote it in Slack: &, <
+// and > are escaped as &amp;, &lt; and &gt;, so that a mention (<@U1>) or
+// a link (<https://x|x>) stays apart from angle brackets someone typed.
+// Decoding on the way in would lose that difference for good, so each
+// surface converts on the way out instead (Slack shows it as it is; the
+// postmortem and other surfaces convert it, see internal/slacktext).
+// Lengths are what a person typed: an entity counts as one character, so
+// that a title with "&" in it is not refused for a length it does not
+// have.
 var entities = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
 
 func textLen(s string) int { return utf8.RuneCountInString(entities.Replace(s)) }
