@@ -2,6 +2,7 @@ package postmortem_test
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sitrep-dev/sitrep/incident"
@@ -132,10 +133,11 @@ func seed004() (*incident.Incident, []incident.Event, postmortem.View) {
 		"Dependency libraries - majority of the libraries that we use are not being moved from one location to another and hosted on maven central. For the few libraries that are not, we decided to host the final products in our build space, to avoid third parties moving them to archive. We will continue doing so going forward, including updating the dependencies versions to newer ones, once they are released",
 		"Rolling restart deep dive - While rolling restart is the most common strategy, in case of AWS, when machine is coming online, it reports status OK, before waiting on health check. In this case, machine has started, but once health check failed twice, the machine was terminated. Our learning here is to validate health check manually, in case of rolling restart before proceeding further to a next step in a restart",
 	}
+	inc.Learnings = strings.Join(learnings, "\n")
+	inc.Mitigation = "An emergency patch release that addressed both the primary and the secondary issue, rolled out across the environments."
+	inc.ContributingFactors = "The repository we downloaded the Kafka client from was moved to archive by its hosting party, which delayed the fix by about two hours."
+	inc.Remediations = "- Separate the infrastructure and code release pipelines\n- Host third-party libraries in our build space\n- Validate health checks manually during a rolling restart"
 	v := build(inc, evs)
-	for _, l := range learnings {
-		v.Learnings = append(v.Learnings, postmortem.Markdown(l, name))
-	}
 	return inc, evs, v
 }
 
@@ -216,6 +218,8 @@ func hostile() postmortem.View {
 	inc := &incident.Incident{
 		Number: 66, Title: hostileText, Severity: "sev1", Status: incident.Resolved,
 		Summary: hostileText, Impact: hostileText, RootCause: hostileText,
+		Mitigation: hostileText, ContributingFactors: hostileText, WentWell: hostileText, WentBadly: hostileText,
+		Learnings: hostileText, Remediations: hostileText,
 		Services:   []string{"a|b", "<b>svc</b>", "# x"},
 		Roles:      map[string]string{incident.CommanderRole: "U0EVIL", "comms": "U0CMD"},
 		DeclaredAt: utc("2024-01-01 00:00"), ResolvedAt: utc("2024-01-04 05:30"),
@@ -241,9 +245,7 @@ func hostile() postmortem.View {
 		}
 		return name(id)
 	}
-	v := postmortem.Build(inc, evs, time.UTC, evil)
-	v.Learnings = []string{postmortem.Markdown(hostileText, evil)}
-	return v
+	return postmortem.Build(inc, evs, time.UTC, evil)
 }
 
 // many is a long incident with n timeline events of every kind.
