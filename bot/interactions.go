@@ -58,6 +58,13 @@ func (b *Bot) interact(ctx context.Context, payload []byte) (any, error) {
 	}
 	log := b.logFor(ctx).With("user", cb.User.ID, "interaction", string(cb.Type))
 	requestIs(ctx, string(cb.Type), cb.User.ID)
+	if cb.Type != slack.InteractionTypeViewClosed {
+		var picked string
+		if acts := cb.ActionCallback.BlockActions; len(acts) > 0 {
+			picked = acts[0].SelectedUser
+		}
+		ctx = b.withNames(ctx, "", cb.User.ID, picked)
+	}
 	switch cb.Type {
 	case slack.InteractionTypeBlockActions:
 		b.blockActions(ctx, log, &cb)
@@ -69,6 +76,10 @@ func (b *Bot) interact(ctx context.Context, payload []byte) (any, error) {
 			submit = b.submitDeclare
 		case callbackUpdate:
 			submit = b.submitUpdate
+		case callbackResolve:
+			submit = b.submitResolve
+		case callbackPostmortem:
+			submit = b.submitPostmortem
 		}
 		if submit != nil {
 			requestIs(ctx, "view_submission:"+cb.View.CallbackID, cb.User.ID)

@@ -148,8 +148,8 @@ func applyEdits(inc *Incident, actor string, edits []Edit) ([]Event, error) {
 
 // Record sets fields of incident number: from a form, or typed one at a
 // time. An open or resolved incident can be edited; a closed one cannot.
-// Recording only values the incident has already is refused, so that a
-// repeated command says so.
+// Edits that change nothing record nothing; one such edit alone is
+// refused, so that a command typed twice says so.
 func (s *Service) Record(ctx context.Context, number int64, actor string, r Review) (*Incident, error) {
 	edits, err := cleanEdits(r.Edits)
 	if err != nil {
@@ -167,11 +167,9 @@ func (s *Service) Record(ctx context.Context, number int64, actor string, r Revi
 			}
 			evs = append(evs, fevs...)
 		}
-		if len(evs) == 0 {
-			if len(edits) == 1 {
-				return nil, fieldErrorf(edits[0].Field.Label(), "Incident #%d already has that %s.", inc.Number, edits[0].Field.Label())
-			}
-			return nil, Errorf(EINVALID, "Nothing changed: incident #%d already has what was given.", inc.Number)
+		if len(evs) == 0 && len(edits) == 1 && !r.RemediationFollowUps {
+			// A field typed again as it is: say so, rather than nothing.
+			return nil, fieldErrorf(edits[0].Field.Label(), "Incident #%d already has that %s.", inc.Number, edits[0].Field.Label())
 		}
 		return evs, nil
 	})
