@@ -53,7 +53,7 @@ func TestWrite(t *testing.T) {
 	frag, _ := postmortem.HTML(doc.Markdown)
 	if !bytes.Contains(page, frag) || !bytes.HasPrefix(page, []byte("<!doctype html>\n")) {
 		t.Errorf("HTMLPage is not a page around the HTML:\n%.400s", page)
-	}	// A page that reads well alone: a stylesheet in the head, with
+	} // A page that reads well alone: a stylesheet in the head, with
 	// times that do not wrap, phone-width tables that scroll, and print
 	// rules.
 	head, _, _ := bytes.Cut(page, []byte("</head>"))

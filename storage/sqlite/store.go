@@ -481,8 +481,8 @@ func (db *DB) Events(ctx context.Context, incidentID string, afterSeq int64) ([]
 	var events []incident.Event
 	for rows.Next() {
 		var (
-			e        incident.Event
-			kind     string
+			e               incident.Event
+			kind            string
 			at, data, names sql.NullString
 		)
 		if err := rows.Scan(&e.Seq, &e.IncidentID, &at, &kind, &e.Actor, &e.Text, &e.Source, &data, &e.Key, &names); err != nil {
