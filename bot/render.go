@@ -378,6 +378,7 @@ var wordings = map[incident.EventKind]wording{
 	// factors, what went well or badly, remediations) stay for the
 	// postmortem itself, which the form publishes at once.
 	incident.EventKind(incident.FieldImpact):     recordedWording(":busts_in_silhouette:"),
+	incident.EventKind(incident.FieldServices):   recordedWording(":gear:"),
 	incident.EventKind(incident.FieldRootCause):  recordedWording(":mag:"),
 	incident.EventKind(incident.FieldMitigation): recordedWording(":adhesive_bandage:"),
 	incident.EventKind(incident.FieldLearnings):  recordedWording(":bulb:"),

@@ -49,6 +49,7 @@ type reviewInput struct {
 var (
 	resolveInputs = []reviewInput{
 		{incident.FieldImpact, blockImpact, "Impact: who and what was affected", "Card payments failed for about 30% of EU customers for 40 minutes"},
+		{incident.FieldServices, blockServices, "Affected services", "checkout, payments-api (comma-separated)"},
 		{incident.FieldRootCause, blockRootCause, "Root cause", "An expired TLS certificate on the payments load balancer"},
 		{incident.FieldMitigation, blockMitigation, "What mitigated it", "Renewed the certificate and restarted the load balancer"},
 	}
@@ -114,9 +115,18 @@ func (b *Bot) toPlain(s string, maxLen int) string {
 
 // reviewInputBlock is the input for in, prefilled with the incident's value.
 func (b *Bot) reviewInputBlock(inc *incident.Incident, in reviewInput) *slack.InputBlock {
-	block := textInput(in.block, in.label, in.placeholder, true, incident.MaxText, true)
-	block.Element.(*slack.PlainTextInputBlockElement).InitialValue = b.toPlain(inc.Field(in.field), incident.MaxText)
+	block := textInput(in.block, in.label, in.placeholder, in.field != incident.FieldServices, in.maxLen(), true)
+	block.Element.(*slack.PlainTextInputBlockElement).InitialValue = b.toPlain(inc.Field(in.field), in.maxLen())
 	return block
+}
+
+// maxLen is the most the input takes: the declare form's for the
+// services, a text's for the others.
+func (in reviewInput) maxLen() int {
+	if in.field == incident.FieldServices {
+		return 500
+	}
+	return incident.MaxText
 }
 
 // resolveModal is the form /incident resolve opens when given no summary.
@@ -177,8 +187,13 @@ func (b *Bot) postmortemModal(inc *incident.Incident, meta modalMeta) slack.Moda
 func (b *Bot) changedEdits(f formValues, inc *incident.Incident, inputs []reviewInput) []incident.Edit {
 	var edits []incident.Edit
 	for _, in := range inputs {
+		if _, ok := f[in.block][in.block]; !ok {
+			// Slack sends every input of the form, empty or not; one
+			// that is missing was not sent, and clears nothing.
+			continue
+		}
 		v := f.text(in.block)
-		if strings.TrimSpace(v) == strings.TrimSpace(b.toPlain(inc.Field(in.field), incident.MaxText)) {
+		if strings.TrimSpace(v) == strings.TrimSpace(b.toPlain(inc.Field(in.field), in.maxLen())) {
 			continue
 		}
 		edits = append(edits, incident.Edit{Field: in.field, Text: fromPlain(v)})

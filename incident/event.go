@@ -118,7 +118,7 @@ func (e Event) Describe(mention func(userID string) string) string {
 		return s
 	case KindFollowUpDone:
 		return "Follow-up done: " + e.Text
-	case EventKind(FieldImpact), EventKind(FieldRootCause), EventKind(FieldMitigation), EventKind(FieldContributing),
+	case EventKind(FieldImpact), EventKind(FieldServices), EventKind(FieldRootCause), EventKind(FieldMitigation), EventKind(FieldContributing),
 		EventKind(FieldWentWell), EventKind(FieldWentBadly), EventKind(FieldLearnings), EventKind(FieldRemediations):
 		return describeField(e)
 	case KindPrompt:

@@ -27,10 +27,14 @@ const (
 	FieldWentBadly    Field = "went_badly"
 	FieldLearnings    Field = "learnings"
 	FieldRemediations Field = "remediations"
+	// FieldServices is the affected services, written as a list separated
+	// by commas: a declaration typed in one line has none, and they are
+	// often known only at the end.
+	FieldServices Field = "services"
 )
 
 // Fields lists the fields in the order a postmortem reads them.
-var Fields = []Field{FieldImpact, FieldRootCause, FieldMitigation, FieldContributing, FieldWentWell, FieldWentBadly, FieldLearnings, FieldRemediations}
+var Fields = []Field{FieldImpact, FieldServices, FieldRootCause, FieldMitigation, FieldContributing, FieldWentWell, FieldWentBadly, FieldLearnings, FieldRemediations}
 
 // fieldLabels name the fields in messages ("The root cause is empty").
 var fieldLabels = map[Field]string{
@@ -42,6 +46,7 @@ var fieldLabels = map[Field]string{
 	FieldWentBadly:    "what went badly",
 	FieldLearnings:    "learnings",
 	FieldRemediations: "remediations",
+	FieldServices:     "affected services",
 }
 
 // Label names the field as messages do; it is also the Field of the
@@ -76,6 +81,9 @@ func (inc *Incident) field(f Field) *string {
 
 // Field returns the incident's latest value of f.
 func (inc *Incident) Field(f Field) string {
+	if f == FieldServices {
+		return strings.Join(inc.Services, ", ")
+	}
 	if p := inc.field(f); p != nil {
 		return *p
 	}
@@ -107,6 +115,18 @@ func cleanEdits(edits []Edit) ([]Edit, error) {
 		if !ok {
 			return nil, Errorf(EINVALID, "Sitrep records no field called %q.", e.Field)
 		}
+		if e.Field == FieldServices {
+			if e.Add {
+				return nil, Errorf(EINVALID, "The affected services are set as a whole, not added to.")
+			}
+			list, err := cleanList(label, strings.Split(e.Text, ","))
+			if err != nil {
+				return nil, err
+			}
+			e.Text = strings.Join(list, ", ")
+			out = append(out, e)
+			continue
+		}
 		text, err := cleanText(label, e.Text, !e.Add)
 		if err != nil {
 			return nil, err
@@ -122,6 +142,17 @@ func cleanEdits(edits []Edit) ([]Edit, error) {
 func applyEdits(inc *Incident, actor string, edits []Edit) ([]Event, error) {
 	var evs []Event
 	for _, e := range edits {
+		if e.Field == FieldServices {
+			if inc.Field(FieldServices) == e.Text {
+				continue
+			}
+			inc.Services = nil
+			if e.Text != "" {
+				inc.Services = strings.Split(e.Text, ", ")
+			}
+			evs = append(evs, Event{Kind: e.Field.Kind(), Actor: actor, Text: e.Text})
+			continue
+		}
 		p := inc.field(e.Field)
 		if e.Add {
 			v := e.Text

@@ -59,6 +59,14 @@ func TestRecordFields(t *testing.T) {
 		t.Errorf("timeline (-want +got):\n%s", diff)
 	}
 
+	// The affected services are a list, written with commas.
+	if inc, err = svc.Record(ctx, 1, "U1", incident.Review{Edits: []incident.Edit{{Field: incident.FieldServices, Text: " checkout,payments , checkout,"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"checkout", "payments"}, inc.Services); diff != "" || inc.Field(incident.FieldServices) != "checkout, payments" {
+		t.Errorf("services (-want +got):\n%s", diff)
+	}
+
 	// Clearing a field is an edit too.
 	if inc, err = svc.Record(ctx, 1, "U1", incident.Review{Edits: []incident.Edit{{Field: incident.FieldWentWell}}}); err != nil || inc.WentWell != "" {
 		t.Fatalf("clearing: %+v, %v", inc, err)
