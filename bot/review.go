@@ -316,6 +316,9 @@ func (b *Bot) resolveCommand(ctx context.Context, log *slog.Logger, n int64, sc 
 	if err != nil {
 		return b.errorReply(ctx, log, Command{Name: "resolve"}, err)
 	}
+	if err := b.svc.Config().MayChange(inc, sc.UserID, "resolve"); err != nil {
+		return b.errorReply(ctx, log, Command{Name: "resolve"}, err)
+	}
 	if !inc.Status.Open() {
 		requestEnded(ctx, incident.ECONFLICT, "")
 		return reply{Text: fmt.Sprintf(":warning: Incident #%d is already %s. Edit what was recorded with `%s postmortem`, or `%s reopen` it.", n, inc.Status, b.opts.CommandName, b.opts.CommandName)}

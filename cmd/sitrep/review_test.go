@@ -197,6 +197,10 @@ func TestPostmortemFromSlack(t *testing.T) {
 		t.Logf("the postmortem:\n%s", md)
 	}
 
+	eventually(t, "the postmortem on the timeline", func() bool {
+		tl, _ := sitrep.slash(fake, "U0ALICE", ch, "timeline")
+		return strings.Contains(tl.All(), "Postmortem published")
+	})
 	if a, _ := sitrep.slash(fake, "U0ALICE", ch, "close"); a.Text != "" {
 		t.Fatalf("close answered %q", a.Text)
 	}
