@@ -357,6 +357,7 @@ func (b *Bot) addMessage(ctx context.Context, log *slog.Logger, number int64, ac
 	if author == "" {
 		author = msg.BotID
 	}
+	ctx = b.withNames(ctx, msg.Text, actor, msg.User)
 	_, err = b.svc.AddMessage(ctx, number, actor, incident.Message{At: at, Author: author, Text: msg.Text, Link: link, Key: channel + "/" + msg.Timestamp})
 	switch incident.ErrorCode(err) {
 	case "":

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -19,6 +20,13 @@ import (
 // (summary, impact, root cause, what mitigated it) and the postmortem form
 // (the review), each prefilled with what is recorded, so that running
 // them again edits it.
+
+// namesBudget bounds the time withNames asks Slack for names, and
+// maxNamedMentions how many people a text names that it asks about.
+const (
+	namesBudget      = time.Second
+	maxNamedMentions = 5
+)
 
 const (
 	callbackResolve    = "resolve"
@@ -326,14 +334,19 @@ func (b *Bot) resolveCommand(ctx context.Context, log *slog.Logger, n int64, sc 
 	return b.openModal(ctx, log, sc, b.resolveModal(inc, b.formMeta(callbackResolve, sc.UserID, sc.ChannelID, n, sc.ResponseURL)), "resolve <summary>")
 }
 
-// withNames returns ctx with the names of users (and of the people text
-// mentions) known, so that what the request records keeps their names
-// (incident.WithNames). It asks Slack for the names it does not know yet.
+// withNames returns ctx with the names of users (and of the first people
+// text mentions) known, so that what the request records keeps their
+// names (incident.WithNames). It asks Slack for the names it does not know
+// yet, within namesBudget: this runs before a request is answered, and a
+// name Slack is slow to give is only missing from the record (the
+// postmortem then asks Slack, or shows the ID).
 func (b *Bot) withNames(ctx context.Context, text string, users ...string) context.Context {
-	for _, m := range mentionLabelRE.FindAllStringSubmatch(text, 20) {
+	for _, m := range mentionLabelRE.FindAllStringSubmatch(text, maxNamedMentions) {
 		users = append(users, m[1])
 	}
-	lookup := b.names.lookup(ctx)
+	warm, cancel := context.WithTimeout(ctx, namesBudget)
+	defer cancel()
+	lookup := b.names.lookup(warm)
 	for _, u := range users {
 		if u != "" {
 			lookup(u)
