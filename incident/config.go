@@ -75,7 +75,9 @@ func (c Config) mayChange(inc *Incident, actor, what string) error {
 
 // MayChange is mayChange for adapters that ask before opening a form
 // (the resolve form), so that nobody fills in a form they may not send.
-func (c Config) MayChange(inc *Incident, actor, what string) error { return c.mayChange(inc, actor, what) }
+func (c Config) MayChange(inc *Incident, actor, what string) error {
+	return c.mayChange(inc, actor, what)
+}
 
 // DefaultConfig returns the defaults of PRODUCT.md, which come from the seed
 // documents: sev0 and sev1 are the "Sev-0/Sev-1" of the production-monitoring

@@ -146,8 +146,8 @@ func TestRemediationFollowUps(t *testing.T) {
 	}
 	r := incident.Review{Edits: []incident.Edit{{Field: incident.FieldRemediations, Text: "- Add an expiry alert\n\n- Automate rotation\n"}}, RemediationFollowUps: true}
 	inc, err := svc.Record(ctx, 1, "U2", r)
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || len(inc.FollowUps) != 2 {
+		t.Fatalf("follow-ups %+v, %v; want the one there and one more", inc.FollowUps, err)
 	}
 	r.Edits = append(r.Edits, incident.Edit{Field: incident.FieldLearnings, Text: "x"})
 	if inc, err = svc.Record(ctx, 1, "U2", r); err != nil {

@@ -83,7 +83,10 @@ func TestPostmortemFromSlack(t *testing.T) {
 	if a, _ := sitrep.slash(fake, "U0ALICE", ch, "rootcause An expired cert on the payments LB"); !strings.Contains(a.Text, "already has that root cause") {
 		t.Errorf("the same root cause again answered %q", a.Text)
 	}
-	eventually(t, "the impact on the card", func() bool { _, text := card(t, fake, ch); return strings.Contains(text, "*Impact*\nEU *card* payments") })
+	eventually(t, "the impact on the card", func() bool {
+		_, text := card(t, fake, ch)
+		return strings.Contains(text, "*Impact*\nEU *card* payments")
+	})
 
 	// A status update from its form: Sitrep's own markup.
 	sitrep.slash(fake, "U0ALICE", ch, "update")
