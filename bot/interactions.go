@@ -180,10 +180,12 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 		}
 		_, err = b.svc.CompleteFollowUp(ctx, inc.Number, actor, id)
 	case act.ActionID == actionPostmortem:
-		sc := slashCommand{UserID: actor, ChannelID: channel, ResponseURL: cb.ResponseURL}
-		n := inc.Number
-		b.tellInteraction(ctx, log, cb, fmt.Sprintf(":memo: Writing the postmortem of incident #%d from its timeline…", n))
-		b.goAfterAck(ctx, func(ctx context.Context) { b.publishPostmortem(ctx, log, n, sc) })
+		// The prompt's button does what /incident postmortem does: the
+		// review form, then the postmortem.
+		sc := slashCommand{UserID: actor, ChannelID: channel, ResponseURL: cb.ResponseURL, TriggerID: cb.TriggerID}
+		if rep := b.postmortemCommand(ctx, log, inc.Number, sc); rep.Text != "" {
+			b.tellInteraction(ctx, log, cb, rep.Text)
+		}
 		return
 	default:
 		log.Warn("unknown card action")
