@@ -246,6 +246,9 @@ func describeField(e Event) string {
 		return fmt.Sprintf("%s: added %s", label, e.Text)
 	case e.Text == "":
 		return label + " cleared"
+	case e.Kind == FieldLearnings.Kind() || e.Kind == FieldRemediations.Kind():
+		// One per line: on one line of a timeline, each still reads as one.
+		return label + ": " + strings.Join(strings.Split(e.Text, "\n"), "; ")
 	}
 	return label + ": " + e.Text
 }
