@@ -255,11 +255,8 @@ func checkTimeline(t *testing.T, got string, want []string) {
 // once and completed when Slack lets it, with the user told what is pending.
 func TestDeclareWhileSlackRateLimits(t *testing.T) {
 	w := newWorld(t)
-	// Twice: the declarer waits for the first pass to start after the
-	// declaration (notify.Runner.Await), and asking for it starts one at
-	// once, before the Retry-After, when the first failed before the
-	// declarer began to wait. Which comes first is the scheduler's; with a
-	// second 429 the declarer is told of the rate limit either way.
+	// Twice: on a loaded machine the first pass may start before the
+	// declarer's reply waits for one, and the reply tells of the next.
 	w.fake.Fail("conversations.create", slackfake.Failure{Status: 429, RetryAfter: time.Second, Times: 2})
 	sitrep := w.start(t)
 	ans, ru := sitrep.slash(w.fake, "U1", w.general, "declare sev2 Login slow")
