@@ -17,9 +17,9 @@ import (
 )
 
 // The forms that gather the postmortem's input in Slack: the resolve form
-// (summary, impact, root cause, what mitigated it) and the postmortem form
-// (the review), each prefilled with what is recorded, so that running
-// them again edits it.
+// (summary, impact, affected services, root cause, what mitigated it) and
+// the postmortem form (the review), each prefilled with what is recorded,
+// so that running them again edits it.
 
 // namesBudget bounds the time withNames asks Slack for names, and
 // maxNamedMentions how many people a text names that it asks about.
@@ -80,8 +80,8 @@ var reviewFields = func() map[string]string {
 	return m
 }()
 
-// mentionLabelRE, linkRE and specialRE find the Slack markup a stored
-// text may hold, for toPlain.
+// mentionLabelRE, channelRE, linkRE and specialRE find the Slack markup a
+// stored text may hold, for toPlain (and withNames).
 var (
 	mentionLabelRE = regexp.MustCompile(`<@([UW][A-Z0-9]+)(?:\|([^>]*))?>`)
 	channelRE      = regexp.MustCompile(`<#C[A-Z0-9]+\|([^>]*)>`)
