@@ -127,6 +127,10 @@ func TestPostmortemFromSlack(t *testing.T) {
 	if pre["impact"] != "EU *card* payments fail for 30% of customers" || pre["root_cause"] != "An expired cert on the payments LB" {
 		t.Errorf("the resolve form is prefilled with %q", pre)
 	}
+	// Sealed for Alice: nobody else can send it.
+	if a := sitrep.interact(submission(t, fake, "U0BOB", resolve, obj{"summary": obj{"summary": textValue("Done")}})); !strings.Contains(a.Errors["summary"], "Sitrep cannot take this form") {
+		t.Errorf("Alice's resolve form sent by Bob answered %+v", a)
+	}
 	if a := sitrep.interact(submission(t, fake, "U0ALICE", resolve, obj{"summary": obj{"summary": textValue("  ")}})); a.Errors["summary"] == "" {
 		t.Errorf("a resolve form without a summary answered %+v", a)
 	}
