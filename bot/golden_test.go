@@ -136,6 +136,15 @@ func goldenEvent(kind incident.EventKind, minutes int, actor, text string, data 
 func TestGoldenBlockKit(t *testing.T) {
 	cfg := incident.DefaultConfig()
 	g := newGoldenIncidents()
+	// The forms prefill what was recorded, as a person would type it:
+	// mentions by name, links with their address, entities decoded.
+	gb := &Bot{names: newNameCache(nil, nil), opts: Options{CommandName: "/incident"}}
+	reviewed := cloneIncident(g.open)
+	reviewed.RootCause = "An expired cert on <https://lb.example.com|the LB>; <@U0DAN|dan> saw it &amp; renewed it"
+	reviewed.Learnings = "Certificates expire quietly\nAlert 14 days ahead"
+	resolved := cloneIncident(reviewed)
+	resolved.Status, resolved.ResolvedAt = incident.Resolved, goldenAt.Add(time.Hour)
+	resolved.Mitigation, resolved.Remediations = "Renewed the cert", "Alert on expiry\nAutomate renewal"
 	type message struct {
 		Text   string        `json:"text"`
 		Blocks []slack.Block `json:"blocks"`
@@ -192,6 +201,9 @@ func TestGoldenBlockKit(t *testing.T) {
 		{"home-empty", "view", slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: homeBlocks(nil, "/incident")}}},
 		{"modal-declare", "view", declareModal(cfg, "sev1", modalMeta{Channel: "C0GENERAL", ResponseURL: "https://hooks.slack.com/commands/T0FAKE/1/x"})},
 		{"modal-update", "view", updateModal(g.open.Incident, modalMeta{Channel: "C0INC42", Number: 42})},
+		{"modal-resolve", "view", gb.resolveModal(reviewed.Incident, modalMeta{Channel: "C0INC42", Number: 42})},
+		{"modal-postmortem-draft", "view", gb.postmortemModal(reviewed.Incident, modalMeta{Channel: "C0INC42", Number: 42})},
+		{"modal-postmortem", "view", gb.postmortemModal(resolved.Incident, modalMeta{Channel: "C0INC42", Number: 42})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -58,6 +58,13 @@ func (b *Bot) interact(ctx context.Context, payload []byte) (any, error) {
 	}
 	log := b.logFor(ctx).With("user", cb.User.ID, "interaction", string(cb.Type))
 	requestIs(ctx, string(cb.Type), cb.User.ID)
+	if cb.Type != slack.InteractionTypeViewClosed {
+		var picked string
+		if acts := cb.ActionCallback.BlockActions; len(acts) > 0 {
+			picked = acts[0].SelectedUser
+		}
+		ctx = b.withNames(ctx, "", cb.User.ID, picked)
+	}
 	switch cb.Type {
 	case slack.InteractionTypeBlockActions:
 		b.blockActions(ctx, log, &cb)
@@ -69,6 +76,10 @@ func (b *Bot) interact(ctx context.Context, payload []byte) (any, error) {
 			submit = b.submitDeclare
 		case callbackUpdate:
 			submit = b.submitUpdate
+		case callbackResolve:
+			submit = b.submitResolve
+		case callbackPostmortem:
+			submit = b.submitPostmortem
 		}
 		if submit != nil {
 			requestIs(ctx, "view_submission:"+cb.View.CallbackID, cb.User.ID)
@@ -169,10 +180,12 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 		}
 		_, err = b.svc.CompleteFollowUp(ctx, inc.Number, actor, id)
 	case act.ActionID == actionPostmortem:
-		sc := slashCommand{UserID: actor, ChannelID: channel, ResponseURL: cb.ResponseURL}
-		n := inc.Number
-		b.tellInteraction(ctx, log, cb, fmt.Sprintf(":memo: Writing the postmortem of incident #%d from its timeline…", n))
-		b.goAfterAck(ctx, func(ctx context.Context) { b.publishPostmortem(ctx, log, n, sc) })
+		// The prompt's button does what /incident postmortem does: the
+		// review form, then the postmortem.
+		sc := slashCommand{UserID: actor, ChannelID: channel, ResponseURL: cb.ResponseURL, TriggerID: cb.TriggerID}
+		if rep := b.postmortemCommand(ctx, log, inc.Number, sc); rep.Text != "" {
+			b.tellInteraction(ctx, log, cb, rep.Text)
+		}
 		return
 	default:
 		log.Warn("unknown card action")
@@ -346,6 +359,7 @@ func (b *Bot) addMessage(ctx context.Context, log *slog.Logger, number int64, ac
 	if author == "" {
 		author = msg.BotID
 	}
+	ctx = b.withNames(ctx, msg.Text, actor, msg.User)
 	_, err = b.svc.AddMessage(ctx, number, actor, incident.Message{At: at, Author: author, Text: msg.Text, Link: link, Key: channel + "/" + msg.Timestamp})
 	switch incident.ErrorCode(err) {
 	case "":

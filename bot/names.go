@@ -63,3 +63,12 @@ func (c *nameCache) lookup(ctx context.Context) func(userID string) string {
 		return name
 	}
 }
+
+// known returns the name remembered for id, or "" without asking Slack:
+// for the domain, which asks while it holds the database (incident.WithNames).
+// A name older than nameTTL still beats none.
+func (c *nameCache) known(id string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.names[id].name
+}

@@ -54,10 +54,13 @@ var subcommands = []subcommand{
 	{name: "update", args: "[text]", help: "Post a status update to the channel and the announcement channel. Without text, opens a form.", inIncident: true, parse: optionalText},
 	{name: "checklist", help: "Post the triage checklist at the bottom of the channel.", inIncident: true, parse: noArgs},
 	{name: "followup", aliases: []string{"follow-up"}, args: "<text> [@owner]", help: "Record a follow-up (an action item for after the incident), optionally with its owner.", inIncident: true, parse: parseFollowUp},
+	{name: "impact", args: "<text>", help: "Record who and what is affected (on the card and in the postmortem). Again to change it.", inIncident: true, parse: textArg("impact")},
+	{name: "rootcause", aliases: []string{"root-cause", "cause"}, args: "<text>", help: "Record the root cause, for the postmortem. Again to change it.", inIncident: true, parse: textArg("root cause")},
+	{name: "learning", aliases: []string{"learned"}, args: "<text>", help: "Add a learning to the postmortem.", inIncident: true, parse: textArg("learning")},
 	{name: "timeline", help: "Show the timeline and follow-ups (only to you).", inIncident: true, parse: noArgs},
-	{name: "resolve", args: "[summary]", help: "Resolve the incident, optionally with a summary.", inIncident: true, parse: optionalText},
+	{name: "resolve", args: "[summary]", help: "Resolve the incident. Without a summary, opens a form: summary, impact, root cause, what mitigated it.", inIncident: true, parse: optionalText},
 	{name: "reopen", args: "[reason]", help: "Reopen a resolved incident.", inIncident: true, parse: optionalText},
-	{name: "postmortem", help: "Render the postmortem from the timeline and upload it to the channel.", inIncident: true, parse: noArgs},
+	{name: "postmortem", help: "Opens a form for the review (root cause, contributing factors, what went well and badly, learnings, remediations), then writes the postmortem and uploads it to the channel; a draft while the incident is open.", inIncident: true, parse: noArgs},
 	{name: "close", help: "Close a resolved incident once its postmortem is published.", inIncident: true, parse: noArgs},
 }
 

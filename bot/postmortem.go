@@ -8,6 +8,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/sitrep-dev/sitrep/incident"
 	"github.com/sitrep-dev/sitrep/postmortem"
 	"github.com/sitrep-dev/sitrep/templates"
 )
@@ -53,10 +54,16 @@ func (b *Bot) publishPostmortem(ctx context.Context, log *slog.Logger, n int64, 
 		summary += fmt.Sprintf("; it lasted %s", postmortem.Duration(*d))
 	}
 	summary += fmt.Sprintf(". Review it, then `%s close`.", b.opts.CommandName)
+	name := fmt.Sprintf("incident-%d-postmortem.md", n)
+	if incident.IsDraft(inc) {
+		summary = fmt.Sprintf(":construction: *Draft* postmortem of incident #%d, written from %d timeline entries while it is %s. Once it is resolved, `%s postmortem` again to publish it.",
+			n, doc.Entries, inc.Status, b.opts.CommandName)
+		name = fmt.Sprintf("incident-%d-postmortem-draft.md", n)
+	}
 	file, err := b.api.UploadFileContext(ctx, slack.UploadFileParameters{
 		Channel:        channel,
-		Filename:       fmt.Sprintf("incident-%d-postmortem.md", n),
-		Title:          fmt.Sprintf("Postmortem: %s", plainTitle(inc)),
+		Filename:       name,
+		Title:          doc.Title(),
 		Content:        string(doc.Markdown),
 		FileSize:       len(doc.Markdown),
 		InitialComment: summary,

@@ -119,6 +119,9 @@ func cardBlocks(inc *shown, cfg incident.Config, commandName, salt string) []sla
 		}
 		fields = append(fields, mrkdwn(fmt.Sprintf("*%s*\n%s", roleTitle(role), holder)))
 	}
+	if len(inc.Services) > 0 {
+		fields = append(fields, mrkdwn(truncate("*Affected services*\n"+defuse(strings.Join(inc.Services, ", ")), maxFieldText)))
+	}
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate(plainTitle(inc.Incident), maxHeader), true, false)),
 	}
@@ -129,6 +132,9 @@ func cardBlocks(inc *shown, cfg incident.Config, commandName, salt string) []sla
 	}
 	if inc.Summary != "" {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate("*Summary*\n"+defuse(inc.Summary), maxSectionText)), nil, nil))
+	}
+	if inc.Impact != "" {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate("*Impact*\n"+defuse(inc.Impact), maxSectionText)), nil, nil))
 	}
 	if inc.Status.Open() {
 		blocks = append(blocks, cardActions(inc.Incident, cfg, salt)...)
@@ -367,12 +373,35 @@ var wordings = map[incident.EventKind]wording{
 			return msg
 		},
 	},
+	// What people record for the postmortem: the facts said in the
+	// channel as they are recorded; the review's reflections (contributing
+	// factors, what went well or badly, remediations) stay for the
+	// postmortem itself, which the form publishes at once.
+	incident.EventKind(incident.FieldImpact):     recordedWording(":busts_in_silhouette:"),
+	incident.EventKind(incident.FieldServices):   recordedWording(":gear:"),
+	incident.EventKind(incident.FieldRootCause):  recordedWording(":mag:"),
+	incident.EventKind(incident.FieldMitigation): recordedWording(":adhesive_bandage:"),
+	incident.EventKind(incident.FieldLearnings):  recordedWording(":bulb:"),
 	incident.KindFollowUpDone: {
 		emoji: emoji(":white_check_mark:"),
 		channel: func(s said) string {
 			return fmt.Sprintf("%s completed follow-up %s: %s", s.actor, s.d["id"], s.text)
 		},
 	},
+}
+
+// recordedWording tells of a field recorded for the postmortem.
+func recordedWording(e string) wording {
+	return wording{emoji: emoji(e), channel: func(s said) string {
+		what := incident.Field(s.ev.Kind).Label()
+		switch {
+		case s.d["added"] == "true":
+			return fmt.Sprintf("%s added to the %s: %s", s.actor, what, s.text)
+		case s.text == "":
+			return fmt.Sprintf("%s cleared the %s.", s.actor, what)
+		}
+		return fmt.Sprintf("%s recorded the %s:\n%s", s.actor, what, s.text)
+	}}
 }
 
 func raisedOrLowered(raised bool) string {

@@ -87,6 +87,9 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 	}
 	requestIs(ctx, cmd.Name, sc.UserID)
 	log := b.logFor(ctx).With("user", sc.UserID, "subcommand", cmd.Name)
+	if cmd.Name != "help" && cmd.Name != "list" {
+		ctx = b.withNames(ctx, cmd.Text, sc.UserID, cmd.User)
+	}
 	switch cmd.Name {
 	case "help":
 		return reply{Text: b.help}, true
@@ -154,13 +157,23 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 		return reply{}, false
 	case "followup":
 		_, err = b.svc.AddFollowUp(ctx, n, sc.UserID, cmd.Text, cmd.User)
+	case "impact":
+		_, err = b.svc.Record(ctx, n, sc.UserID, incident.Review{Edits: []incident.Edit{{Field: incident.FieldImpact, Text: cmd.Text}}})
+	case "rootcause":
+		_, err = b.svc.Record(ctx, n, sc.UserID, incident.Review{Edits: []incident.Edit{{Field: incident.FieldRootCause, Text: cmd.Text}}})
+	case "learning":
+		_, err = b.svc.Record(ctx, n, sc.UserID, incident.Review{Edits: []incident.Edit{{Field: incident.FieldLearnings, Text: cmd.Text, Add: true}}})
 	case "resolve":
+		if cmd.Text == "" {
+			rep := b.resolveCommand(ctx, log, n, sc)
+			return rep, rep.Text != ""
+		}
 		_, err = b.svc.Resolve(ctx, n, sc.UserID, cmd.Text)
 	case "reopen":
 		_, err = b.svc.Reopen(ctx, n, sc.UserID, cmd.Text)
 	case "postmortem":
-		b.goAfterAck(ctx, func(ctx context.Context) { b.publishPostmortem(ctx, log, n, sc) })
-		return reply{Text: fmt.Sprintf(":memo: Writing the postmortem of incident #%d from its timeline…", n)}, true
+		rep := b.postmortemCommand(ctx, log, n, sc)
+		return rep, rep.Text != ""
 	case "close":
 		_, err = b.svc.Close(ctx, n, sc.UserID)
 	default:

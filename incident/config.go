@@ -73,6 +73,12 @@ func (c Config) mayChange(inc *Incident, actor, what string) error {
 	return e
 }
 
+// MayChange is mayChange for adapters that ask before opening a form
+// (the resolve form), so that nobody fills in a form they may not send.
+func (c Config) MayChange(inc *Incident, actor, what string) error {
+	return c.mayChange(inc, actor, what)
+}
+
 // DefaultConfig returns the defaults of PRODUCT.md, which come from the seed
 // documents: sev0 and sev1 are the "Sev-0/Sev-1" of the production-monitoring
 // write-up, and the cadences follow the error-handling policy's urgency.

@@ -20,12 +20,15 @@ const (
 	KindResolved     EventKind = "resolved"   // Text: the summary; Data: from
 	KindReopened     EventKind = "reopened"   // Data: from
 	KindMessage      EventKind = "message"    // Text: a chat message as written; Source: its link; Data: author
-	KindPostmortem   EventKind = "postmortem" // Source: where the postmortem was published
+	KindPostmortem   EventKind = "postmortem" // Source: where the postmortem was published; Data: draft ("true" for an incident not yet resolved)
 	KindClosed       EventKind = "closed"
 	KindChecklist    EventKind = "checklist"     // Text: the item; Data: item, answer, previous, suggestion (when offered)
 	KindFollowUp     EventKind = "followup"      // Text: the follow-up; Data: id, owner
 	KindFollowUpDone EventKind = "followup_done" // Text: the follow-up; Data: id
 	KindPrompt       EventKind = "prompt"        // Data: prompt (update, postmortem), level, commander, comms
+	// The kinds of the fields people write for the postmortem (review.go)
+	// are the fields' names: Text is the new value ("" when cleared), or
+	// with Data added="true" the line added.
 )
 
 // OnTimeline reports whether events of kind k belong on the timeline people
@@ -43,6 +46,11 @@ type Event struct {
 	Text       string // what a person wrote, for kinds that carry text
 	Source     string // optional link to where it came from (a Slack message)
 	Data       map[string]string
+	// Names are the display names of the people the event concerns (its
+	// actor, people it names), by user ID, as the chat knew them when it
+	// happened; so that an export made without the chat names them too.
+	// Empty when nobody told the Service (see WithNames).
+	Names map[string]string
 	// Key, when set, makes the event unique within its incident: recording
 	// it a second time is refused. Used for things that may be offered more
 	// than once, such as a message several people react to.
@@ -56,7 +64,12 @@ func (e Event) Describe(mention func(userID string) string) string {
 	d := e.Data
 	switch e.Kind {
 	case KindDeclared:
-		return fmt.Sprintf("Declared as %s by %s", d["severity"], mention(e.Actor))
+		// Who declared it is the event's actor, which every timeline
+		// shows beside it.
+		if d["source"] != "" {
+			return fmt.Sprintf("Declared as %s for %s", d["severity"], d["source"])
+		}
+		return "Declared as " + d["severity"]
 	case KindStatus:
 		s := fmt.Sprintf("Status %s → %s", d["from"], d["to"])
 		if d["regression"] == "true" {
@@ -87,6 +100,9 @@ func (e Event) Describe(mention func(userID string) string) string {
 		}
 		return s
 	case KindPostmortem:
+		if d["draft"] == "true" {
+			return "Postmortem draft shared"
+		}
 		return "Postmortem published"
 	case KindClosed:
 		return "Closed"
@@ -102,6 +118,9 @@ func (e Event) Describe(mention func(userID string) string) string {
 		return s
 	case KindFollowUpDone:
 		return "Follow-up done: " + e.Text
+	case EventKind(FieldImpact), EventKind(FieldServices), EventKind(FieldRootCause), EventKind(FieldMitigation), EventKind(FieldContributing),
+		EventKind(FieldWentWell), EventKind(FieldWentBadly), EventKind(FieldLearnings), EventKind(FieldRemediations):
+		return describeField(e)
 	case KindPrompt:
 		if d["prompt"] == string(PromptPostmortem) {
 			return "Reminder: the postmortem is not published yet"

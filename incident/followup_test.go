@@ -154,7 +154,7 @@ func TestFollowUps(t *testing.T) {
 		lines = append(lines, ev.Describe(func(u string) string { return "@" + u }))
 	}
 	want := []string{
-		"Declared as sev1 by @U1",
+		"Declared as sev1",
 		"Follow-up: Alert on cert expiry (owner @U2)",
 		"Follow-up: Write a runbook",
 		"Follow-up done: Alert on cert expiry",

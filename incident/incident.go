@@ -10,24 +10,32 @@ import (
 
 // Incident is one incident, numbered sequentially per installation.
 type Incident struct {
-	ID         string // a UUID, assigned by the Store; stable across exports
-	Number     int64  // #42; assigned by the Store when the incident is created
-	Title      string
-	Severity   string
-	Status     Status
-	Summary    string
-	Impact     string
-	RootCause  string
-	Services   []string // affected services
-	Private    bool
-	Drill      bool
-	DeclaredBy string            // user ID; "" when Sitrep declared it for Source
-	Source     string            // what Sitrep declared it for ("alertmanager"); "" for a person
-	Roles      map[string]string // role → user ID; the commander is always present
-	DeclaredAt time.Time
-	ResolvedAt time.Time // zero while open
-	ClosedAt   time.Time // zero until closed
-	UpdatedAt  time.Time
+	ID        string // a UUID, assigned by the Store; stable across exports
+	Number    int64  // #42; assigned by the Store when the incident is created
+	Title     string
+	Severity  string
+	Status    Status
+	Summary   string
+	Impact    string
+	RootCause string
+	// What people recorded for the postmortem (see Field), besides the
+	// summary, the impact and the root cause: the latest value of each.
+	Mitigation          string
+	ContributingFactors string
+	WentWell            string
+	WentBadly           string
+	Learnings           string   // one per line
+	Remediations        string   // one per line
+	Services            []string // affected services
+	Private             bool
+	Drill               bool
+	DeclaredBy          string            // user ID; "" when Sitrep declared it for Source
+	Source              string            // what Sitrep declared it for ("alertmanager"); "" for a person
+	Roles               map[string]string // role → user ID; the commander is always present
+	DeclaredAt          time.Time
+	ResolvedAt          time.Time // zero while open
+	ClosedAt            time.Time // zero until closed
+	UpdatedAt           time.Time
 	// Checklist is the triage checklist, in the order it is asked.
 	Checklist []CheckItem
 	// FollowUps are the action items recorded, in the order recorded.

@@ -646,7 +646,8 @@ func TestReschedule(t *testing.T) {
 }
 
 // PostmortemAt holds only a postmortem published since the last
-// resolution: resolving and reopening clear it, and Close relies on it.
+// resolution: resolving and reopening clear it, a draft (written while the
+// incident is open) does not set it, and Close relies on it.
 func TestPostmortemAtFollowsResolution(t *testing.T) {
 	ctx := context.Background()
 	svc, clk := newService(t)
@@ -659,7 +660,7 @@ func TestPostmortemAtFollowsResolution(t *testing.T) {
 		do   func() (*incident.Incident, error)
 		set  bool // PostmortemAt is the last publication afterwards, not zero
 	}{
-		{"published while open", publish, true},
+		{"draft while open", publish, false},
 		{"resolved", func() (*incident.Incident, error) { return svc.Resolve(ctx, 1, "U1", "") }, false},
 		{"published", publish, true},
 		{"a note", func() (*incident.Incident, error) { return svc.AddNote(ctx, 1, "U1", "x") }, true},

@@ -108,6 +108,7 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Incident, error)
 	if d.Source != "" {
 		ev.Data["source"] = d.Source
 	}
+	nameEvent(ctx, &ev)
 	if err := s.store.Create(ctx, inc, []Event{ev}); err != nil {
 		return nil, fmt.Errorf("declare: %w", err)
 	}
@@ -133,6 +134,7 @@ func (s *Service) change(ctx context.Context, number int64, fn func(inc *Inciden
 			if evs[i].At.IsZero() { // a message keeps the time it was written
 				evs[i].At = now
 			}
+			nameEvent(ctx, &evs[i])
 		}
 		return evs, nil
 	})
@@ -280,9 +282,15 @@ func (s *Service) PostUpdate(ctx context.Context, number int64, actor, text stri
 	})
 }
 
-// Resolve marks an open incident resolved, with an optional summary.
-func (s *Service) Resolve(ctx context.Context, number int64, actor, summary string) (*Incident, error) {
+// Resolve marks an open incident resolved, with an optional summary, and
+// records the fields edits set (the resolve form asks for the impact,
+// the root cause and what mitigated it) in the same change.
+func (s *Service) Resolve(ctx context.Context, number int64, actor, summary string, edits ...Edit) (*Incident, error) {
 	summary, err := cleanText("summary", summary, true)
+	if err != nil {
+		return nil, err
+	}
+	edits, err = cleanEdits(edits)
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +308,11 @@ func (s *Service) Resolve(ctx context.Context, number int64, actor, summary stri
 		if summary != "" {
 			inc.Summary = summary
 		}
-		return []Event{{Kind: KindResolved, Actor: actor, Text: summary, Data: map[string]string{"from": string(from)}}}, nil
+		evs, err := applyEdits(inc, actor, edits)
+		if err != nil {
+			return nil, err
+		}
+		return append(evs, Event{Kind: KindResolved, Actor: actor, Text: summary, Data: map[string]string{"from": string(from)}}), nil
 	})
 }
 
@@ -326,13 +338,25 @@ func (s *Service) Reopen(ctx context.Context, number int64, actor, reason string
 }
 
 // RecordPostmortem notes on the timeline that a postmortem was published,
-// and where. Publishing again records a new version.
+// and where. Publishing again records a new version. A postmortem of an
+// incident that is not resolved yet is a draft: it is recorded as one, and
+// does not let the incident be closed (nor stop the prompts for the
+// postmortem), since the postmortem must cover the whole incident.
 func (s *Service) RecordPostmortem(ctx context.Context, number int64, actor, link string) (*Incident, error) {
 	return s.change(ctx, number, func(inc *Incident, now time.Time) ([]Event, error) {
+		ev := Event{Kind: KindPostmortem, Actor: actor, Source: link}
+		if IsDraft(inc) {
+			ev.Data = map[string]string{"draft": "true"}
+			return []Event{ev}, nil
+		}
 		inc.PostmortemAt = now
-		return []Event{{Kind: KindPostmortem, Actor: actor, Source: link}}, nil
+		return []Event{ev}, nil
 	})
 }
+
+// IsDraft reports whether a postmortem of inc written now is a draft: the
+// incident is not resolved yet.
+func IsDraft(inc *Incident) bool { return inc.Status.Open() }
 
 // Close closes a resolved incident once its postmortem exists. Its record
 // is then final.

@@ -86,7 +86,7 @@ func TestLifecycleRecordsEveryChange(t *testing.T) {
 		lines = append(lines, ev.At.Format("15:04")+" "+ev.Describe(func(u string) string { return "@" + u }))
 	}
 	want := []string{
-		"03:00 Declared as sev1 by @U1",
+		"03:00 Declared as sev1",
 		"03:01 @U2 is now commander (was @U1)",
 		"03:02 @U3 is now comms",
 		"03:03 Status investigating → monitoring",

@@ -2,21 +2,27 @@ package postmortem
 
 import (
 	"cmp"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/sitrep-dev/sitrep/incident"
 )
 
 // Build makes the View of inc and its timeline events (in any order) with
-// times in loc. name resolves a user ID to a display name; Build asks it
-// once per user, but the caller should still cache it (it is users.info).
-// name may return "" for a user it cannot resolve; the ID is shown then.
+// times in loc. People are named as name says (the chat's current names),
+// or else as the latest event that recorded their name says, or else by
+// their ID. Build asks name once per user, but the caller should still
+// cache it (it is users.info). name may be nil, and may return "" (or
+// the ID) for a user it cannot resolve.
 func Build(inc *incident.Incident, events []incident.Event, loc *time.Location, name func(userID string) string) View {
 	if loc == nil {
 		loc = time.UTC
 	}
+	recorded := recordedNames(events)
 	names := map[string]string{}
 	resolve := func(id string) string {
 		if n, ok := names[id]; ok {
@@ -24,7 +30,10 @@ func Build(inc *incident.Incident, events []incident.Event, loc *time.Location, 
 		}
 		n := ""
 		if name != nil {
-			n = name(id)
+			n = strings.TrimSpace(name(id))
+		}
+		if n == "" || n == id {
+			n = recorded[id]
 		}
 		names[id] = n
 		return n
@@ -52,10 +61,18 @@ func Build(inc *incident.Incident, events []incident.Event, loc *time.Location, 
 		Commander: who(inc.Commander()),
 		Private:   inc.Private,
 		Drill:     inc.Drill,
+		Draft:     incident.IsDraft(inc),
 		Summary:   md(inc.Summary),
 		Impact:    md(inc.Impact),
 		RootCause: md(inc.RootCause),
 		ZoneName:  loc.String(),
+
+		Mitigation:          md(inc.Mitigation),
+		ContributingFactors: md(inc.ContributingFactors),
+		WentWell:            md(inc.WentWell),
+		WentBadly:           md(inc.WentBadly),
+		Learnings:           lines(inc.Learnings, md),
+		Remediations:        lines(inc.Remediations, md),
 	}
 	if v.Title == "" {
 		v.Title = "Untitled"
@@ -66,7 +83,7 @@ func Build(inc *incident.Incident, events []incident.Event, loc *time.Location, 
 	}
 	for role, id := range inc.Roles {
 		if role != incident.CommanderRole {
-			v.Roles = append(v.Roles, Role{Role: line(role), Name: who(id)})
+			v.Roles = append(v.Roles, Role{Role: line(capitalize(role)), Name: who(id)})
 		}
 	}
 	slices.SortFunc(v.Roles, func(a, b Role) int { return cmp.Compare(a.Role, b.Role) })
@@ -94,6 +111,9 @@ func Build(inc *incident.Incident, events []incident.Event, loc *time.Location, 
 	// Describe writes people as Slack mentions, so that Markdown resolves
 	// them the same way as mentions a person typed.
 	mention := func(id string) string { return "<@" + id + ">" }
+	// The document is the postmortem: its own publications (and drafts)
+	// are not facts of the incident.
+	events = slices.DeleteFunc(slices.Clone(events), func(e incident.Event) bool { return e.Kind == incident.KindPostmortem })
 	v.Timeline = make([]Row, 0, len(events))
 	for _, e := range events {
 		at := e.At.In(loc)
@@ -160,4 +180,56 @@ func Build(inc *incident.Incident, events []incident.Event, loc *time.Location, 
 func since(from, to time.Time) *time.Duration {
 	d := max(to.Sub(from), 0)
 	return &d
+}
+
+// recordedNames returns the names the events recorded, by user ID; a
+// later event's name wins.
+func recordedNames(events []incident.Event) map[string]string {
+	type named struct {
+		name string
+		seq  int64
+	}
+	latest := map[string]named{}
+	for _, e := range events {
+		for id, n := range e.Names {
+			if l, ok := latest[id]; !ok || e.Seq >= l.seq {
+				latest[id] = named{n, e.Seq}
+			}
+		}
+	}
+	out := make(map[string]string, len(latest))
+	for id, n := range latest {
+		out[id] = n.name
+	}
+	return out
+}
+
+// lines converts each non-empty line of s to a block, dropping a list
+// marker a person typed at its start ("- ", "1. "): the template numbers
+// or bullets them itself.
+func lines(s string, md func(string) string) []string {
+	var out []string
+	for l := range strings.SplitSeq(s, "\n") {
+		l = strings.TrimSpace(l)
+		if m := listMarker.FindString(l); m != "" {
+			l = l[len(m):]
+		}
+		if l = md(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// listMarker matches a list marker typed at the start of a line.
+var listMarker = regexp.MustCompile(`^(?:[-•]|\*|\d{1,3}[.)])\s+`)
+
+// capitalize upper-cases the first letter of a role's name ("comms"
+// becomes "Comms"), as a label reads.
+func capitalize(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
 }

@@ -108,7 +108,7 @@ func TestBuildPeople(t *testing.T) {
 	got := people{v.Title, v.Commander, v.ZoneName, v.Roles, v.Timeline[0], calls}
 	want := people{
 		Title: "Untitled", Commander: "Priya Natarajan", Zone: "UTC",
-		Roles: []postmortem.Role{{Role: "comms", Name: "U0UNKNOWN"}, {Role: "scribe", Name: "Lee Chen"}},
+		Roles: []postmortem.Role{{Role: "Comms", Name: "U0UNKNOWN"}, {Role: "Scribe", Name: "Lee Chen"}},
 		Row:   postmortem.Row{At: inc.DeclaredAt, UTC: "2024-05-01 10:00 UTC", Event: "@Priya Natarajan wrote: hi @Priya Natarajan", Who: "Lee Chen"},
 		// Each user once, however often they appear.
 		Calls: map[string]int{"U0CMD": 1, "U0SCRIBE": 1, "U0UNKNOWN": 1},
@@ -154,12 +154,12 @@ func TestBuildTriageAndFollowUps(t *testing.T) {
 	}
 	want := got{
 		Triage: []postmortem.Answer{
-			{Question: `Is \*prod\* down? Really @Lee Chen?`, Answer: "yes", By: "Priya Natarajan", At: utc("2024-05-01 10:05").In(la)},
+			{Question: `Is **prod** down? Really @Lee Chen?`, Answer: "yes", By: "Priya Natarajan", At: utc("2024-05-01 10:05").In(la)},
 			{Question: "Read the logs"},
 			{Question: "Page the vendor", Answer: "skipped", By: "U0UNKNOWN", At: utc("2024-05-01 10:07").In(la)},
 		},
 		FollowUps: []postmortem.FollowUp{
-			{Text: `Fix \| the \*alert\*`, Owner: "Lee Chen"},
+			{Text: `Fix \| the **alert**`, Owner: "Lee Chen"},
 			{Text: "Write the runbook\\\nfor @Priya Natarajan", Done: true},
 			{Text: "Ask legal", Owner: "U0UNKNOWN"},
 		},
@@ -170,5 +170,40 @@ func TestBuildTriageAndFollowUps(t *testing.T) {
 	}
 	if v.Triage[0].At.Location() != la {
 		t.Errorf("answer time in %v, want the configured zone", v.Triage[0].At.Location())
+	}
+}
+
+// TestBuildRecordedNames: without the chat (the command line), people are
+// named as their events recorded them; the chat's current name wins when
+// there is one, and a later recorded name wins over an earlier one.
+func TestBuildRecordedNames(t *testing.T) {
+	at := utc("2024-05-01 10:00")
+	inc := &incident.Incident{Number: 1, Title: "t", Severity: "sev1", Status: incident.Resolved, DeclaredAt: at, ResolvedAt: at,
+		Roles: map[string]string{incident.CommanderRole: "U0ALICE", "comms": "U0BOB"}}
+	evs := []incident.Event{
+		{Seq: 1, At: at, Kind: incident.KindDeclared, Actor: "U0ALICE", Data: map[string]string{"severity": "sev1"}, Names: map[string]string{"U0ALICE": "Alice A."}},
+		{Seq: 2, At: at, Kind: incident.KindRole, Actor: "U0ALICE", Data: map[string]string{"role": "comms", "user": "U0BOB"}, Names: map[string]string{"U0ALICE": "Alice Adams", "U0BOB": "Bob Brown"}},
+		{Seq: 3, At: at, Kind: incident.KindPostmortem, Actor: "U0ALICE"},
+	}
+	v := postmortem.Build(inc, evs, time.UTC, nil)
+	if v.Commander != "Alice Adams" || len(v.Roles) != 1 || v.Roles[0].Name != "Bob Brown" {
+		t.Errorf("commander %q, roles %+v; want the recorded names", v.Commander, v.Roles)
+	}
+	var rows []string
+	for _, r := range v.Timeline {
+		rows = append(rows, r.Event+" | "+r.Who)
+	}
+	want := []string{"Declared as sev1 | Alice Adams", "@Bob Brown is now comms | Alice Adams"}
+	if diff := cmp.Diff(want, rows); diff != "" {
+		t.Errorf("timeline, without its publication (-want +got):\n%s", diff)
+	}
+	live := postmortem.Build(inc, evs, time.UTC, func(id string) string {
+		if id == "U0BOB" {
+			return "Robert Brown"
+		}
+		return id // what the bot's resolver returns when Slack cannot say
+	})
+	if live.Commander != "Alice Adams" || live.Roles[0].Name != "Robert Brown" {
+		t.Errorf("with the chat: commander %q, roles %+v", live.Commander, live.Roles)
 	}
 }

@@ -72,6 +72,9 @@ func Write(ctx context.Context, r Reader, n int64, o Options) (*Document, error)
 // failing", marked as a drill when it is one.
 func (d *Document) Title() string {
 	t := fmt.Sprintf("Postmortem: #%d %s", d.Incident.Number, slacktext.Unescape(strings.Join(strings.Fields(d.Incident.Title), " ")))
+	if incident.IsDraft(d.Incident) {
+		t += " (draft)"
+	}
 	if d.Incident.Drill {
 		t = "[DRILL] " + t
 	}
@@ -85,10 +88,11 @@ func (d *Document) HTMLPage() ([]byte, error) {
 		return nil, err
 	}
 	var b bytes.Buffer
-	b.Grow(len(frag) + 256)
+	b.Grow(len(frag) + len(stylesheet) + 256)
 	b.WriteString("<!doctype html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n")
 	b.WriteString("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
-	b.WriteString("<title>" + html.EscapeString(d.Title()) + "</title>\n</head>\n<body>\n")
+	b.WriteString("<title>" + html.EscapeString(d.Title()) + "</title>\n")
+	b.WriteString("<style>\n" + stylesheet + "</style>\n</head>\n<body>\n")
 	b.Write(frag)
 	if len(frag) > 0 && frag[len(frag)-1] != '\n' {
 		b.WriteByte('\n')

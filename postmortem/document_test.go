@@ -53,6 +53,14 @@ func TestWrite(t *testing.T) {
 	frag, _ := postmortem.HTML(doc.Markdown)
 	if !bytes.Contains(page, frag) || !bytes.HasPrefix(page, []byte("<!doctype html>\n")) {
 		t.Errorf("HTMLPage is not a page around the HTML:\n%.400s", page)
+	} // A page that reads well alone: a stylesheet in the head, with
+	// times that do not wrap, phone-width tables whose rows stack, and
+	// print rules.
+	head, _, _ := bytes.Cut(page, []byte("</head>"))
+	for _, want := range []string{"<style>", "white-space: nowrap", "@media (max-width: 40rem)", "tr { border", "@media print", "</style>"} {
+		if !bytes.Contains(head, []byte(want)) {
+			t.Errorf("the page's head lacks %q", want)
+		}
 	}
 }
 
@@ -82,8 +90,9 @@ func TestTitle(t *testing.T) {
 		inc  incident.Incident
 		want string
 	}{
-		{incident.Incident{Number: 7, Title: "p99 &gt; 2s &amp;  rising"}, "Postmortem: #7 p99 > 2s & rising"},
-		{incident.Incident{Number: 8, Title: "Game day", Drill: true}, "[DRILL] Postmortem: #8 Game day"},
+		{incident.Incident{Number: 7, Title: "p99 &gt; 2s &amp;  rising", Status: incident.Resolved}, "Postmortem: #7 p99 > 2s & rising"},
+		{incident.Incident{Number: 8, Title: "Game day", Drill: true, Status: incident.Closed}, "[DRILL] Postmortem: #8 Game day"},
+		{incident.Incident{Number: 9, Title: "Still going", Status: incident.Monitoring}, "Postmortem: #9 Still going (draft)"},
 	} {
 		d := &postmortem.Document{Incident: &tc.inc}
 		if got := d.Title(); got != tc.want {

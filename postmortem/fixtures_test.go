@@ -2,6 +2,7 @@ package postmortem_test
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sitrep-dev/sitrep/incident"
@@ -132,10 +133,11 @@ func seed004() (*incident.Incident, []incident.Event, postmortem.View) {
 		"Dependency libraries - majority of the libraries that we use are not being moved from one location to another and hosted on maven central. For the few libraries that are not, we decided to host the final products in our build space, to avoid third parties moving them to archive. We will continue doing so going forward, including updating the dependencies versions to newer ones, once they are released",
 		"Rolling restart deep dive - While rolling restart is the most common strategy, in case of AWS, when machine is coming online, it reports status OK, before waiting on health check. In this case, machine has started, but once health check failed twice, the machine was terminated. Our learning here is to validate health check manually, in case of rolling restart before proceeding further to a next step in a restart",
 	}
+	inc.Learnings = strings.Join(learnings, "\n")
+	inc.Mitigation = "An emergency patch release that addressed both the primary and the secondary issue, rolled out across the environments."
+	inc.ContributingFactors = "The repository we downloaded the Kafka client from was moved to archive by its hosting party, which delayed the fix by about two hours."
+	inc.Remediations = "- Separate the infrastructure and code release pipelines\n- Host third-party libraries in our build space\n- Validate health checks manually during a rolling restart"
 	v := build(inc, evs)
-	for _, l := range learnings {
-		v.Learnings = append(v.Learnings, postmortem.Markdown(l, name))
-	}
 	return inc, evs, v
 }
 
@@ -216,6 +218,8 @@ func hostile() postmortem.View {
 	inc := &incident.Incident{
 		Number: 66, Title: hostileText, Severity: "sev1", Status: incident.Resolved,
 		Summary: hostileText, Impact: hostileText, RootCause: hostileText,
+		Mitigation: hostileText, ContributingFactors: hostileText, WentWell: hostileText, WentBadly: hostileText,
+		Learnings: hostileText, Remediations: hostileText,
 		Services:   []string{"a|b", "<b>svc</b>", "# x"},
 		Roles:      map[string]string{incident.CommanderRole: "U0EVIL", "comms": "U0CMD"},
 		DeclaredAt: utc("2024-01-01 00:00"), ResolvedAt: utc("2024-01-04 05:30"),
@@ -241,9 +245,52 @@ func hostile() postmortem.View {
 		}
 		return name(id)
 	}
-	v := postmortem.Build(inc, evs, time.UTC, evil)
-	v.Learnings = []string{postmortem.Markdown(hostileText, evil)}
-	return v
+	return postmortem.Build(inc, evs, time.UTC, evil)
+}
+
+// reviewed is an incident recorded from Slack alone, every section
+// filled, rendered without Slack (as the command line does): people are
+// named as their events recorded them, and Slack's markup becomes
+// Markdown.
+func reviewed() postmortem.View {
+	at := func(m int) time.Time { return utc("2026-12-06 09:12").Add(time.Duration(m) * time.Minute) }
+	alice, bob := map[string]string{"U0ALICE": "Alice Adams"}, map[string]string{"U0BOB": "Bob Brown"}
+	inc := &incident.Incident{
+		Number: 31, Title: "Checkout failing", Severity: "sev1", Status: incident.Closed,
+		Summary:             "Renewed the cert; payments recovered at 09:52 &amp; stayed up",
+		Impact:              "EU *card* payments failed for 30% of customers",
+		RootCause:           "An expired _intermediate_ cert on the payments LB",
+		Mitigation:          "Renewed the cert and restarted the LB (`lb-restart --all`)",
+		ContributingFactors: "No alert on expiry; renewal was manual",
+		WentWell:            "Paging reached <@U0ALICE> within a minute",
+		WentBadly:           "The status page was updated 20 minutes late",
+		Learnings:           "Certificates expire quietly\nRenewals must be automated",
+		Remediations:        "- Alert 14 days before a cert expires\n- Automate renewal",
+		Services:            []string{"checkout", "payments-api"},
+		Roles:               map[string]string{incident.CommanderRole: "U0ALICE", "comms": "U0BOB"},
+		DeclaredAt:          at(0), ResolvedAt: at(40), ClosedAt: at(60),
+		FollowUps: []incident.FollowUp{
+			{ID: 1, Text: "Alert 14 days before a cert expires", CreatedBy: "U0BOB", CreatedAt: at(50)},
+			{ID: 2, Text: "Automate renewal", Owner: "U0ALICE", CreatedBy: "U0BOB", CreatedAt: at(50)},
+		},
+	}
+	evs := []incident.Event{
+		{Seq: 1, At: at(0), Kind: incident.KindDeclared, Actor: "U0ALICE", Data: map[string]string{"severity": "sev1"}, Names: alice},
+		{Seq: 2, At: at(2), Kind: incident.KindRole, Actor: "U0ALICE", Data: map[string]string{"role": "comms", "user": "U0BOB"}, Names: map[string]string{"U0ALICE": "Alice Adams", "U0BOB": "Bob Brown"}},
+		{Seq: 3, At: at(3), Kind: "impact", Actor: "U0BOB", Text: "EU *card* payments fail", Names: bob},
+		{Seq: 4, At: at(5), Kind: incident.KindNote, Actor: "U0ALICE", Text: "Rolled back `deploy 42` — see <https://runbook.example.com|runbook>", Names: alice},
+		{Seq: 5, At: at(12), Kind: incident.KindStatus, Actor: "U0ALICE", Data: map[string]string{"from": "investigating", "to": "identified"}, Names: alice},
+		{Seq: 6, At: at(15), Kind: incident.KindUpdate, Actor: "U0BOB", Text: "*What we know:* Cert expired at 09:12\n*What we are doing:* Renewing it", Names: bob},
+		{Seq: 7, At: at(16), Kind: incident.KindPostmortem, Actor: "U0ALICE", Data: map[string]string{"draft": "true"}, Names: alice},
+		{Seq: 8, At: at(40), Kind: "root_cause", Actor: "U0ALICE", Text: "An expired _intermediate_ cert on the payments LB", Names: alice},
+		{Seq: 9, At: at(40), Kind: "mitigation", Actor: "U0ALICE", Text: "Renewed the cert and restarted the LB (`lb-restart --all`)", Names: alice},
+		{Seq: 10, At: at(40), Kind: incident.KindResolved, Actor: "U0ALICE", Text: "Renewed the cert; payments recovered at 09:52 &amp; stayed up", Data: map[string]string{"from": "identified"}, Names: alice},
+		{Seq: 11, At: at(50), Kind: "learnings", Actor: "U0BOB", Text: "Certificates expire quietly\nRenewals must be automated", Names: bob},
+		{Seq: 12, At: at(50), Kind: incident.KindFollowUp, Actor: "U0BOB", Text: "Automate renewal", Data: map[string]string{"id": "2", "owner": "U0ALICE"}, Names: map[string]string{"U0ALICE": "Alice Adams", "U0BOB": "Bob Brown"}},
+		{Seq: 13, At: at(55), Kind: incident.KindPostmortem, Actor: "U0BOB", Names: bob},
+		{Seq: 14, At: at(60), Kind: incident.KindClosed, Actor: "U0ALICE", Names: alice},
+	}
+	return postmortem.Build(inc, evs, time.UTC, nil)
 }
 
 // many is a long incident with n timeline events of every kind.

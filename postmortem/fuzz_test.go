@@ -26,9 +26,10 @@ var linkRE = regexp.MustCompile(`(?i)^ href="(https?|mailto):[^"]+"$`)
 //
 //   - it does not panic, and valid UTF-8 in gives valid UTF-8 out, with no
 //     control characters but line breaks;
-//   - on its own, the result renders to paragraphs, line breaks and web or
-//     mail links, never nested, only: no raw HTML, no image, heading, list,
-//     quote, code, table or emphasis comes from a person's text;
+//   - on its own, the result renders to paragraphs, line breaks, web or
+//     mail links (never nested), and the emphasis and inline code that
+//     Slack's markup asks for, only: no raw HTML, no image, heading, list,
+//     quote, code block or table comes from a person's text;
 //   - folded onto one line (the template's cell function), it stays one
 //     table cell: one row, two cells, the second intact;
 //   - a whole postmortem with the text in every field a person writes has
@@ -67,7 +68,7 @@ func FuzzMarkdown(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	plain := structure(f, document(f, tmpl, "plain text", "Ada"))
+	plain := lists(structure(f, document(f, tmpl, "plain text", "Ada")), postmortemOf("plain text", "Ada"))
 
 	f.Fuzz(func(t *testing.T, s, who string) {
 		resolve := func(id string) string {
@@ -95,7 +96,7 @@ func FuzzMarkdown(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkTags(t, s, md, html, map[string]bool{"p": true, "br": true, "a": true})
+		checkTags(t, s, md, html, map[string]bool{"p": true, "br": true, "a": true, "em": true, "strong": true, "code": true})
 
 		// Folded into a table cell: still one cell.
 		c := cell(md)
@@ -107,7 +108,7 @@ func FuzzMarkdown(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkTags(t, s, table, html, map[string]bool{"table": true, "thead": true, "tbody": true, "tr": true, "th": true, "td": true, "a": true})
+		checkTags(t, s, table, html, map[string]bool{"table": true, "thead": true, "tbody": true, "tr": true, "th": true, "td": true, "a": true, "em": true, "strong": true, "code": true})
 		if n := bytes.Count(html, []byte("<tr>")); n != 2 {
 			t.Fatalf("cell(Markdown(%q)) makes %d table rows, want 2:\n%s\n%s", s, n, table, html)
 		}
@@ -116,7 +117,7 @@ func FuzzMarkdown(f *testing.F) {
 		}
 
 		// In a whole postmortem: the same structure as plain text.
-		got := structure(t, document(t, tmpl, s, who))
+		got := lists(structure(t, document(t, tmpl, s, who)), postmortemOf(s, who))
 		for tag, n := range got {
 			if plain[tag] != n {
 				t.Fatalf("a postmortem of %q (name %q) has %d <%s>, plain text gives %d", s, who, n, tag, plain[tag])
@@ -164,8 +165,8 @@ func checkTags(t *testing.T, in, md string, html []byte, ok map[string]bool) {
 }
 
 // structure counts the tags of a rendered postmortem that make its
-// structure: all but paragraphs, links and line breaks, which a person's
-// text may add. It fails on a tag a postmortem does not have.
+// structure: all but paragraphs, links, line breaks, emphasis and inline
+// code, which a person's text may add. It fails on a tag a postmortem does not have.
 func structure(t testing.TB, html []byte) map[string]int {
 	t.Helper()
 	n := map[string]int{}
@@ -178,9 +179,32 @@ func structure(t testing.TB, html []byte) map[string]int {
 			t.Fatalf("unexpected link %s in:\n%s", m[0], html)
 		}
 		switch tag {
-		case "p", "a", "br":
+		case "p", "a", "br", "em", "strong", "code":
 		default:
 			n[string(m[1])+tag+string(m[3])]++
+		}
+	}
+	return n
+}
+
+// lists takes the learnings' and remediations' lists out of the counts n:
+// each line of those texts is an item of its own, so their number is the
+// text's to decide (every item is still one line of safe Markdown).
+func lists(n map[string]int, v postmortem.View) map[string]int {
+	items := len(v.Learnings) + len(v.Remediations)
+	n["li"] -= items
+	n["/li"] -= items
+	if len(v.Learnings) > 0 {
+		n["ol"]--
+		n["/ol"]--
+	}
+	if len(v.Remediations) > 0 {
+		n["ul"]--
+		n["/ul"]--
+	}
+	for k, c := range n {
+		if c == 0 {
+			delete(n, k)
 		}
 	}
 	return n
@@ -208,6 +232,8 @@ func postmortemOf(text, who string) postmortem.View {
 	inc := &incident.Incident{
 		Number: 1, Title: text, Severity: "sev1", Status: incident.Resolved,
 		Summary: text, Impact: text, RootCause: text,
+		Mitigation: text, ContributingFactors: text, WentWell: text, WentBadly: text,
+		Learnings: text, Remediations: text,
 		Services:   []string{text},
 		Roles:      map[string]string{incident.CommanderRole: "U1", "comms": "U1"},
 		DeclaredAt: at, ResolvedAt: at.Add(time.Hour),
@@ -230,7 +256,5 @@ func postmortemOf(text, who string) postmortem.View {
 		}
 		return name(id)
 	}
-	v := postmortem.Build(inc, evs, time.UTC, resolve)
-	v.Learnings = []string{postmortem.Markdown(text, resolve)}
-	return v
+	return postmortem.Build(inc, evs, time.UTC, resolve)
 }

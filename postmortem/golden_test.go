@@ -56,6 +56,7 @@ func TestGolden(t *testing.T) {
 		{"no-events", noEvents()},
 		{"still-open", stillOpen()},
 		{"hostile", hostile()},
+		{"reviewed", reviewed()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

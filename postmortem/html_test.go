@@ -16,7 +16,7 @@ var tagRE = regexp.MustCompile(`<(/?)([a-zA-Z][a-zA-Z0-9]*|!--)([^>]*)>`)
 var allowed = map[string]bool{
 	"h1": true, "h2": true, "p": true, "ul": true, "ol": true, "li": true, "strong": true, "em": true,
 	"a": true, "br": true, "table": true, "thead": true, "tbody": true, "tr": true, "th": true, "td": true,
-	"input": true,
+	"input": true, "h3": true, "code": true, "blockquote": true,
 }
 
 // TestHTMLHostile checks that nothing a person wrote reaches the HTML as

@@ -11,7 +11,8 @@ import (
 // Markdown converts text in Slack's mrkdwn form into Markdown that cannot
 // change the structure of the document it is placed in.
 //
-// Slack markup becomes Markdown: <@U1> and <@U1|label> become @name (name
+// Slack markup becomes Markdown: *bold* becomes **bold**, _italic_
+// *italic*, `code` stays code; <@U1> and <@U1|label> become @name (name
 // from the resolver, else the label, else the ID); <https://x|label> becomes
 // [label](https://x); <https://x> an autolink; <#C1|name> #name; <!here>
 // @here. Everything else is text: Slack's entities are decoded and the
@@ -78,26 +79,139 @@ func writeLineStart(b *strings.Builder, l string) {
 	b.WriteString(l)
 }
 
-// convertLine converts one line of Slack text: its <…> tokens into Markdown
-// and the text between them into escaped Markdown text.
+// convertLine converts one line of Slack text: its <…> tokens, `code`,
+// *bold* and _italic_ into Markdown, and the text between them into
+// escaped Markdown text.
 func convertLine(b *strings.Builder, s string, name func(string) string) {
-	for s != "" {
-		i := strings.IndexByte(s, '<')
-		if i < 0 {
-			writeText(b, s)
-			return
+	text := 0 // start of the text not yet written
+	for i := 0; i < len(s); {
+		switch c := s[i]; c {
+		case '<':
+			j := strings.IndexByte(s[i:], '>')
+			if j < 0 {
+				// Not a Slack token: Slack stores a typed < as &lt;, so
+				// this came from elsewhere. Keep it as text.
+				i = len(s)
+				continue
+			}
+			writeText(b, s[text:i])
+			writeToken(b, s[i+1:i+j], name)
+			i += j + 1
+			text = i
+		case '`':
+			j := codeEnd(s, i)
+			if j < 0 {
+				i++
+				continue
+			}
+			writeText(b, s[text:i])
+			writeCode(b, s[i+1:j])
+			i = j + 1
+			text = i
+		case '*', '_':
+			j := emphasisEnd(s, i)
+			if j < 0 {
+				i++
+				continue
+			}
+			var inner strings.Builder
+			convertLine(&inner, s[i+1:j], name)
+			if strings.TrimSpace(inner.String()) == "" {
+				// Nothing to emphasise (control characters only): the
+				// markers alone would make a rule or a list.
+				i++
+				continue
+			}
+			writeText(b, s[text:i])
+			// Slack's *bold* is Markdown's **strong**, its _italic_
+			// Markdown's *emphasis*.
+			m := "**"
+			if c == '_' {
+				m = "*"
+			}
+			b.WriteString(m)
+			b.WriteString(inner.String())
+			b.WriteString(m)
+			i = j + 1
+			text = i
+		default:
+			i++
 		}
-		writeText(b, s[:i])
-		j := strings.IndexByte(s[i:], '>')
-		if j < 0 {
-			// Not a Slack token: Slack stores a typed < as &lt;, so this
-			// came from elsewhere. Keep it as text.
-			writeText(b, s[i:])
-			return
-		}
-		writeToken(b, s[i+1:i+j], name)
-		s = s[i+j+1:]
 	}
+	writeText(b, s[text:])
+}
+
+// codeEnd returns the index of the backtick that closes the code span
+// opened at s[i], or -1 when there is none on the line or it would be
+// empty.
+func codeEnd(s string, i int) int {
+	j := strings.IndexByte(s[i+1:], '`')
+	if j <= 0 {
+		return -1
+	}
+	return i + 1 + j
+}
+
+// writeCode writes the text of a code span. A pipe would end a table cell
+// even inside code, and a span of spaces reads as nothing: those are
+// written as text, backticks and all, which shows what was typed.
+func writeCode(b *strings.Builder, code string) {
+	code = slacktext.Unescape(code)
+	if strings.ContainsAny(code, "|") || strings.TrimSpace(code) == "" {
+		escapeText(b, "`"+code+"`")
+		return
+	}
+	b.WriteByte('`')
+	for i := 0; i < len(code); i++ {
+		c := code[i]
+		switch {
+		case c == '\t':
+			b.WriteByte(' ')
+		case c < ' ' || c == 0x7f:
+			// control characters have no place in a document
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('`')
+}
+
+// emphasisEnd returns the index of the marker that closes the *bold* or
+// _italic_ opened at s[i], as Slack reads them: the opening marker starts
+// a word and is followed by text, the closing one ends a word and follows
+// text; markers inside <…> tokens and `code` do not count. -1 when s[i]
+// opens nothing.
+func emphasisEnd(s string, i int) int {
+	c := s[i]
+	if i > 0 {
+		if r, _ := utf8.DecodeLastRuneInString(s[:i]); isAlnum(r) || r == rune(c) {
+			return -1
+		}
+	}
+	if i+1 >= len(s) || s[i+1] == ' ' || s[i+1] == '\t' || s[i+1] == c {
+		return -1
+	}
+	for j := i + 1; j < len(s); j++ {
+		switch s[j] {
+		case '<':
+			if k := strings.IndexByte(s[j:], '>'); k > 0 {
+				j += k
+			}
+		case '`':
+			if k := codeEnd(s, j); k > 0 {
+				j = k
+			}
+		case c:
+			if s[j-1] == ' ' || s[j-1] == '\t' || j == i+1 {
+				continue
+			}
+			if r, _ := utf8.DecodeRuneInString(s[j+1:]); j+1 < len(s) && (isAlnum(r) || r == rune(c)) {
+				continue
+			}
+			return j
+		}
+	}
+	return -1
 }
 
 // writeToken writes the Markdown for the inside of one Slack <…> token.

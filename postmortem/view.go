@@ -34,17 +34,26 @@ type View struct {
 	AffectedServices []string
 	Private          bool
 	Drill            bool
-	Summary          string
-	Impact           string
-	RootCause        string
-	Timeline         []Row
+	// Draft is true for a postmortem of an incident not resolved yet.
+	Draft     bool
+	Summary   string
+	Impact    string
+	RootCause string
+	// Mitigation is what mitigated the incident, as recorded when it was
+	// resolved; ContributingFactors, WentWell and WentBadly are the
+	// review's. All are blocks.
+	Mitigation          string
+	ContributingFactors string
+	WentWell            string
+	WentBadly           string
+	Timeline            []Row
 	// Triage is the incident's triage checklist, every item in the order
 	// it was asked, answered or not.
 	Triage []Answer
-	// Learnings are blocks. The incident domain does not record them yet,
-	// so Build leaves them empty; a caller that has them sets them,
-	// converting text with Markdown.
-	Learnings []string
+	// Learnings and Remediations are the lines recorded for each, one
+	// block per line.
+	Learnings    []string
+	Remediations []string
 	// FollowUps are the incident's action items, in the order recorded.
 	FollowUps []FollowUp
 	// ZoneName names the configured time zone ("America/Los_Angeles").

@@ -167,7 +167,7 @@ func coreLoop(t *testing.T, startSitrep func(*world, *testing.T) *instance) {
 	timeline, _ := sitrep.slash(fake, "U1", ch.ID, "timeline")
 	list, _ := sitrep.slash(fake, "U1", w.general, "list")
 	wantTimeline := []string{
-		"Declared as sev1 by <@U1>",
+		"Declared as sev1 · <@U1>",
 		"<@U2> is now commander (was <@U1>) · <@U1>",
 		"Status investigating → identified · <@U2>",
 		"<@U3> is now comms · <@U2>",

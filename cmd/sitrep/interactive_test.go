@@ -180,7 +180,7 @@ func interactiveWalk(t *testing.T, startSitrep func(*world, *testing.T) *instanc
 	})
 	tl := timeline()
 	checkTimeline(t, tl, []string{
-		"Declared as sev1 by <@U1>",
+		"Declared as sev1 · <@U1>",
 		"Status investigating → identified · <@U2>",
 		"Severity sev1 → sev0 · <@U2>",
 		"<@U3> is now comms · <@U2>",

@@ -62,7 +62,8 @@ func TestPostmortemOfAPlaygroundIncident(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(page), "<title>Postmortem: #1 Search slow</title>") {
+	// The incident is still open: its postmortem is a draft.
+	if !strings.Contains(string(page), "<title>Postmortem: #1 Search slow (draft)</title>") {
 		t.Errorf("the page is not incident 1's postmortem:\n%.500s", page)
 	}
 

@@ -77,7 +77,7 @@ func TestPostmortemMarkdown(t *testing.T) {
 		"- **Time to identify:** 5m\n",
 		"- **Commander:** U0CMD\n", // offline, people are their IDs
 		"Times are UTC.\n",
-		"| 2024-05-01 10:00 UTC | Declared as sev2 by @U0CMD | U0CMD |\n",
+		"| 2024-05-01 10:00 UTC | Declared as sev2 | U0CMD |\n",
 		"| 2024-05-01 10:05 UTC | Status investigating → identified | U0CMD |\n",
 		"| 2024-05-01 10:15 UTC | Note: Disk at 100% on db-1 | U0SCRIBE |\n",
 		"| 2024-05-01 10:30 UTC | Status update: Failover done; watching. | U0CMD |\n",

@@ -186,6 +186,10 @@ func TestStatusUpdatePrompts(t *testing.T) {
 	if a := sitrep.interact(p); a.Status != http.StatusOK {
 		t.Fatalf("Write postmortem acknowledged with %d", a.Status)
 	}
+	// It opens the review form, as /incident postmortem does.
+	if a := sitrep.interact(submission(t, fake, "U1", openView(t, fake, "postmortem"), obj{})); a.ResponseAction != "" {
+		t.Fatalf("the postmortem form answered %+v", a)
+	}
 	eventually(t, "the postmortem", func() bool { return len(fake.Files(ch.ID)) == 1 })
 	eventually(t, "the postmortem on the timeline", func() bool {
 		tl, _ := sitrep.slash(fake, "U1", ch.ID, "timeline")

@@ -40,10 +40,19 @@ func TestPostmortemAndClose(t *testing.T) {
 
 	for version := 1; version <= 2; version++ {
 		a, _ = sitrep.slash(fake, "U9", ch, "postmortem")
-		if !strings.Contains(a.Text, "Writing the postmortem of incident #1") {
-			t.Fatalf("postmortem answered %+v", a)
+		if a.Text != "" {
+			t.Fatalf("postmortem answered %+v, want its form", a)
+		}
+		form := nthView(t, fake, "postmortem", version)
+		if a := sitrep.interact(submission(t, fake, "U9", form, obj{})); a.ResponseAction != "" {
+			t.Fatalf("the postmortem form answered %+v", a)
 		}
 		eventually(t, "the uploaded postmortem", func() bool { return len(fake.Files(ch)) == version })
+		// It is noted on the timeline after the upload; close relies on it.
+		eventually(t, "the postmortem on the timeline", func() bool {
+			tl, _ := sitrep.slash(fake, "U1", ch, "timeline")
+			return strings.Count(tl.All(), "Postmortem published") == version
+		})
 	}
 	files := fake.Files(ch)
 	md := string(files[1].Content)
@@ -54,7 +63,7 @@ func TestPostmortemAndClose(t *testing.T) {
 		"# Incident #1: Checkout \\| failing",
 		"**Commander:** Dana Scully",
 		"| Time | Event | Who |",
-		"Rolled back \\`deploy 42\\` \\| see [runbook](https://runbook.example.com)",
+		"Rolled back `deploy 42` \\| see [runbook](https://runbook.example.com)",
 		"CET", // the configured zone beside UTC
 	} {
 		if !strings.Contains(md, want) {

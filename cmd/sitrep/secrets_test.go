@@ -45,7 +45,7 @@ func TestSecretsStayOut(t *testing.T) {
 		// shown.
 		fake.Fail("chat.postMessage", slackfake.Failure{Error: "invalid_auth", Times: 1})
 		fake.Fail("chat.update", slackfake.Failure{Status: 500, Times: 2})
-		for _, cmd := range []string{"update Payments timing out", "note Token rotation is not the cause", "timeline", "sev sev9", "resolve"} {
+		for _, cmd := range []string{"update Payments timing out", "note Token rotation is not the cause", "timeline", "sev sev9", "resolve Payments back"} {
 			a, ru := sitrep.slash(fake, "U1", ch.ID, cmd)
 			told = append(told, a.All(), responses(fake, ru))
 		}

@@ -22,27 +22,36 @@ func (s suite) testRoundTrip(t *testing.T) {
 	berlin := time.FixedZone("CEST", 2*60*60)
 	declaredAt := time.Date(2025, 6, 1, 14, 3, 4, 123456789, berlin)
 	inc := &incident.Incident{
-		ID:         "0b5c8f1e-6d2a-4c1e-9a57-2f6e1c9d8b10",
-		Title:      "Checkout returns 500 — \"payments\" 🔥",
-		Severity:   "sev1",
-		Status:     incident.Identified,
-		Summary:    "summary",
-		Impact:     "EU customers cannot pay",
-		RootCause:  "expired cert",
-		Services:   []string{"checkout", "payments"},
-		Private:    true,
-		Drill:      true,
-		DeclaredBy: "U1",
-		Source:     "alertmanager",
-		Roles:      map[string]string{incident.CommanderRole: "U1", "comms": "U2", "scribe": "U3"},
-		DeclaredAt: declaredAt,
-		ResolvedAt: declaredAt.Add(90 * time.Minute),
-		UpdatedAt:  time.Now(), // a monotonic reading in the local zone, which the store must drop
-		Version:    42,         // Create sets it to 1
-		Number:     7,          // Create assigns it
+		ID:        "0b5c8f1e-6d2a-4c1e-9a57-2f6e1c9d8b10",
+		Title:     "Checkout returns 500 — \"payments\" 🔥",
+		Severity:  "sev1",
+		Status:    incident.Identified,
+		Summary:   "summary",
+		Impact:    "EU customers cannot pay",
+		RootCause: "expired cert",
+		// The fields written for the postmortem, multi-line as forms
+		// send them.
+		Mitigation:          "rolled back\nthe cert",
+		ContributingFactors: "no expiry alert",
+		WentWell:            "fast *paging*",
+		WentBadly:           "status page late",
+		Learnings:           "alert on expiry\nrotate early",
+		Remediations:        "add an expiry check\nautomate rotation",
+		Services:            []string{"checkout", "payments"},
+		Private:             true,
+		Drill:               true,
+		DeclaredBy:          "U1",
+		Source:              "alertmanager",
+		Roles:               map[string]string{incident.CommanderRole: "U1", "comms": "U2", "scribe": "U3"},
+		DeclaredAt:          declaredAt,
+		ResolvedAt:          declaredAt.Add(90 * time.Minute),
+		UpdatedAt:           time.Now(), // a monotonic reading in the local zone, which the store must drop
+		Version:             42,         // Create sets it to 1
+		Number:              7,          // Create assigns it
 	}
 	evs := []incident.Event{
-		{At: declaredAt, Kind: incident.KindDeclared, Actor: "U1", Data: map[string]string{"severity": "sev1"}},
+		{At: declaredAt, Kind: incident.KindDeclared, Actor: "U1", Data: map[string]string{"severity": "sev1"}, Names: map[string]string{"U1": "Ada Lovelace — \"ops\""}},
+		{At: declaredAt, Kind: incident.EventKind(incident.FieldRootCause), Actor: "U2", Text: "expired cert", Names: map[string]string{"U2": "Bob", "U4": "Zoë"}},
 		{At: time.Now(), Kind: incident.KindNote, Actor: "U2", Text: "looking at the LB\nsecond line", Source: "https://x.slack.com/archives/C1/p1"},
 		{At: declaredAt.Add(time.Nanosecond), Kind: incident.KindRole, Actor: "U1", Data: map[string]string{"role": "comms", "user": "U2", "previous": ""}},
 		{At: declaredAt, Kind: incident.KindMessage, Text: "keyed", Key: "msg:1", Data: map[string]string{"author": "U4"}},
@@ -104,8 +113,8 @@ func (s suite) testRoundTripEmpty(t *testing.T) {
 	if diff := cmp.Diff(&want, get(t, st, inc.Number)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	if got := events(t, st, inc.ID); len(got) != 1 || got[0].Data != nil {
-		t.Errorf("events = %+v, want one with nil Data", got)
+	if got := events(t, st, inc.ID); len(got) != 1 || got[0].Data != nil || got[0].Names != nil {
+		t.Errorf("events = %+v, want one with nil Data and Names", got)
 	}
 
 	// Assigned IDs differ.
@@ -182,6 +191,8 @@ func (s suite) testUpdate(t *testing.T) {
 		i.Severity = "sev1"
 		i.Status = incident.Resolved
 		i.Summary, i.Impact, i.RootCause = "fixed", "slow pages", "bad deploy"
+		i.Mitigation, i.ContributingFactors, i.WentWell, i.WentBadly = "rollback", "no canary", "paging", "comms"
+		i.Learnings, i.Remediations = "canary first", "add a canary"
 		i.Services = []string{"api"}
 		i.Private, i.Drill = true, true
 		i.ResolvedAt = resolvedAt
@@ -206,6 +217,8 @@ func (s suite) testUpdate(t *testing.T) {
 	want.Severity = "sev1"
 	want.Status = incident.Resolved
 	want.Summary, want.Impact, want.RootCause = "fixed", "slow pages", "bad deploy"
+	want.Mitigation, want.ContributingFactors, want.WentWell, want.WentBadly = "rollback", "no canary", "paging", "comms"
+	want.Learnings, want.Remediations = "canary first", "add a canary"
 	want.Services = []string{"api"}
 	want.Private, want.Drill = true, true
 	want.ResolvedAt = resolvedAt

@@ -21,6 +21,7 @@ import (
 // times as long over the whole statement (BenchmarkPromptPass).
 const selectIncident = `SELECT
 	i.id, i.number, i.title, i.severity, i.status, i.summary, i.impact, i.root_cause,
+	i.mitigation, i.contributing_factors, i.went_well, i.went_badly, i.learnings, i.remediations,
 	i.services, i.private, i.drill, i.declared_by, i.source,
 	i.declared_at, i.resolved_at, i.closed_at, i.updated_at, i.version,
 	i.last_update_at, i.update_prompts, i.postmortem_at, i.postmortem_prompts, i.next_prompt_at,
@@ -42,6 +43,7 @@ func scanIncident(row interface{ Scan(...any) error }) (*incident.Incident, erro
 	)
 	if err := row.Scan(
 		&inc.ID, &inc.Number, &inc.Title, &inc.Severity, &status, &inc.Summary, &inc.Impact, &inc.RootCause,
+		&inc.Mitigation, &inc.ContributingFactors, &inc.WentWell, &inc.WentBadly, &inc.Learnings, &inc.Remediations,
 		&services, &inc.Private, &inc.Drill, &inc.DeclaredBy, &inc.Source,
 		&declared, &resolved, &closed, &updated, &inc.Version,
 		&lastUpdate, &inc.UpdatePrompts, &postmortem, &inc.PostmortemPrompts, &nextPrompt,
@@ -162,7 +164,8 @@ func (c *stmtCache) close() error {
 
 // domainArgs are the values of the columns the domain owns, in the order of
 // domainColumns.
-const domainColumns = `title, severity, status, summary, impact, root_cause, services, private, drill,
+const domainColumns = `title, severity, status, summary, impact, root_cause,
+	mitigation, contributing_factors, went_well, went_badly, learnings, remediations, services, private, drill,
 	declared_by, source, update_prompts, postmortem_prompts,
 	declared_at, resolved_at, closed_at, updated_at, last_update_at, postmortem_at, next_prompt_at`
 
@@ -172,6 +175,7 @@ func domainArgs(inc *incident.Incident) ([]any, error) {
 		return nil, err
 	}
 	args := []any{inc.Title, inc.Severity, string(inc.Status), inc.Summary, inc.Impact, inc.RootCause,
+		inc.Mitigation, inc.ContributingFactors, inc.WentWell, inc.WentBadly, inc.Learnings, inc.Remediations,
 		services, inc.Private, inc.Drill, inc.DeclaredBy, inc.Source, inc.UpdatePrompts, inc.PostmortemPrompts}
 	for _, t := range []time.Time{inc.DeclaredAt, inc.ResolvedAt, inc.ClosedAt, inc.UpdatedAt, inc.LastUpdateAt, inc.PostmortemAt, inc.NextPromptAt} {
 		a, err := timeArg(t)
@@ -366,7 +370,8 @@ func utc(t time.Time) time.Time {
 // updateIncident stores the domain's columns of an incident and its new
 // version (domainArgs, then version, id and the version read).
 const updateIncident = `UPDATE incidents SET
-	title = ?, severity = ?, status = ?, summary = ?, impact = ?, root_cause = ?, services = ?,
+	title = ?, severity = ?, status = ?, summary = ?, impact = ?, root_cause = ?,
+	mitigation = ?, contributing_factors = ?, went_well = ?, went_badly = ?, learnings = ?, remediations = ?, services = ?,
 	private = ?, drill = ?, declared_by = ?, source = ?, update_prompts = ?, postmortem_prompts = ?,
 	declared_at = ?, resolved_at = ?, closed_at = ?, updated_at = ?, last_update_at = ?, postmortem_at = ?, next_prompt_at = ?,
 	version = ?, change_seq = ` + nextChange + `
@@ -379,8 +384,8 @@ const updateIncident = `UPDATE incidents SET
 const nextChange = `(SELECT COALESCE(MAX(change_seq), 0) + 1 FROM incidents)`
 
 // insertEvent appends one event to a timeline.
-const insertEvent = `INSERT INTO events (incident_id, at, kind, actor, text, source, data, recorded_at, key)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const insertEvent = `INSERT INTO events (incident_id, at, kind, actor, text, source, data, recorded_at, key, names)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // insertEvents appends events to the incident's timeline with insert (the
 // write pool's insertEvent) and returns their seqs, leaving the events
@@ -402,7 +407,11 @@ func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, insert *sql.Stmt, in
 		if err != nil {
 			return nil, fmt.Errorf("insert event: %w", err)
 		}
-		res, err := stmt.ExecContext(ctx, incidentID, at, string(e.Kind), e.Actor, e.Text, e.Source, data, recorded, e.Key)
+		names, err := dataArg(e.Names)
+		if err != nil {
+			return nil, fmt.Errorf("insert event: %w", err)
+		}
+		res, err := stmt.ExecContext(ctx, incidentID, at, string(e.Kind), e.Actor, e.Text, e.Source, data, recorded, e.Key, names)
 		var se sqlite3.Error
 		if errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique && e.Key != "" {
 			return nil, &incident.Error{Code: incident.ECONFLICT, Message: "That is already on the timeline.", Field: "key"}
@@ -463,7 +472,7 @@ func (db *DB) List(ctx context.Context, f incident.ListFilter) ([]*incident.Inci
 // Events returns the incident's events with Seq > afterSeq, by Seq. An
 // unknown incident has no events.
 func (db *DB) Events(ctx context.Context, incidentID string, afterSeq int64) ([]incident.Event, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT seq, incident_id, at, kind, actor, text, source, data, key
+	rows, err := db.read.QueryContext(ctx, `SELECT seq, incident_id, at, kind, actor, text, source, data, key, names
 		FROM events WHERE incident_id = ? AND seq > ? ORDER BY seq`, incidentID, afterSeq)
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
@@ -472,11 +481,11 @@ func (db *DB) Events(ctx context.Context, incidentID string, afterSeq int64) ([]
 	var events []incident.Event
 	for rows.Next() {
 		var (
-			e        incident.Event
-			kind     string
-			at, data sql.NullString
+			e               incident.Event
+			kind            string
+			at, data, names sql.NullString
 		)
-		if err := rows.Scan(&e.Seq, &e.IncidentID, &at, &kind, &e.Actor, &e.Text, &e.Source, &data, &e.Key); err != nil {
+		if err := rows.Scan(&e.Seq, &e.IncidentID, &at, &kind, &e.Actor, &e.Text, &e.Source, &data, &e.Key, &names); err != nil {
 			return nil, fmt.Errorf("list events: %w", err)
 		}
 		e.Kind = incident.EventKind(kind)
@@ -484,6 +493,9 @@ func (db *DB) Events(ctx context.Context, incidentID string, afterSeq int64) ([]
 			return nil, fmt.Errorf("list events: %w", err)
 		}
 		if e.Data, err = parseData(data); err != nil {
+			return nil, fmt.Errorf("list events: %w", err)
+		}
+		if e.Names, err = parseData(names); err != nil {
 			return nil, fmt.Errorf("list events: %w", err)
 		}
 		events = append(events, e)
