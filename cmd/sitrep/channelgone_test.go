@@ -67,3 +67,34 @@ func TestIncidentChannelGone(t *testing.T) {
 		t.Errorf("Sitrep retried what could not work:\n%s", logs)
 	}
 }
+
+// TestClosedIncidentChannelGone: the channel of an incident being closed
+// is deleted before Sitrep shows the close there. A closed incident needs
+// no new channel: Sitrep posts nothing more to the old one and is done,
+// instead of retrying for ever.
+func TestClosedIncidentChannelGone(t *testing.T) {
+	w := newWorld(t)
+	fake := w.fake
+	sitrep := w.start(t)
+	sitrep.slash(fake, "U1", w.general, "declare sev2 Search slow")
+	var ch slackfake.Channel
+	eventually(t, "the incident channel", func() bool { var ok bool; ch, ok = fake.ChannelByName("inc-1-search-slow"); return ok })
+	card(t, fake, ch.ID)
+	sitrep.slash(fake, "U1", ch.ID, "resolve Reindexed the catalogue")
+	sitrep.slash(fake, "U1", ch.ID, "postmortem")
+	eventually(t, "the postmortem in Slack", func() bool { return len(fake.Files(ch.ID)) == 1 && len(unsynced(t, w.db)) == 0 })
+
+	fake.DeleteChannel(ch.ID)
+	sitrep.slash(fake, "U1", ch.ID, "close")
+	eventually(t, "nothing left to deliver", func() bool { return len(unsynced(t, w.db)) == 0 }, func() string { return sitrep.logs.String() })
+	if _, ok := fake.ChannelByName("inc-1-search-slow"); ok {
+		t.Error("Sitrep made a new channel for a closed incident")
+	}
+	logs := sitrep.logs.String()
+	if n := strings.Count(logs, "nothing more is posted there"); n != 1 {
+		t.Errorf("Sitrep noticed the lost channel %d times, want once:\n%s", n, logs)
+	}
+	if strings.Contains(logs, "work refused") {
+		t.Errorf("Sitrep retried what could not work:\n%s", logs)
+	}
+}
