@@ -31,13 +31,13 @@ func (s *slackDelivery) passOnce(ctx context.Context, inc *shown, events []incid
 	if err := s.recoverPosting(ctx, inc, save); err != nil {
 		return err
 	}
-	if err := s.syncCard(ctx, inc, save); err != nil {
-		return err
-	}
 	if c.MovedFrom != "" {
 		if err := s.settleMove(ctx, inc, save); err != nil {
 			return err
 		}
+	}
+	if err := s.syncCard(ctx, inc, save); err != nil {
+		return err
 	}
 
 	if t := topic(inc.Incident); t != c.Topic {
