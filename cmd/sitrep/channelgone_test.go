@@ -98,3 +98,38 @@ func TestClosedIncidentChannelGone(t *testing.T) {
 		t.Errorf("Sitrep retried what could not work:\n%s", logs)
 	}
 }
+
+// TestIncidentChannelArchived: someone archives the channel of an incident
+// still going on. Posting there answers is_archived; Sitrep gives the
+// incident a new channel (the old name stays the archived one's) instead
+// of retrying.
+func TestIncidentChannelArchived(t *testing.T) {
+	w := newWorld(t)
+	fake := w.fake
+	t0 := time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)
+	clk := clock.NewFake(t0)
+	sitrep := startAt(t, fake, testEnv(fake, w.db, "SITREP_ANNOUNCE_CHANNEL", w.announce), clk)
+	sitrep.slash(fake, "U1", w.general, "declare sev1 Checkout failing")
+	var old slackfake.Channel
+	eventually(t, "the incident channel", func() bool { var ok bool; old, ok = fake.ChannelByName("inc-1-checkout-failing"); return ok })
+	card(t, fake, old.ID)
+	eventually(t, "everything in Slack", func() bool { return len(unsynced(t, w.db)) == 0 })
+
+	fake.ArchiveChannel(old.ID)
+	clk.Advance(30 * time.Minute) // the update reminder is due
+	var ch slackfake.Channel
+	eventually(t, "a new channel for the incident", func() bool {
+		var ok bool
+		ch, ok = fake.ChannelByName("inc-1-checkout-failing-2")
+		return ok
+	}, func() string { return sitrep.logs.String() })
+	card(t, fake, ch.ID)
+	eventually(t, "why the channel is new, and the reminder", func() bool {
+		return contains(texts(fake, ch.ID), "Incident #1's channel #inc-1-checkout-failing was archived, so Sitrep made this one") &&
+			len(prompts(fake, ch.ID, dueText)) == 1
+	}, func() string { return strings.Join(texts(fake, ch.ID), "\n") })
+	eventually(t, "everything in Slack again", func() bool { return len(unsynced(t, w.db)) == 0 })
+	if c, _ := fake.Channel(ch.ID); !isMember(c, "U1") {
+		t.Error("the commander is not in the new channel")
+	}
+}

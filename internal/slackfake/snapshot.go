@@ -269,3 +269,16 @@ func (s *Server) DeleteChannel(id string) bool {
 	s.channelOrder = slices.DeleteFunc(s.channelOrder, func(c string) bool { return c == id })
 	return true
 }
+
+// ArchiveChannel archives a channel as a person can in Slack: it keeps its
+// messages and name, and posting to it answers is_archived. It reports
+// whether the channel existed.
+func (s *Server) ArchiveChannel(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ok := s.channels[id]
+	if ok {
+		ch.archived = true
+	}
+	return ok
+}

@@ -168,4 +168,15 @@ func TestDeleteChannel(t *testing.T) {
 	if err != nil || again.ID == ch.ID {
 		t.Errorf("creating the deleted channel's name again = %+v, %v; want a new channel", again, err)
 	}
+
+	// Archived, a channel keeps its name and refuses posts.
+	if !s.ArchiveChannel(again.ID) || s.ArchiveChannel("C0NONE") {
+		t.Error("ArchiveChannel did not answer true for a channel and false for none")
+	}
+	if _, _, err := api.PostMessageContext(ctx, again.ID, slack.MsgOptionText("hi", false)); slackErr(t, err) != "is_archived" {
+		t.Errorf("chat.postMessage to an archived channel: %v, want is_archived", err)
+	}
+	if _, err := api.CreateConversationContext(ctx, slack.CreateConversationParams{ChannelName: "inc-1-db"}); slackErr(t, err) != "name_taken" {
+		t.Errorf("creating an archived channel's name: %v, want name_taken", err)
+	}
 }
