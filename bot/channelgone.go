@@ -41,7 +41,7 @@ func (s *slackDelivery) channelGone(ctx context.Context, id string) (string, err
 // invites everyone with a role, and says there what happened (settleMove);
 // the timeline is all recorded, so nothing is lost, only the old
 // channel's messages stay where they were. A closed incident needs no
-// channel: Sitrep stops posting to it, and list and the Home tab say why.
+// channel: Sitrep stops posting to it, and its delivery problem says why.
 // Either way the pass does not retry what cannot work: before this, every
 // pass met channel_not_found again, for ever.
 func (s *slackDelivery) moveOrLeave(inc *shown, how string, save func() error) error {

@@ -199,7 +199,9 @@ func (s *slackDelivery) Deliver(ctx context.Context, inc *incident.Incident, eve
 		return &finalError{err}
 	}
 	saveChat := sh.saving(d, save)
-	rejoined, checked := false, false
+	// A channel made in this very pass is not judged lost: Slack may not
+	// answer for a new channel everywhere at once.
+	rejoined, checked := false, sh.Chat.ChannelID == ""
 	for {
 		err := s.passOnce(ctx, sh, events, saveChat)
 		if code := slackError(err); (code == "channel_not_found" || code == "is_archived") && sh.Chat.ChannelID != "" && !checked {
