@@ -91,6 +91,12 @@ type chatState struct {
 	Scan channelScan `json:"scan,omitzero"`
 	// Problem is the delivery's Problem: what Slack refuses, for people.
 	Problem string `json:"-"`
+	// MovedFrom names the channel an incident had before Slack lost it
+	// (see moveOrLeave), until the new channel says so.
+	MovedFrom string `json:"moved_from,omitempty"`
+	// ChannelGone says how a closed incident's channel went from Slack;
+	// nothing more is posted there.
+	ChannelGone string `json:"channel_gone,omitempty"`
 }
 
 // load reads the chat state from Slack's delivery of an incident.
@@ -197,9 +203,29 @@ func (s *slackDelivery) Deliver(ctx context.Context, inc *incident.Incident, eve
 		return &finalError{err}
 	}
 	saveChat := sh.saving(d, save)
-	rejoined := false
+	// A channel made in this very pass is not judged lost: Slack may not
+	// answer for a new channel everywhere at once.
+	rejoined, checked := false, sh.Chat.ChannelID == ""
 	for {
 		err := s.passOnce(ctx, sh, events, saveChat)
+		if code := slackError(err); (code == "channel_not_found" || code == "is_archived") && sh.Chat.ChannelID != "" && !checked {
+			// Slack no longer has the incident's channel, or it was
+			// archived under an incident still going on. Retrying would
+			// meet the same answer forever: see what became of it.
+			checked = true
+			how, cerr := s.channelGone(ctx, sh.Chat.ChannelID)
+			if cerr != nil {
+				s.log.Warn("could not look at the incident channel", "incident", inc.Number, "err", cerr)
+				return err
+			}
+			if how == "" {
+				return err
+			}
+			if merr := s.moveOrLeave(sh, how, saveChat); merr != nil {
+				return merr
+			}
+			continue
+		}
 		if slackError(err) == "not_in_channel" && sh.Chat.ChannelID != "" && !rejoined {
 			// Someone removed Sitrep from the incident channel. It joins a
 			// public one again; a private one needs it invited back, which
@@ -295,8 +321,8 @@ func (s *slackDelivery) Failed(ctx context.Context, number int64, err error, f n
 // from the database anyway.
 func (s *slackDelivery) showProblem(ctx context.Context, inc *shown) {
 	c := inc.Chat
-	if c.ChannelID == "" {
-		return
+	if c.ChannelID == "" || c.ChannelGone != "" {
+		return // nowhere in Slack to show it: list and the Home tab do
 	}
 	if c.CardTS != "" {
 		blocks := cardBlocks(inc, s.svc.Config(), s.opts.CommandName, strconv.FormatInt(inc.Version, 10))

@@ -19,6 +19,9 @@ import (
 // delivery's cursor; each is done once, past the chat state's own cursors.
 func (s *slackDelivery) passOnce(ctx context.Context, inc *shown, events []incident.Event, save func() error) error {
 	c := &inc.Chat
+	if c.ChannelGone != "" {
+		return s.passWithoutChannel(ctx, inc, events, save)
+	}
 	if c.ChannelID == "" {
 		ch, err := s.createChannel(ctx, inc, save)
 		if err != nil {
@@ -31,6 +34,11 @@ func (s *slackDelivery) passOnce(ctx context.Context, inc *shown, events []incid
 	}
 	if err := s.recoverPosting(ctx, inc, save); err != nil {
 		return err
+	}
+	if c.MovedFrom != "" {
+		if err := s.settleMove(ctx, inc, save); err != nil {
+			return err
+		}
 	}
 	if err := s.syncCard(ctx, inc, save); err != nil {
 		return err
@@ -47,8 +55,8 @@ func (s *slackDelivery) passOnce(ctx context.Context, inc *shown, events []incid
 		sync      func(context.Context, *shown, func() error) error
 	}{{warnChecklist, "the checklist", s.syncChecklist}, {warnFollowUps, "the follow-ups", s.syncFollowUps}} {
 		err := m.sync(ctx, inc, save)
-		if err != nil && !isFinal(err) {
-			return err
+		if err != nil && (!isFinal(err) || slackError(err) == "channel_not_found") {
+			return err // a lost channel is the incident's trouble, not the message's
 		}
 		if err != nil {
 			s.log.Error("message not posted", "incident", inc.Number, "what", m.what, "err", err)
@@ -206,10 +214,42 @@ func (c *chatState) warn(key, what string, err error) {
 // warnings words the warnings standing, in a fixed order.
 func (c *chatState) warnings() string {
 	var out []string
-	for _, k := range []string{warnChecklist, warnFollowUps, warnArchive, warnAnnounce} {
+	for _, k := range []string{warnChannel, warnChecklist, warnFollowUps, warnArchive, warnAnnounce} {
 		if w := c.Warnings[k]; w != "" {
 			out = append(out, w)
 		}
 	}
 	return strings.Join(out, "; ")
+}
+
+// passWithoutChannel is the pass of a closed incident whose channel is gone
+// (see moveOrLeave): what was for the channel is passed over, since there
+// is nowhere to post it, and the announcements still go out.
+func (s *slackDelivery) passWithoutChannel(ctx context.Context, inc *shown, events []incident.Event, save func() error) error {
+	c := &inc.Chat
+	for _, ev := range events {
+		if ev.Seq <= c.AnnounceCursor {
+			c.Cursor = max(c.Cursor, ev.Seq)
+			continue
+		}
+		posted, err := s.announce(ctx, inc, ev, save)
+		if err != nil && !isFinal(err) {
+			return fmt.Errorf("announce event %d (%s): %w", ev.Seq, ev.Kind, err)
+		}
+		if err != nil {
+			s.log.Error("announcement not posted", "incident", inc.Number, "channel", s.opts.AnnounceChannel, "err", err)
+		}
+		if err != nil || posted {
+			c.warn(warnAnnounce, "the announcement channel", err)
+		}
+		c.Cursor, c.AnnounceCursor = max(c.Cursor, ev.Seq), ev.Seq
+		if err := save(); err != nil {
+			return err
+		}
+	}
+	if problem := c.warnings(); problem != c.Problem {
+		c.Problem = problem
+		return save()
+	}
+	return nil
 }

@@ -100,6 +100,8 @@ func (s *slackDelivery) recoverPosting(ctx context.Context, inc *shown, save fun
 			c.ChecklistTS, c.ChecklistShown = ts, ""
 		case key == postingFollowUps:
 			c.FollowUpsTS, c.FollowUpsShown = ts, ""
+		case key == postingMoved:
+			c.MovedFrom = ""
 		case strings.HasPrefix(key, postingEvent):
 			c.Cursor = max(c.Cursor, seq(postingEvent))
 		case strings.HasPrefix(key, postingAnnounce):

@@ -35,8 +35,13 @@ func chromium(t *testing.T) string {
 // Chromium as a newcomer would: declares an incident from the composer,
 // opens its channel, changes the severity and opens the update form from
 // the card, submits it, answers a checklist question, and reads the
-// timeline. With SITREP_SCREENSHOT=file it saves the page, card and
-// checklist in view, for the README.
+// timeline. On the way it checks what a newcomer tripped over: ephemeral
+// replies gone after a reload, no declare hint inside an incident channel,
+// links in messages (and only safe ones), the hover toolbar clear of the
+// header, a cue for messages below the fold, and a page that works at
+// 800 and at 390 pixels wide. With SITREP_SCREENSHOT=file it saves the
+// page, card and checklist in view, with no toolbar over them, for the
+// README.
 func TestPlaygroundInABrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a browser")
@@ -61,7 +66,7 @@ func TestPlaygroundInABrowser(t *testing.T) {
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(actx)
 	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 4*time.Minute)
 	defer cancelTimeout()
 
 	fail := func(what string, err error) {
@@ -82,6 +87,15 @@ func TestPlaygroundInABrowser(t *testing.T) {
 			fail(what, err)
 		}
 		return v
+	}
+	// waitJS waits until the JavaScript expression expr is true.
+	waitJS := func(what, expr string) {
+		t.Helper()
+		wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		if _, err := chromedp.Run(wctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+			fail(what, err)
+		}
 	}
 	// waitText waits until the text JavaScript expression expr gives
 	// holds want. The page polls Sitrep's state, so this polls the page.
@@ -117,9 +131,19 @@ func TestPlaygroundInABrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`textarea[data-testid=composer]`), "/incident declare sev1 Checkout failing\r"))
 	waitText("the declaration answered", messages, "Declared incident #1")
 
+	// Slack's client forgets ephemeral replies when it reloads: so does the page.
+	step("reload the page", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`[data-testid=composer]`)))
+	waitText("#general after the reload", messages, "Welcome to the Sitrep playground")
+	if n := eval("count the ephemeral replies", `String(document.querySelectorAll('[data-testid=message][data-ephemeral="true"]').length)`); n != "0" {
+		t.Errorf("after a reload the page still shows %s ephemeral replies", n)
+	}
+
 	step("open the incident channel", chromedp.WaitVisible(chromedp.CSS(incChannel)), chromedp.Click(chromedp.CSS(incChannel)))
 	waitText("the channel's topic", text(`[data-testid=topic]`), "sev1 · investigating · Checkout failing")
 	step("the pinned card", chromedp.WaitVisible(chromedp.CSS(`[data-testid=message][data-pinned="true"] [data-action-id="card_update"]`)))
+	if hint := eval("the composer's hint", `document.querySelector('[data-testid=composer]').placeholder`); strings.Contains(hint, "declare") || !strings.Contains(hint, "/incident ") {
+		t.Errorf("in the incident channel the composer suggests %q", hint)
+	}
 
 	// A select on the card: raise to sev0.
 	step("raise the severity on the card",
@@ -138,6 +162,38 @@ func TestPlaygroundInABrowser(t *testing.T) {
 		chromedp.WaitNotPresent(chromedp.CSS(`[data-testid=modal]`)))
 	waitText("the update in the channel", messages, "Failing over to the secondary")
 
+	// URLs are links; nothing else typed becomes markup.
+	step("post a message with a link",
+		chromedp.SendKeys(chromedp.CSS(`textarea[data-testid=composer]`), "Status page: https://status.example.com/incidents/1?a=1&b=x_y_z, not javascript:alert(1) nor <img src=x onerror=alert(2)>\r"))
+	waitText("the message with the link", messages, "not javascript:alert(1)")
+	links := eval("the links in messages", `JSON.stringify([...document.querySelectorAll('[data-testid=message-text] a[href]')].map((a) => a.getAttribute('href')))`)
+	if !strings.Contains(links, `"https://status.example.com/incidents/1?a=1&b=x_y_z"`) || strings.Contains(strings.ToLower(links), "javascript") {
+		t.Errorf("the links in the channel's messages are %s, want the status page's and no javascript: one", links)
+	}
+	if n := eval("images in messages", `String(document.querySelectorAll('[data-testid=message-text] img').length)`); n != "0" {
+		t.Errorf("typed markup became %s images", n)
+	}
+
+	// The hover toolbar of a message at the top of the channel shows in
+	// full, not under the header.
+	eval("put the card at the top", `(() => { document.querySelector('[data-testid=message][data-pinned="true"]').scrollIntoView({block: 'start'}); return ''; })()`)
+	var at []float64
+	if v, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => { const r = document.querySelector('[data-testid=message][data-pinned="true"]').getBoundingClientRect(); return [r.left + r.width / 2, r.top + 30]; })()`)); err != nil {
+		fail("find the card", err)
+	} else {
+		at = v
+	}
+	step("hover the card", chromedp.MouseEvent(chromedp.MouseMoved, at[0], at[1]))
+	waitJS("the card's toolbar shown", `getComputedStyle(document.querySelector('[data-testid=message][data-pinned="true"] .msg-tools')).opacity === '1'`)
+	if covered := eval("the toolbar", `(() => {
+		const tools = document.querySelector('[data-testid=message][data-pinned="true"] .msg-tools');
+		const r = tools.getBoundingClientRect();
+		const hit = (x, y) => tools.contains(document.elementFromPoint(x, y)) ? '' : 'covered at ' + Math.round(x) + ',' + Math.round(y);
+		return [hit(r.left + 4, r.top + 2), hit(r.right - 4, r.top + 2), hit(r.left + 4, r.bottom - 2)].filter(Boolean).join('; ');
+	})()`); covered != "" {
+		t.Errorf("the hover toolbar of the message at the top is not all visible: %s", covered)
+	}
+
 	// A checklist question.
 	step("answer a checklist question",
 		chromedp.Click(chromedp.CSS(`button[data-action-id="checklist_yes:recent-deploy"]`)))
@@ -147,7 +203,10 @@ func TestPlaygroundInABrowser(t *testing.T) {
 	if path := os.Getenv("SITREP_SCREENSHOT"); path != "" {
 		step("frame the card and the checklist",
 			chromedp.EmulateViewport(1280, 800),
-			chromedp.ScrollIntoView(chromedp.CSS(`[data-testid=message][data-pinned="true"]`)))
+			chromedp.ScrollIntoView(chromedp.CSS(`[data-testid=message][data-pinned="true"]`)),
+			// The pointer out of the messages, so no toolbar shows.
+			chromedp.MouseEvent(chromedp.MouseMoved, 1, 1))
+		waitJS("every toolbar faded out", `[...document.querySelectorAll('.msg-tools')].every((t) => getComputedStyle(t).opacity === '0')`)
 		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 		if err != nil {
 			fail("screenshot", err)
@@ -155,6 +214,66 @@ func TestPlaygroundInABrowser(t *testing.T) {
 		if err := os.WriteFile(filepath.Clean(path), png, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+
+	// At 800 pixels wide nothing scrolls sideways, and scroll bars are
+	// thin ones, without arrows.
+	noSideways := `(() => {
+		const out = [];
+		if (document.documentElement.scrollWidth > innerWidth) out.push('the page is ' + document.documentElement.scrollWidth + 'px wide');
+		for (const e of document.querySelectorAll('#messages *, .topbar *, #footer *')) {
+			const r = e.getBoundingClientRect();
+			if (r.width && r.right > innerWidth + 1) out.push((e.className || e.tagName) + ' reaches ' + Math.round(r.right) + 'px');
+		}
+		return out.slice(0, 5).join('; ');
+	})()`
+	step("800 pixels wide", chromedp.EmulateViewport(800, 800))
+	if over := eval("sideways at 800", noSideways); over != "" {
+		t.Errorf("at 800px: %s", over)
+	}
+	if sb := eval("the scroll bars", `getComputedStyle(document.querySelector('#scroller')).scrollbarWidth`); sb != "thin" {
+		t.Errorf("the channel's scroll bar is %q, want a thin one (no arrows)", sb)
+	}
+
+	// At 390 pixels (a phone) the channel takes the width, the channels
+	// are a tap away, and the card's controls fit.
+	step("390 pixels wide", chromedp.EmulateViewport(390, 844))
+	if over := eval("sideways at 390", noSideways); over != "" {
+		t.Errorf("at 390px: %s", over)
+	}
+	if w := eval("the channel's width", `String(Math.round(document.querySelector('#scroller').getBoundingClientRect().width))`); w != "390" {
+		t.Errorf("at 390px the channel is %spx wide, want the whole width", w)
+	}
+	// The drawer slides in and out: wait for it to be all in, or all out.
+	drawerIn := `document.querySelector('.sidebar').getBoundingClientRect().left === 0`
+	drawerOut := `document.querySelector('.sidebar').getBoundingClientRect().right <= 0`
+	waitJS("the channels out of the way", drawerOut)
+	step("open the channels", chromedp.Click(chromedp.CSS(`[data-testid=menu]`)))
+	waitJS("the channels drawer", drawerIn)
+	step("choose #general", chromedp.Click(chromedp.CSS(`[data-testid=channel][data-name="general"]`)))
+	waitJS("the drawer closed", drawerOut)
+	waitText("#general at 390px", text(`[data-testid=channel-title]`), "general")
+	step("open the channels again", chromedp.Click(chromedp.CSS(`[data-testid=menu]`)))
+	waitJS("the channels drawer", drawerIn)
+	step("back to the incident", chromedp.Click(chromedp.CSS(incChannel)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=message][data-pinned="true"] [data-action-id="card_update"]`)))
+	waitJS("the drawer closed", drawerOut)
+	if over := eval("sideways with the card at 390", noSideways); over != "" {
+		t.Errorf("the incident channel at 390px: %s", over)
+	}
+
+	// A message landing below the fold is announced, and the cue takes
+	// the reader there.
+	eval("scroll up", `(() => { document.querySelector('#scroller').scrollTop = 0; return ''; })()`)
+	waitJS("scrolled up", `document.querySelector('#scroller').scrollTop === 0`)
+	incID := eval("the incident channel's ID", `document.querySelector('`+incChannel+`').dataset.id`)
+	pg.mustPost("/api/join", map[string]any{"user": "U0BOB", "channel": incID})
+	pg.mustPost("/api/send", map[string]any{"user": "U0BOB", "channel": incID, "text": "Checkout recovers in eu-west"})
+	step("the new-messages cue", chromedp.WaitVisible(chromedp.CSS(`[data-testid=new-messages]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=new-messages]`)),
+		chromedp.WaitNotVisible(chromedp.CSS(`[data-testid=new-messages]`)))
+	if gap := eval("scrolled down", `(() => { const s = document.querySelector('#scroller'); return String(Math.round(s.scrollHeight - s.scrollTop - s.clientHeight)); })()`); gap != "0" {
+		t.Errorf("the cue left the reader %spx above the newest message", gap)
 	}
 
 	// The timeline, as the commander reads it.

@@ -210,6 +210,12 @@ func (p program) serve(ctx context.Context) error {
 		p.listening(ln.Addr())
 	}
 
+	// The grace counts from the signal: closing the HTTP server can take
+	// seconds by itself (it waits for connections a client opened and has
+	// not used yet), and counting the grace after it made a stop take
+	// that much longer than promised, long enough for a supervisor to
+	// kill the program (sitrep-bench -quick did).
+	var stopAt time.Time
 	select {
 	case err = <-serveErr:
 	case err = <-workerDone:
@@ -220,6 +226,7 @@ func (p program) serve(ctx context.Context) error {
 		socketDone <- err // read again below
 		srv.Close()
 	case <-ctx.Done():
+		stopAt = time.Now()
 		log.Info("shutting down: finishing in-flight work")
 		stopSocket() // no new requests over Socket Mode either
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -238,12 +245,15 @@ func (p program) serve(ctx context.Context) error {
 	// for) goes out within the grace; retries due later are in the
 	// database and resume at the next start, and must not hold up a
 	// restart.
-	deadline := time.Now().Add(shutdownGrace)
+	if stopAt.IsZero() {
+		stopAt = time.Now()
+	}
+	deadline := stopAt.Add(shutdownGrace)
 	b.Drain()
 	var werr error
 	select {
 	case werr = <-workerDone:
-	case <-time.After(shutdownGrace):
+	case <-time.After(time.Until(deadline)):
 		log.Warn("shutting down: Slack work due now is not all done; the rest resumes at the next start", "after", shutdownGrace)
 		stopWorker()
 		werr = <-workerDone

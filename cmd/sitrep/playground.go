@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -32,7 +33,7 @@ func playgroundFlags(fl *flag.FlagSet) {
 	fl.Bool("socket", false, "deliver to Sitrep over Socket Mode instead of signed HTTP")
 }
 
-func runPlayground(p program, ctx context.Context, fl *flag.FlagSet, args []string) error {
+func runPlayground(p program, ctx context.Context, fl *flag.FlagSet, args []string) (err error) {
 	if err := noArgs(fl, args); err != nil {
 		return err
 	}
@@ -46,6 +47,7 @@ func runPlayground(p program, ctx context.Context, fl *flag.FlagSet, args []stri
 		return fmt.Errorf("playground: -addr: %w", err)
 	}
 	defer ln.Close()
+	keep := dbPath != ""
 	if dbPath == "" {
 		dir, err := os.MkdirTemp("", "sitrep-playground-")
 		if err != nil {
@@ -57,7 +59,35 @@ func runPlayground(p program, ctx context.Context, fl *flag.FlagSet, args []stri
 
 	fake := slackfake.New()
 	defer fake.Close()
-	announce := playground.Seed(fake)
+	// With -db the workspace is kept beside the database, so that the
+	// next run continues the rehearsal: the incidents' channels are still
+	// there, and new ones never take their IDs.
+	var keeper *playground.Keeper
+	announce := ""
+	if keep {
+		keeper = playground.NewKeeper(fake, playground.StatePath(dbPath), p.logger(slog.LevelInfo))
+		restored, err := keeper.Load()
+		if err != nil {
+			return fmt.Errorf("playground: %w", err)
+		}
+		if !restored {
+			if fi, err := os.Stat(dbPath); err == nil && fi.Size() > 0 {
+				return fmt.Errorf("playground: %s was used by a playground that did not keep its Slack, so its incidents' channels are gone "+
+					"and new ones would take their IDs; give -db a new file (the incidents stay readable with `sitrep postmortem`)", dbPath)
+			}
+			playground.Seed(fake)
+		}
+		ch, ok := fake.ChannelByName("incidents")
+		if !ok {
+			return fmt.Errorf("playground: %s has no #incidents channel for announcements; move it away to start with a fresh workspace", playground.StatePath(dbPath))
+		}
+		announce = ch.ID
+		if err := keeper.Save(); err != nil {
+			return fmt.Errorf("playground: %w", err)
+		}
+	} else {
+		announce = playground.Seed(fake)
+	}
 	var buf [16]byte
 	rand.Read(buf[:])
 	secret := hex.EncodeToString(buf[:])
@@ -108,6 +138,20 @@ func runPlayground(p program, ctx context.Context, fl *flag.FlagSet, args []stri
 		Fake: fake, AppURL: "http://" + appAddr.String(), SigningSecret: secret, Socket: socket,
 		Command: cfg.CommandName, Log: p.logger(cfg.LogLevel),
 	})
+	if keeper != nil {
+		kctx, kcancel := context.WithCancel(ctx)
+		kdone := make(chan struct{})
+		go func() { keeper.Run(kctx); close(kdone) }()
+		defer func() {
+			kcancel()
+			<-kdone
+			// Sitrep has stopped (its last calls to Slack are in): keep
+			// what they did.
+			if serr := keeper.Save(); serr != nil && err == nil {
+				err = fmt.Errorf("playground: %w", serr)
+			}
+		}()
+	}
 	srv := &http.Server{Handler: pg.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

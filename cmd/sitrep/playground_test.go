@@ -61,31 +61,35 @@ func (r *playgroundRun) stop() {
 
 // pgState is the part of /api/state the tests read.
 type pgState struct {
-	Version  string `json:"version"`
-	Channels []struct {
-		ID, Name        string
-		Private, Member bool
-	} `json:"channels"`
-	Channel *struct {
+	Version  string      `json:"version"`
+	Channels []pgChannel `json:"channels"`
+	Channel  *struct {
 		ID, Name, Topic string
-		Messages        []struct {
-			TS        string          `json:"ts"`
-			UserName  string          `json:"user_name"`
-			Bot       bool            `json:"bot"`
-			Text      string          `json:"text"`
-			Blocks    json.RawMessage `json:"blocks"`
-			Pinned    bool            `json:"pinned"`
-			Ephemeral bool            `json:"ephemeral"`
-			Reactions []struct {
-				Name  string
-				Count int
-			} `json:"reactions"`
-		} `json:"messages"`
+		Messages        []pgMessage `json:"messages"`
 	} `json:"channel"`
 	Modal *struct {
 		ID, Title string
 		Blocks    json.RawMessage
 	} `json:"modal"`
+}
+
+type pgChannel struct {
+	ID, Name        string
+	Private, Member bool
+}
+
+type pgMessage struct {
+	TS        string          `json:"ts"`
+	UserName  string          `json:"user_name"`
+	Bot       bool            `json:"bot"`
+	Text      string          `json:"text"`
+	Blocks    json.RawMessage `json:"blocks"`
+	Pinned    bool            `json:"pinned"`
+	Ephemeral bool            `json:"ephemeral"`
+	Reactions []struct {
+		Name  string
+		Count int
+	} `json:"reactions"`
 }
 
 func (r *playgroundRun) state(user, channel string) pgState {

@@ -537,6 +537,10 @@ type state struct {
 	Home      *blocksView    `json:"home"`
 	Modal     *modalView     `json:"modal"`
 	Command   string         `json:"command"` // Sitrep's slash command, for the composer's hint
+	// Since is the time of the page's first look (a Slack timestamp):
+	// ephemeral messages older than that are not shown, as Slack forgets
+	// them when its client reloads.
+	Since string `json:"since,omitempty"`
 }
 
 type stateUser struct {
@@ -551,6 +555,8 @@ type stateChannel struct {
 	Private  bool   `json:"private"`
 	Member   bool   `json:"member"`
 	Archived bool   `json:"archived"`
+	// Incident is set for channels Sitrep made: its incidents'.
+	Incident bool `json:"incident"`
 }
 
 type channelView struct {
@@ -605,16 +611,24 @@ func (p *Playground) handleState(w http.ResponseWriter, r *http.Request) {
 	if _, ok := p.fake.User(me); !ok || me == p.fake.BotUserID() {
 		me = DemoUsers[0].ID
 	}
-	st := p.state(me, r.URL.Query().Get("channel"))
+	// The page asks with since=now on its first look and sends the time it
+	// was given afterwards; without since, every ephemeral message is
+	// shown (for tools and tests reading the API).
+	since := r.URL.Query().Get("since")
+	if since == "now" {
+		since = slackpayload.Now()
+	}
+	st := p.state(me, r.URL.Query().Get("channel"), since)
 	data, _ := json.Marshal(st)
 	sum := sha256.Sum256(data)
 	st.Version = hex.EncodeToString(sum[:8])
 	writeJSON(w, http.StatusOK, st)
 }
 
-// state builds what me sees with channel (an ID, or "home") open.
-func (p *Playground) state(me, open string) *state {
-	st := &state{Workspace: Workspace, Me: me, Command: p.command}
+// state builds what me sees with channel (an ID, or "home") open, with
+// the ephemeral messages from since on ("" for all).
+func (p *Playground) state(me, open, since string) *state {
+	st := &state{Workspace: Workspace, Me: me, Command: p.command, Since: since}
 	for _, u := range p.fake.Users() {
 		if !u.IsBot {
 			st.Users = append(st.Users, stateUser{ID: u.ID, Name: u.Name, RealName: u.RealName})
@@ -627,7 +641,8 @@ func (p *Playground) state(me, open string) *state {
 		if ch.Private && !member {
 			continue
 		}
-		st.Channels = append(st.Channels, stateChannel{ID: ch.ID, Name: ch.Name, Private: ch.Private, Member: member, Archived: ch.Archived})
+		st.Channels = append(st.Channels, stateChannel{ID: ch.ID, Name: ch.Name, Private: ch.Private, Member: member, Archived: ch.Archived,
+			Incident: ch.Creator == p.fake.BotUserID()})
 	}
 	switch {
 	case open == "home":
@@ -636,17 +651,18 @@ func (p *Playground) state(me, open string) *state {
 		}
 	case open != "":
 		if ch, ok := p.fake.Channel(open); ok && (!ch.Private || slices.Contains(ch.Members, me)) {
-			st.Channel = p.channelView(ch, me)
+			st.Channel = p.channelView(ch, me, since)
 		}
 	}
 	st.Modal = p.topModal(me)
 	return st
 }
 
-func (p *Playground) channelView(ch slackfake.Channel, me string) *channelView {
+func (p *Playground) channelView(ch slackfake.Channel, me, since string) *channelView {
 	cv := &channelView{
-		stateChannel: stateChannel{ID: ch.ID, Name: ch.Name, Private: ch.Private, Member: slices.Contains(ch.Members, me), Archived: ch.Archived},
-		Topic:        ch.Topic,
+		stateChannel: stateChannel{ID: ch.ID, Name: ch.Name, Private: ch.Private, Member: slices.Contains(ch.Members, me), Archived: ch.Archived,
+			Incident: ch.Creator == p.fake.BotUserID()},
+		Topic: ch.Topic,
 	}
 	pinned := map[string]bool{}
 	for _, ts := range p.fake.Pins(ch.ID) {
@@ -672,7 +688,7 @@ func (p *Playground) channelView(ch slackfake.Channel, me string) *channelView {
 		cv.Messages = append(cv.Messages, mv)
 	}
 	for _, e := range p.fake.Ephemerals(ch.ID) {
-		if e.User == me {
+		if e.User == me && fresh(e.TS, since) {
 			cv.Messages = append(cv.Messages, messageView{TS: e.TS, User: p.fake.BotUserID(), UserName: "Sitrep", Bot: true, Text: e.Text, Blocks: e.Blocks, Ephemeral: true})
 		}
 	}
@@ -681,7 +697,7 @@ func (p *Playground) channelView(ch slackfake.Channel, me string) *channelView {
 	urls := slices.Clone(p.responses)
 	p.mu.Unlock()
 	for _, l := range local {
-		if l.channel == ch.ID && (l.user == me || l.inChannel) {
+		if l.channel == ch.ID && (l.inChannel || l.user == me && fresh(l.ts, since)) {
 			cv.Messages = append(cv.Messages, messageView{TS: l.ts, User: p.fake.BotUserID(), UserName: "Sitrep", Bot: true, Text: l.text, Blocks: l.blocks, Ephemeral: !l.inChannel})
 		}
 	}
@@ -690,16 +706,20 @@ func (p *Playground) channelView(ch slackfake.Channel, me string) *channelView {
 			continue
 		}
 		for i, r := range p.fake.Responses(u.url) {
-			if u.user != me && r.ResponseType != "in_channel" {
+			ts := fmt.Sprintf("%d.%06d", r.At.Unix(), r.At.Nanosecond()/1000+i)
+			if r.ResponseType != "in_channel" && (u.user != me || !fresh(ts, since)) {
 				continue
 			}
-			ts := fmt.Sprintf("%d.%06d", r.At.Unix(), r.At.Nanosecond()/1000+i)
 			cv.Messages = append(cv.Messages, messageView{TS: ts, User: p.fake.BotUserID(), UserName: "Sitrep", Bot: true, Text: r.Text, Blocks: r.Blocks, Ephemeral: r.ResponseType != "in_channel"})
 		}
 	}
 	slices.SortStableFunc(cv.Messages, func(a, b messageView) int { return compareTS(a.TS, b.TS) })
 	return cv
 }
+
+// fresh reports whether an ephemeral message posted at ts is still shown
+// to a page that first looked at since ("" shows all).
+func fresh(ts, since string) bool { return since == "" || compareTS(ts, since) >= 0 }
 
 // compareTS orders Slack timestamps ("1700000000.000100") by time.
 func compareTS(a, b string) int {

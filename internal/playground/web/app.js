@@ -21,6 +21,10 @@
     messagesScope: '', // user|channel|users the cached message DOM was built for
     stick: true, // scroll to the bottom on the next render
     atBottom: true, // the reader is at the bottom of the channel
+    // since is when this page first looked (the server's time): Slack's
+    // client forgets ephemeral messages when it reloads, and so does this
+    // page, by asking only for those since then. Never stored.
+    since: '',
   };
 
   // ---- API ----
@@ -53,6 +57,7 @@
       const q = new URLSearchParams();
       if (user) q.set('user', user);
       if (channel) q.set('channel', channel);
+      q.set('since', S.since || 'now');
       const r = await fetch('/api/state?' + q, { cache: 'no-store' });
       if (!r.ok) throw new Error(`HTTP ${r.status}`);
       const st = await r.json();
@@ -68,6 +73,7 @@
 
   function apply(st) {
     S.state = st;
+    if (!S.since && st.since) S.since = st.since;
     if (st.me && st.me !== S.user) { S.user = st.me; localStorage.setItem('sitrep.user', S.user); }
     const chans = st.channels || [];
     if (S.channel !== 'home' && !st.channel) {
@@ -86,6 +92,7 @@
   }
 
   function select(channel) {
+    closeNav();
     if (channel === S.channel && S.lastKey) return;
     S.channel = channel;
     S.stick = true;
@@ -235,12 +242,15 @@
       S.stick = true;
     }
     const atBottom = S.atBottom;
+    const fresh = S.messages.size > 0; // not the first render of the channel
+    let arrived = false;
     const seen = new Set();
     let prev = null;
     for (const m of ch.messages || []) {
       const key = (m.ephemeral ? 'e' : 'm') + m.ts;
       const json = JSON.stringify(m);
       let c = S.messages.get(key);
+      if (!c) arrived = arrived || fresh;
       if (!c || c.json !== json) {
         const el = renderMessage(m, ch);
         if (c) c.el.replaceWith(el);
@@ -256,6 +266,7 @@
       if (!seen.has(key)) { c.el.remove(); S.messages.delete(key); }
     }
     if (atBottom || S.stick) toBottom();
+    else if (arrived) $('#new-messages').hidden = false; // below the fold: say so
     S.stick = false;
   }
 
@@ -264,6 +275,7 @@
     scroller.scrollTop = scroller.scrollHeight;
     S.autoTop = scroller.scrollTop;
     S.atBottom = true;
+    $('#new-messages').hidden = true;
   }
 
   function renderMessage(m, ch) {
@@ -340,12 +352,15 @@
 
   function renderFooter(ch) {
     const mode = ch.archived ? 'archived' : ch.member ? 'composer' : 'join';
-    const key = JSON.stringify([mode, ch.id, ch.name, command()]);
+    const key = JSON.stringify([mode, ch.id, ch.name, ch.incident, command()]);
     if (key === S.footerKey) return;
     S.footerKey = key;
     if (mode === 'composer') {
       const ta = $('#composer');
-      ta.placeholder = `Message #${ch.name} — try ${command()} declare sev1 Checkout failing`;
+      // An incident's channel is for working on it, not for declaring.
+      ta.placeholder = ch.incident
+        ? `Message #${ch.name} — try ${command()} status identified, or ${command()} note what you found`
+        : `Message #${ch.name} — try ${command()} declare sev1 Checkout failing`;
       setFooter($('#composer-box'));
       if (!S.state.modal && !isTyping()) ta.focus({ preventScroll: true });
     } else if (mode === 'join') {
@@ -464,6 +479,10 @@
 
   // ---- wiring ----
 
+  // On a narrow screen the sidebar is a drawer: the menu button opens it,
+  // choosing a channel or tapping beside it closes it.
+  function closeNav() { $('.app').classList.remove('nav-open'); }
+
   function init() {
     const sw = $('#user-switcher');
     sw.addEventListener('change', () => {
@@ -488,7 +507,11 @@
     scroller.addEventListener('scroll', () => {
       if (scroller.scrollTop === S.autoTop) return; // our own scroll, reported late
       S.atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80;
+      if (S.atBottom) $('#new-messages').hidden = true;
     });
+    $('#new-messages').addEventListener('click', () => toBottom());
+    $('#menu').addEventListener('click', () => $('.app').classList.toggle('nav-open'));
+    $('#nav-shade').addEventListener('click', closeNav);
     const keepBottom = new ResizeObserver(() => { if (S.atBottom) toBottom(); });
     keepBottom.observe($('#messages'));
     keepBottom.observe(scroller);

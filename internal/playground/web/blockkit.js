@@ -3,7 +3,8 @@
 //
 // Safety rule: text from messages (people's or Sitrep's) only ever becomes
 // text nodes or attribute values set through the DOM; nothing here writes
-// innerHTML. Links are kept only for http(s) and mailto URLs.
+// innerHTML. Links are kept only for http(s) and mailto URLs, and bare
+// URLs in text become links only when they start with http:// or https://.
 'use strict';
 
 const BlockKit = (() => {
@@ -123,9 +124,15 @@ const BlockKit = (() => {
       return document.createTextNode(lbl || '@' + cmd);
     }
     const url = safeURL(decode(target));
-    if (url) return h('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, emojify(lbl || url));
+    if (url) return link(url, emojify(lbl || url));
     return null;
   }
+
+  // A bare URL in text, as Slack links it: http(s) only, up to whitespace
+  // or markup, without the punctuation that ends a sentence. (\0 marks
+  // the placeholders of inline.)
+  const BARE_URL = /\bhttps?:\/\/[^\s<>"\0]*[^\s<>"\0.,;:!?)\]'*_~]/gi;
+  const link = (url, label) => h('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, label);
 
   // Bold/italic/strike: the marker must not touch a letter or digit on the
   // outside nor whitespace on the inside, as in Slack (so snake_case and
@@ -144,6 +151,8 @@ const BlockKit = (() => {
       const node = markup(t, l, ctx);
       return node ? hold(node) : m;
     });
+    // Held before formatting, so that the _ and * of a URL stay in it.
+    str = str.replace(BARE_URL, (u) => { const url = decode(u); return hold(link(url, url)); });
     const emit = (s) => s.split(/\0(\d+)\0/).map((part, i) =>
       (i % 2 ? tokens[Number(part)] : part && document.createTextNode(emojify(decode(part)))));
     const format = (s) => {
