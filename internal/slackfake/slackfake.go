@@ -482,18 +482,6 @@ func (s *Server) RemoveMember(channelID, userID string) {
 	ch.members = slices.DeleteFunc(ch.members, func(m string) bool { return m == userID })
 }
 
-// ArchiveChannel archives a channel as a person would. Slack keeps an
-// archived channel's name taken. It panics if the channel is unknown.
-func (s *Server) ArchiveChannel(channelID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ch, ok := s.channels[channelID]
-	if !ok {
-		panic(fmt.Sprintf("slackfake: ArchiveChannel(%q): unknown channel", channelID))
-	}
-	ch.archived = true
-}
-
 // AddMessage posts a message as a (human) user, bypassing the API: use it to
 // simulate what people write. It panics if the channel or user is unknown.
 func (s *Server) AddMessage(channelID, userID, text string) (ts string) {
