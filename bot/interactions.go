@@ -273,12 +273,12 @@ func (b *Bot) submitUpdate(ctx context.Context, log *slog.Logger, cb *slack.Inte
 			return b.formErrors(ctx, err, nil, blockStatus)
 		}
 	}
-	if _, err := b.svc.PostUpdate(ctx, inc.Number, cb.User.ID, f.updateText()); err != nil {
+	if _, err := b.svc.PostUpdateNext(ctx, inc.Number, cb.User.ID, f.updateText(), f.nextUpdate()); err != nil {
 		requestEnded(ctx, outcomeOf(err), "")
 		if incident.ErrorCode(err) == incident.EINTERNAL {
 			log.Error("update from form", "err", err)
 		}
-		return b.formErrors(ctx, err, map[string]string{"update": blockKnow}, blockKnow)
+		return b.formErrors(ctx, err, map[string]string{"update": blockKnow, "next update": blockNext}, blockKnow)
 	}
 	b.deliv.watch(inc.Number, slashCommand{UserID: cb.User.ID, ChannelID: meta.Channel, ResponseURL: meta.ResponseURL})
 	return nil

@@ -99,8 +99,8 @@ func cardBlocks(inc *shown, cfg incident.Config, commandName, salt string) []sla
 	if !inc.ResolvedAt.IsZero() {
 		fields = append(fields, mrkdwn("*Resolved*\n"+slackDate(inc.ResolvedAt)))
 	}
-	if inc.Status.Open() && sev.Cadence > 0 {
-		due := "*Next update due*\n" + slackDate(inc.LastUpdateAt.Add(sev.Cadence))
+	if at, ok := cfg.UpdateDue(inc.Incident); ok {
+		due := "*Next update due*\n" + slackDate(at)
 		if inc.UpdatePrompts > 0 {
 			due += " · :warning: overdue"
 		}
