@@ -263,6 +263,9 @@ func (b *Bot) usageReply(err error) reply {
 	if !errors.As(err, &ue) {
 		return reply{Text: err.Error()}
 	}
+	if ue.suggest != "" {
+		return reply{Text: fmt.Sprintf(":warning: %s Did you mean `%s %s`?\n`%s help` lists every subcommand.", ue.msg, b.opts.CommandName, ue.suggest, b.opts.CommandName)}
+	}
 	if sc, ok := lookup(ue.usage); ok {
 		return reply{Text: fmt.Sprintf(":warning: %s\nUsage: `%s`", ue.msg, sc.usage(b.opts.CommandName))}
 	}
