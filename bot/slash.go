@@ -133,6 +133,9 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 			if err != nil {
 				return b.errorReply(ctx, log, cmd, err), true
 			}
+			if inc.Status == incident.Closed {
+				return reply{Text: b.closedText(ctx, log, inc)}, true // no form to fill in for nothing
+			}
 			rep := b.openModal(ctx, log, sc, updateModal(inc, b.formMeta(callbackUpdate, sc.UserID, sc.ChannelID, n, sc.ResponseURL)), "update <text>")
 			return rep, rep.Text != ""
 		}
