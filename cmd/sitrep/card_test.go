@@ -101,7 +101,9 @@ func TestCardLifecycle(t *testing.T) {
 	}
 	p, ru := cardAction(t, fake, "U2", ch.ID, cardTS, button("card_resolve", "1"))
 	sitrep.interact(p)
-	eventually(t, "the refusal", func() bool { return strings.Contains(responses(fake, ru), "Only its commander (<@U1>) may resolve incident #1") })
+	eventually(t, "the refusal", func() bool {
+		return strings.Contains(responses(fake, ru), "Only its commander (<@U1>) may resolve incident #1")
+	})
 	p, _ = cardAction(t, fake, "U1", ch.ID, cardTS, button("card_resolve", "1"))
 	sitrep.interact(p)
 	eventually(t, "the resolved card", func() bool {
