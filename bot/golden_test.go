@@ -208,8 +208,10 @@ func TestGoldenBlockKit(t *testing.T) {
 			map[string]string{"prompt": string(incident.PromptUpdate), "level": "1", "commander": ""}))},
 		{"prompt-postmortem", "message", prompt(g.closed.Incident, goldenEvent(incident.KindPrompt, 60*24+95, "", "",
 			map[string]string{"prompt": string(incident.PromptPostmortem), "commander": "U0ALICE"}))},
-		{"home", "view", slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: homeBlocks([]*shown{g.pending, g.problem}, "/incident")}}},
-		{"home-empty", "view", slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: homeBlocks(nil, "/incident")}}},
+		{"home", "view", slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: homeBlocks([]*shown{g.pending, g.problem}, []*shown{g.resolved, g.closed}, "/incident", "")}}},
+		{"home-empty", "view", slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: homeBlocks(nil, nil, "/incident", "")}}},
+		{"home-notice", "view", slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: homeBlocks(nil, []*shown{g.closed}, "/incident",
+			":warning: Slack would not open the form (Slack answered `expired_trigger_id`). Type `/incident declare [severity] <title>` in any channel instead.")}}},
 		{"modal-declare", "view", declareModal(cfg, "sev1", modalMeta{Channel: "C0GENERAL", ResponseURL: "https://hooks.slack.com/commands/T0FAKE/1/x"})},
 		{"modal-update", "view", updateModal(g.open.Incident, modalMeta{Channel: "C0INC42", Number: 42})},
 	}

@@ -123,6 +123,10 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 	}
 	act := cb.ActionCallback.BlockActions[0]
 	requestIs(ctx, "block_actions:"+act.ActionID, cb.User.ID)
+	if act.ActionID == actionHomeDeclare && cb.Container.Type == "view" {
+		b.homeDeclare(ctx, log, cb) // on the Home tab: no incident yet
+		return
+	}
 	inc, err := b.clickedIncident(ctx, log, cb)
 	if err == nil {
 		requestIncident(ctx, inc.Number)
@@ -265,7 +269,20 @@ func (b *Bot) submitDeclare(ctx context.Context, log *slog.Logger, cb *slack.Int
 		return b.formErrors(ctx, err, declareFields, blockTitle)
 	}
 	requestIncident(ctx, inc.Number)
-	b.afterDeclare(ctx, log.With("incident", inc.Number), inc.Number, slashCommand{UserID: cb.User.ID, ChannelID: meta.Channel, ResponseURL: meta.ResponseURL})
+	log = log.With("incident", inc.Number)
+	if meta.Channel == "" && meta.ResponseURL == "" {
+		// Declared from the Home tab: there is no channel to answer in,
+		// so the tab shows the new incident, with its channel once made.
+		n, user := inc.Number, cb.User.ID
+		b.goAfterAck(ctx, func(ctx context.Context) {
+			if err := b.runner.Await(ctx, integrationName, n); err != nil {
+				log.Warn("declared from the Home tab; Slack setup pending", "err", err)
+			}
+			b.publishHome(ctx, log, user, "")
+		})
+		return nil
+	}
+	b.afterDeclare(ctx, log, inc.Number, slashCommand{UserID: cb.User.ID, ChannelID: meta.Channel, ResponseURL: meta.ResponseURL})
 	return nil
 }
 
