@@ -133,8 +133,11 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 			if err != nil {
 				return b.errorReply(ctx, log, cmd, err), true
 			}
-			if inc.Status == incident.Closed {
-				return reply{Text: b.closedText(ctx, log, inc)}, true // no form to fill in for nothing
+			switch inc.Status { // no form to fill in for nothing
+			case incident.Closed:
+				return reply{Text: b.closedText(ctx, log, inc)}, true
+			case incident.Resolved:
+				return reply{Text: fmt.Sprintf(":warning: Incident #%d is resolved; `%s reopen` it to post updates.", inc.Number, b.opts.CommandName)}, true
 			}
 			rep := b.openModal(ctx, log, sc, updateModal(inc, b.formMeta(callbackUpdate, sc.UserID, sc.ChannelID, n, sc.ResponseURL)), "update <text>")
 			return rep, rep.Text != ""

@@ -117,6 +117,9 @@ func TestCardLifecycle(t *testing.T) {
 	p, _ = cardAction(t, fake, "U1", ch.ID, cardTS, button("card_resolve", "1"))
 	sitrep.interact(p)
 	eventually(t, "resolved again", func() bool { return contains(cardActionIDs(t, fake, ch.ID), "card_reopen") })
+	if a, _ := sitrep.slash(fake, "U1", ch.ID, "update"); !strings.Contains(a.Text, "is resolved; `/incident reopen` it to post updates") {
+		t.Errorf("update without text on a resolved incident answered %q", a.Text)
+	}
 
 	p, _ = cardAction(t, fake, "U1", ch.ID, cardTS, button("prompt_postmortem", "1"))
 	sitrep.interact(p)
