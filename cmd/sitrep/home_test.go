@@ -76,7 +76,10 @@ func TestHomeTab(t *testing.T) {
 	sitrep.slash(fake, "U1", cache, "resolve Warmed up")
 	sitrep.slash(fake, "U1", cache, "postmortem")
 	eventually(t, "the postmortem", func() bool { return len(fake.Files(cache)) == 1 })
-	eventually(t, "the close", func() bool { a, _ := sitrep.slash(fake, "U1", cache, "close"); return a.Text == "" || strings.Contains(a.Text, "is closed") })
+	eventually(t, "the close", func() bool {
+		a, _ := sitrep.slash(fake, "U1", cache, "close")
+		return a.Text == "" || strings.Contains(a.Text, "is closed")
+	})
 	search := mustChannel(t, fake, "inc-3-search-slow").ID
 	sitrep.slash(fake, "U1", search, "resolve Reindexed")
 	sitrep.slash(fake, "U1", priv.ID, "resolve Access revoked")

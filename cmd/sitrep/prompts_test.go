@@ -279,4 +279,12 @@ func TestUpdateFormSetsNextPrompt(t *testing.T) {
 	if got := prompts(fake, ch.ID, dueText)[0].Text; !strings.Contains(got, "the last update promised the next within 2h") {
 		t.Errorf("the prompt does not say what was promised: %q", got)
 	}
+
+	// An update that promises nothing: the severity's cadence again.
+	updatedAt = clk.Now()
+	sitrep.slash(fake, "U1", ch.ID, "update Failed over; watching")
+	eventually(t, "the card back at sev1's cadence", func() bool {
+		_, c = card(t, fake, ch.ID)
+		return strings.Contains(c, dueField(updatedAt.Add(30*time.Minute)))
+	}, func() string { return c })
 }
