@@ -44,6 +44,12 @@ func TestPostmortemAndClose(t *testing.T) {
 			t.Fatalf("postmortem answered %+v", a)
 		}
 		eventually(t, "the uploaded postmortem", func() bool { return len(fake.Files(ch)) == version })
+		// The upload is recorded on the timeline after Slack has it (with
+		// a link to it): closing before then would leave it off.
+		eventually(t, "the postmortem on the timeline", func() bool {
+			tl, _ := sitrep.slash(fake, "U9", ch, "timeline")
+			return strings.Count(tl.All(), "Postmortem published") == version
+		})
 	}
 	files := fake.Files(ch)
 	md := string(files[1].Content)
