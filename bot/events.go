@@ -76,7 +76,7 @@ func (b *Bot) event(ctx context.Context, body []byte) (any, error) {
 	case ev.Type == "reaction_added" && ev.Reaction == b.opts.TimelineEmoji && ev.Item.Type == "message":
 		work = func(ctx context.Context) { b.reactionAdded(ctx, log, ev) }
 	case ev.Type == "app_home_opened" && ev.Tab == "home":
-		work = func(ctx context.Context) { b.publishHome(ctx, log, ev.User, "") }
+		work = func(ctx context.Context) { b.publishHome(ctx, log, ev.User) }
 	default:
 		requestEnded(ctx, outcomeIgnored, "")
 		return nil, nil // other reactions, other tabs: nothing to do, nothing to record

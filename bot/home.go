@@ -26,9 +26,14 @@ const (
 const actionHomeDeclare = "home_declare"
 
 // publishHome shows user Sitrep's Home tab: a Declare button, the open
-// incidents they may see, and the latest resolved and closed ones. notice,
-// when set, is shown at the top (something that went wrong on the tab).
-func (b *Bot) publishHome(ctx context.Context, log *slog.Logger, user, notice string) {
+// incidents they may see, and the latest resolved and closed ones.
+func (b *Bot) publishHome(ctx context.Context, log *slog.Logger, user string) {
+	b.publishHomeNotice(ctx, log, user, "")
+}
+
+// publishHomeNotice is publishHome with notice at the top: something that
+// went wrong on the tab.
+func (b *Bot) publishHomeNotice(ctx context.Context, log *slog.Logger, user, notice string) {
 	open, err := b.openIncidentsFor(ctx, log, user)
 	var finished []*shown
 	if err == nil {
@@ -81,7 +86,7 @@ func (b *Bot) homeDeclare(ctx context.Context, log *slog.Logger, cb *slack.Inter
 		requestEnded(ctx, outcomeSlack, "views.open: "+describeSlackError(err))
 		user := cb.User.ID
 		notice := fmt.Sprintf(":warning: Slack would not open the form (%s). Type `%s declare [severity] <title>` in any channel instead.", describeSlackError(err), b.opts.CommandName)
-		b.goAfterAck(ctx, func(ctx context.Context) { b.publishHome(ctx, log, user, notice) })
+		b.goAfterAck(ctx, func(ctx context.Context) { b.publishHomeNotice(ctx, log, user, notice) })
 	}
 }
 

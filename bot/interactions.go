@@ -278,7 +278,7 @@ func (b *Bot) submitDeclare(ctx context.Context, log *slog.Logger, cb *slack.Int
 			if err := b.runner.Await(ctx, integrationName, n); err != nil {
 				log.Warn("declared from the Home tab; Slack setup pending", "err", err)
 			}
-			b.publishHome(ctx, log, user, "")
+			b.publishHome(ctx, log, user)
 		})
 		return nil
 	}
