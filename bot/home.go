@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 
 	"github.com/slack-go/slack"
 
@@ -69,9 +70,15 @@ func (b *Bot) finishedIncidentsFor(ctx context.Context, log *slog.Logger, user s
 		if len(out) == homeRecent {
 			break
 		}
-		if b.maySee(ctx, log, user, inc) {
-			out = append(out, inc)
+		if !b.maySee(ctx, log, user, inc) {
+			continue
 		}
+		// The tab links to the postmortem; a timeline that cannot be read
+		// now costs only the link.
+		if inc.Postmortem, err = lastPostmortem(ctx, b.svc, inc.Incident); err != nil {
+			log.Warn("home: find a postmortem", "incident", inc.Number, "err", err)
+		}
+		out = append(out, inc)
 	}
 	return out, nil
 }
@@ -130,8 +137,7 @@ func homeBlocks(open, finished []*shown, commandName, notice string) []slack.Blo
 }
 
 // finishedSummary is a resolved or closed incident as the Home tab shows
-// it: title, severity, status and when, and its channel, where the
-// postmortem is.
+// it: title, severity, status and when, its channel, and its postmortem.
 func finishedSummary(inc *shown) string {
 	where := "_no channel_"
 	if inc.Chat.ChannelID != "" {
@@ -142,8 +148,14 @@ func finishedSummary(inc *shown) string {
 		when = "closed " + slackDate(inc.ClosedAt)
 	}
 	s := fmt.Sprintf("%s *%s*\n%s · %s · %s · %s", statusEmoji(inc.Status), displayTitle(inc.Incident), inc.Severity, inc.Status, where, when)
-	if inc.Status == incident.Resolved && inc.PostmortemAt.IsZero() {
+	switch {
+	case inc.PostmortemAt.IsZero() && inc.Status == incident.Resolved:
 		s += " · postmortem due"
+	case inc.PostmortemAt.IsZero():
+	case strings.HasPrefix(inc.Postmortem, "https://"):
+		s += " · postmortem " + postmortemRef(inc.Number, inc.Postmortem)
+	default:
+		s += " · postmortem in its channel"
 	}
 	if inc.Private {
 		s += " · :lock: private"

@@ -94,7 +94,7 @@ func TestHomeTab(t *testing.T) {
 		if (i1 >= 0) != private {
 			t.Errorf("Home tab of %s shows the private incident: %v, want %v\n%s", user, i1 >= 0, private, text)
 		}
-		for _, want := range []string{"closed · <#" + cache + ">", "<#" + search + "> · resolved", "postmortem due"} {
+		for _, want := range []string{"closed · <#" + cache + ">", "<#" + search + "> · resolved", "postmortem due", "postmortem <https://fake.slack.com/files/"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("Home tab of %s lacks %q:\n%s", user, want, text)
 			}
