@@ -15,6 +15,10 @@ import (
 // touches pins it).
 func (s *slackDelivery) syncCard(ctx context.Context, inc *shown, save func() error) error {
 	c := &inc.Chat
+	var err error
+	if inc.Postmortem, err = lastPostmortem(ctx, s.svc, inc.Incident); err != nil {
+		return err
+	}
 	blocks := cardBlocks(inc, s.svc.Config(), s.opts.CommandName, strconv.FormatInt(inc.Version, 10))
 	opts := []slack.MsgOption{slack.MsgOptionText(cardText(inc.Incident), false), slack.MsgOptionBlocks(blocks...)}
 	// The fingerprint leaves out the salt, which changes with every
@@ -70,6 +74,9 @@ func (s *slackDelivery) resetCard(ctx context.Context, number int64) error {
 	defer unlock()
 	inc, _, err := s.load(ctx, number)
 	if err != nil || inc.Chat.CardTS == "" {
+		return err
+	}
+	if inc.Postmortem, err = lastPostmortem(ctx, s.svc, inc.Incident); err != nil {
 		return err
 	}
 	// The salt only has to differ from every earlier one, across restarts

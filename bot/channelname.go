@@ -42,8 +42,25 @@ func withSuffix(name string, n int) string {
 var folds = map[rune]string{'ß': "ss", 'æ': "ae", 'œ': "oe", 'ø': "o", 'ł': "l", 'đ': "d", 'ð': "d", 'þ': "th", 'ı': "i"}
 
 // slugify lowercases s, folds accents, and joins runs of anything else into
-// single hyphens, keeping at most max bytes.
+// single hyphens, keeping at most max bytes. A slug that must be cut is cut
+// after a whole word when it has one, so that a long title does not end
+// its channel's name in half a word.
 func slugify(s string, max int) string {
+	slug := slugAll(s, max+1)
+	if len(slug) <= max {
+		return slug
+	}
+	// slugAll stops at the first piece that would not fit in max+1, so a
+	// hyphen at max means the words before it fit whole.
+	if i := strings.LastIndexByte(slug[:max+1], '-'); i > 0 {
+		return slug[:i]
+	}
+	return slug[:max] // one word longer than the room: it is cut
+}
+
+// slugAll is slugify without the care for words: it stops before the
+// first letter that would take the slug past max bytes.
+func slugAll(s string, max int) string {
 	var b strings.Builder
 	hyphen := false
 	for _, r := range norm.NFKD.String(strings.ToLower(s)) {

@@ -26,6 +26,12 @@ func TestChannelName(t *testing.T) {
 		{name: "uppercase", title: "DATABASE DOWN", want: "inc-42-database-down"},
 		{name: "underscores are punctuation", title: "job_queue stuck", want: "inc-42-job-queue-stuck"},
 		{name: "full-width letters fold", title: "ＡＰＩ down", want: "inc-42-api-down"},
+		{name: "long title is cut after a word",
+			title: "Checkout failing for EU users after the payments provider rotated its certificates without notice and retries piled up",
+			want:  "inc-42-checkout-failing-for-eu-users-after-the-payments-provider-rotated-its"},
+		{name: "one long word is cut", title: strings.Repeat("x", 200), want: "inc-42-" + strings.Repeat("x", 70)},
+		{name: "word ending exactly at the limit", title: strings.Repeat("a", 69) + " bc", want: "inc-42-" + strings.Repeat("a", 69)},
+		{name: "two words filling the room", title: strings.Repeat("a", 65) + " bcde fg", want: "inc-42-" + strings.Repeat("a", 65) + "-bcde"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,6 +75,9 @@ func FuzzChannelName(f *testing.F) {
 		}
 		if s := withSuffix(name, 12); !validName.MatchString(s) {
 			t.Fatalf("withSuffix(%q) = %q", name, s)
+		}
+		if strings.HasSuffix(name, "-") || len(name) > maxChannelName-suffixRoom {
+			t.Fatalf("channelName(%q) = %q: a trailing hyphen, or no room for a suffix", title, name)
 		}
 	})
 }

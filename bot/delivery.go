@@ -130,6 +130,9 @@ func (c chatState) store(d *incident.Delivery) error {
 type shown struct {
 	*incident.Incident
 	Chat chatState
+	// Postmortem is where the postmortem was last published (the
+	// timeline's record), read for the card only; see lastPostmortem.
+	Postmortem string
 }
 
 // showing returns inc with the chat state its Slack delivery d holds.

@@ -35,8 +35,13 @@ type goldenIncidents struct {
 	open    *shown // sev1, identified, half its checklist answered
 	problem *shown // open, with a delivery problem on the card
 	closed  *shown // resolved, postmortem published, closed
-	pending *shown
-	alerted *shown // declared by Sitrep for a source, with no commander yet // a private drill whose channel is not made yet
+	pending *shown // a private drill whose channel is not made yet
+	alerted *shown // declared by Sitrep for a source, with no commander yet
+	// resolved has no postmortem yet; published has one, and its last
+	// status update promised the next within 2 hours before it was
+	// resolved.
+	resolved, published *shown
+	promised            *shown // open, its last update promising the next in 2h
 }
 
 // newGoldenIncidents builds the golden incidents. It is the one place that
@@ -88,6 +93,15 @@ func newGoldenIncidents() goldenIncidents {
 	closed.ResolvedAt = at(95)
 	closed.PostmortemAt = at(60 * 26)
 	closed.ClosedAt = at(60 * 27)
+	closed.Postmortem = "https://sitrep-test.slack.com/files/U0SITREP/F0PM42/incident-42-postmortem.md"
+
+	resolved := cloneIncident(openShown)
+	resolved.Status, resolved.ResolvedAt = incident.Resolved, at(95)
+	published := cloneIncident(resolved)
+	published.PostmortemAt, published.Postmortem = at(60*26), "slack-file:F0PM42" // no link was found
+
+	promised := cloneIncident(openShown)
+	promised.UpdateEvery = 2 * time.Hour
 
 	pending := &incident.Incident{
 		ID:           "0195a1b2-0000-7000-8000-000000000043",
@@ -107,7 +121,8 @@ func newGoldenIncidents() goldenIncidents {
 	alerted := cloneIncident(openShown)
 	alerted.DeclaredBy, alerted.Source = "", "alertmanager"
 	alerted.Roles = map[string]string{}
-	return goldenIncidents{open: openShown, problem: problem, closed: closed, pending: &shown{Incident: pending}, alerted: alerted}
+	return goldenIncidents{open: openShown, problem: problem, closed: closed, pending: &shown{Incident: pending}, alerted: alerted,
+		resolved: resolved, published: published, promised: promised}
 }
 
 // cloneIncident copies an incident deeply enough for the fixtures to differ.
@@ -120,7 +135,7 @@ func cloneIncident(sh *shown) *shown {
 	}
 	c.Checklist = append([]incident.CheckItem(nil), inc.Checklist...)
 	c.FollowUps = append([]incident.FollowUp(nil), inc.FollowUps...)
-	return &shown{Incident: &c, Chat: sh.Chat}
+	return &shown{Incident: &c, Chat: sh.Chat, Postmortem: sh.Postmortem}
 }
 
 // goldenEvent is an event of the golden incident #42 for the renderers
@@ -184,6 +199,11 @@ func TestGoldenBlockKit(t *testing.T) {
 		{"card-closed", "blocks", cardBlocks(g.closed, cfg, "/incident", "v9")},
 		{"card-private-drill", "blocks", cardBlocks(g.pending, cfg, "/incident", "v1")},
 		{"card-no-commander", "blocks", cardBlocks(g.alerted, cfg, "/incident", "v2")},
+		{"card-resolved", "blocks", cardBlocks(g.resolved, cfg, "/incident", "v10")},
+		{"card-resolved-postmortem", "blocks", cardBlocks(g.published, cfg, "/incident", "v11")},
+		{"card-update-promised", "blocks", cardBlocks(g.promised, cfg, "/incident", "v9")},
+		{"prompt-update-promised", "message", prompt(g.promised.Incident, goldenEvent(incident.KindPrompt, 130, "", "",
+			map[string]string{"prompt": string(incident.PromptUpdate), "level": "1", "commander": "U0ALICE"}))},
 		{"checklist-open", "blocks", checklistBlocks(g.open.Incident, "/incident")},
 		{"checklist-closed", "blocks", checklistBlocks(g.closed.Incident, "/incident")},
 		{"followups-open", "blocks", followUpsBlocks(g.open.Incident, "/incident")},
@@ -197,8 +217,10 @@ func TestGoldenBlockKit(t *testing.T) {
 			map[string]string{"prompt": string(incident.PromptUpdate), "level": "1", "commander": ""}))},
 		{"prompt-postmortem", "message", prompt(g.closed.Incident, goldenEvent(incident.KindPrompt, 60*24+95, "", "",
 			map[string]string{"prompt": string(incident.PromptPostmortem), "commander": "U0ALICE"}))},
-		{"home", "view", slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: homeBlocks([]*shown{g.pending, g.problem}, "/incident")}}},
-		{"home-empty", "view", slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: homeBlocks(nil, "/incident")}}},
+		{"home", "view", slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: homeBlocks([]*shown{g.pending, g.problem}, []*shown{g.resolved, g.closed}, "/incident", "")}}},
+		{"home-empty", "view", slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: homeBlocks(nil, nil, "/incident", "")}}},
+		{"home-notice", "view", slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: homeBlocks(nil, []*shown{g.closed}, "/incident",
+			":warning: Slack would not open the form (Slack answered `expired_trigger_id`). Type `/incident declare [severity] <title>` in any channel instead.")}}},
 		{"modal-declare", "view", declareModal(cfg, "sev1", modalMeta{Channel: "C0GENERAL", ResponseURL: "https://hooks.slack.com/commands/T0FAKE/1/x"})},
 		{"modal-update", "view", updateModal(g.open.Incident, modalMeta{Channel: "C0INC42", Number: 42})},
 		{"modal-resolve", "view", gb.resolveModal(reviewed.Incident, modalMeta{Channel: "C0INC42", Number: 42})},

@@ -27,7 +27,11 @@ const (
 	actionStatus      = "card_status"
 	actionSeverity    = "card_severity"
 	actionRole        = "card_role:" // + role name
-	callbackAddMsg    = "add_to_timeline"
+	// The card's lifecycle buttons do what the typed command does.
+	actionResolve  = "card_resolve"
+	actionReopen   = "card_reopen"
+	actionClose    = "card_close"
+	callbackAddMsg = "add_to_timeline"
 )
 
 // handleInteraction serves POST /slack/interactions: buttons and selects,
@@ -130,6 +134,10 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 	}
 	act := cb.ActionCallback.BlockActions[0]
 	requestIs(ctx, "block_actions:"+act.ActionID, cb.User.ID)
+	if act.ActionID == actionHomeDeclare && cb.Container.Type == "view" {
+		b.homeDeclare(ctx, log, cb) // on the Home tab: no incident yet
+		return
+	}
 	inc, err := b.clickedIncident(ctx, log, cb)
 	if err == nil {
 		requestIncident(ctx, inc.Number)
@@ -146,7 +154,18 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 	channel := inc.Chat.ChannelID
 	log = log.With("incident", inc.Number, "action", act.ActionID)
 	actor := cb.User.ID
+	if inc.Status == incident.Closed {
+		// A control left on an older message (a prompt, a checklist a
+		// client has not refreshed): nothing on a closed incident changes,
+		// so say what is still possible instead.
+		requestEnded(ctx, incident.ECONFLICT, "closed")
+		b.tellInteraction(ctx, log, cb, b.closedText(ctx, log, inc.Incident))
+		return
+	}
 	switch {
+	case act.ActionID == actionResolve, act.ActionID == actionReopen, act.ActionID == actionClose:
+		b.cardCommand(ctx, log, cb, strings.TrimPrefix(act.ActionID, "card_"), channel)
+		return
 	case act.ActionID == actionUpdate:
 		if !inc.Status.Open() {
 			b.tellInteraction(ctx, log, cb, fmt.Sprintf(":warning: Incident #%d is %s; `%s reopen` it to post updates.", inc.Number, inc.Status, b.opts.CommandName))
@@ -213,6 +232,32 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 	b.deliv.watch(inc.Number, slashCommand{UserID: actor, ChannelID: channel, ResponseURL: cb.ResponseURL})
 }
 
+// cardCommand does what a lifecycle button on the card stands for
+// ("resolve", "reopen", "close") exactly as the typed command does it,
+// under the same rules, and answers the person as the command would.
+func (b *Bot) cardCommand(ctx context.Context, log *slog.Logger, cb *slack.InteractionCallback, subcommand, channel string) {
+	sc := slashCommand{UserID: cb.User.ID, ChannelID: channel, Text: subcommand, ResponseURL: cb.ResponseURL, TriggerID: cb.TriggerID}
+	rep, ok := b.runCommand(ctx, sc)
+	requestIs(ctx, "block_actions:card_"+subcommand, cb.User.ID) // the command named itself
+	if ok && (rep.Text != "" || len(rep.Blocks) > 0) {
+		b.goAfterAck(ctx, func(ctx context.Context) { b.tell(ctx, log, sc, rep) })
+	}
+}
+
+// closedText answers a control used on a closed incident: what closing
+// means, where the postmortem is, and what people can do instead.
+func (b *Bot) closedText(ctx context.Context, log *slog.Logger, inc *incident.Incident) string {
+	text := fmt.Sprintf(":lock: Incident #%d is closed, so its record is final: it takes no more changes and cannot be reopened.", inc.Number)
+	where, err := lastPostmortem(ctx, b.svc, inc)
+	if err != nil {
+		log.Warn("closed incident: find its postmortem", "err", err)
+	}
+	if !inc.PostmortemAt.IsZero() {
+		text += " Its postmortem: " + postmortemRef(inc.Number, where) + "."
+	}
+	return text + fmt.Sprintf(" If the trouble is back, declare a new incident with `%s declare`; work still to do belongs in your tracker.", b.opts.CommandName)
+}
+
 // submitDeclare handles the declare form. Errors are shown in the form;
 // nothing is recorded until the input is valid.
 func (b *Bot) submitDeclare(ctx context.Context, log *slog.Logger, cb *slack.InteractionCallback) *slack.ViewSubmissionResponse {
@@ -237,7 +282,20 @@ func (b *Bot) submitDeclare(ctx context.Context, log *slog.Logger, cb *slack.Int
 		return b.formErrors(ctx, err, declareFields, blockTitle)
 	}
 	requestIncident(ctx, inc.Number)
-	b.afterDeclare(ctx, log.With("incident", inc.Number), inc.Number, slashCommand{UserID: cb.User.ID, ChannelID: meta.Channel, ResponseURL: meta.ResponseURL})
+	log = log.With("incident", inc.Number)
+	if meta.Channel == "" && meta.ResponseURL == "" {
+		// Declared from the Home tab: there is no channel to answer in,
+		// so the tab shows the new incident, with its channel once made.
+		n, user := inc.Number, cb.User.ID
+		b.goAfterAck(ctx, func(ctx context.Context) {
+			if err := b.runner.Await(ctx, integrationName, n); err != nil {
+				log.Warn("declared from the Home tab; Slack setup pending", "err", err)
+			}
+			b.publishHome(ctx, log, user)
+		})
+		return nil
+	}
+	b.afterDeclare(ctx, log, inc.Number, slashCommand{UserID: cb.User.ID, ChannelID: meta.Channel, ResponseURL: meta.ResponseURL})
 	return nil
 }
 
@@ -272,8 +330,11 @@ func (b *Bot) submitUpdate(ctx context.Context, log *slog.Logger, cb *slack.Inte
 		requestEnded(ctx, outcomeOf(err), "")
 		return b.formErrors(ctx, err, nil, blockKnow)
 	}
-	if !inc.Status.Open() {
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockStatus: fmt.Sprintf("Incident #%d was %s meanwhile. Reopen it with \"%s reopen\" to post updates.", inc.Number, inc.Status, b.opts.CommandName)})
+	switch inc.Status {
+	case incident.Closed:
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockStatus: fmt.Sprintf("Incident #%d was closed meanwhile, so its record is final and takes no more updates.", inc.Number)})
+	case incident.Resolved:
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockStatus: fmt.Sprintf("Incident #%d was resolved meanwhile. Reopen it with \"%s reopen\" to post updates.", inc.Number, b.opts.CommandName)})
 	}
 	if strings.TrimSpace(f.text(blockKnow)) == "" {
 		// Slack's client requires the input, but the request may come
@@ -286,12 +347,12 @@ func (b *Bot) submitUpdate(ctx context.Context, log *slog.Logger, cb *slack.Inte
 			return b.formErrors(ctx, err, nil, blockStatus)
 		}
 	}
-	if _, err := b.svc.PostUpdate(ctx, inc.Number, cb.User.ID, f.updateText()); err != nil {
+	if _, err := b.svc.PostUpdateNext(ctx, inc.Number, cb.User.ID, f.updateText(), f.nextUpdate()); err != nil {
 		requestEnded(ctx, outcomeOf(err), "")
 		if incident.ErrorCode(err) == incident.EINTERNAL {
 			log.Error("update from form", "err", err)
 		}
-		return b.formErrors(ctx, err, map[string]string{"update": blockKnow}, blockKnow)
+		return b.formErrors(ctx, err, map[string]string{"update": blockKnow, "next update": blockNext}, blockKnow)
 	}
 	b.deliv.watch(inc.Number, slashCommand{UserID: cb.User.ID, ChannelID: meta.Channel, ResponseURL: meta.ResponseURL})
 	return nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -207,6 +208,20 @@ func updateModal(inc *incident.Incident, meta modalMeta) slack.ModalViewRequest 
 			nextBlock,
 		}},
 	}
+}
+
+// nextUpdate is the form's "next update in", zero when none was chosen
+// (the severity's cadence then sets the next prompt). Only the form's own
+// choices are taken.
+func (f formValues) nextUpdate() time.Duration {
+	next := f.option(blockNext)
+	for _, c := range nextUpdateChoices {
+		if c.value == next {
+			d, _ := time.ParseDuration(c.value)
+			return d
+		}
+	}
+	return 0
 }
 
 // updateText composes the status update from the form.

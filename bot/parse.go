@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Command is a slash command's text, parsed. Only the fields its subcommand
@@ -24,6 +25,10 @@ type Command struct {
 type usageError struct {
 	msg   string
 	usage string // the usage line of the subcommand, or "" for the whole help
+	// suggest is what was typed with the unknown subcommand replaced by
+	// the one it was probably meant as ("delcare sev1 X": "declare sev1
+	// X"), or "".
+	suggest string
 }
 
 func (e *usageError) Error() string { return e.msg }
@@ -93,7 +98,11 @@ func Parse(text string, severities []string) (Command, error) {
 	word, rest := cut(text)
 	sc, ok := lookup(strings.ToLower(word))
 	if !ok {
-		return Command{}, &usageError{msg: fmt.Sprintf("I don't know the subcommand %q.", word)}
+		ue := &usageError{msg: fmt.Sprintf("I don't know the subcommand %q.", word)}
+		if near, ok := closest(strings.ToLower(word)); ok {
+			ue.usage, ue.suggest = near, strings.TrimSpace(near+" "+truncate(rest, 100))
+		}
+		return Command{}, ue
 	}
 	cmd := Command{Name: sc.name}
 	if err := sc.parse(&cmd, rest, severities); err != nil {
@@ -134,17 +143,103 @@ func textArg(what string) func(*Command, string, []string) error {
 	}
 }
 
+// closest returns the subcommand (or alias) an unknown word was most
+// likely meant as: one a typo away (a letter missing, extra, wrong, or two
+// swapped), or two for longer words. It reports false when none is that
+// close, or when two are equally close and so neither is clearly meant.
+func closest(word string) (string, bool) {
+	n := utf8.RuneCountInString(word)
+	if n < 3 {
+		return "", false // one letter off a short word is any word
+	}
+	limit := 1
+	if n >= 6 {
+		limit = 2
+	}
+	best, bestDist, tied := "", limit+1, false
+	for _, sc := range subcommands {
+		for _, name := range append([]string{sc.name}, sc.aliases...) {
+			switch d := typoDistance(word, name); {
+			case d < bestDist:
+				best, bestDist, tied = sc.name, d, false
+			case d == bestDist && sc.name != best:
+				tied = true
+			}
+		}
+	}
+	return best, best != "" && !tied
+}
+
+// typoDistance is the optimal string alignment distance between a and b:
+// the insertions, deletions, substitutions and swaps of neighbours that
+// turn one into the other.
+func typoDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(ra)][len(rb)]
+}
+
 // sevLike matches words that can only be meant as a severity, so that a
 // mistyped "sev7" is reported rather than taken as part of the title.
 var sevLike = regexp.MustCompile(`^(?i)sev-?\d+$`)
 
-func parseDeclare(cmd *Command, args string, severities []string) error {
+// sevNumber matches a severity given by its number: "sev1", "SEV-1", or,
+// where nothing but a severity is expected, "1".
+var sevNumber = regexp.MustCompile(`^(?i)(sev-?)?(\d+)$`)
+
+// leadingSeverity reads a severity at the start of args, as people type
+// it: a configured name in any case ("SEV1"), "sev-1", or "sev 1" for sev1.
+// A bare number ("1") counts only when bare is set, where nothing else
+// could be meant. It returns the configured name and the rest of args, or
+// ok false when args does not start with a configured severity.
+func leadingSeverity(args string, severities []string, bare bool) (sev, rest string, ok bool) {
 	first, rest := cut(args)
-	lower := strings.ToLower(first)
-	switch {
-	case slices.Contains(severities, lower):
-		cmd.Severity, args = lower, rest
-	case sevLike.MatchString(first):
+	if strings.EqualFold(first, "sev") {
+		// "sev 1": the number is the next word.
+		if num, after := cut(rest); num != "" && strings.Trim(num, "0123456789") == "" {
+			first, rest = "sev"+num, after
+		}
+	}
+	if lower := strings.ToLower(first); slices.Contains(severities, lower) {
+		return lower, rest, true
+	}
+	if m := sevNumber.FindStringSubmatch(first); m != nil && (bare || m[1] != "") {
+		if name := "sev" + m[2]; slices.Contains(severities, name) {
+			return name, rest, true
+		}
+	}
+	return "", args, false
+}
+
+func parseDeclare(cmd *Command, args string, severities []string) error {
+	if sev, rest, ok := leadingSeverity(args, severities, false); ok {
+		cmd.Severity, cmd.Title = sev, rest // no title: the declare form asks for it
+		return nil
+	}
+	first, rest := cut(args)
+	if num, _ := cut(rest); strings.EqualFold(first, "sev") && num != "" && strings.Trim(num, "0123456789") == "" {
+		first += " " + num
+	}
+	if sevLike.MatchString(strings.ReplaceAll(first, " ", "")) {
 		return &usageError{msg: fmt.Sprintf("%q is not a severity. Use one of: %s.", first, strings.Join(severities, ", "))}
 	}
 	cmd.Title = args // empty: the declare form asks for it
@@ -161,6 +256,10 @@ func parseStatus(cmd *Command, args string, _ []string) error {
 }
 
 func parseSeverity(cmd *Command, args string, severities []string) error {
+	if sev, rest, ok := leadingSeverity(args, severities, true); ok && rest == "" {
+		cmd.Severity = sev
+		return nil
+	}
 	word, rest := cut(args)
 	if word == "" || rest != "" {
 		return &usageError{msg: fmt.Sprintf("Give exactly one severity: %s.", strings.Join(severities, ", "))}

@@ -28,7 +28,13 @@ func TestParse(t *testing.T) {
 		{name: "declare title in Japanese", text: "declare sev1 決済が失敗しています", want: Command{Name: "declare", Severity: "sev1", Title: "決済が失敗しています"}},
 		{name: "declare title of emoji", text: "declare 🔥🔥", want: Command{Name: "declare", Title: "🔥🔥"}},
 		{name: "declare unknown severity", text: "declare sev7 Checkout failing", wantErr: `"sev7" is not a severity`, usage: "declare"},
-		{name: "declare sev-like with hyphen", text: "declare SEV-1 Checkout", wantErr: "is not a severity", usage: "declare"},
+		{name: "declare sev with hyphen", text: "declare SEV-1 Checkout", want: Command{Name: "declare", Severity: "sev1", Title: "Checkout"}},
+		{name: "declare sev and number apart", text: "declare sev 1 Checkout failing", want: Command{Name: "declare", Severity: "sev1", Title: "Checkout failing"}},
+		{name: "declare sev and number apart, form", text: "declare Sev 2", want: Command{Name: "declare", Severity: "sev2"}},
+		{name: "declare title starting with a number", text: "declare 500 errors on checkout", want: Command{Name: "declare", Title: "500 errors on checkout"}},
+		{name: "declare title starting with sev", text: "declare sev alert noise", want: Command{Name: "declare", Title: "sev alert noise"}},
+		{name: "declare unknown sev apart", text: "declare sev 7 Checkout", wantErr: `"sev 7" is not a severity`, usage: "declare"},
+		{name: "declare unknown sev with hyphen", text: "declare sev-7 Checkout", wantErr: `"sev-7" is not a severity`, usage: "declare"},
 		{name: "declare without title opens the form", text: "declare", want: Command{Name: "declare"}},
 		{name: "declare severity only opens the form", text: "declare sev1", want: Command{Name: "declare", Severity: "sev1"}},
 		{name: "list", text: "list", want: Command{Name: "list"}},
@@ -39,6 +45,12 @@ func TestParse(t *testing.T) {
 		{name: "sev alias", text: "sev sev0", want: Command{Name: "severity", Severity: "sev0"}},
 		{name: "severity", text: "severity SEV3", want: Command{Name: "severity", Severity: "sev3"}},
 		{name: "severity missing", text: "sev", wantErr: "exactly one severity", usage: "severity"},
+		{name: "sev and a number", text: "sev 1", want: Command{Name: "severity", Severity: "sev1"}},
+		{name: "sev in capitals", text: "sev SEV1", want: Command{Name: "severity", Severity: "sev1"}},
+		{name: "severity sev and a number", text: "severity sev 0", want: Command{Name: "severity", Severity: "sev0"}},
+		{name: "severity with hyphen", text: "severity Sev-2", want: Command{Name: "severity", Severity: "sev2"}},
+		{name: "unknown number is left to the service", text: "sev 9", want: Command{Name: "severity", Severity: "9"}},
+		{name: "severity and more", text: "sev 1 now", wantErr: "exactly one severity", usage: "severity"},
 		{name: "lead with escaped mention", text: "lead <@U2|bob>", want: Command{Name: "lead", Role: "commander", User: "U2"}},
 		{name: "ic alias", text: "ic <@U0123ABC>", want: Command{Name: "lead", Role: "commander", User: "U0123ABC"}},
 		{name: "commander alias, enterprise user", text: "commander <@W111|ann>", want: Command{Name: "lead", Role: "commander", User: "W111"}},
@@ -67,6 +79,7 @@ func TestParse(t *testing.T) {
 		{name: "learning empty", text: "learning", wantErr: "learning is empty", usage: "learning"},
 		{name: "postmortem", text: "postmortem", want: Command{Name: "postmortem"}},
 		{name: "unknown subcommand", text: "frobnicate now", wantErr: `don't know the subcommand "frobnicate"`},
+		{name: "misspelt subcommand", text: "delcare sev1 Checkout", wantErr: `don't know the subcommand "delcare"`, usage: "declare"},
 		{name: "mention as subcommand", text: "<@U1> help", wantErr: "don't know the subcommand"},
 	}
 	for _, tt := range tests {
@@ -137,4 +150,31 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse(%q) user %q", text, cmd.User)
 		}
 	})
+}
+
+func TestClosestSubcommand(t *testing.T) {
+	tests := []struct {
+		word, want string // want "" for no suggestion
+	}{
+		{"delcare", "declare"},
+		{"declar", "declare"},
+		{"decalre", "declare"},
+		{"lsit", "list"},
+		{"stauts", "status"},
+		{"serverity", "severity"},
+		{"folowup", "followup"},
+		{"postmortum", "postmortem"},
+		{"timline", "timeline"},
+		{"resovle", "resolve"},
+		{"frobnicate", ""},
+		{"x", ""},
+		{"id", ""}, // too short to tell
+		{"zzzz", ""},
+	}
+	for _, tt := range tests {
+		got, ok := closest(tt.word)
+		if (tt.want == "") == ok || got != tt.want && ok {
+			t.Errorf("closest(%q) = %q, %v; want %q", tt.word, got, ok, tt.want)
+		}
+	}
 }

@@ -72,7 +72,11 @@ func (b *Bot) publishPostmortem(ctx context.Context, log *slog.Logger, n int64, 
 		fail("Slack refused the upload", err)
 		return
 	}
-	if _, err := b.svc.RecordPostmortem(ctx, n, sc.UserID, "slack-file:"+file.ID); err != nil {
+	where := b.postmortemFileLink(ctx, channel, file.ID)
+	if where == "" {
+		where = fileLinkPrefix + file.ID
+	}
+	if _, err := b.svc.RecordPostmortem(ctx, n, sc.UserID, where); err != nil {
 		log.Error("record postmortem", "err", err)
 		b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":warning: The postmortem was uploaded, but noting it on the timeline failed (%s), so `%s close` will not see it yet. Run `%s postmortem` again.", b.errorText(err), b.opts.CommandName, b.opts.CommandName)})
 		return

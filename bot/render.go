@@ -84,7 +84,9 @@ func statusEmoji(s incident.Status) string {
 // cardBlocks renders the incident card pinned in the incident channel.
 // salt goes into the controls' block IDs: Slack clients keep what a select
 // shows for as long as its block ID stays the same, so a new salt resets
-// the card's controls to what the incident says.
+// the card's controls to what the incident says. Its controls are what
+// the incident's status allows: an open incident's, a resolved one's
+// (postmortem, close, reopen), and none once closed.
 func cardBlocks(inc *shown, cfg incident.Config, commandName, salt string) []slack.Block {
 	sev, _ := cfg.Severity(inc.Severity)
 	sevText := "*Severity*\n" + inc.Severity
@@ -99,8 +101,14 @@ func cardBlocks(inc *shown, cfg incident.Config, commandName, salt string) []sla
 	if !inc.ResolvedAt.IsZero() {
 		fields = append(fields, mrkdwn("*Resolved*\n"+slackDate(inc.ResolvedAt)))
 	}
-	if inc.Status.Open() && sev.Cadence > 0 {
-		due := "*Next update due*\n" + slackDate(inc.LastUpdateAt.Add(sev.Cadence))
+	if !inc.ClosedAt.IsZero() {
+		fields = append(fields, mrkdwn("*Closed*\n"+slackDate(inc.ClosedAt)))
+	}
+	if !inc.PostmortemAt.IsZero() {
+		fields = append(fields, mrkdwn(fmt.Sprintf("*Postmortem*\n%s · %s", postmortemRef(inc.Number, inc.Postmortem), slackDate(inc.PostmortemAt))))
+	}
+	if at, ok := cfg.UpdateDue(inc.Incident); ok {
+		due := "*Next update due*\n" + slackDate(at)
 		if inc.UpdatePrompts > 0 {
 			due += " · :warning: overdue"
 		}
@@ -108,16 +116,6 @@ func cardBlocks(inc *shown, cfg incident.Config, commandName, salt string) []sla
 	}
 	if answered, total := inc.ChecklistProgress(); total > 0 {
 		fields = append(fields, mrkdwn(fmt.Sprintf("*Checklist*\n%d/%d answered", answered, total)))
-	}
-	for _, role := range cfg.AllRoles() {
-		holder := "_unassigned_"
-		if role == incident.CommanderRole {
-			holder = "_nobody yet: take command_"
-		}
-		if u := inc.Roles[role]; u != "" {
-			holder = mention(u)
-		}
-		fields = append(fields, mrkdwn(fmt.Sprintf("*%s*\n%s", roleTitle(role), holder)))
 	}
 	if len(inc.Services) > 0 {
 		fields = append(fields, mrkdwn(truncate("*Affected services*\n"+defuse(strings.Join(inc.Services, ", ")), maxFieldText)))
@@ -136,8 +134,9 @@ func cardBlocks(inc *shown, cfg incident.Config, commandName, salt string) []sla
 	if inc.Impact != "" {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate("*Impact*\n"+defuse(inc.Impact), maxSectionText)), nil, nil))
 	}
-	if inc.Status.Open() {
-		blocks = append(blocks, cardActions(inc.Incident, cfg, salt)...)
+	blocks = append(blocks, cardRoles(inc.Incident, cfg, salt)...)
+	if controls := cardActions(inc.Incident, cfg, salt); len(controls) > 0 {
+		blocks = append(blocks, slack.NewActionBlock("card_controls."+salt, controls...))
 	}
 	if inc.Chat.Problem != "" {
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(truncate(":warning: *Not all of this is in Slack yet.* "+inc.Chat.Problem+
@@ -150,15 +149,65 @@ func cardBlocks(inc *shown, cfg incident.Config, commandName, salt string) []sla
 	if inc.Drill {
 		notes = append(notes, ":test_tube: drill, not a real incident")
 	}
-	notes = append(notes, "`"+commandName+" help` for commands")
+	if inc.Status == incident.Closed {
+		notes = append(notes, ":lock: closed: its record is final")
+	} else {
+		notes = append(notes, "`"+commandName+" help` for commands")
+	}
 	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(strings.Join(notes, " · "))))
 	return blocks
 }
 
-// cardActions are the card's controls: post an update, change status or
-// severity, and a people picker per role.
-func cardActions(inc *incident.Incident, cfg incident.Config, salt string) []slack.Block {
-	update := slack.NewButtonBlockElement(actionUpdate, strconv.FormatInt(inc.Number, 10), plainText("Post update"))
+// cardRoles shows who holds each role, each with a people picker to hand
+// it over while the incident is not closed: a picker alone shows only a
+// name, so the role's label stands beside it.
+func cardRoles(inc *incident.Incident, cfg incident.Config, salt string) []slack.Block {
+	var blocks []slack.Block
+	for _, role := range cfg.AllRoles() {
+		holder := "_unassigned_"
+		if role == incident.CommanderRole {
+			holder = "_nobody yet: take command_"
+		}
+		if u := inc.Roles[role]; u != "" {
+			holder = mention(u)
+		}
+		var picker *slack.Accessory
+		if inc.Status != incident.Closed {
+			p := slack.NewOptionsSelectBlockElement(slack.OptTypeUser, plainText("Assign "+roleTitle(role)), actionRole+role)
+			p.InitialUser = inc.Roles[role]
+			picker = slack.NewAccessory(p)
+		}
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(fmt.Sprintf("*%s*\n%s", roleTitle(role), holder)), nil, picker, slack.SectionBlockOptionBlockID("card_role."+role+"."+salt)))
+	}
+	return blocks
+}
+
+// cardActions are the card's buttons and selects for what the incident's
+// status allows. An open incident: take command (while nobody has), post
+// an update, change status or severity, resolve. A resolved one: write the
+// postmortem, close once it exists, reopen. A closed one: none.
+func cardActions(inc *incident.Incident, cfg incident.Config, salt string) []slack.BlockElement {
+	number := strconv.FormatInt(inc.Number, 10)
+	switch inc.Status {
+	case incident.Closed:
+		return nil
+	case incident.Resolved:
+		pm := slack.NewButtonBlockElement(actionPostmortem, number, plainText("Write postmortem"))
+		controls := []slack.BlockElement{pm}
+		if inc.PostmortemAt.IsZero() {
+			pm.Style = slack.StylePrimary
+		} else {
+			pm.Text = plainText("Write postmortem again")
+			closeIt := slack.NewButtonBlockElement(actionClose, number, plainText("Close"))
+			closeIt.Style = slack.StylePrimary
+			closeIt.Confirm = slack.NewConfirmationBlockObject(plainText("Close the incident?"),
+				plainText(truncate(fmt.Sprintf("Closing makes the record of #%d final: it cannot be reopened or changed afterwards.", inc.Number), 300)),
+				plainText("Close it"), plainText("Not yet"))
+			controls = append(controls, closeIt)
+		}
+		return append(controls, slack.NewButtonBlockElement(actionReopen, number, plainText("Reopen")))
+	}
+	update := slack.NewButtonBlockElement(actionUpdate, number, plainText("Post update"))
 	update.Style = slack.StylePrimary
 	var statusOpts []*slack.OptionBlockObject
 	for _, st := range []incident.Status{incident.Investigating, incident.Identified, incident.Monitoring} {
@@ -176,7 +225,7 @@ func cardActions(inc *incident.Incident, cfg incident.Config, salt string) []sla
 	severity := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainText("Change severity"), actionSeverity, sevOpts...)
 	controls := []slack.BlockElement{update, status}
 	if inc.Commander() == "" {
-		take := slack.NewButtonBlockElement(actionTakeCommand, strconv.FormatInt(inc.Number, 10), plainText("Take command"))
+		take := slack.NewButtonBlockElement(actionTakeCommand, number, plainText("Take command"))
 		take.Style = slack.StylePrimary
 		update.Style = ""
 		controls = []slack.BlockElement{take, update, status}
@@ -184,16 +233,11 @@ func cardActions(inc *incident.Incident, cfg incident.Config, salt string) []sla
 	if len(sevOpts) > 0 {
 		controls = append(controls, severity)
 	}
-	var pickers []slack.BlockElement
-	for _, role := range cfg.AllRoles() {
-		p := slack.NewOptionsSelectBlockElement(slack.OptTypeUser, plainText("Assign "+roleTitle(role)), actionRole+role)
-		p.InitialUser = inc.Roles[role]
-		pickers = append(pickers, p)
-	}
-	return []slack.Block{
-		slack.NewActionBlock("card_controls."+salt, controls...),
-		slack.NewActionBlock("card_roles."+salt, pickers...),
-	}
+	resolve := slack.NewButtonBlockElement(actionResolve, number, plainText("Resolve"))
+	resolve.Confirm = slack.NewConfirmationBlockObject(plainText("Resolve the incident?"),
+		plainText(truncate(fmt.Sprintf("#%d moves to resolved and the postmortem is due. It can be reopened if the trouble comes back.", inc.Number), 300)),
+		plainText("Resolve"), plainText("Not yet"))
+	return append(controls, resolve)
 }
 
 func roleTitle(role string) string {

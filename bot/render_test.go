@@ -175,21 +175,39 @@ func TestFormsStayWithinSlackLimits(t *testing.T) {
 }
 
 func TestHomeTabStaysWithinSlackLimits(t *testing.T) {
-	for _, n := range []int{0, 1, 49, 50, 500} {
+	var finished []*shown
+	for i := range homeRecent {
+		inc := bigIncident()
+		inc.Number, inc.Status, inc.ClosedAt = int64(1000+i), incident.Closed, inc.DeclaredAt.Add(time.Hour)
+		finished = append(finished, inc)
+	}
+	for _, n := range []int{0, 1, 41, 42, 43, 500} {
 		var incs []*shown
 		for i := range n {
 			inc := bigIncident()
 			inc.Number = int64(n - i)
 			incs = append(incs, inc)
 		}
-		blocks := homeBlocks(incs, "/incident")
+		blocks := homeBlocks(incs, finished, "/incident", strings.Repeat("notice ", 1000))
 		checkView(t, slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}})
 		text := blockTextOf(t, blocks)
 		if n > 0 && !strings.Contains(text, fmt.Sprintf("#%d ", n)) {
 			t.Errorf("%d incidents: the newest is not shown", n)
 		}
-		if n > 49 && !strings.Contains(text, fmt.Sprintf("…and %d older open incidents", n-49)) {
-			t.Errorf("%d incidents: the Home tab does not say how many are left out", n)
+		shown := 0
+		for i := range n {
+			if strings.Contains(text, fmt.Sprintf("#%d ", i+1)) {
+				shown++
+			}
+		}
+		if left := n - shown; left > 0 && !strings.Contains(text, fmt.Sprintf("…and %d older open incidents", left)) {
+			t.Errorf("%d incidents, %d shown: the Home tab does not say how many are left out", n, shown)
+		}
+		if n > 0 && shown < min(n, 40) {
+			t.Errorf("%d incidents: only %d shown", n, shown)
+		}
+		if !strings.Contains(text, "#1009 ") || !strings.Contains(text, "Declare an incident") {
+			t.Errorf("%d incidents: the finished incidents or the Declare button are missing", n)
 		}
 	}
 }

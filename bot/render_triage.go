@@ -142,7 +142,9 @@ func promptMessage(inc *incident.Incident, ev incident.Event, cfg incident.Confi
 		button = slack.NewButtonBlockElement(actionPostmortem, strconv.FormatInt(inc.Number, 10), plainText("Write postmortem"))
 	default:
 		every := ""
-		if sev, err := cfg.Severity(inc.Severity); err == nil && sev.Cadence > 0 {
+		if sev, err := cfg.Severity(inc.Severity); inc.UpdateEvery > 0 {
+			every = fmt.Sprintf(" (the last update promised the next within %s)", postmortem.Duration(inc.UpdateEvery))
+		} else if err == nil && sev.Cadence > 0 {
 			every = fmt.Sprintf(" (every %s at %s)", postmortem.Duration(sev.Cadence), inc.Severity)
 		}
 		if d["level"] == "1" {

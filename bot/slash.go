@@ -136,6 +136,12 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 			if err != nil {
 				return b.errorReply(ctx, log, cmd, err), true
 			}
+			switch inc.Status { // no form to fill in for nothing
+			case incident.Closed:
+				return reply{Text: b.closedText(ctx, log, inc)}, true
+			case incident.Resolved:
+				return reply{Text: fmt.Sprintf(":warning: Incident #%d is resolved; `%s reopen` it to post updates.", inc.Number, b.opts.CommandName)}, true
+			}
 			rep := b.openModal(ctx, log, sc, updateModal(inc, b.formMeta(callbackUpdate, sc.UserID, sc.ChannelID, n, sc.ResponseURL)), "update <text>")
 			return rep, rep.Text != ""
 		}
@@ -275,6 +281,9 @@ func (b *Bot) usageReply(err error) reply {
 	var ue *usageError
 	if !errors.As(err, &ue) {
 		return reply{Text: err.Error()}
+	}
+	if ue.suggest != "" {
+		return reply{Text: fmt.Sprintf(":warning: %s Did you mean `%s %s`?\n`%s help` lists every subcommand.", ue.msg, b.opts.CommandName, ue.suggest, b.opts.CommandName)}
 	}
 	if sc, ok := lookup(ue.usage); ok {
 		return reply{Text: fmt.Sprintf(":warning: %s\nUsage: `%s`", ue.msg, sc.usage(b.opts.CommandName))}

@@ -47,6 +47,11 @@ type Incident struct {
 	// PostmortemPrompts the postmortem prompts since the last resolution.
 	LastUpdateAt  time.Time
 	UpdatePrompts int
+	// UpdateEvery is when the last status update said the next would come
+	// (its "next update in"), counted from LastUpdateAt; zero means the
+	// severity's cadence. A severity change or a reopen sets it back to
+	// zero: the promise was made for the incident as it was.
+	UpdateEvery time.Duration
 	// PostmortemAt is when a postmortem was published since the incident
 	// was last resolved; zero if none was (resolving and reopening clear
 	// it, since the postmortem must cover the whole incident).

@@ -37,7 +37,8 @@ type Prompt struct {
 // NextPrompt returns the next prompt incident inc is owed, and false when
 // none will be. It is a pure function of stored state: a status update is
 // due a cadence after the clock started (declaration, the last update, or
-// a reopen) and overdue at twice the cadence, when it is prompted a second
+// a reopen), or when the last update said the next would come, and
+// overdue at twice that, when it is prompted a second
 // and last time until the next update; a resolved incident without a
 // postmortem is prompted daily; a closed one never.
 func NextPrompt(inc *Incident, cfg Config) (Prompt, bool) {
@@ -51,12 +52,37 @@ func NextPrompt(inc *Incident, cfg Config) (Prompt, bool) {
 		n := inc.PostmortemPrompts + 1
 		return Prompt{Kind: PromptPostmortem, Level: n, At: inc.ResolvedAt.Add(time.Duration(n) * postmortemEvery)}, true
 	}
-	sev, err := cfg.Severity(inc.Severity)
-	if err != nil || sev.Cadence <= 0 || inc.UpdatePrompts >= 2 {
+	every := cfg.UpdateEvery(inc)
+	if every <= 0 || inc.UpdatePrompts >= 2 {
 		return Prompt{}, false
 	}
 	n := inc.UpdatePrompts + 1
-	return Prompt{Kind: PromptUpdate, Level: n, At: inc.LastUpdateAt.Add(time.Duration(n) * sev.Cadence)}, true
+	return Prompt{Kind: PromptUpdate, Level: n, At: inc.LastUpdateAt.Add(time.Duration(n) * every)}, true
+}
+
+// UpdateEvery returns how long after the last status update (or the
+// declaration, or a reopen) the next one is due: what the last update
+// promised, or else the severity's cadence. Zero means none is expected.
+func (c Config) UpdateEvery(inc *Incident) time.Duration {
+	if inc.UpdateEvery > 0 {
+		return inc.UpdateEvery
+	}
+	sev, err := c.Severity(inc.Severity)
+	if err != nil {
+		return 0
+	}
+	return sev.Cadence
+}
+
+// UpdateDue returns when incident inc's next status update is due, and
+// false when none is expected (it is not open, or its severity has no
+// cadence and no update promised one).
+func (c Config) UpdateDue(inc *Incident) (time.Time, bool) {
+	every := c.UpdateEvery(inc)
+	if !inc.Status.Open() || every <= 0 {
+		return time.Time{}, false
+	}
+	return inc.LastUpdateAt.Add(every), true
 }
 
 // schedule stores when inc's next prompt is due, for the Store to find.

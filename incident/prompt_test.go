@@ -45,6 +45,14 @@ func TestNextPrompt(t *testing.T) {
 		{"resolved with a postmortem", incident.Incident{Status: incident.Resolved, Severity: "sev1", ResolvedAt: resolved, PostmortemAt: resolved.Add(time.Hour)}, none},
 		{"closed", incident.Incident{Status: incident.Closed, Severity: "sev1", LastUpdateAt: t0, ResolvedAt: resolved, PostmortemAt: resolved}, none},
 		{"closed without a postmortem", incident.Incident{Status: incident.Closed, Severity: "sev1", LastUpdateAt: t0, ResolvedAt: resolved}, none},
+		{"sev1 with an update promising 2h", incident.Incident{Status: incident.Investigating, Severity: "sev1", LastUpdateAt: t0, UpdateEvery: 2 * time.Hour},
+			incident.Prompt{Kind: incident.PromptUpdate, Level: 1, At: t0.Add(2 * time.Hour)}},
+		{"promised 2h, prompted once", incident.Incident{Status: incident.Investigating, Severity: "sev1", LastUpdateAt: t0, UpdateEvery: 2 * time.Hour, UpdatePrompts: 1},
+			incident.Prompt{Kind: incident.PromptUpdate, Level: 2, At: t0.Add(4 * time.Hour)}},
+		{"sev3 with an update promising 1h", incident.Incident{Status: incident.Investigating, Severity: "sev3", LastUpdateAt: t0, UpdateEvery: time.Hour},
+			incident.Prompt{Kind: incident.PromptUpdate, Level: 1, At: t0.Add(time.Hour)}},
+		{"resolved after a promise", incident.Incident{Status: incident.Resolved, Severity: "sev1", LastUpdateAt: t0, UpdateEvery: time.Hour, ResolvedAt: resolved},
+			incident.Prompt{Kind: incident.PromptPostmortem, Level: 1, At: resolved.Add(24 * time.Hour)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -718,5 +726,81 @@ func TestRaiseFromNoCadenceStartsTheClock(t *testing.T) {
 	}
 	if inc, _ = svc.Get(ctx, inc.Number); inc.UpdatePrompts != 1 {
 		t.Errorf("UpdatePrompts = %d, want the first level", inc.UpdatePrompts)
+	}
+}
+
+// The update form's "next update in" sets the next prompt: due when the
+// update said, overdue at twice that, and kept across a restart. The next
+// update without a time goes back to the severity's cadence, as does a
+// severity change.
+func TestUpdateSetsNextPrompt(t *testing.T) {
+	ctx := context.Background()
+	cfg := triageConfig()
+	path := t.TempDir() + "/sitrep.db"
+	clk := &clock{t: time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)}
+	db := openStore(t, path)
+	svc := incident.NewService(db, cfg, clk.now)
+	declareAt(t, svc, "sev1") // cadence 30m
+
+	clk.add(10 * time.Minute)
+	t1 := clk.now()
+	upd, err := svc.PostUpdateNext(ctx, 1, "U1", "rolling back", 2*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if upd.UpdateEvery != 2*time.Hour || !upd.NextPromptAt.Equal(t1.Add(2*time.Hour)) {
+		t.Errorf("after an update promising 2h: UpdateEvery %v, NextPromptAt %v; want 2h, %v", upd.UpdateEvery, upd.NextPromptAt, t1.Add(2*time.Hour))
+	}
+	if due, ok := cfg.UpdateDue(upd); !ok || !due.Equal(t1.Add(2*time.Hour)) {
+		t.Errorf("UpdateDue = %v, %v; want %v, true", due, ok, t1.Add(2*time.Hour))
+	}
+	evs := eventsOf(t, svc, 1)
+	if last := evs[len(evs)-1]; last.Kind != incident.KindUpdate || last.Data["next"] != "2h0m0s" {
+		t.Errorf("update event %+v, want one recording next 2h0m0s", last)
+	}
+
+	// A restart keeps the promise.
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = openStore(t, path)
+	svc = incident.NewService(db, cfg, clk.now)
+	if err := svc.Reschedule(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clk.add(time.Hour) // past the severity's cadence: nothing due
+	due(t, svc, clk.now(), nil, t1.Add(2*time.Hour))
+	noPromptDue(t, svc, 1)
+	clk.add(t1.Add(2 * time.Hour).Sub(clk.now()))
+	if lvl := sendPrompt(t, svc, clk, 1)["level"]; lvl != "1" {
+		t.Errorf("level %s, want 1", lvl)
+	}
+	due(t, svc, clk.now(), nil, t1.Add(4*time.Hour))
+
+	// An update without a time: the severity's cadence again.
+	upd, err = svc.PostUpdate(ctx, 1, "U1", "fixed, watching")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if upd.UpdateEvery != 0 || !upd.NextPromptAt.Equal(clk.now().Add(30*time.Minute)) {
+		t.Errorf("after a plain update: UpdateEvery %v, NextPromptAt %v; want 0, %v", upd.UpdateEvery, upd.NextPromptAt, clk.now().Add(30*time.Minute))
+	}
+
+	// A severity change drops a promise made under the old severity.
+	if _, err := svc.PostUpdateNext(ctx, 1, "U1", "next in 4h", 4*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	sev, err := svc.SetSeverity(ctx, 1, "U1", "sev0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sev.UpdateEvery != 0 || !sev.NextPromptAt.Equal(clk.now().Add(15*time.Minute)) {
+		t.Errorf("after raising to sev0: UpdateEvery %v, NextPromptAt %v; want 0, %v", sev.UpdateEvery, sev.NextPromptAt, clk.now().Add(15*time.Minute))
+	}
+
+	for _, bad := range []time.Duration{-time.Minute, 25 * time.Hour, 90 * time.Second} {
+		if _, err := svc.PostUpdateNext(ctx, 1, "U1", "x", bad); incident.ErrorCode(err) != incident.EINVALID || incident.ErrorField(err) != "next update" {
+			t.Errorf("PostUpdateNext(%v) = %v, want EINVALID on next update", bad, err)
+		}
 	}
 }

@@ -242,6 +242,7 @@ func (s *Service) SetSeverity(ctx context.Context, number int64, actor, severity
 			inc.LastUpdateAt, inc.UpdatePrompts = now, 0
 		}
 		inc.Severity = severity
+		inc.UpdateEvery = 0 // the new severity's cadence, not what was promised under the old
 		data := map[string]string{"from": from, "to": severity}
 		// A more severe incident asks more questions; a less severe one
 		// keeps those already asked.
@@ -269,16 +270,37 @@ func (s *Service) AddNote(ctx context.Context, number int64, actor, text string)
 }
 
 // PostUpdate records a status update: what is known and what is being done.
+// The next is due after the severity's cadence.
 func (s *Service) PostUpdate(ctx context.Context, number int64, actor, text string) (*Incident, error) {
+	return s.PostUpdateNext(ctx, number, actor, text, 0)
+}
+
+// MaxUpdateEvery is the longest "next update in" a status update may
+// promise.
+const MaxUpdateEvery = 24 * time.Hour
+
+// PostUpdateNext records a status update that says when the next will
+// come: next sets the incident's next update prompt (and what the card
+// shows as due) in place of the severity's cadence, until the next update.
+// Zero means the severity's cadence.
+func (s *Service) PostUpdateNext(ctx context.Context, number int64, actor, text string, next time.Duration) (*Incident, error) {
 	text, err := cleanText("update", text, false)
 	if err != nil {
 		return nil, err
 	}
+	if next < 0 || next > MaxUpdateEvery || next%time.Minute != 0 {
+		return nil, &Error{Code: EINVALID, Field: "next update", Message: "The next update must be due within a day, in whole minutes."}
+	}
 	return s.change(ctx, number, func(inc *Incident, now time.Time) ([]Event, error) {
 		inc.LastUpdateAt, inc.UpdatePrompts = now, 0 // the prompt clock starts again
+		inc.UpdateEvery = next
 		// The update is shown later with the severity and status it was
 		// written under, whatever they are by then.
-		return []Event{{Kind: KindUpdate, Actor: actor, Text: text, Data: map[string]string{"severity": inc.Severity, "status": string(inc.Status)}}}, nil
+		data := map[string]string{"severity": inc.Severity, "status": string(inc.Status)}
+		if next > 0 {
+			data["next"] = next.String()
+		}
+		return []Event{{Kind: KindUpdate, Actor: actor, Text: text, Data: data}}, nil
 	})
 }
 
@@ -332,7 +354,7 @@ func (s *Service) Reopen(ctx context.Context, number int64, actor, reason string
 		}
 		inc.Status = Investigating
 		inc.ResolvedAt, inc.PostmortemAt = time.Time{}, time.Time{}
-		inc.LastUpdateAt, inc.UpdatePrompts = now, 0
+		inc.LastUpdateAt, inc.UpdatePrompts, inc.UpdateEvery = now, 0, 0
 		return []Event{{Kind: KindReopened, Actor: actor, Text: reason, Data: map[string]string{"from": string(Resolved)}}}, nil
 	})
 }

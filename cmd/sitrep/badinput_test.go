@@ -80,6 +80,7 @@ func TestBadInputIsExplained(t *testing.T) {
 		want                []string // all must appear in the answer
 	}{
 		{"unknown subcommand", w.general, "frobnicate", []string{`don't know the subcommand "frobnicate"`, "/incident declare [severity] [title]"}},
+		{"misspelt subcommand", w.general, "delcare sev9 Disk full", []string{`don't know the subcommand "delcare"`, "Did you mean `/incident declare sev9 Disk full`?", "`/incident help` lists"}},
 		{"unknown severity on declare", w.general, "declare sev9 Disk full", []string{`"sev9" is not a severity`, "sev0, sev1, sev2, sev3", "Usage: `/incident declare"}},
 		{"unknown severity on sev", inc, "sev critical", []string{`"critical" is not a severity`, "Usage: `/incident severity <severity>`"}},
 		{"unknown status", inc, "status sleeping", []string{`"sleeping" is not a status`, "Usage: `/incident status"}},
@@ -107,6 +108,9 @@ func TestBadInputIsExplained(t *testing.T) {
 				}
 			}
 		})
+	}
+	if a, _ := sitrep.slash(w.fake, "U1", w.general, "stauts identified"); strings.Contains(a.All(), "Subcommands marked") {
+		t.Errorf("a misspelt subcommand got the whole help rather than a suggestion:\n%s", a.All())
 	}
 	list, _ := sitrep.slash(w.fake, "U1", w.general, "list")
 	if strings.Contains(list.All(), "#2") {

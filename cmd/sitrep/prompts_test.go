@@ -232,3 +232,63 @@ func TestNoPromptsWithoutCadence(t *testing.T) {
 		t.Errorf("%d prompts for a severity without a cadence", n)
 	}
 }
+
+// TestUpdateFormSetsNextPrompt posts an update through the form promising
+// the next in two hours: the card shows that time, no prompt comes at the
+// severity's 30 minutes, a restart keeps the promise, and the prompt comes
+// when promised.
+func TestUpdateFormSetsNextPrompt(t *testing.T) {
+	w := newWorld(t)
+	fake := w.fake
+	t0 := time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)
+	clk := clock.NewFake(t0)
+	env := testEnv(fake, w.db)
+	sitrep := startAt(t, fake, env, clk)
+	sitrep.slash(fake, "U1", w.general, "declare sev1 Checkout failing")
+	var ch slackfake.Channel
+	eventually(t, "the incident channel", func() bool { var ok bool; ch, ok = fake.ChannelByName("inc-1-checkout-failing"); return ok })
+	cardTS, _ := card(t, fake, ch.ID)
+
+	clk.Advance(10 * time.Minute)
+	updatedAt := clk.Now()
+	p, _ := cardAction(t, fake, "U1", ch.ID, cardTS, button("card_update", "1"))
+	sitrep.interact(p)
+	a := sitrep.interact(submission(t, fake, "U1", openView(t, fake, "update"), obj{
+		"status": obj{"status": optionValue("investigating")},
+		"know":   obj{"know": textValue("Payments provider times out")},
+		"next":   obj{"next": optionValue("2h")},
+	}))
+	if a.ResponseAction != "" {
+		t.Fatalf("the update form answered %+v", a)
+	}
+	var c string
+	eventually(t, "the card with the promised time", func() bool {
+		_, c = card(t, fake, ch.ID)
+		return strings.Contains(c, dueField(updatedAt.Add(2*time.Hour)))
+	}, func() string { return c })
+
+	clk.Advance(time.Hour) // past sev1's 30 minutes
+	quiet(t, clk, w.db)
+	if n := len(prompts(fake, ch.ID, dueText)); n != 0 {
+		t.Fatalf("%d prompts before the promised time", n)
+	}
+	sitrep.stop()
+	sitrep = startAt(t, fake, env, clk)
+	quiet(t, clk, w.db)
+	if n := len(prompts(fake, ch.ID, dueText)); n != 0 {
+		t.Fatalf("%d prompts after a restart, before the promised time", n)
+	}
+	clk.Advance(updatedAt.Add(2 * time.Hour).Sub(clk.Now()))
+	eventually(t, "the prompt at the promised time", func() bool { return len(prompts(fake, ch.ID, dueText)) == 1 })
+	if got := prompts(fake, ch.ID, dueText)[0].Text; !strings.Contains(got, "the last update promised the next within 2h") {
+		t.Errorf("the prompt does not say what was promised: %q", got)
+	}
+
+	// An update that promises nothing: the severity's cadence again.
+	updatedAt = clk.Now()
+	sitrep.slash(fake, "U1", ch.ID, "update Failed over; watching")
+	eventually(t, "the card back at sev1's cadence", func() bool {
+		_, c = card(t, fake, ch.ID)
+		return strings.Contains(c, dueField(updatedAt.Add(30*time.Minute)))
+	}, func() string { return c })
+}

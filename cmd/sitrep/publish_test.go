@@ -48,9 +48,10 @@ func TestPostmortemAndClose(t *testing.T) {
 			t.Fatalf("the postmortem form answered %+v", a)
 		}
 		eventually(t, "the uploaded postmortem", func() bool { return len(fake.Files(ch)) == version })
-		// It is noted on the timeline after the upload; close relies on it.
+		// The upload is recorded on the timeline after Slack has it (with
+		// a link to it): closing before then would leave it off.
 		eventually(t, "the postmortem on the timeline", func() bool {
-			tl, _ := sitrep.slash(fake, "U1", ch, "timeline")
+			tl, _ := sitrep.slash(fake, "U9", ch, "timeline")
 			return strings.Count(tl.All(), "Postmortem published") == version
 		})
 	}

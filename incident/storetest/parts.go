@@ -104,7 +104,7 @@ func (s suite) testPartsRoundTrip(t *testing.T) {
 		i.FollowUps = append(i.FollowUps, incident.FollowUp{ID: 11, Text: "Add a canary", CreatedBy: "U1", CreatedAt: at})
 		delete(i.Roles, "scribe")
 		i.Roles["comms"] = "U5"
-		i.LastUpdateAt, i.UpdatePrompts, i.PostmortemPrompts = at, 0, 3
+		i.LastUpdateAt, i.UpdatePrompts, i.PostmortemPrompts, i.UpdateEvery = at, 0, 3, 90*time.Minute
 		i.PostmortemAt, i.NextPromptAt = at.Add(time.Second), at.Add(time.Hour)
 		return nil, nil
 	})
@@ -121,7 +121,7 @@ func (s suite) testPartsRoundTrip(t *testing.T) {
 	want.FollowUps[1].DoneBy, want.FollowUps[1].DoneAt = "U3", at
 	want.FollowUps = append(want.FollowUps, incident.FollowUp{ID: 11, Text: "Add a canary", CreatedBy: "U1", CreatedAt: at})
 	want.Roles = map[string]string{incident.CommanderRole: "U1", "comms": "U5"}
-	want.LastUpdateAt, want.UpdatePrompts, want.PostmortemPrompts = at, 0, 3
+	want.LastUpdateAt, want.UpdatePrompts, want.PostmortemPrompts, want.UpdateEvery = at, 0, 3, 90*time.Minute
 	want.PostmortemAt, want.NextPromptAt = at.Add(time.Second), at.Add(time.Hour)
 	if diff := cmp.Diff(&want, got); diff != "" {
 		t.Errorf("Update result (-want +got):\n%s", diff)

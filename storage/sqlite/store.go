@@ -24,7 +24,7 @@ const selectIncident = `SELECT
 	i.mitigation, i.contributing_factors, i.went_well, i.went_badly, i.learnings, i.remediations,
 	i.services, i.private, i.drill, i.declared_by, i.source,
 	i.declared_at, i.resolved_at, i.closed_at, i.updated_at, i.version,
-	i.last_update_at, i.update_prompts, i.postmortem_at, i.postmortem_prompts, i.next_prompt_at,
+	i.last_update_at, i.update_prompts, i.postmortem_at, i.postmortem_prompts, i.next_prompt_at, i.update_every,
 	(SELECT json_group_object(r.role, r.user_id) FROM incident_roles r WHERE r.incident_id = i.id),
 	(SELECT json_group_array(json_object('id', c.item_id, 'kind', c.kind, 'text', c.text, 'suggestion', c.suggestion,
 		'answer', c.answer, 'answered_by', c.answered_by, 'answered_at', c.answered_at, 'suggested', c.suggested, 'position', c.position))
@@ -40,18 +40,20 @@ func scanIncident(row interface{ Scan(...any) error }) (*incident.Incident, erro
 		status, services, roles, checks, followUps string
 		declared, resolved, closed, updated        sql.NullString
 		lastUpdate, postmortem, nextPrompt         sql.NullString
+		updateEvery                                int64
 	)
 	if err := row.Scan(
 		&inc.ID, &inc.Number, &inc.Title, &inc.Severity, &status, &inc.Summary, &inc.Impact, &inc.RootCause,
 		&inc.Mitigation, &inc.ContributingFactors, &inc.WentWell, &inc.WentBadly, &inc.Learnings, &inc.Remediations,
 		&services, &inc.Private, &inc.Drill, &inc.DeclaredBy, &inc.Source,
 		&declared, &resolved, &closed, &updated, &inc.Version,
-		&lastUpdate, &inc.UpdatePrompts, &postmortem, &inc.PostmortemPrompts, &nextPrompt,
+		&lastUpdate, &inc.UpdatePrompts, &postmortem, &inc.PostmortemPrompts, &nextPrompt, &updateEvery,
 		&roles, &checks, &followUps,
 	); err != nil {
 		return nil, err
 	}
 	inc.Status = incident.Status(status)
+	inc.UpdateEvery = time.Duration(updateEvery) * time.Second
 	var err error
 	if inc.Services, err = parseServices(services); err != nil {
 		return nil, err
@@ -166,7 +168,7 @@ func (c *stmtCache) close() error {
 // domainColumns.
 const domainColumns = `title, severity, status, summary, impact, root_cause,
 	mitigation, contributing_factors, went_well, went_badly, learnings, remediations, services, private, drill,
-	declared_by, source, update_prompts, postmortem_prompts,
+	declared_by, source, update_prompts, postmortem_prompts, update_every,
 	declared_at, resolved_at, closed_at, updated_at, last_update_at, postmortem_at, next_prompt_at`
 
 func domainArgs(inc *incident.Incident) ([]any, error) {
@@ -176,7 +178,8 @@ func domainArgs(inc *incident.Incident) ([]any, error) {
 	}
 	args := []any{inc.Title, inc.Severity, string(inc.Status), inc.Summary, inc.Impact, inc.RootCause,
 		inc.Mitigation, inc.ContributingFactors, inc.WentWell, inc.WentBadly, inc.Learnings, inc.Remediations,
-		services, inc.Private, inc.Drill, inc.DeclaredBy, inc.Source, inc.UpdatePrompts, inc.PostmortemPrompts}
+		services, inc.Private, inc.Drill, inc.DeclaredBy, inc.Source, inc.UpdatePrompts, inc.PostmortemPrompts,
+		int64(inc.UpdateEvery / time.Second)}
 	for _, t := range []time.Time{inc.DeclaredAt, inc.ResolvedAt, inc.ClosedAt, inc.UpdatedAt, inc.LastUpdateAt, inc.PostmortemAt, inc.NextPromptAt} {
 		a, err := timeArg(t)
 		if err != nil {
@@ -372,7 +375,7 @@ func utc(t time.Time) time.Time {
 const updateIncident = `UPDATE incidents SET
 	title = ?, severity = ?, status = ?, summary = ?, impact = ?, root_cause = ?,
 	mitigation = ?, contributing_factors = ?, went_well = ?, went_badly = ?, learnings = ?, remediations = ?, services = ?,
-	private = ?, drill = ?, declared_by = ?, source = ?, update_prompts = ?, postmortem_prompts = ?,
+	private = ?, drill = ?, declared_by = ?, source = ?, update_prompts = ?, postmortem_prompts = ?, update_every = ?,
 	declared_at = ?, resolved_at = ?, closed_at = ?, updated_at = ?, last_update_at = ?, postmortem_at = ?, next_prompt_at = ?,
 	version = ?, change_seq = ` + nextChange + `
 	WHERE id = ? AND version = ?`
