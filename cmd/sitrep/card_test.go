@@ -106,6 +106,8 @@ func TestCardLifecycle(t *testing.T) {
 	})
 	p, _ = cardAction(t, fake, "U1", ch.ID, cardTS, button("card_resolve", "1"))
 	sitrep.interact(p)
+	// Resolve asks for the summary, as /incident resolve does.
+	submitForm(t, sitrep, fake, "U1", "resolve", 1, obj{"summary": obj{"summary": textValue("Rolled back")}})
 	eventually(t, "the resolved card", func() bool {
 		got := cardActionIDs(t, fake, ch.ID)
 		return len(got) == 2 && got[0] == "prompt_postmortem" && got[1] == "card_reopen"
@@ -116,6 +118,7 @@ func TestCardLifecycle(t *testing.T) {
 	eventually(t, "the reopened card", func() bool { return contains(cardActionIDs(t, fake, ch.ID), "card_resolve") })
 	p, _ = cardAction(t, fake, "U1", ch.ID, cardTS, button("card_resolve", "1"))
 	sitrep.interact(p)
+	submitForm(t, sitrep, fake, "U1", "resolve", 2, obj{"summary": obj{"summary": textValue("Rolled back again")}})
 	eventually(t, "resolved again", func() bool { return contains(cardActionIDs(t, fake, ch.ID), "card_reopen") })
 	if a, _ := sitrep.slash(fake, "U1", ch.ID, "update"); !strings.Contains(a.Text, "is resolved; `/incident reopen` it to post updates") {
 		t.Errorf("update without text on a resolved incident answered %q", a.Text)
@@ -123,6 +126,7 @@ func TestCardLifecycle(t *testing.T) {
 
 	p, _ = cardAction(t, fake, "U1", ch.ID, cardTS, button("prompt_postmortem", "1"))
 	sitrep.interact(p)
+	submitForm(t, sitrep, fake, "U1", "postmortem", 1, obj{})
 	eventually(t, "the postmortem", func() bool { return len(fake.Files(ch.ID)) == 1 })
 	link := "<https://fake.slack.com/files/"
 	var c string

@@ -82,6 +82,7 @@ func TestClosedIncidentChannelGone(t *testing.T) {
 	card(t, fake, ch.ID)
 	sitrep.slash(fake, "U1", ch.ID, "resolve Reindexed the catalogue")
 	sitrep.slash(fake, "U1", ch.ID, "postmortem")
+	submitForm(t, sitrep, fake, "U1", "postmortem", 1, obj{})
 	eventually(t, "the postmortem in Slack", func() bool { return len(fake.Files(ch.ID)) == 1 && len(unsynced(t, w.db)) == 0 })
 
 	fake.DeleteChannel(ch.ID)

@@ -75,6 +75,7 @@ func TestHomeTab(t *testing.T) {
 	cache := mustChannel(t, fake, "inc-2-cache-cold").ID
 	sitrep.slash(fake, "U1", cache, "resolve Warmed up")
 	sitrep.slash(fake, "U1", cache, "postmortem")
+	submitForm(t, sitrep, fake, "U1", "postmortem", 1, obj{})
 	eventually(t, "the postmortem", func() bool { return len(fake.Files(cache)) == 1 })
 	eventually(t, "the close", func() bool {
 		a, _ := sitrep.slash(fake, "U1", cache, "close")

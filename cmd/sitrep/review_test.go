@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -224,5 +225,21 @@ func TestPostmortemFromSlack(t *testing.T) {
 	}
 	if strings.Contains(out, "U0ALICE") || strings.Contains(out, "U0BOB") {
 		t.Errorf("the offline postmortem names people by their IDs:\n%s", out)
+	}
+	// SITREP_POSTMORTEM_HTML=path keeps the page, for the README's picture
+	// of a postmortem made entirely from Slack.
+	if path := os.Getenv("SITREP_POSTMORTEM_HTML"); path != "" {
+		if _, stderr, err := runPostmortemCmd(t, map[string]string{"SITREP_DB": db}, "1", "--html", "-o", path); err != nil {
+			t.Fatalf("sitrep postmortem --html: %v\n%s", err, stderr)
+		}
+	}
+}
+
+// submitForm submits the nth (from 1) modal with callbackID as user, with
+// values, and fails the test if Sitrep does not take it.
+func submitForm(t *testing.T, sitrep *instance, fake *slackfake.Server, user, callbackID string, n int, values obj) {
+	t.Helper()
+	if a := sitrep.interact(submission(t, fake, user, nthView(t, fake, callbackID, n), values)); a.ResponseAction != "" {
+		t.Fatalf("the %s form answered %+v", callbackID, a)
 	}
 }
