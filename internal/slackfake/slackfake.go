@@ -10,7 +10,8 @@
 // The fake keeps a workspace (users, channels, messages, pins, ephemeral
 // messages, response_url posts) and answers the subset of Web API methods the
 // bot uses, enforcing the same rules and error codes as Slack: channel name
-// rules, membership, archived channels, Block Kit limits, and so on. It also
+// rules, membership, archived channels, Block Kit limits, the total text of
+// a message's blocks (WithBlocksTextLimit), and so on. It also
 // records every request (Calls) and can inject failures (Fail): rate limits,
 // HTTP 500s, delays and ok:false errors.
 //
@@ -249,6 +250,8 @@ type Server struct {
 	teamID     string
 	clock      func() time.Time
 	socketPing time.Duration
+	// blocksTextLimit caps the text of a message's blocks (msgsize.go).
+	blocksTextLimit int
 
 	mu           sync.Mutex
 	users        map[string]*User
@@ -321,23 +324,24 @@ type pin struct {
 // New starts a fake Slack server. Close it when done.
 func New(opts ...Option) *Server {
 	s := &Server{
-		botToken:      DefaultBotToken,
-		appToken:      DefaultAppToken,
-		teamID:        DefaultTeamID,
-		clock:         time.Now,
-		socketPing:    DefaultSocketPingInterval,
-		users:         map[string]*User{},
-		channels:      map[string]*channel{},
-		failures:      map[string][]*Failure{},
-		responseURLs:  map[string]*responseURL{},
-		triggers:      map[string]*trigger{},
-		views:         map[string]*view{},
-		homes:         map[string]string{},
-		closing:       make(chan struct{}),
-		socketTickets: map[string]bool{},
-		socketChanged: make(chan struct{}),
-		pendingAcks:   map[string]chan json.RawMessage{},
-		files:         map[string]*file{},
+		botToken:        DefaultBotToken,
+		appToken:        DefaultAppToken,
+		teamID:          DefaultTeamID,
+		clock:           time.Now,
+		socketPing:      DefaultSocketPingInterval,
+		blocksTextLimit: DefaultBlocksTextLimit,
+		users:           map[string]*User{},
+		channels:        map[string]*channel{},
+		failures:        map[string][]*Failure{},
+		responseURLs:    map[string]*responseURL{},
+		triggers:        map[string]*trigger{},
+		views:           map[string]*view{},
+		homes:           map[string]string{},
+		closing:         make(chan struct{}),
+		socketTickets:   map[string]bool{},
+		socketChanged:   make(chan struct{}),
+		pendingAcks:     map[string]chan json.RawMessage{},
+		files:           map[string]*file{},
 	}
 	for _, o := range opts {
 		o(s)
