@@ -76,6 +76,11 @@ type chatState struct {
 	ChecklistShown string `json:"checklist_shown"`
 	FollowUpsTS    string `json:"followups_ts"`
 	FollowUpsShown string `json:"followups_shown"`
+	// ChecklistMore and FollowUpsMore are the second and later messages
+	// of a checklist or follow-ups too long for one (see paginate), in
+	// order; the fields above are the first.
+	ChecklistMore []chatPage `json:"checklist_more,omitempty"`
+	FollowUpsMore []chatPage `json:"followups_more,omitempty"`
 	// Posting names the message being posted ("card", "event:12", ...),
 	// saved before Slack is asked and cleared with the result. Found set
 	// at the start of a pass, it means an earlier pass may have posted the
@@ -87,6 +92,12 @@ type chatState struct {
 	Warnings map[string]string `json:"warnings,omitempty"`
 	// Problem is the delivery's Problem: what Slack refuses, for people.
 	Problem string `json:"-"`
+}
+
+// chatPage is one message of several that show one thing.
+type chatPage struct {
+	TS    string `json:"ts"`
+	Shown string `json:"shown"` // fingerprint of what it shows
 }
 
 // load reads the chat state from Slack's delivery of an incident.

@@ -118,7 +118,7 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 		if err != nil {
 			return b.errorReply(ctx, log, cmd, err), true
 		}
-		return reply{Text: timelineText(inc, events), Blocks: timelineBlocks(inc, events)}, true
+		return reply{Text: timelineText(inc, events), Blocks: timelineBlocks(inc, events, b.opts.CommandName)}, true
 	case "status":
 		_, err = b.svc.SetStatus(ctx, n, sc.UserID, incident.Status(cmd.Status))
 	case "severity":
