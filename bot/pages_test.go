@@ -38,7 +38,11 @@ func TestFollowUpsPagesAcrossALostAnswer(t *testing.T) {
 	}
 	// saved is the chat state as a crash would leave it in the database.
 	var saved chatState
-	save := func() error { saved = inc.Chat; saved.FollowUpsMore = append([]chatPage(nil), inc.Chat.FollowUpsMore...); return nil }
+	save := func() error {
+		saved = inc.Chat
+		saved.FollowUpsMore = append([]chatPage(nil), inc.Chat.FollowUpsMore...)
+		return nil
+	}
 
 	pages := len(followUpsPages(inc.Incident, "/incident"))
 	if pages < 3 {

@@ -102,7 +102,7 @@ func needsAdmin(err error) string {
 	case code == "msg_blocks_too_long":
 		// Permanent for this message: sending it again gets the same
 		// answer. Everything is still on the timeline.
-		return " (the message is too long for Slack; `/incident timeline` and the postmortem have all of it)"
+		return " (the message is too long for Slack; the timeline and the postmortem have all of it)"
 	case code == "channel_not_found" || code == "is_archived":
 		return " (invite Sitrep to the channel, or check its ID)"
 	case refused != "":
