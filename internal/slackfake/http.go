@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -116,7 +117,11 @@ func (s *Server) handleAPI(w http.ResponseWriter, hr *http.Request) {
 	}
 	if res == nil {
 		s.mu.Lock()
-		res = h(s, req)
+		if need := s.neededScopeLocked(req); need != "" && !slices.Contains(s.scopes, need) {
+			res = s.missingScope(need)
+		} else {
+			res = h(s, req)
+		}
 		s.mu.Unlock()
 	}
 	if charsetWarning {

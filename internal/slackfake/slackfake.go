@@ -252,6 +252,8 @@ type Server struct {
 	socketPing time.Duration
 	// blocksTextLimit caps the text of a message's blocks (msgsize.go).
 	blocksTextLimit int
+	// scopes are the bot token's scopes (scopes.go).
+	scopes []string
 
 	mu           sync.Mutex
 	users        map[string]*User
@@ -293,6 +295,7 @@ type Server struct {
 type channel struct {
 	id, name          string
 	private, archived bool
+	im                bool // a direct message between the bot and one user
 	creator           string
 	created           time.Time
 	members           []string
@@ -330,6 +333,7 @@ func New(opts ...Option) *Server {
 		clock:           time.Now,
 		socketPing:      DefaultSocketPingInterval,
 		blocksTextLimit: DefaultBlocksTextLimit,
+		scopes:          manifestScopes(),
 		users:           map[string]*User{},
 		channels:        map[string]*channel{},
 		failures:        map[string][]*Failure{},
