@@ -241,6 +241,11 @@ func (s *Server) chatPostEphemeral(r *request) result {
 	if ch.archived {
 		return apiErr("is_archived")
 	}
+	// Slack shows an app's ephemeral message only in a conversation the
+	// app is in, public or not.
+	if !ch.isMember(DefaultBotUserID) {
+		return apiErr("not_in_channel")
+	}
 	user := r.get("user")
 	if s.users[user] == nil {
 		return apiErr("user_not_found")

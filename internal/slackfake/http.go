@@ -62,6 +62,7 @@ var handlers = map[string]handler{
 	"conversations.archive":  (*Server).conversationsArchive,
 	"conversations.list":     (*Server).conversationsList,
 	"conversations.history":  (*Server).conversationsHistory,
+	"conversations.open":     (*Server).conversationsOpen,
 	"chat.postMessage":       (*Server).chatPostMessage,
 	"chat.update":            (*Server).chatUpdate,
 	"chat.postEphemeral":     (*Server).chatPostEphemeral,

@@ -72,9 +72,9 @@ type fixture struct {
 	ops, random, secret string
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, opts ...Option) *fixture {
 	t.Helper()
-	s, api, clock := newFake(t)
+	s, api, clock := newFake(t, opts...)
 	f := &fixture{s: s, api: api, clock: clock}
 	f.alice = s.AddUser(User{ID: "U0ALICE", Name: "alice", RealName: "Alice A", TZ: "Europe/Paris"})
 	f.bob = s.AddUser(User{ID: "U0BOB", Name: "bob", RealName: "Bob B"})

@@ -254,6 +254,10 @@ type Server struct {
 	blocksTextLimit int
 	// scopes are the bot token's scopes (scopes.go).
 	scopes []string
+	// Direct messages (dm.go): user ID -> DM conversation ID. DMs are in
+	// channels, not in channelOrder.
+	dms    map[string]string
+	nextDM int
 
 	mu           sync.Mutex
 	users        map[string]*User
@@ -334,6 +338,7 @@ func New(opts ...Option) *Server {
 		socketPing:      DefaultSocketPingInterval,
 		blocksTextLimit: DefaultBlocksTextLimit,
 		scopes:          manifestScopes(),
+		dms:             map[string]string{},
 		users:           map[string]*User{},
 		channels:        map[string]*channel{},
 		failures:        map[string][]*Failure{},
