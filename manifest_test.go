@@ -38,6 +38,7 @@ var wantBotScopes = []string{
 	"groups:history",
 	"groups:read",
 	"groups:write",
+	"im:write",
 	"pins:write",
 	"reactions:read",
 	"users:read",

@@ -78,6 +78,7 @@ var handlers = map[string]handler{
 
 	"files.getUploadURLExternal":   (*Server).filesGetUploadURLExternal,
 	"files.completeUploadExternal": (*Server).filesCompleteUploadExternal,
+	"files.info":                   (*Server).filesInfo,
 }
 
 // handleAPI serves /api/<method>.
@@ -125,6 +126,7 @@ func (s *Server) handleAPI(w http.ResponseWriter, hr *http.Request) {
 		}
 		s.mu.Unlock()
 	}
+	s.deliverShared()
 	if charsetWarning {
 		addWarning(res, "missing_charset")
 	}
@@ -159,7 +161,11 @@ func injectFailure(w http.ResponseWriter, hr *http.Request, f Failure) bool {
 		writeJSON(w, http.StatusTooManyRequests, apiErr("ratelimited"))
 		return false
 	case f.Status != 0:
-		writeJSON(w, f.Status, apiErr("internal_error"))
+		code := "internal_error"
+		if f.Error != "" {
+			code = f.Error
+		}
+		writeJSON(w, f.Status, apiErr(code))
 		return false
 	case f.Error != "":
 		writeJSON(w, http.StatusOK, apiErr(f.Error))

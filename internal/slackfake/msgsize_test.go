@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slack-go/slack"
 )
@@ -94,6 +95,54 @@ func TestBlocksTextLimitOption(t *testing.T) {
 		_, _, err := api.PostMessage(ch, slack.MsgOptionBlocks(sections(5, "")...))
 		if got := slackErr(t, err); got != tc.want {
 			t.Errorf("limit %d: 15,000 characters answered %q, want %q", tc.limit, got, tc.want)
+		}
+	}
+}
+
+// TestResponseURLRefusals: a response_url refuses a post under HTTP 200
+// with {"ok":false,"error":…} (expired, used up) or under an HTTP error
+// status, and injected failures can take either form.
+func TestResponseURLRefusals(t *testing.T) {
+	s, _, clock := newFake(t)
+	post := func(u string) (int, string) {
+		t.Helper()
+		resp, err := http.Post(u, "application/json", strings.NewReader(`{"text":"hi"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var ans struct {
+			OK    bool   `json:"ok"`
+			Error string `json:"error"`
+		}
+		json.NewDecoder(resp.Body).Decode(&ans)
+		if ans.OK {
+			return resp.StatusCode, ""
+		}
+		return resp.StatusCode, ans.Error
+	}
+	expired := s.NewResponseURL()
+	clock.Advance(31 * time.Minute)
+	fresh := s.NewResponseURL()
+	for _, tc := range []struct {
+		name       string
+		fail       *Failure
+		url        string
+		wantStatus int
+		wantCode   string
+	}{
+		{"accepted", nil, fresh, http.StatusOK, ""},
+		{"expired", nil, expired, http.StatusOK, "expired_url"},
+		{"unknown", nil, strings.TrimSuffix(fresh, "2") + "99", http.StatusNotFound, "invalid_url"},
+		{"injected, ok false", &Failure{Error: "used_url", Times: 1}, fresh, http.StatusOK, "used_url"},
+		{"injected, HTTP error", &Failure{Status: http.StatusNotFound, Error: "invalid_url", Times: 1}, fresh, http.StatusNotFound, "invalid_url"},
+		{"injected, server error", &Failure{Status: http.StatusInternalServerError, Times: 1}, fresh, http.StatusInternalServerError, "internal_error"},
+	} {
+		if tc.fail != nil {
+			s.Fail(ResponseURLMethod, *tc.fail)
+		}
+		if status, code := post(tc.url); status != tc.wantStatus || code != tc.wantCode {
+			t.Errorf("%s: HTTP %d %q, want HTTP %d %q", tc.name, status, code, tc.wantStatus, tc.wantCode)
 		}
 	}
 }

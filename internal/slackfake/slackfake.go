@@ -24,10 +24,15 @@
 // conversations.invite, conversations.join, conversations.setTopic,
 // conversations.info, conversations.members, conversations.archive,
 // conversations.list, conversations.history, conversations.replies,
-// chat.postMessage, chat.update, chat.postEphemeral, chat.getPermalink,
-// pins.add, pins.list, views.open, views.push, views.update, views.publish,
-// files.getUploadURLExternal, files.completeUploadExternal and
+// conversations.open (one-to-one DMs, see DM), chat.postMessage,
+// chat.update, chat.postEphemeral, chat.getPermalink, pins.add, pins.list,
+// views.open, views.push, views.update, views.publish,
+// files.getUploadURLExternal, files.completeUploadExternal, files.info and
 // apps.connections.open. Any other method answers unknown_method.
+//
+// Scopes: every call needs the bot scope its method needs for the
+// conversation's type (see WithScopes), by default those of Sitrep's
+// manifest.yaml; otherwise it answers missing_scope.
 // Response URLs (NewResponseURL) and the upload URLs handed out by
 // files.getUploadURLExternal are served outside /api/.
 //
@@ -37,7 +42,9 @@
 // (multipart or raw) are kept; files.completeUploadExternal checks them
 // against the declared length, shares the files in the channel with a
 // "file_share" message (Message.Files) and each file can be completed
-// once. Files and File show what was uploaded.
+// once. Files and File show what was uploaded. With WithLateShares the
+// share comes after the ok answer, when FinishShares says; WithFileShared
+// hears of each share, to deliver the file_shared event.
 //
 // The bot is the only API caller: every call acts as BotUserID(). Use
 // AddUser, AddChannel, AddMessage and AddReply to set up what people did,
@@ -214,7 +221,10 @@ const ResponseURLMethod = "response_url"
 type Failure struct {
 	// Status, when non-zero, is the HTTP status to answer with. 429 answers
 	// {"ok":false,"error":"ratelimited"} with a Retry-After header; any other
-	// status answers {"ok":false,"error":"internal_error"}.
+	// status answers {"ok":false,"error":Error}, or "internal_error" when
+	// Error is empty. A response_url refuses a post either way: HTTP 200
+	// with ok false (Error alone: Slack's "expired_url", "used_url") or an
+	// HTTP error status (Status, with or without Error).
 	Status int
 	// RetryAfter is sent in the Retry-After header of a 429, in whole seconds
 	// rounded up, at least 1 (Slack only sends whole seconds, and slack-go
@@ -291,8 +301,14 @@ type Server struct {
 	socketWG      sync.WaitGroup
 
 	// Files (files.go).
-	files    map[string]*file
-	nextFile int
+	files         map[string]*file
+	nextFile      int
+	lateShares    bool
+	shareDelay    time.Duration
+	pendingShares []share
+	shareTimers   []*time.Timer
+	onFileShared  func(fileID, channelID string)
+	sharedEvents  [][2]string // file, channel: shares not yet given to onFileShared
 }
 
 // channel is the internal state of a channel.
@@ -380,6 +396,9 @@ func (s *Server) Close() {
 	}
 	s.closed = true
 	close(s.closing)
+	for _, t := range s.shareTimers {
+		t.Stop()
+	}
 	conns := slices.Clone(s.sockets)
 	s.mu.Unlock()
 	for _, c := range conns {
