@@ -34,6 +34,7 @@ var wantBotScopes = []string{
 	"channels:read",
 	"chat:write",
 	"commands",
+	"files:read",
 	"files:write",
 	"groups:history",
 	"groups:read",
@@ -122,7 +123,7 @@ func TestManifestMatchesSlackSchema(t *testing.T) {
 	if u := m.Settings.EventSubscriptions.RequestURL; !strings.HasSuffix(u, "/slack/events") {
 		t.Errorf("settings.event_subscriptions.request_url = %q, want one ending in /slack/events", u)
 	}
-	if diff := cmp.Diff([]string{"app_home_opened", "reaction_added"}, slices.Sorted(slices.Values(m.Settings.EventSubscriptions.BotEvents))); diff != "" {
+	if diff := cmp.Diff([]string{"app_home_opened", "file_shared", "reaction_added"}, slices.Sorted(slices.Values(m.Settings.EventSubscriptions.BotEvents))); diff != "" {
 		t.Errorf("bot_events (-want +got):\n%s", diff)
 	}
 

@@ -87,6 +87,9 @@ type chatState struct {
 	// message without recording it: the pass looks for it before posting
 	// again.
 	Posting string `json:"posting"`
+	// Postmortem is the postmortem upload Slack has not yet shown in the
+	// channel (see pendingUpload), nil when there is none.
+	Postmortem *pendingUpload `json:"postmortem,omitempty"`
 	// Warnings are the refusals that did not hold the incident up, by
 	// the work refused (see warn); Problem shows them.
 	Warnings map[string]string `json:"warnings,omitempty"`

@@ -32,6 +32,9 @@ type innerEvent struct {
 		TS      string `json:"ts"`
 	} `json:"item"`
 	Tab string `json:"tab"`
+	// file_shared
+	FileID    string `json:"file_id"`
+	ChannelID string `json:"channel_id"`
 }
 
 // handleEvents serves POST /slack/events.
@@ -77,6 +80,8 @@ func (b *Bot) event(ctx context.Context, body []byte) (any, error) {
 		work = func(ctx context.Context) { b.reactionAdded(ctx, log, ev) }
 	case ev.Type == "app_home_opened" && ev.Tab == "home":
 		work = func(ctx context.Context) { b.publishHome(ctx, log, ev.User) }
+	case ev.Type == "file_shared" && ev.FileID != "" && ev.ChannelID != "":
+		work = func(ctx context.Context) { b.fileShared(ctx, log, ev.FileID, ev.ChannelID) }
 	default:
 		requestEnded(ctx, outcomeIgnored, "")
 		return nil, nil // other reactions, other tabs: nothing to do, nothing to record

@@ -66,5 +66,5 @@ func TestDirectMessages(t *testing.T) {
 
 	noIM := newFixture(t, WithScopes("chat:write"))
 	_, _, _, err = noIM.api.OpenConversation(&slack.OpenConversationParameters{Users: []string{noIM.alice}})
-	checkMissingScope(t, "conversations.open without im:write", err)
+	checkMissingScope(t, "conversations.open without im:write", err, "im:write")
 }

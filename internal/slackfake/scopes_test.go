@@ -42,7 +42,7 @@ func TestScopes(t *testing.T) {
 		t.Errorf("public conversations.create with channels:manage: %v", err)
 	}
 	_, err = api.CreateConversation(slack.CreateConversationParams{ChannelName: "closed", IsPrivate: true})
-	checkMissingScope(t, "private conversations.create", err)
+	checkMissingScope(t, "private conversations.create", err, "groups:write")
 	if _, ok := s.ChannelByName("closed"); ok {
 		t.Error("the refused private channel was created")
 	}
@@ -51,13 +51,13 @@ func TestScopes(t *testing.T) {
 		t.Errorf("history of a public channel: %v", err)
 	}
 	_, err = api.GetConversationHistory(&slack.GetConversationHistoryParameters{ChannelID: priv})
-	checkMissingScope(t, "history of a private channel", err)
+	checkMissingScope(t, "history of a private channel", err, "groups:history")
 	_, err = api.SetTopicOfConversation(priv, "t")
-	checkMissingScope(t, "topic of a private channel", err)
+	checkMissingScope(t, "topic of a private channel", err, "groups:write")
 	_, _, err = api.GetConversations(&slack.GetConversationsParameters{Types: []string{"public_channel", "private_channel"}})
-	checkMissingScope(t, "conversations.list of private channels", err)
+	checkMissingScope(t, "conversations.list of private channels", err, "groups:read")
 	_, err = api.GetUserInfo(alice)
-	checkMissingScope(t, "users.info", err)
+	checkMissingScope(t, "users.info", err, "users:read")
 	// An unknown channel is not found, whatever the scopes.
 	_, err = api.SetTopicOfConversation("C0NOPE", "t")
 	if got := slackErr(t, err); got != "channel_not_found" {
@@ -72,7 +72,7 @@ func TestScopes(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, err = api.ListPins(pub)
-	checkMissingScope(t, "pins.list", err)
+	checkMissingScope(t, "pins.list", err, "")
 
 	s2, api2, _ := newFake(t, WithScopes(append(slices.Clone(public), "pins:read")...))
 	s2.AddUser(User{ID: "U0ALICE", Name: "alice"})
@@ -93,13 +93,18 @@ func TestScopes(t *testing.T) {
 	}
 }
 
-// checkMissingScope checks that a call was refused with missing_scope
-// (slack-go keeps only the code; TestMissingScopeShape reads the rest).
-func checkMissingScope(t *testing.T, what string, err error) {
+// checkMissingScope checks that a call was refused with missing_scope,
+// naming the scope needed. slack-go's ListPins keeps only Slack's code
+// (needed ""); TestMissingScopeShape reads the whole answer.
+func checkMissingScope(t *testing.T, what string, err error, needed string) {
 	t.Helper()
 	var se slack.SlackErrorResponse
-	// slack-go's ListPins reports Slack's error as a plain error.
-	if (!errors.As(err, &se) || se.Err != "missing_scope") && (err == nil || err.Error() != "missing_scope") {
+	switch {
+	case errors.As(err, &se):
+		if se.Err != "missing_scope" || se.Needed != needed {
+			t.Errorf("%s: %q needing %q, want missing_scope needing %q", what, se.Err, se.Needed, needed)
+		}
+	case needed != "" || err == nil || err.Error() != "missing_scope":
 		t.Errorf("%s: %v, want missing_scope", what, err)
 	}
 }
