@@ -114,3 +114,26 @@ func TestFollowUpsPagesAcrossALostAnswer(t *testing.T) {
 		}
 	}
 }
+
+// TestTooLongIsAWarning: should Slack still refuse a page as too long
+// (its limit is not documented), the refusal is final, not retried as if
+// Slack were busy, and the pass words it as a warning that says what is
+// wrong and where the rest is.
+func TestTooLongIsAWarning(t *testing.T) {
+	fake := slackfake.New(slackfake.WithBlocksTextLimit(50))
+	t.Cleanup(fake.Close)
+	channel := fake.AddChannel("inc-1-long", false, fake.BotUserID())
+	api := slack.New(fake.BotToken(), slack.OptionAPIURL(fake.URL()))
+	s := newSlackDelivery(api, nil, Options{CommandName: "/incident"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	inc := &shown{Incident: &incident.Incident{ID: "inc-id-1", Number: 1, Title: "Long", Severity: "sev2", Status: incident.Investigating,
+		FollowUps: []incident.FollowUp{{ID: 1, Text: strings.Repeat("long ", 20)}}}}
+	inc.Chat.ChannelID = channel
+	err := s.syncFollowUps(context.Background(), inc, func() error { return nil })
+	if slackError(err) != "msg_blocks_too_long" || !isFinal(err) {
+		t.Fatalf("syncFollowUps = %v (final %v), want a final msg_blocks_too_long", err, isFinal(err))
+	}
+	inc.Chat.warn(warnFollowUps, "the follow-ups", err)
+	if got, want := inc.Chat.warnings(), "the follow-ups: Slack answered `msg_blocks_too_long` (the message is too long for Slack; the timeline and the postmortem have all of it)"; got != want {
+		t.Errorf("warning %q, want %q", got, want)
+	}
+}
