@@ -253,8 +253,7 @@ func retryNote(err error) string {
 // channel first when it is public, but that puts it, with a join notice,
 // in a channel nobody asked it into, and a private channel it cannot join
 // at all. A direct message reaches the person wherever they typed; they
-// read it in Sitrep's Messages tab, which shows what Sitrep sends even
-// with messages to Sitrep turned off (manifest.yaml).
+// read it in Sitrep's Messages tab, which manifest.yaml keeps read-only.
 func (b *Bot) tell(ctx context.Context, log *slog.Logger, sc slashCommand, rep reply) {
 	if sc.ResponseURL != "" {
 		err := b.respond(ctx, sc.ResponseURL, rep)
