@@ -95,7 +95,10 @@ func (b *Bot) publishPostmortem(ctx context.Context, log *slog.Logger, n int64, 
 			fail("Slack could not say whether the last upload is in the channel", err)
 			return
 		case shared:
-			b.postmortemShared(ctx, log, n, p.FileID, sc)
+			if b.postmortemShared(ctx, log, n, p.FileID, sc) {
+				b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":white_check_mark: The postmortem of incident #%d uploaded %s is in the channel and recorded as published. Run `%s postmortem` again for a new version.",
+					n, slackDate(p.Started), b.opts.CommandName)})
+			}
 			return
 		case p.Completing && b.clock.Now().Sub(p.Started) < staleUpload:
 			b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":hourglass: The postmortem of incident #%d uploaded %s is not in the channel yet: Slack shares uploads on its own time. Sitrep records it as published as soon as Slack shows it; run `%s postmortem` again in a minute to check.",
@@ -221,20 +224,23 @@ func (b *Bot) shared(ctx context.Context, fileID, channel string) (bool, error) 
 	return len(f.Shares.Public[channel]) > 0 || len(f.Shares.Private[channel]) > 0, nil
 }
 
-// postmortemShared records the postmortem in fileID as published, once,
-// and tells sc's person. It is called when Slack shows the file in the
-// channel: from files.info, or from the file_shared event (sc empty).
-func (b *Bot) postmortemShared(ctx context.Context, log *slog.Logger, n int64, fileID string, sc slashCommand) {
+// postmortemShared records the postmortem in fileID as published, once.
+// It is called when Slack shows the file in the channel: from files.info,
+// or from the file_shared event (sc empty). It reports whether the
+// postmortem is recorded (now or before); if not, sc's person is told.
+func (b *Bot) postmortemShared(ctx context.Context, log *slog.Logger, n int64, fileID string, sc slashCommand) bool {
 	recorded, err := b.recordShared(ctx, n, fileID)
-	switch {
-	case err != nil:
+	if err != nil {
 		log.Error("record postmortem", "err", err)
 		if sc.UserID != "" {
 			b.tell(ctx, log, sc, reply{Text: fmt.Sprintf(":warning: The postmortem is in the channel, but noting it on the timeline failed (%s), so `%s close` will not see it yet. Run `%s postmortem` again: it records this upload rather than making another.", b.errorText(err), b.opts.CommandName, b.opts.CommandName)})
 		}
-	case recorded && sc.UserID != "":
+		return false
+	}
+	if recorded && sc.UserID != "" {
 		b.deliv.watch(n, sc)
 	}
+	return true
 }
 
 // recordShared records the pending upload fileID of incident n as the
@@ -286,5 +292,13 @@ func (b *Bot) fileShared(ctx context.Context, log *slog.Logger, fileID, channel 
 		log.Error("file_shared: find incident", "err", err)
 		return
 	}
-	b.postmortemShared(ctx, log.With("incident", inc.Number), inc.Number, fileID, slashCommand{})
+	log = log.With("incident", inc.Number, "file", fileID)
+	switch recorded, err := b.recordShared(ctx, inc.Number, fileID); {
+	case err != nil:
+		log.Error("record postmortem", "err", err)
+	case recorded:
+		log.Info("postmortem recorded as published: Slack shared it")
+	default:
+		log.Debug("file_shared: no postmortem upload waits for this file")
+	}
 }

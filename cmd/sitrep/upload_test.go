@@ -14,9 +14,16 @@ import (
 // postmortem as published (close stays refused) until Slack shows it; it
 // stops and starts again meanwhile, and a second `postmortem` waits for
 // the first upload instead of uploading again. When Slack shares the file,
-// its file_shared event records the postmortem once and close goes
-// through.
+// its file_shared event, or the next `postmortem` (which finds the file in
+// the channel with files.info), records the postmortem, once, and close
+// goes through.
 func TestPostmortemRecordedOnceSlackSharesIt(t *testing.T) {
+	for _, by := range []string{"event", "command"} {
+		t.Run(by, func(t *testing.T) { recordedOnceShared(t, by) })
+	}
+}
+
+func recordedOnceShared(t *testing.T, by string) {
 	shares := make(chan [2]string, 4)
 	fake := slackfake.New(slackfake.WithLateShares(0), slackfake.WithFileShared(func(file, channel string) { shares <- [2]string{file, channel} }))
 	t.Cleanup(fake.Close)
@@ -34,16 +41,13 @@ func TestPostmortemRecordedOnceSlackSharesIt(t *testing.T) {
 	}
 	sitrep.stop()
 
-	sitrep = w.start(t)
+	sitrep = start(t, fake, testEnv(fake, w.db, "SITREP_ANNOUNCE_CHANNEL", w.announce, "SITREP_LOG_LEVEL", "debug"))
 	a, ru := sitrep.slash(fake, "U1", ch, "postmortem")
 	if !strings.Contains(a.Text, "Writing the postmortem") {
 		t.Fatalf("postmortem answered %+v", a)
 	}
 	eventually(t, "told the upload is not in the channel yet", func() bool { return strings.Contains(responses(fake, ru), "is not in the channel yet") },
 		func() string { return responses(fake, ru) + sitrep.logs.String() })
-	if n := len(fake.Calls("files.getUploadURLExternal")); n != 1 {
-		t.Errorf("%d uploads, want the one waiting for its share", n)
-	}
 
 	if n := fake.FinishShares(); n != 1 {
 		t.Fatalf("FinishShares() = %d, want 1", n)
@@ -52,18 +56,31 @@ func TestPostmortemRecordedOnceSlackSharesIt(t *testing.T) {
 	if e[1] != ch {
 		t.Fatalf("shared in %s, want %s", e[1], ch)
 	}
-	sitrep.sendEvent(slackpayload.FileShared(fake, "Ev0SHARED1", e[0], e[1]), 0)
+	event := func(id string) { sitrep.sendEvent(slackpayload.FileShared(fake, id, e[0], e[1]), 0) }
+	switch by {
+	case "event":
+		event("Ev0SHARED1")
+	case "command":
+		_, ru := sitrep.slash(fake, "U1", ch, "postmortem")
+		eventually(t, "told the upload is recorded", func() bool { return strings.Contains(responses(fake, ru), "is in the channel and recorded as published") },
+			func() string { return responses(fake, ru) + sitrep.logs.String() })
+	}
 	eventually(t, "the postmortem on the timeline", func() bool { return onTimeline(sitrep, fake, ch, "Postmortem published") },
 		func() string { return sitrep.logs.String() })
+	// The event comes (again, or late): the postmortem is recorded once.
+	event("Ev0SHARED2")
+	eventually(t, "the second event handled", func() bool {
+		return strings.Contains(sitrep.logs.String(), "no postmortem upload waits for this file")
+	}, func() string { return sitrep.logs.String() })
 	if a, _ := sitrep.slash(fake, "U1", ch, "close"); a.Text != "" {
 		t.Errorf("close after the share answered %q", a.Text)
 	}
-	// Slack sends the event again (a retry under another event ID): the
-	// postmortem is recorded once.
-	sitrep.sendEvent(slackpayload.FileShared(fake, "Ev0SHARED2", e[0], e[1]), 0)
 	tl, _ := sitrep.slash(fake, "U1", ch, "timeline")
 	if n := strings.Count(tl.All(), "Postmortem published"); n != 1 {
 		t.Errorf("the timeline has %d postmortems, want one:\n%s", n, tl.All())
+	}
+	if n := len(fake.Calls("files.getUploadURLExternal")); n != 1 {
+		t.Errorf("%d uploads, want one", n)
 	}
 	if n := len(fake.Files(ch)); n != 1 {
 		t.Errorf("%d files in the channel, want one", n)
