@@ -62,7 +62,9 @@ func recordedOnceShared(t *testing.T, by string) {
 		event("Ev0SHARED1")
 	case "command":
 		_, ru := sitrep.slash(fake, "U1", ch, "postmortem")
-		eventually(t, "told the upload is recorded", func() bool { return strings.Contains(responses(fake, ru), "is in the channel and recorded as published") },
+		eventually(t, "told the upload is recorded", func() bool {
+			return strings.Contains(responses(fake, ru), "is in the channel and recorded as published")
+		},
 			func() string { return responses(fake, ru) + sitrep.logs.String() })
 	}
 	eventually(t, "the postmortem on the timeline", func() bool { return onTimeline(sitrep, fake, ch, "Postmortem published") },
