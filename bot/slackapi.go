@@ -111,7 +111,11 @@ func needsAdmin(err error) string {
 		return " (invite Sitrep to the channel, or check its ID)"
 	case refused != "":
 		// A refused token or permission: only a workspace admin or the
-		// app's owner can fix it.
+		// app's owner can fix it. Slack names the scope it wanted.
+		var se slack.SlackErrorResponse
+		if errors.As(err, &se) && se.Needed != "" {
+			return " (Sitrep lacks the `" + se.Needed + "` scope: a Slack admin needs to reinstall the app from manifest.yaml)"
+		}
 		return " (a Slack admin needs to fix the app's permissions; see manifest.yaml)"
 	}
 	return ""
