@@ -8,19 +8,29 @@ import (
 	"github.com/slack-go/slack"
 )
 
-// pageText is the most text Sitrep puts in the blocks of one message.
-// Slack refuses a message whose blocks carry about 12,000 characters in
-// all (msg_blocks_too_long), though each block is within Block Kit's own
-// limits. Slack documents neither the number nor how it counts (see
-// slackfake.DefaultBlocksTextLimit), so messages that grow with the
-// incident (the checklist, the follow-ups, the timeline reply) keep to two
-// thirds of it: room for Slack counting mentions and dates as it shows
-// them, and for a limit a little lower than reported.
+// pageText is the most Sitrep puts in the blocks of one message, counted
+// by blocksSize. Slack refuses a message whose blocks carry about 12,000
+// characters in all (msg_blocks_too_long), though each block is within
+// Block Kit's own limits. Slack documents neither the number nor how it
+// counts (see slackfake.DefaultBlocksTextLimit; one report has text of
+// 11,341 characters refused), so messages that grow with the incident (the
+// checklist, the follow-ups, the timeline and list replies) keep to two
+// thirds of it, counting each block's container as well as its text.
 const pageText = 8000
 
-// blocksText counts the text of blocks as the fake Slack does: the
-// characters of every string under a "text" key, at any depth (every text
-// object, button labels included).
+// blockOverhead is what blocksSize counts for a block beyond its text:
+// Slack was measured counting about 100 characters per block on top.
+const blockOverhead = 100
+
+// blocksSize is what blocks cost against pageText: their text and
+// blockOverhead for each.
+func blocksSize(blocks ...slack.Block) int {
+	return blocksText(blocks...) + blockOverhead*len(blocks)
+}
+
+// blocksText counts the text of blocks: the characters of every string
+// under a "text" key, at any depth (every text object, button labels
+// included).
 func blocksText(blocks ...slack.Block) int {
 	raw, err := json.Marshal(blocks)
 	if err != nil {
@@ -53,19 +63,19 @@ func blocksText(blocks ...slack.Block) int {
 }
 
 // paginate lays items (each the blocks of one entry) out on as few
-// messages as keep every message within pageText characters and Block
+// messages as keep every message within pageText (by blocksSize) and Block
 // Kit's 50 blocks. Every page starts with head(part, parts) and the last
 // ends with foot. Entries keep their order and are never split; one entry
 // is far smaller than a page (its section is at most 3,000 characters).
 func paginate(items [][]slack.Block, head func(part, parts int) slack.Block, foot slack.Block) [][]slack.Block {
 	// Heads are measured as the longest they can be ("part 99 of 99"), so
 	// that numbering the pages afterwards cannot push one over.
-	headText, footText := blocksText(head(99, 99)), blocksText(foot)
+	headText, footText := blocksSize(head(99, 99)), blocksSize(foot)
 	var pages [][][]slack.Block
 	var cur [][]slack.Block
 	curText, curBlocks := headText+footText, 2
 	for _, it := range items {
-		n := blocksText(it...)
+		n := blocksSize(it...)
 		if len(cur) > 0 && (curText+n > pageText || curBlocks+len(it) > maxBlocks) {
 			pages = append(pages, cur)
 			cur, curText, curBlocks = nil, headText+footText, 2

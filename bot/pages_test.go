@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -135,5 +136,22 @@ func TestTooLongIsAWarning(t *testing.T) {
 	inc.Chat.warn(warnFollowUps, "the follow-ups", err)
 	if got, want := inc.Chat.warnings(), "the follow-ups: Slack answered `msg_blocks_too_long` (the message is too long for Slack; the timeline and the postmortem have all of it)"; got != want {
 		t.Errorf("warning %q, want %q", got, want)
+	}
+}
+
+// TestBlocksSizeCountsAsTheFake: Sitrep budgets its messages by the same
+// measure the fake Slack refuses them by.
+func TestBlocksSizeCountsAsTheFake(t *testing.T) {
+	inc := bigIncident()
+	inc.FollowUps = []incident.FollowUp{{ID: 1, Text: "Add a canary stage", Owner: "U2"}, {ID: 2, Text: "Alert on p99", DoneBy: "U1", DoneAt: inc.DeclaredAt}}
+	inc.Checklist = []incident.CheckItem{{ID: "a", Kind: incident.Question, Text: "Deploy?", Answer: "yes", Suggestion: "Roll back", AnsweredBy: "U1", AnsweredAt: inc.DeclaredAt}}
+	for _, blocks := range [][]slack.Block{followUpsPages(inc.Incident, "/incident")[0], checklistPages(inc.Incident, "/incident")[0], cardBlocks(inc, incident.DefaultConfig(), "/incident", "v1")} {
+		raw, err := json.Marshal(blocks)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := blocksSize(blocks...), slackfake.BlocksSize(raw); got != want {
+			t.Errorf("blocksSize = %d, the fake counts %d", got, want)
+		}
 	}
 }

@@ -460,9 +460,9 @@ func timelineBlocks(inc *incident.Incident, events []incident.Event, commandName
 	}
 	// What the entries may take: the page less the header, the note on
 	// what is left out (at its longest) and the follow-ups.
-	budget := pageText - blocksText(header, leftOut(len(events)))
+	budget := pageText - blocksSize(header, leftOut(len(events)))
 	if followUps != nil {
-		budget -= blocksText(followUps)
+		budget -= blocksSize(followUps)
 	}
 	lines := make([]string, len(events))
 	for i, ev := range events {
@@ -474,13 +474,20 @@ func timelineBlocks(inc *incident.Incident, events []incident.Event, commandName
 	// Lengths are in characters, as Slack counts them.
 	var sections []string
 	var cur []string
-	curLen, total, shown := 0, 0, 0
+	// total is what the sections cost (blocksSize): their text, the line
+	// breaks, and blockOverhead for each section.
+	curLen, total, shown := 0, blockOverhead, 0
 	for i := len(lines) - 1; i >= 0; i-- {
 		n := utf8.RuneCountInString(lines[i])
-		if total+n+1 > budget {
+		newSection := len(cur) > 0 && curLen+1+n > maxSectionText
+		cost := n + 1
+		if newSection {
+			cost += blockOverhead
+		}
+		if total+cost > budget {
 			break
 		}
-		if len(cur) > 0 && curLen+1+n > maxSectionText {
+		if newSection {
 			if len(sections) == maxBlocks-4 { // header, context note, follow-ups, and this last section
 				break
 			}
@@ -492,7 +499,7 @@ func timelineBlocks(inc *incident.Incident, events []incident.Event, commandName
 		}
 		cur = append([]string{lines[i]}, cur...)
 		curLen += n
-		total += n + 1
+		total += cost
 		shown++
 	}
 	if len(cur) > 0 {
@@ -523,10 +530,10 @@ func listBlocks(incs []*shown) []slack.Block {
 	}
 	blocks := []slack.Block{slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, fmt.Sprintf("Open incidents (%d)", len(incs)), false, false))}
 	more := func(n int) slack.Block { return slack.NewContextBlock("", mrkdwn(fmt.Sprintf("…and %d more.", n))) }
-	text := blocksText(blocks[0], more(len(incs)))
+	text := blocksSize(blocks[0], more(len(incs)))
 	for i, inc := range incs {
 		b := slack.NewSectionBlock(mrkdwn(incidentSummary(inc)), nil, nil)
-		n := blocksText(b)
+		n := blocksSize(b)
 		if i == maxBlocks-2 || text+n > pageText {
 			return append(blocks, more(len(incs)-i))
 		}

@@ -11,12 +11,13 @@ import (
 	"github.com/slack-go/slack"
 )
 
-// sections returns n section blocks of 3,000 characters each (Block Kit's
-// own limit for one section), plus a button labelled label.
-func sections(n int, label string) []slack.Block {
+// sections returns n section blocks of each characters (Block Kit allows
+// 3,000 in one section), plus an actions block with a button labelled
+// label if label is not empty.
+func sections(n, each int, label string) []slack.Block {
 	var blocks []slack.Block
 	for range n {
-		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, strings.Repeat("x", 3000), false, false), nil, nil))
+		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, strings.Repeat("x", each), false, false), nil, nil))
 	}
 	if label != "" {
 		blocks = append(blocks, slack.NewActionBlock("", slack.NewButtonBlockElement("a", "value-not-counted", slack.NewTextBlockObject(slack.PlainTextType, label, false, false))))
@@ -25,12 +26,15 @@ func sections(n int, label string) []slack.Block {
 }
 
 func TestBlocksText(t *testing.T) {
-	raw, err := json.Marshal(sections(2, "Done"))
+	raw, err := json.Marshal(sections(2, 3000, "Done"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, want := BlocksText(raw), 6004; got != want {
 		t.Errorf("BlocksText = %d, want %d (section texts and the button's label, not its value or IDs)", got, want)
+	}
+	if got, want := BlocksSize(raw), 6004+3*BlockOverhead; got != want {
+		t.Errorf("BlocksSize = %d, want %d (the text and the overhead of three blocks)", got, want)
 	}
 	rich := json.RawMessage(`[{"type":"rich_text","elements":[{"type":"rich_text_section","elements":[{"type":"text","text":"héllo"}]}]}]`)
 	if got := BlocksText(rich); got != 5 {
@@ -39,12 +43,13 @@ func TestBlocksText(t *testing.T) {
 }
 
 // TestBlocksTextLimit: a message whose blocks are each valid but carry more
-// than 12,000 characters in all is refused with msg_blocks_too_long by
-// every way of sending a message; at the limit it is accepted.
+// than 12,000 characters in all (counting 100 for each block) is refused
+// with msg_blocks_too_long by every way of sending a message; at the limit
+// it is accepted.
 func TestBlocksTextLimit(t *testing.T) {
 	f := newFixture(t)
-	atLimit := sections(4, "") // 12,000
-	over := sections(4, "x")   // 12,001
+	atLimit := sections(4, 2900, "")                                // 11,600 + 400
+	over := append(sections(3, 2900, ""), sections(1, 2901, "")...) // one more
 	_, ts, err := f.api.PostMessage(f.ops, slack.MsgOptionBlocks(atLimit...))
 	if err != nil {
 		t.Fatalf("PostMessage at the limit: %v", err)
@@ -57,7 +62,7 @@ func TestBlocksTextLimit(t *testing.T) {
 	if got := slackErr(t, err); got != "msg_blocks_too_long" {
 		t.Errorf("UpdateMessage over the limit: error %q, want msg_blocks_too_long", got)
 	}
-	if m, _ := f.s.Message(f.ops, ts); BlocksText(m.Blocks) != 12000 {
+	if m, _ := f.s.Message(f.ops, ts); BlocksSize(m.Blocks) != 12000 {
 		t.Errorf("the refused update changed the message")
 	}
 	_, err = f.api.PostEphemeral(f.ops, f.alice, slack.MsgOptionBlocks(over...))
@@ -92,9 +97,9 @@ func TestBlocksTextLimitOption(t *testing.T) {
 	}{{100, "msg_blocks_too_long"}, {0, ""}} {
 		s, api, _ := newFake(t, WithBlocksTextLimit(tc.limit))
 		ch := s.AddChannel("ops", false, s.BotUserID())
-		_, _, err := api.PostMessage(ch, slack.MsgOptionBlocks(sections(5, "")...))
+		_, _, err := api.PostMessage(ch, slack.MsgOptionBlocks(sections(5, 3000, "")...))
 		if got := slackErr(t, err); got != tc.want {
-			t.Errorf("limit %d: 15,000 characters answered %q, want %q", tc.limit, got, tc.want)
+			t.Errorf("limit %d: 15,500 characters answered %q, want %q", tc.limit, got, tc.want)
 		}
 	}
 }
