@@ -44,6 +44,11 @@ func TestPostmortemAndClose(t *testing.T) {
 			t.Fatalf("postmortem answered %+v", a)
 		}
 		eventually(t, "the uploaded postmortem", func() bool { return len(fake.Files(ch)) == version })
+		// Recorded once Slack shows it in the channel, a moment later.
+		eventually(t, "the postmortem recorded", func() bool {
+			tl, _ := sitrep.slash(fake, "U1", ch, "timeline")
+			return strings.Count(tl.All(), "Postmortem published") == version
+		})
 	}
 	files := fake.Files(ch)
 	md := string(files[1].Content)
