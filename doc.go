@@ -1,2 +1,3 @@
-// Package sitrep holds repository-level checks such as the Slack app manifest test.
+// Package sitrep holds the Slack app manifest (Manifest, BotScopes) and
+// repository-level checks such as the manifest test.
 package sitrep

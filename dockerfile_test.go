@@ -1,4 +1,4 @@
-package sitrep
+package sitrep_test
 
 import (
 	"bufio"

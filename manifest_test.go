@@ -34,10 +34,12 @@ var wantBotScopes = []string{
 	"channels:read",
 	"chat:write",
 	"commands",
+	"files:read",
 	"files:write",
 	"groups:history",
 	"groups:read",
 	"groups:write",
+	"im:write",
 	"pins:write",
 	"reactions:read",
 	"users:read",
@@ -121,7 +123,7 @@ func TestManifestMatchesSlackSchema(t *testing.T) {
 	if u := m.Settings.EventSubscriptions.RequestURL; !strings.HasSuffix(u, "/slack/events") {
 		t.Errorf("settings.event_subscriptions.request_url = %q, want one ending in /slack/events", u)
 	}
-	if diff := cmp.Diff([]string{"app_home_opened", "member_joined_channel", "member_left_channel", "reaction_added"}, slices.Sorted(slices.Values(m.Settings.EventSubscriptions.BotEvents))); diff != "" {
+	if diff := cmp.Diff([]string{"app_home_opened", "file_shared", "member_joined_channel", "member_left_channel", "reaction_added"}, slices.Sorted(slices.Values(m.Settings.EventSubscriptions.BotEvents))); diff != "" {
 		t.Errorf("bot_events (-want +got):\n%s", diff)
 	}
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/slack-go/slack"
 
@@ -66,8 +67,7 @@ func (b *Bot) clickedIncident(ctx context.Context, log *slog.Logger, cb *slack.I
 	if err != nil {
 		return nil, err
 	}
-	switch ts {
-	case inc.Chat.CardTS, inc.Chat.ChecklistTS, inc.Chat.FollowUpsTS:
+	if ts == inc.Chat.CardTS || slices.Contains(inc.Chat.messageTSs(postingChecklist), ts) || slices.Contains(inc.Chat.messageTSs(postingFollowUps), ts) {
 		return inc, nil
 	}
 	if err := b.postedFor(ctx, inc.Incident, channel, ts); err != nil {

@@ -62,6 +62,10 @@ type Bot struct {
 	metrics  Metrics
 	channels sync.Map // incident channel ID → channelIncident (incidentIn)
 	help     string   // the usage text, made once from the command table
+	// publishing holds a *sync.Mutex per incident number: one postmortem
+	// publication at a time, so that a second sees the first's upload
+	// recorded rather than waiting for its share (publishPostmortem).
+	publishing sync.Map
 
 	mu             sync.Mutex
 	stopBackground context.CancelFunc // set by Run; Drain stops prompts and polling with it

@@ -78,12 +78,20 @@ type chatState struct {
 	ChecklistShown string `json:"checklist_shown"`
 	FollowUpsTS    string `json:"followups_ts"`
 	FollowUpsShown string `json:"followups_shown"`
+	// ChecklistMore and FollowUpsMore are the second and later messages
+	// of a checklist or follow-ups too long for one (see paginate), in
+	// order; the fields above are the first.
+	ChecklistMore []chatPage `json:"checklist_more,omitempty"`
+	FollowUpsMore []chatPage `json:"followups_more,omitempty"`
 	// Posting names the message being posted ("card", "event:12", ...),
 	// saved before Slack is asked and cleared with the result. Found set
 	// at the start of a pass, it means an earlier pass may have posted the
 	// message without recording it: the pass looks for it before posting
 	// again.
 	Posting string `json:"posting"`
+	// Postmortem is the postmortem upload Slack has not yet shown in the
+	// channel (see pendingUpload), nil when there is none.
+	Postmortem *pendingUpload `json:"postmortem,omitempty"`
 	// Warnings are the refusals that did not hold the incident up, by
 	// the work refused (see warn); Problem shows them.
 	Warnings map[string]string `json:"warnings,omitempty"`
@@ -97,6 +105,12 @@ type chatState struct {
 	// ChannelGone says how a closed incident's channel went from Slack;
 	// nothing more is posted there.
 	ChannelGone string `json:"channel_gone,omitempty"`
+}
+
+// chatPage is one message of several that show one thing.
+type chatPage struct {
+	TS    string `json:"ts"`
+	Shown string `json:"shown"` // fingerprint of what it shows
 }
 
 // load reads the chat state from Slack's delivery of an incident.

@@ -33,6 +33,9 @@ type innerEvent struct {
 	} `json:"item"`
 	Tab     string `json:"tab"`
 	Channel string `json:"channel"` // member_joined_channel, member_left_channel
+	// file_shared
+	FileID    string `json:"file_id"`
+	ChannelID string `json:"channel_id"`
 }
 
 // handleEvents serves POST /slack/events.
@@ -88,6 +91,8 @@ func (b *Bot) event(ctx context.Context, body []byte) (any, error) {
 		}
 		requestEnded(ctx, outcomeOK, "")
 		return nil, nil
+	case ev.Type == "file_shared" && ev.FileID != "" && ev.ChannelID != "":
+		work = func(ctx context.Context) { b.fileShared(ctx, log, ev.FileID, ev.ChannelID) }
 	default:
 		requestEnded(ctx, outcomeIgnored, "")
 		return nil, nil // other reactions, other tabs: nothing to do, nothing to record

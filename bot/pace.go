@@ -180,12 +180,38 @@ func (p *pacer) PublishViewContext(ctx context.Context, req slack.PublishViewCon
 	})
 }
 
-// UploadFileContext is three calls to Slack; the two Web API calls share
-// Tier 4, so one turn of the first paces the upload.
-func (p *pacer) UploadFileContext(ctx context.Context, params slack.UploadFileParameters) (*slack.FileSummary, error) {
-	return paced(ctx, p, "files.getUploadURLExternal", func() (*slack.FileSummary, error) {
-		return p.slackAPI.UploadFileContext(ctx, params)
+func (p *pacer) GetUploadURLExternalContext(ctx context.Context, params slack.GetUploadURLExternalParameters) (*slack.GetUploadURLExternalResponse, error) {
+	return paced(ctx, p, "files.getUploadURLExternal", func() (*slack.GetUploadURLExternalResponse, error) {
+		return p.slackAPI.GetUploadURLExternalContext(ctx, params)
 	})
+}
+
+// UploadToURL posts the bytes to the upload_url files.getUploadURLExternal
+// gave: not a Web API method, and not rate limited by tier.
+func (p *pacer) UploadToURL(ctx context.Context, params slack.UploadToURLParameters) error {
+	return p.slackAPI.UploadToURL(ctx, params)
+}
+
+func (p *pacer) CompleteUploadExternalContext(ctx context.Context, params slack.CompleteUploadExternalParameters) (*slack.CompleteUploadExternalResponse, error) {
+	return paced(ctx, p, "files.completeUploadExternal", func() (*slack.CompleteUploadExternalResponse, error) {
+		return p.slackAPI.CompleteUploadExternalContext(ctx, params)
+	})
+}
+
+func (p *pacer) GetFileInfoContext(ctx context.Context, fileID string, count, page int) (*slack.File, []slack.Comment, *slack.Paging, error) {
+	r, err := paced(ctx, p, "files.info", func() (three[*slack.File, []slack.Comment, *slack.Paging], error) {
+		f, c, pg, err := p.slackAPI.GetFileInfoContext(ctx, fileID, count, page)
+		return three[*slack.File, []slack.Comment, *slack.Paging]{f, c, pg}, err
+	})
+	return r.a, r.b, r.c, err
+}
+
+func (p *pacer) OpenConversationContext(ctx context.Context, params *slack.OpenConversationParameters) (*slack.Channel, bool, bool, error) {
+	r, err := paced(ctx, p, "conversations.open", func() (three[*slack.Channel, bool, bool], error) {
+		ch, noOp, already, err := p.slackAPI.OpenConversationContext(ctx, params)
+		return three[*slack.Channel, bool, bool]{ch, noOp, already}, err
+	})
+	return r.a, r.b, r.c, err
 }
 
 func (p *pacer) GetUserInfoContext(ctx context.Context, user string, options ...slack.GetUserInfoOption) (*slack.User, error) {

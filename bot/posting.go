@@ -96,10 +96,10 @@ func (s *slackDelivery) recoverPosting(ctx context.Context, inc *shown, save fun
 		switch {
 		case key == postingCard:
 			c.CardTS, c.CardVersion = ts, 0 // shown again at the current version
-		case key == postingChecklist:
-			c.ChecklistTS, c.ChecklistShown = ts, ""
-		case key == postingFollowUps:
-			c.FollowUpsTS, c.FollowUpsShown = ts, ""
+		case isPage(key):
+			k, part, _ := pageOfKey(key)
+			pts, shown := c.page(k, part)
+			*pts, *shown = ts, "" // shown again as it is now
 		case key == postingMoved:
 			c.MovedFrom = ""
 		case strings.HasPrefix(key, postingEvent):
@@ -127,4 +127,11 @@ func (s *slackDelivery) findPosted(ctx context.Context, channel, incidentID, key
 		}
 	}
 	return "", nil
+}
+
+// isPage reports whether a posting key names a page of the checklist or
+// the follow-ups.
+func isPage(key string) bool {
+	_, _, ok := pageOfKey(key)
+	return ok
 }

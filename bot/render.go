@@ -504,50 +504,15 @@ func announcement(inc *shown, ev incident.Event, cfg incident.Config) string {
 }
 
 // timelineBlocks renders the timeline for one reader. It stays within Block
-// Kit's limits however long the timeline is: when it cannot all be shown, the
-// newest entries are kept and the reader is told how many are left out.
-func timelineBlocks(inc *incident.Incident, events []incident.Event) []slack.Block {
+// Kit's limits and pageText however long the timeline is: when it cannot
+// all be shown, the newest entries are kept and the reader is told how many
+// are left out and where to read them all.
+func timelineBlocks(inc *incident.Incident, events []incident.Event, commandName string) []slack.Block {
 	header := slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate("Timeline of "+plainTitle(inc), maxHeader), true, false))
 	if len(events) == 0 {
 		return []slack.Block{header, slack.NewSectionBlock(mrkdwn("Nothing recorded yet."), nil, nil)}
 	}
-	lines := make([]string, len(events))
-	for i, ev := range events {
-		line := fmt.Sprintf("%s  %s · %s", slackDate(ev.At), defuse(ev.Describe(mention)), mention(ev.Actor))
-		lines[i] = truncate(line, maxSectionText)
-	}
-	// Fill sections from the newest entry backwards, so that when not all
-	// fit it is the oldest that are left out; then put them in order.
-	// Lengths are in characters, as Slack counts them.
-	var sections []string
-	var cur []string
-	curLen, shown := 0, 0
-	for i := len(lines) - 1; i >= 0; i-- {
-		n := utf8.RuneCountInString(lines[i])
-		if len(cur) > 0 && curLen+1+n > maxSectionText {
-			if len(sections) == maxBlocks-4 { // header, context note, follow-ups, and this last section
-				break
-			}
-			sections = append(sections, strings.Join(cur, "\n"))
-			cur, curLen = nil, 0
-		}
-		if len(cur) > 0 {
-			curLen++
-		}
-		cur = append([]string{lines[i]}, cur...)
-		curLen += n
-		shown++
-	}
-	if len(cur) > 0 {
-		sections = append(sections, strings.Join(cur, "\n"))
-	}
-	blocks := []slack.Block{header}
-	if left := len(events) - shown; left > 0 {
-		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("%d earlier entries are not shown here; the postmortem has them all.", left))))
-	}
-	for i := len(sections) - 1; i >= 0; i-- {
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(sections[i]), nil, nil))
-	}
+	var followUps slack.Block
 	if len(inc.FollowUps) > 0 {
 		lines := []string{"*Follow-ups*"}
 		for _, f := range inc.FollowUps {
@@ -561,7 +526,67 @@ func timelineBlocks(inc *incident.Incident, events []incident.Event) []slack.Blo
 			}
 			lines = append(lines, line)
 		}
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(strings.Join(lines, "\n"), maxSectionText)), nil, nil))
+		followUps = slack.NewSectionBlock(mrkdwn(truncate(strings.Join(lines, "\n"), maxSectionText)), nil, nil)
+	}
+	leftOut := func(n int) slack.Block {
+		return slack.NewContextBlock("", mrkdwn(fmt.Sprintf("%d earlier entries are not shown here. The postmortem has them all: `%s postmortem` writes it into the channel, and `sitrep postmortem %d` prints it from Sitrep's database.", n, commandName, inc.Number)))
+	}
+	// What the entries may take: the page less the header, the note on
+	// what is left out (at its longest) and the follow-ups.
+	budget := pageText - blocksSize(header, leftOut(len(events)))
+	if followUps != nil {
+		budget -= blocksSize(followUps)
+	}
+	lines := make([]string, len(events))
+	for i, ev := range events {
+		line := fmt.Sprintf("%s  %s · %s", slackDate(ev.At), defuse(ev.Describe(mention)), mention(ev.Actor))
+		lines[i] = truncate(line, maxSectionText)
+	}
+	// Fill sections from the newest entry backwards, so that when not all
+	// fit it is the oldest that are left out; then put them in order.
+	// Lengths are in characters, as Slack counts them.
+	var sections []string
+	var cur []string
+	// total is what the sections cost (blocksSize): their text, the line
+	// breaks, and blockOverhead for each section.
+	curLen, total, shown := 0, blockOverhead, 0
+	for i := len(lines) - 1; i >= 0; i-- {
+		n := utf8.RuneCountInString(lines[i])
+		newSection := len(cur) > 0 && curLen+1+n > maxSectionText
+		cost := n + 1
+		if newSection {
+			cost += blockOverhead
+		}
+		if total+cost > budget {
+			break
+		}
+		if newSection {
+			if len(sections) == maxBlocks-4 { // header, context note, follow-ups, and this last section
+				break
+			}
+			sections = append(sections, strings.Join(cur, "\n"))
+			cur, curLen = nil, 0
+		}
+		if len(cur) > 0 {
+			curLen++
+		}
+		cur = append([]string{lines[i]}, cur...)
+		curLen += n
+		total += cost
+		shown++
+	}
+	if len(cur) > 0 {
+		sections = append(sections, strings.Join(cur, "\n"))
+	}
+	blocks := []slack.Block{header}
+	if left := len(events) - shown; left > 0 {
+		blocks = append(blocks, leftOut(left))
+	}
+	for i := len(sections) - 1; i >= 0; i-- {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(sections[i]), nil, nil))
+	}
+	if followUps != nil {
+		blocks = append(blocks, followUps)
 	}
 	return blocks
 }
@@ -577,12 +602,16 @@ func listBlocks(incs []*shown) []slack.Block {
 		return []slack.Block{slack.NewSectionBlock(mrkdwn(":sunny: No open incidents."), nil, nil)}
 	}
 	blocks := []slack.Block{slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, fmt.Sprintf("Open incidents (%d)", len(incs)), false, false))}
+	more := func(n int) slack.Block { return slack.NewContextBlock("", mrkdwn(fmt.Sprintf("…and %d more.", n))) }
+	text := blocksSize(blocks[0], more(len(incs)))
 	for i, inc := range incs {
-		if i == maxBlocks-2 {
-			blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("…and %d more.", len(incs)-i))))
-			break
+		b := slack.NewSectionBlock(mrkdwn(incidentSummary(inc)), nil, nil)
+		n := blocksSize(b)
+		if i == maxBlocks-2 || text+n > pageText {
+			return append(blocks, more(len(incs)-i))
 		}
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(incidentSummary(inc)), nil, nil))
+		blocks = append(blocks, b)
+		text += n
 	}
 	return blocks
 }

@@ -24,6 +24,11 @@ func checkBlocks(t *testing.T, blocks []slack.Block) {
 	if errs := slackfake.ValidateBlocks(raw); len(errs) > 0 {
 		t.Fatalf("Slack would answer invalid_blocks: %v", errs)
 	}
+	// Slack's limit on a message's size is reported, not documented:
+	// every message keeps a quarter of it spare, as the fake counts.
+	if n := slackfake.BlocksSize(raw); n > slackfake.DefaultBlocksTextLimit*3/4 {
+		t.Fatalf("the blocks count %d characters; Slack refuses about %d (msg_blocks_too_long), and Sitrep keeps well under that", n, slackfake.DefaultBlocksTextLimit)
+	}
 }
 
 func bigIncident() *shown {
@@ -66,7 +71,7 @@ func TestTimelineStaysWithinBlockKitLimits(t *testing.T) {
 				filler := strings.Repeat("障", i%1500)
 				events[i] = incident.Event{Seq: int64(i + 1), At: inc.DeclaredAt.Add(time.Duration(i) * time.Second), Kind: incident.KindNote, Actor: "U1", Text: fmt.Sprintf("entry %d %s", i, filler)}
 			}
-			blocks := timelineBlocks(inc.Incident, events)
+			blocks := timelineBlocks(inc.Incident, events, "/incident")
 			checkBlocks(t, blocks)
 			text := blockTextOf(t, blocks)
 			if n > 0 && !strings.Contains(text, fmt.Sprintf("entry %d ", n-1)) {
@@ -78,6 +83,57 @@ func TestTimelineStaysWithinBlockKitLimits(t *testing.T) {
 			}
 			if shown < n && !strings.Contains(text, fmt.Sprintf("%d earlier entries are not shown", n-shown)) {
 				t.Errorf("%d entries left out without saying so", n-shown)
+			}
+		})
+	}
+}
+
+// TestChecklistAndFollowUpsPaginate: a hundred long checklist items, all
+// answered with suggestions, and a hundred follow-ups of the longest text
+// each take several messages, every one within Block Kit's limits and well
+// under Slack's total text; every item is on exactly one page, in order,
+// and only the last page has the footer.
+func TestChecklistAndFollowUpsPaginate(t *testing.T) {
+	inc := bigIncident()
+	for i := range 100 {
+		at := inc.DeclaredAt.Add(time.Duration(i) * time.Minute)
+		inc.Checklist = append(inc.Checklist, incident.CheckItem{
+			ID: fmt.Sprintf("item%d", i), Kind: incident.Question, Text: fmt.Sprintf("item%d? %s", i, strings.Repeat("q", 290)),
+			Suggestion: strings.Repeat("s", 1000), Answer: "yes", AnsweredBy: "U1", AnsweredAt: at,
+		})
+		inc.FollowUps = append(inc.FollowUps, incident.FollowUp{ID: i + 1, Text: fmt.Sprintf("fu%d. %s", i+1, strings.Repeat("f", incident.MaxText-10)), Owner: "U2", CreatedAt: at})
+	}
+	for _, tc := range []struct {
+		name   string
+		pages  [][]slack.Block
+		prefix string // what starts each item's text, before its number
+		start  int
+		sep    string
+		foot   string
+	}{
+		{"checklist", checklistPages(inc.Incident, "/incident"), "item", 0, "?", "brings this list back"},
+		{"follow-ups", followUpsPages(inc.Incident, "/incident"), "fu", 1, ".", "Add one with"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if len(tc.pages) < 2 {
+				t.Fatalf("%d pages for a hundred long items", len(tc.pages))
+			}
+			next := tc.start
+			for i, page := range tc.pages {
+				checkBlocks(t, page)
+				text := blockTextOf(t, page)
+				if want := fmt.Sprintf("(part %d of %d)", i+1, len(tc.pages)); !strings.Contains(text, want) {
+					t.Errorf("page %d does not say %q", i+1, want)
+				}
+				if last := i == len(tc.pages)-1; strings.Contains(text, tc.foot) != last {
+					t.Errorf("page %d of %d: footer shown %v, want %v", i+1, len(tc.pages), !last, last)
+				}
+				for strings.Contains(text, fmt.Sprintf("%s%d%s", tc.prefix, next, tc.sep)) {
+					next++
+				}
+			}
+			if next != tc.start+100 {
+				t.Errorf("items shown in order up to %s%d, want all 100", tc.prefix, next-1)
 			}
 		})
 	}
@@ -117,7 +173,7 @@ func TestUserTextCannotPingEveryone(t *testing.T) {
 		"card text":           cardText(inc.Incident),
 		"card":                blockTextOf(t, cardBlocks(inc, cfg, "/incident", "v1")[1:]),
 		"list":                blockTextOf(t, listBlocks([]*shown{inc})),
-		"timeline":            blockTextOf(t, timelineBlocks(inc.Incident, []incident.Event{note})[1:]),
+		"timeline":            blockTextOf(t, timelineBlocks(inc.Incident, []incident.Event{note}, "/incident")[1:]),
 	}
 	for name, s := range mrkdwnPlaces {
 		if strings.Contains(s, "<!channel") || strings.Contains(s, "<!here") || strings.Contains(s, "<!subteam") {

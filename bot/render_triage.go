@@ -41,13 +41,20 @@ func answerLabel(answer string) string {
 	return strings.ToUpper(answer[:1]) + answer[1:]
 }
 
-// checklistBlocks renders the triage checklist message: each item with its
+// checklistPages renders the triage checklist message: each item with its
 // answer and buttons to answer or change it, and a progress line. A closed
-// incident's checklist keeps its answers and loses its buttons.
-func checklistBlocks(inc *incident.Incident, commandName string) []slack.Block {
+// incident's checklist keeps its answers and loses its buttons. A long
+// checklist takes several messages (see paginate).
+func checklistPages(inc *incident.Incident, commandName string) [][]slack.Block {
 	answered, total := inc.ChecklistProgress()
-	head := fmt.Sprintf("*Triage checklist* for %s\n%d/%d answered. Restore service first; fix it for good second.", displayTitle(inc), answered, total)
-	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(truncate(head, maxSectionText)), nil, nil)}
+	head := func(part, parts int) slack.Block {
+		text := fmt.Sprintf("*Triage checklist* for %s%s\n%d/%d answered. Restore service first; fix it for good second.", displayTitle(inc), partOf(part, parts), answered, total)
+		if part > 1 {
+			text = fmt.Sprintf("*Triage checklist* for %s, continued%s", displayTitle(inc), partOf(part, parts))
+		}
+		return slack.NewSectionBlock(mrkdwn(truncate(text, maxSectionText)), nil, nil)
+	}
+	var items [][]slack.Block
 	for _, it := range inc.Checklist {
 		text := fmt.Sprintf("%s *%s*", answerMark(it.Answer), defuse(it.Text))
 		if it.Answer != "" {
@@ -56,27 +63,28 @@ func checklistBlocks(inc *incident.Incident, commandName string) []slack.Block {
 		if it.Answer == "yes" && it.Suggestion != "" {
 			text += "\n:bulb: " + defuse(it.Suggestion)
 		}
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(text, maxSectionText)), nil, nil))
-		if inc.Status == incident.Closed {
-			continue
-		}
-		var buttons []slack.BlockElement
-		for _, a := range it.Kind.Answers() {
-			b := slack.NewButtonBlockElement(actionAnswer+a+":"+it.ID, it.ID, plainText(answerLabel(a)))
-			if a == it.Answer {
-				b.Style = slack.StylePrimary
+		item := []slack.Block{slack.NewSectionBlock(mrkdwn(truncate(text, maxSectionText)), nil, nil)}
+		if inc.Status != incident.Closed {
+			var buttons []slack.BlockElement
+			for _, a := range it.Kind.Answers() {
+				b := slack.NewButtonBlockElement(actionAnswer+a+":"+it.ID, it.ID, plainText(answerLabel(a)))
+				if a == it.Answer {
+					b.Style = slack.StylePrimary
+				}
+				buttons = append(buttons, b)
 			}
-			buttons = append(buttons, b)
+			item = append(item, slack.NewActionBlock("checklist:"+it.ID, buttons...))
 		}
-		blocks = append(blocks, slack.NewActionBlock("checklist:"+it.ID, buttons...))
+		items = append(items, item)
 	}
-	return append(blocks, slack.NewContextBlock("", mrkdwn("Answers go on the timeline and into the postmortem. `"+commandName+" checklist` brings this list back to the bottom of the channel.")))
+	foot := slack.NewContextBlock("", mrkdwn("Answers go on the timeline and into the postmortem. `"+commandName+" checklist` brings this list back to the bottom of the channel."))
+	return paginate(items, head, foot)
 }
 
-// checklistText is the notification fallback of the checklist message.
-func checklistText(inc *incident.Incident) string {
+// checklistText is the notification fallback of a checklist message.
+func checklistText(inc *incident.Incident, part, parts int) string {
 	answered, total := inc.ChecklistProgress()
-	return fmt.Sprintf("Triage checklist for %s: %d/%d answered", displayTitle(inc), answered, total)
+	return fmt.Sprintf("Triage checklist for %s%s: %d/%d answered", displayTitle(inc), partOf(part, parts), answered, total)
 }
 
 // movedChecklistBlocks replace the checklist where it was, once it has been
@@ -85,17 +93,24 @@ func movedChecklistBlocks() []slack.Block {
 	return []slack.Block{slack.NewContextBlock("", mrkdwn(":arrow_down: The triage checklist moved to the bottom of the channel."))}
 }
 
-// followUpsBlocks renders the follow-ups message: each follow-up with its
-// owner, and a Done button while it is open.
-func followUpsBlocks(inc *incident.Incident, commandName string) []slack.Block {
+// followUpsPages renders the follow-ups message: each follow-up with its
+// owner, and a Done button while it is open. Many follow-ups take several
+// messages (see paginate).
+func followUpsPages(inc *incident.Incident, commandName string) [][]slack.Block {
 	done := 0
 	for _, f := range inc.FollowUps {
 		if f.Done() {
 			done++
 		}
 	}
-	head := fmt.Sprintf("*Follow-ups* of %s\n%d of %d done.", displayTitle(inc), done, len(inc.FollowUps))
-	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(truncate(head, maxSectionText)), nil, nil)}
+	head := func(part, parts int) slack.Block {
+		text := fmt.Sprintf("*Follow-ups* of %s%s\n%d of %d done.", displayTitle(inc), partOf(part, parts), done, len(inc.FollowUps))
+		if part > 1 {
+			text = fmt.Sprintf("*Follow-ups* of %s, continued%s", displayTitle(inc), partOf(part, parts))
+		}
+		return slack.NewSectionBlock(mrkdwn(truncate(text, maxSectionText)), nil, nil)
+	}
+	var items [][]slack.Block
 	for _, f := range inc.FollowUps {
 		owner := "no owner yet"
 		if f.Owner != "" {
@@ -103,7 +118,7 @@ func followUpsBlocks(inc *incident.Incident, commandName string) []slack.Block {
 		}
 		if f.Done() {
 			text := fmt.Sprintf(":white_check_mark: %s\n_done by %s · %s_", defuse(f.Text), mention(f.DoneBy), slackDate(f.DoneAt))
-			blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(text, maxSectionText)), nil, nil))
+			items = append(items, []slack.Block{slack.NewSectionBlock(mrkdwn(truncate(text, maxSectionText)), nil, nil)})
 			continue
 		}
 		text := truncate(fmt.Sprintf(":white_large_square: %s\n_%s_", defuse(f.Text), owner), maxSectionText)
@@ -111,14 +126,15 @@ func followUpsBlocks(inc *incident.Incident, commandName string) []slack.Block {
 		if inc.Status != incident.Closed {
 			accessory = slack.NewAccessory(slack.NewButtonBlockElement(actionFollowUpDone+strconv.Itoa(f.ID), strconv.Itoa(f.ID), plainText("Done")))
 		}
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(text), nil, accessory))
+		items = append(items, []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, accessory)})
 	}
-	return append(blocks, slack.NewContextBlock("", mrkdwn("Add one with `"+commandName+" followup <text> [@owner]`. They are listed in the postmortem.")))
+	foot := slack.NewContextBlock("", mrkdwn("Add one with `"+commandName+" followup <text> [@owner]`. They are listed in the postmortem."))
+	return paginate(items, head, foot)
 }
 
-// followUpsText is the notification fallback of the follow-ups message.
-func followUpsText(inc *incident.Incident) string {
-	return fmt.Sprintf("Follow-ups of %s: %d", displayTitle(inc), len(inc.FollowUps))
+// followUpsText is the notification fallback of a follow-ups message.
+func followUpsText(inc *incident.Incident, part, parts int) string {
+	return fmt.Sprintf("Follow-ups of %s%s: %d", displayTitle(inc), partOf(part, parts), len(inc.FollowUps))
 }
 
 // promptMessage renders a prompt event: who is asked for what, with a

@@ -28,12 +28,16 @@ type slackAPI interface {
 	GetUsersInConversationContext(ctx context.Context, params *slack.GetUsersInConversationParameters) ([]string, string, error)
 	OpenViewContext(ctx context.Context, triggerID string, view slack.ModalViewRequest) (*slack.ViewResponse, error)
 	PublishViewContext(ctx context.Context, req slack.PublishViewContextRequest) (*slack.ViewResponse, error)
-	UploadFileContext(ctx context.Context, params slack.UploadFileParameters) (*slack.FileSummary, error)
+	GetUploadURLExternalContext(ctx context.Context, params slack.GetUploadURLExternalParameters) (*slack.GetUploadURLExternalResponse, error)
+	UploadToURL(ctx context.Context, params slack.UploadToURLParameters) error
+	CompleteUploadExternalContext(ctx context.Context, params slack.CompleteUploadExternalParameters) (*slack.CompleteUploadExternalResponse, error)
+	GetFileInfoContext(ctx context.Context, fileID string, count, page int) (*slack.File, []slack.Comment, *slack.Paging, error)
 	GetUserInfoContext(ctx context.Context, user string, options ...slack.GetUserInfoOption) (*slack.User, error)
 	ArchiveConversationContext(ctx context.Context, channelID string) error
 	GetConversationsContext(ctx context.Context, params *slack.GetConversationsParameters) ([]slack.Channel, string, error)
 	AuthTestContext(ctx context.Context) (*slack.AuthTestResponse, error)
 	GetConversationInfoContext(ctx context.Context, input *slack.GetConversationInfoInput) (*slack.Channel, error)
+	OpenConversationContext(ctx context.Context, params *slack.OpenConversationParameters) (*slack.Channel, bool, bool, error)
 }
 
 var _ slackAPI = (*slack.Client)(nil)
@@ -99,11 +103,19 @@ func needsAdmin(err error) string {
 	switch code := slackError(err); {
 	case code == "not_in_channel":
 		return " (Sitrep was removed from the channel: invite it back with `/invite @Sitrep`)"
+	case code == "msg_blocks_too_long":
+		// Permanent for this message: sending it again gets the same
+		// answer. Everything is still on the timeline.
+		return " (the message is too long for Slack; the timeline and the postmortem have all of it)"
 	case code == "channel_not_found" || code == "is_archived":
 		return " (invite Sitrep to the channel, or check its ID)"
 	case refused != "":
 		// A refused token or permission: only a workspace admin or the
-		// app's owner can fix it.
+		// app's owner can fix it. Slack names the scope it wanted.
+		var se slack.SlackErrorResponse
+		if errors.As(err, &se) && se.Needed != "" {
+			return " (Sitrep lacks the `" + se.Needed + "` scope: a Slack admin needs to reinstall the app from manifest.yaml)"
+		}
 		return " (a Slack admin needs to fix the app's permissions; see manifest.yaml)"
 	}
 	return ""

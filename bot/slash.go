@@ -121,7 +121,7 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 		if err != nil {
 			return b.errorReply(ctx, log, cmd, err), true
 		}
-		return reply{Text: timelineText(inc, events), Blocks: timelineBlocks(inc, events)}, true
+		return reply{Text: timelineText(inc, events), Blocks: timelineBlocks(inc, events, b.opts.CommandName)}, true
 	case "status":
 		_, err = b.svc.SetStatus(ctx, n, sc.UserID, incident.Status(cmd.Status))
 	case "severity":
@@ -261,8 +261,18 @@ func retryNote(err error) string {
 	return "Sitrep keeps retrying on its own; the record itself is safe."
 }
 
-// tell sends a late reply through the command's response_url, or as an
-// ephemeral message when that fails (the URL expires after 30 minutes).
+// tell sends a late reply through the command's response_url; when that
+// fails (it expires after 30 minutes and takes five posts), as an
+// ephemeral message in the channel the command was typed in; and when
+// that fails too, as a direct message.
+//
+// Slack shows an app's ephemeral message only in a conversation the app is
+// in, and a command may be typed anywhere: /incident declare in a channel
+// Sitrep was never invited to is the usual case. Sitrep could join such a
+// channel first when it is public, but that puts it, with a join notice,
+// in a channel nobody asked it into, and a private channel it cannot join
+// at all. A direct message reaches the person wherever they typed; they
+// read it in Sitrep's Messages tab, which manifest.yaml keeps read-only.
 func (b *Bot) tell(ctx context.Context, log *slog.Logger, sc slashCommand, rep reply) {
 	if sc.ResponseURL != "" {
 		err := b.respond(ctx, sc.ResponseURL, rep)
@@ -271,9 +281,28 @@ func (b *Bot) tell(ctx context.Context, log *slog.Logger, sc slashCommand, rep r
 		}
 		log.Warn("reply via response_url failed; trying an ephemeral message", "err", err)
 	}
-	if _, err := b.api.PostEphemeralContext(ctx, sc.ChannelID, sc.UserID, slack.MsgOptionText(rep.Text, false)); err != nil {
+	if sc.ChannelID != "" {
+		_, err := b.api.PostEphemeralContext(ctx, sc.ChannelID, sc.UserID, slack.MsgOptionText(rep.Text, false))
+		if err == nil {
+			return
+		}
+		log.Warn("ephemeral reply failed; trying a direct message", "user", sc.UserID, "err", err)
+	}
+	if err := b.directMessage(ctx, sc.UserID, rep.Text); err != nil {
 		log.Error("could not reply to the user", "user", sc.UserID, "err", err)
 	}
+}
+
+// directMessage posts text in the direct message between Sitrep and user.
+func (b *Bot) directMessage(ctx context.Context, user, text string) error {
+	dm, _, _, err := b.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{user}})
+	if err != nil {
+		return fmt.Errorf("open a direct message: %w", err)
+	}
+	if _, _, err := b.api.PostMessageContext(ctx, dm.ID, slack.MsgOptionText(text, false)); err != nil {
+		return fmt.Errorf("post a direct message: %w", err)
+	}
+	return nil
 }
 
 // usageReply explains a command that could not be parsed.

@@ -119,9 +119,9 @@ type content struct {
 }
 
 // parseContent reads and validates text, blocks and attachments. It returns
-// an error result for invalid_blocks_format, invalid_blocks, no_text or
-// msg_too_long.
-func parseContent(r *request) (content, result) {
+// an error result for invalid_blocks_format, invalid_blocks,
+// msg_blocks_too_long, no_text or msg_too_long.
+func (s *Server) parseContent(r *request) (content, result) {
 	var c content
 	c.text, c.textSet = r.params["text"]
 	if a := strings.TrimSpace(r.get("attachments")); a != "" && a != "[]" && a != "null" {
@@ -135,6 +135,9 @@ func parseContent(r *request) (content, result) {
 		}
 		if errs := ValidateBlocks(json.RawMessage(raw)); len(errs) > 0 {
 			return c, invalidBlocks(errs)
+		}
+		if s.blocksTooLong(json.RawMessage(raw)) {
+			return c, apiErr("msg_blocks_too_long")
 		}
 		if len(list) > 0 {
 			c.blocks = json.RawMessage(raw)
@@ -167,7 +170,7 @@ func (s *Server) chatPostMessage(r *request) result {
 	if code != "" {
 		return apiErr(code)
 	}
-	c, errRes := parseContent(r)
+	c, errRes := s.parseContent(r)
 	if errRes != nil {
 		return errRes
 	}
@@ -207,7 +210,7 @@ func (s *Server) chatUpdate(r *request) result {
 	if m.User != DefaultBotUserID || m.Subtype != "" && m.Subtype != "thread_broadcast" {
 		return apiErr("cant_update_message")
 	}
-	c, errRes := parseContent(r)
+	c, errRes := s.parseContent(r)
 	if errRes != nil && errRes["error"] != "no_text" {
 		return errRes
 	}
@@ -238,6 +241,11 @@ func (s *Server) chatPostEphemeral(r *request) result {
 	if ch.archived {
 		return apiErr("is_archived")
 	}
+	// Slack shows an app's ephemeral message only in a conversation the
+	// app is in, public or not.
+	if !ch.isMember(DefaultBotUserID) {
+		return apiErr("not_in_channel")
+	}
 	user := r.get("user")
 	if s.users[user] == nil {
 		return apiErr("user_not_found")
@@ -245,7 +253,7 @@ func (s *Server) chatPostEphemeral(r *request) result {
 	if !ch.isMember(user) {
 		return apiErr("user_not_in_channel")
 	}
-	c, errRes := parseContent(r)
+	c, errRes := s.parseContent(r)
 	if errRes != nil {
 		return errRes
 	}

@@ -49,10 +49,11 @@ type File struct {
 // file is the internal state of an uploaded file.
 type file struct {
 	File
-	length    int      // declared to files.getUploadURLExternal
-	uploaded  bool     // bytes were posted to the upload_url
-	completed bool     // files.completeUploadExternal succeeded
-	channels  []string // where it was shared, Channel first
+	length    int               // declared to files.getUploadURLExternal
+	uploaded  bool              // bytes were posted to the upload_url
+	completed bool              // files.completeUploadExternal succeeded
+	channels  []string          // where it was shared, Channel first
+	shareTS   map[string]string // the file_share message in each channel
 	created   time.Time
 }
 
@@ -291,40 +292,167 @@ func (s *Server) filesCompleteUploadExternal(r *request) result {
 		}
 	}
 
-	now := s.clock()
 	out := make([]result, 0, len(files))
-	fileIDs := make([]string, 0, len(files))
+	sh := share{text: text, blocks: slices.Clone(blocks), threadTS: r.get("thread_ts")}
 	for i, f := range files {
 		f.completed = true
 		f.Title = list[i].Title
 		if f.Title == "" {
 			f.Title = f.Name
 		}
-		for _, ch := range chans {
-			f.channels = append(f.channels, ch.id)
-			ch.files = append(ch.files, f.ID)
-		}
-		if len(chans) > 0 {
-			f.Channel = chans[0].id
-			f.Shared = now
-		}
-		fileIDs = append(fileIDs, f.ID)
+		sh.files = append(sh.files, f.ID)
 		out = append(out, result{"id": f.ID, "title": f.Title})
 	}
 	for _, ch := range chans {
-		ch.addMessage(&message{Message: Message{
+		sh.channels = append(sh.channels, ch.id)
+	}
+	if len(sh.channels) > 0 {
+		if s.lateShares {
+			s.pendingShares = append(s.pendingShares, sh)
+			if s.shareDelay > 0 {
+				s.shareTimers = append(s.shareTimers, time.AfterFunc(s.shareDelay, func() { s.FinishShares() }))
+			}
+		} else {
+			s.shareLocked(sh)
+		}
+	}
+	return success(result{"files": out})
+}
+
+// share is files.completeUploadExternal's sharing of files in channels,
+// done at once or, with WithLateShares, later.
+type share struct {
+	files, channels []string
+	text            string
+	blocks          json.RawMessage
+	threadTS        string
+}
+
+// shareLocked shares files in channels: a "file_share" message in each,
+// the files listed in the channel and the channel in the files' shares.
+// It queues a file_shared event per file and channel for the hook of
+// WithFileShared.
+func (s *Server) shareLocked(sh share) {
+	now := s.clock()
+	for _, id := range sh.channels {
+		ch := s.channels[id]
+		if ch == nil || ch.archived {
+			continue // gone meanwhile: Slack drops the share
+		}
+		m := &message{Message: Message{
 			TS:       s.nextTSLocked(),
 			Channel:  ch.id,
 			User:     DefaultBotUserID,
 			BotID:    DefaultBotID,
 			Subtype:  "file_share",
-			Text:     text,
-			Blocks:   slices.Clone(blocks),
-			ThreadTS: r.get("thread_ts"),
-			Files:    slices.Clone(fileIDs),
-		}})
+			Text:     sh.text,
+			Blocks:   slices.Clone(sh.blocks),
+			ThreadTS: sh.threadTS,
+			Files:    slices.Clone(sh.files),
+		}}
+		ch.addMessage(m)
+		for _, fid := range sh.files {
+			f := s.files[fid]
+			f.channels = append(f.channels, ch.id)
+			if f.shareTS == nil {
+				f.shareTS = map[string]string{}
+			}
+			f.shareTS[ch.id] = m.TS
+			ch.files = append(ch.files, f.ID)
+			if f.Channel == "" {
+				f.Channel, f.Shared = ch.id, now
+			}
+			if s.onFileShared != nil {
+				s.sharedEvents = append(s.sharedEvents, [2]string{f.ID, ch.id})
+			}
+		}
 	}
-	return success(result{"files": out})
+}
+
+// WithLateShares makes files.completeUploadExternal answer ok before the
+// files are in their channels, as Slack may: the share (the file_share
+// message, the file in Files and in files.info's shares) happens when the
+// test calls FinishShares or, if after is positive, after that long.
+func WithLateShares(after time.Duration) Option {
+	return func(s *Server) { s.lateShares, s.shareDelay = true, after }
+}
+
+// WithFileShared sets a function called with a file and a channel each
+// time a file is shared in a channel, outside the server's lock and on a
+// goroutine of its own (Close waits for it): where a test or the
+// playground delivers Slack's file_shared event to the app.
+func WithFileShared(f func(fileID, channelID string)) Option {
+	return func(s *Server) { s.onFileShared = f }
+}
+
+// FinishShares shares the files whose completed uploads are waiting to be
+// shared (see WithLateShares), and reports how many shares it did.
+func (s *Server) FinishShares() int {
+	s.mu.Lock()
+	pending := s.pendingShares
+	s.pendingShares = nil
+	for _, sh := range pending {
+		s.shareLocked(sh)
+	}
+	s.mu.Unlock()
+	s.deliverShared()
+	return len(pending)
+}
+
+// deliverShared calls the WithFileShared hook for the shares done.
+func (s *Server) deliverShared() {
+	s.mu.Lock()
+	events := s.sharedEvents
+	s.sharedEvents = nil
+	if s.closed || len(events) == 0 {
+		s.mu.Unlock()
+		return
+	}
+	s.socketWG.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.socketWG.Done()
+		for _, e := range events {
+			s.onFileShared(e[0], e[1])
+		}
+	}()
+}
+
+// filesInfo serves files.info: the file, with where it is shared.
+func (s *Server) filesInfo(r *request) result {
+	f := s.files[r.get("file")]
+	if f == nil || !f.completed {
+		return apiErr("file_not_found")
+	}
+	public, private := result{}, result{}
+	var channels, groups []string
+	for _, id := range f.channels {
+		ch := s.channels[id]
+		if ch == nil {
+			continue
+		}
+		info := []result{{"reply_users": []string{}, "reply_users_count": 0, "reply_count": 0, "ts": f.shareTS[id], "channel_name": ch.name, "team_id": s.teamID, "share_user_id": f.User, "source": "UNKNOWN", "is_silent_share": false}}
+		if ch.private {
+			private[id] = info
+			groups = append(groups, id)
+		} else {
+			public[id] = info
+			channels = append(channels, id)
+		}
+	}
+	file := s.fileJSON(f)
+	file["shares"] = result{"public": public, "private": private}
+	file["channels"] = nonNil(channels)
+	file["groups"] = nonNil(groups)
+	file["ims"] = []string{}
+	return success(result{"file": file, "comments": []result{}, "response_metadata": result{"next_cursor": ""}})
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 // fileJSON renders a file object as Slack attaches it to a file_share

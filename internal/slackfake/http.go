@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,6 +62,7 @@ var handlers = map[string]handler{
 	"conversations.archive":  (*Server).conversationsArchive,
 	"conversations.list":     (*Server).conversationsList,
 	"conversations.history":  (*Server).conversationsHistory,
+	"conversations.open":     (*Server).conversationsOpen,
 	"chat.postMessage":       (*Server).chatPostMessage,
 	"chat.update":            (*Server).chatUpdate,
 	"chat.postEphemeral":     (*Server).chatPostEphemeral,
@@ -76,6 +78,7 @@ var handlers = map[string]handler{
 
 	"files.getUploadURLExternal":   (*Server).filesGetUploadURLExternal,
 	"files.completeUploadExternal": (*Server).filesCompleteUploadExternal,
+	"files.info":                   (*Server).filesInfo,
 }
 
 // handleAPI serves /api/<method>.
@@ -125,9 +128,14 @@ func (s *Server) handleAPI(w http.ResponseWriter, hr *http.Request) {
 			return
 		}
 		s.mu.Lock()
-		res = h(s, req)
+		if need := s.neededScopeLocked(req); need != "" && !slices.Contains(s.scopes, need) {
+			res = s.missingScope(need)
+		} else {
+			res = h(s, req)
+		}
 		s.mu.Unlock()
 	}
+	s.deliverShared()
 	if charsetWarning {
 		addWarning(res, "missing_charset")
 	}
@@ -151,7 +159,11 @@ func injectFailure(w http.ResponseWriter, hr *http.Request, f Failure) bool {
 		writeRateLimited(w, f.RetryAfter)
 		return false
 	case f.Status != 0:
-		writeJSON(w, f.Status, apiErr("internal_error"))
+		code := "internal_error"
+		if f.Error != "" {
+			code = f.Error
+		}
+		writeJSON(w, f.Status, apiErr(code))
 		return false
 	case f.Error != "":
 		writeJSON(w, http.StatusOK, apiErr(f.Error))

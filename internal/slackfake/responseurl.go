@@ -122,6 +122,10 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, hr *http.Request) {
 			writeJSON(w, http.StatusOK, invalidBlocks(errs))
 			return
 		}
+		if s.blocksTooLong(p.Blocks) {
+			writeJSON(w, http.StatusOK, apiErr("msg_blocks_too_long"))
+			return
+		}
 		if len(list) > 0 {
 			blocks = slices.Clone(p.Blocks)
 		}

@@ -10,7 +10,8 @@
 // The fake keeps a workspace (users, channels, messages, pins, ephemeral
 // messages, response_url posts) and answers the subset of Web API methods the
 // bot uses, enforcing the same rules and error codes as Slack: channel name
-// rules, membership, archived channels, Block Kit limits, and so on. It also
+// rules, membership, archived channels, Block Kit limits, the total text of
+// a message's blocks (WithBlocksTextLimit), and so on. It also
 // records every request (Calls) and can inject failures (Fail): rate limits,
 // HTTP 500s, delays and ok:false errors.
 //
@@ -23,10 +24,15 @@
 // conversations.invite, conversations.join, conversations.setTopic,
 // conversations.info, conversations.members, conversations.archive,
 // conversations.list, conversations.history, conversations.replies,
-// chat.postMessage, chat.update, chat.postEphemeral, chat.getPermalink,
-// pins.add, pins.list, views.open, views.push, views.update, views.publish,
-// files.getUploadURLExternal, files.completeUploadExternal and
+// conversations.open (one-to-one DMs, see DM), chat.postMessage,
+// chat.update, chat.postEphemeral, chat.getPermalink, pins.add, pins.list,
+// views.open, views.push, views.update, views.publish,
+// files.getUploadURLExternal, files.completeUploadExternal, files.info and
 // apps.connections.open. Any other method answers unknown_method.
+//
+// Scopes: every call needs the bot scope its method needs for the
+// conversation's type (see WithScopes), by default those of Sitrep's
+// manifest.yaml; otherwise it answers missing_scope.
 // Response URLs (NewResponseURL) and the upload URLs handed out by
 // files.getUploadURLExternal are served outside /api/.
 //
@@ -36,7 +42,9 @@
 // (multipart or raw) are kept; files.completeUploadExternal checks them
 // against the declared length, shares the files in the channel with a
 // "file_share" message (Message.Files) and each file can be completed
-// once. Files and File show what was uploaded.
+// once. Files and File show what was uploaded. With WithLateShares the
+// share comes after the ok answer, when FinishShares says; WithFileShared
+// hears of each share, to deliver the file_shared event.
 //
 // The bot is the only API caller: every call acts as BotUserID(). Use
 // AddUser, AddChannel, AddMessage and AddReply to set up what people did,
@@ -213,7 +221,10 @@ const ResponseURLMethod = "response_url"
 type Failure struct {
 	// Status, when non-zero, is the HTTP status to answer with. 429 answers
 	// {"ok":false,"error":"ratelimited"} with a Retry-After header; any other
-	// status answers {"ok":false,"error":"internal_error"}.
+	// status answers {"ok":false,"error":Error}, or "internal_error" when
+	// Error is empty. A response_url refuses a post either way: HTTP 200
+	// with ok false (Error alone: Slack's "expired_url", "used_url") or an
+	// HTTP error status (Status, with or without Error).
 	Status int
 	// RetryAfter is sent in the Retry-After header of a 429, in whole seconds
 	// rounded up, at least 1 (Slack only sends whole seconds, and slack-go
@@ -251,6 +262,14 @@ type Server struct {
 	limits     limits
 	latency    time.Duration
 	socketPing time.Duration
+	// blocksTextLimit caps the text of a message's blocks (msgsize.go).
+	blocksTextLimit int
+	// scopes are the bot token's scopes (scopes.go).
+	scopes []string
+	// Direct messages (dm.go): user ID -> DM conversation ID. DMs are in
+	// channels, not in channelOrder.
+	dms    map[string]string
+	nextDM int
 
 	mu           sync.Mutex
 	users        map[string]*User
@@ -284,14 +303,21 @@ type Server struct {
 	socketWG      sync.WaitGroup
 
 	// Files (files.go).
-	files    map[string]*file
-	nextFile int
+	files         map[string]*file
+	nextFile      int
+	lateShares    bool
+	shareDelay    time.Duration
+	pendingShares []share
+	shareTimers   []*time.Timer
+	onFileShared  func(fileID, channelID string)
+	sharedEvents  [][2]string // file, channel: shares not yet given to onFileShared
 }
 
 // channel is the internal state of a channel.
 type channel struct {
 	id, name          string
 	private, archived bool
+	im                bool // a direct message between the bot and one user
 	creator           string
 	created           time.Time
 	members           []string
@@ -323,23 +349,26 @@ type pin struct {
 // New starts a fake Slack server. Close it when done.
 func New(opts ...Option) *Server {
 	s := &Server{
-		botToken:      DefaultBotToken,
-		appToken:      DefaultAppToken,
-		teamID:        DefaultTeamID,
-		clock:         time.Now,
-		socketPing:    DefaultSocketPingInterval,
-		users:         map[string]*User{},
-		channels:      map[string]*channel{},
-		failures:      map[string][]*Failure{},
-		responseURLs:  map[string]*responseURL{},
-		triggers:      map[string]*trigger{},
-		views:         map[string]*view{},
-		homes:         map[string]string{},
-		closing:       make(chan struct{}),
-		socketTickets: map[string]bool{},
-		socketChanged: make(chan struct{}),
-		pendingAcks:   map[string]chan json.RawMessage{},
-		files:         map[string]*file{},
+		botToken:        DefaultBotToken,
+		appToken:        DefaultAppToken,
+		teamID:          DefaultTeamID,
+		clock:           time.Now,
+		socketPing:      DefaultSocketPingInterval,
+		blocksTextLimit: DefaultBlocksTextLimit,
+		scopes:          manifestScopes(),
+		dms:             map[string]string{},
+		users:           map[string]*User{},
+		channels:        map[string]*channel{},
+		failures:        map[string][]*Failure{},
+		responseURLs:    map[string]*responseURL{},
+		triggers:        map[string]*trigger{},
+		views:           map[string]*view{},
+		homes:           map[string]string{},
+		closing:         make(chan struct{}),
+		socketTickets:   map[string]bool{},
+		socketChanged:   make(chan struct{}),
+		pendingAcks:     map[string]chan json.RawMessage{},
+		files:           map[string]*file{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -369,6 +398,9 @@ func (s *Server) Close() {
 	}
 	s.closed = true
 	close(s.closing)
+	for _, t := range s.shareTimers {
+		t.Stop()
+	}
 	conns := slices.Clone(s.sockets)
 	s.mu.Unlock()
 	for _, c := range conns {

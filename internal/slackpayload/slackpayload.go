@@ -210,3 +210,13 @@ func Membership(fake *slackfake.Server, eventID, user, channel string, joined bo
 	}
 	return event(fake, "event-reaction-added.json", eventID, ev)
 }
+
+// FileShared is a file_shared event for a file shared in channel by the
+// bot, in the event wrapper of event-reaction-added.json. No real
+// file_shared payload is stored; the inner event follows Slack's
+// documented example (type, channel_id, file_id, user_id, file.id,
+// event_ts).
+func FileShared(fake *slackfake.Server, eventID, fileID, channel string) Obj {
+	ev := Obj{"type": "file_shared", "channel_id": channel, "file_id": fileID, "user_id": fake.BotUserID(), "file": Obj{"id": fileID}, "event_ts": Now()}
+	return event(fake, "event-reaction-added.json", eventID, ev)
+}
