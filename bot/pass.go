@@ -99,17 +99,8 @@ func (s *slackDelivery) passOnce(ctx context.Context, inc *shown, events []incid
 				s.log.Error("channel not archived", "incident", inc.Number, "err", err)
 				c.warn(warnArchive, "archiving the channel", err)
 			}
-			posted, err := s.announce(ctx, inc, ev, save)
-			if err != nil && !isFinal(err) {
-				return fmt.Errorf("announce event %d (%s): %w", ev.Seq, ev.Kind, err)
-			}
-			if err != nil {
-				// A misconfigured announcement channel must not hold up
-				// the incident itself: say so and carry on.
-				s.log.Error("announcement not posted", "incident", inc.Number, "channel", s.opts.AnnounceChannel, "err", err)
-			}
-			if err != nil || posted {
-				c.warn(warnAnnounce, "the announcement channel", err)
+			if err := s.announceOrWarn(ctx, inc, ev, save); err != nil {
+				return err
 			}
 			c.AnnounceCursor = ev.Seq
 			if err := save(); err != nil {
@@ -222,6 +213,24 @@ func (c *chatState) warnings() string {
 	return strings.Join(out, "; ")
 }
 
+// announceOrWarn posts ev's announcement, if it has one. A refusal (a
+// misconfigured announcement channel) must not hold up the incident
+// itself: it is logged and shown as a warning, and only passing trouble
+// is returned.
+func (s *slackDelivery) announceOrWarn(ctx context.Context, inc *shown, ev incident.Event, save func() error) error {
+	posted, err := s.announce(ctx, inc, ev, save)
+	if err != nil && !isFinal(err) {
+		return fmt.Errorf("announce event %d (%s): %w", ev.Seq, ev.Kind, err)
+	}
+	if err != nil {
+		s.log.Error("announcement not posted", "incident", inc.Number, "channel", s.opts.AnnounceChannel, "err", err)
+	}
+	if err != nil || posted {
+		inc.Chat.warn(warnAnnounce, "the announcement channel", err)
+	}
+	return nil
+}
+
 // passWithoutChannel is the pass of a closed incident whose channel is gone
 // (see moveOrLeave): what was for the channel is passed over, since there
 // is nowhere to post it, and the announcements still go out.
@@ -232,15 +241,8 @@ func (s *slackDelivery) passWithoutChannel(ctx context.Context, inc *shown, even
 			c.Cursor = max(c.Cursor, ev.Seq)
 			continue
 		}
-		posted, err := s.announce(ctx, inc, ev, save)
-		if err != nil && !isFinal(err) {
-			return fmt.Errorf("announce event %d (%s): %w", ev.Seq, ev.Kind, err)
-		}
-		if err != nil {
-			s.log.Error("announcement not posted", "incident", inc.Number, "channel", s.opts.AnnounceChannel, "err", err)
-		}
-		if err != nil || posted {
-			c.warn(warnAnnounce, "the announcement channel", err)
+		if err := s.announceOrWarn(ctx, inc, ev, save); err != nil {
+			return err
 		}
 		c.Cursor, c.AnnounceCursor = max(c.Cursor, ev.Seq), ev.Seq
 		if err := save(); err != nil {

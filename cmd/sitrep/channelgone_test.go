@@ -84,6 +84,8 @@ func TestClosedIncidentChannelGone(t *testing.T) {
 	sitrep.slash(fake, "U1", ch.ID, "postmortem")
 	submitForm(t, sitrep, fake, "U1", "postmortem", 1, obj{})
 	eventually(t, "the postmortem in Slack", func() bool { return len(fake.Files(ch.ID)) == 1 && len(unsynced(t, w.db)) == 0 })
+	// Recorded as published once Slack shows it: close needs that.
+	eventually(t, "the postmortem recorded", func() bool { return onTimeline(sitrep, fake, ch.ID, "Postmortem published") })
 
 	fake.DeleteChannel(ch.ID)
 	sitrep.slash(fake, "U1", ch.ID, "close")

@@ -35,6 +35,7 @@ func recordedOnceShared(t *testing.T, by string) {
 	ch := w.declared(t, sitrep).ID
 	sitrep.slash(fake, "U1", ch, "resolve Rolled back")
 	sitrep.slash(fake, "U1", ch, "postmortem")
+	submitForm(t, sitrep, fake, "U1", "postmortem", 1, obj{})
 	eventually(t, "the upload completed", func() bool { return len(fake.Calls("files.completeUploadExternal")) == 1 })
 	if a, _ := sitrep.slash(fake, "U1", ch, "close"); !strings.Contains(a.Text, "no postmortem") {
 		t.Errorf("close before Slack shared the postmortem answered %q", a.Text)
@@ -43,9 +44,10 @@ func recordedOnceShared(t *testing.T, by string) {
 
 	sitrep = start(t, fake, testEnv(fake, w.db, "SITREP_ANNOUNCE_CHANNEL", w.announce, "SITREP_LOG_LEVEL", "debug"))
 	a, ru := sitrep.slash(fake, "U1", ch, "postmortem")
-	if !strings.Contains(a.Text, "Writing the postmortem") {
-		t.Fatalf("postmortem answered %+v", a)
+	if a.Text != "" {
+		t.Fatalf("postmortem answered %+v, want its form", a)
 	}
+	submitForm(t, sitrep, fake, "U1", "postmortem", 2, obj{})
 	eventually(t, "told the upload is not in the channel yet", func() bool { return strings.Contains(responses(fake, ru), "is not in the channel yet") },
 		func() string { return responses(fake, ru) + sitrep.logs.String() })
 
@@ -62,6 +64,7 @@ func recordedOnceShared(t *testing.T, by string) {
 		event("Ev0SHARED1")
 	case "command":
 		_, ru := sitrep.slash(fake, "U1", ch, "postmortem")
+		submitForm(t, sitrep, fake, "U1", "postmortem", 3, obj{})
 		eventually(t, "told the upload is recorded", func() bool {
 			return strings.Contains(responses(fake, ru), "is in the channel and recorded as published")
 		},
@@ -100,6 +103,7 @@ func TestPostmortemRejoinsToShare(t *testing.T) {
 	eventually(t, "the resolution in Slack", func() bool { return len(unsynced(t, w.db)) == 0 })
 	fake.RemoveMember(ch, fake.BotUserID())
 	sitrep.slash(fake, "U1", ch, "postmortem")
+	submitForm(t, sitrep, fake, "U1", "postmortem", 1, obj{})
 	eventually(t, "the postmortem in the channel", func() bool { return len(fake.Files(ch)) == 1 }, func() string { return sitrep.logs.String() })
 	eventually(t, "the postmortem on the timeline", func() bool { return onTimeline(sitrep, fake, ch, "Postmortem published") })
 	if n := len(fake.Calls("files.completeUploadExternal")); n != 2 {
