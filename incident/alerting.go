@@ -1,0 +1,443 @@
+package incident
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// AlertAction is what a route makes of the alerts it matches.
+type AlertAction string
+
+// Alert actions.
+const (
+	// ActionDeclare declares an incident on a group's first firing
+	// alert and attaches the group's later alerts to it.
+	ActionDeclare AlertAction = "declare"
+	// ActionTriage records the group's alerts for people to decide on.
+	ActionTriage AlertAction = "triage"
+	// ActionIgnore records the alerts and does nothing else.
+	ActionIgnore AlertAction = "ignore"
+)
+
+// Alert defaults (INTEGRATIONS.md).
+const (
+	DefaultMaxDeclaresPerMinute = 5
+	DefaultReopenWithin         = 30 * time.Minute
+)
+
+// RoutedAlert is an alert with what its route decided: the adapters route
+// (matchers are not the domain's business), the Service acts.
+type RoutedAlert struct {
+	Alert
+	Route       string // the route's name
+	Action      AlertAction
+	Severity    string   // "" means the configured default
+	Services    []string // affected services of an incident it declares
+	AutoResolve bool     // resolve the incident once all its alerts have
+	// Group names the alerts that make one incident. Alerts of different
+	// routes never share a group.
+	Group string
+}
+
+// AlertRules are the limits on what alerts do, from the configuration.
+type AlertRules struct {
+	// MaxDeclaresPerMinute caps the incidents alerts declare in any
+	// minute; past it, groups go to triage.
+	MaxDeclaresPerMinute int
+	// ReopenWithin is how soon after its incident resolved a group that
+	// fires again reopens it rather than declaring another.
+	ReopenWithin time.Duration
+}
+
+// StoredAlert is an alert as recorded, with what became of it.
+type StoredAlert struct {
+	Alert
+	Route      string
+	Action     AlertAction
+	Group      string
+	IncidentID string // the incident it is attached to; "" for none
+	// ReceivedAt is when it was first received, UpdatedAt when it last
+	// changed status.
+	ReceivedAt time.Time
+	UpdatedAt  time.Time
+}
+
+// Group states (AlertGroup.State).
+const (
+	GroupIncident = "incident" // the group has an incident (IncidentID)
+	GroupTriage   = "triage"   // waiting for people to decide
+	GroupIgnored  = "ignored"
+)
+
+// AlertGroup is what a group of alerts became.
+type AlertGroup struct {
+	Key        string
+	Route      string
+	State      string // GroupIncident, GroupTriage or GroupIgnored
+	IncidentID string // its incident, when State is GroupIncident
+	// Capped is set when the group went to triage only because alerts
+	// had declared as many incidents as allowed that minute.
+	Capped    bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// AlertStore records alerts and what they cause.
+type AlertStore interface {
+	// RecordAlerts runs fn in one write transaction and commits what it
+	// did through tx, or nothing if fn returns an error. fn must not use
+	// the Store itself, only tx.
+	RecordAlerts(ctx context.Context, fn func(tx AlertTx) error) error
+	// IncidentAlerts returns the alerts attached to an incident, in the
+	// order they were first received.
+	IncidentAlerts(ctx context.Context, incidentID string) ([]StoredAlert, error)
+}
+
+// AlertTx is a write transaction of RecordAlerts. (source, key) names one
+// alert and a key one group: storing either a second time replaces it, so
+// a delivery repeated, even at the same instant, records nothing twice.
+type AlertTx interface {
+	// Alert returns the alert recorded under source and key, or nil.
+	Alert(source, key string) (*StoredAlert, error)
+	PutAlert(a *StoredAlert) error
+	// Group returns the group called key, or nil.
+	Group(key string) (*AlertGroup, error)
+	PutGroup(g *AlertGroup) error
+	// Firing counts the alerts attached to an incident that still fire.
+	Firing(incidentID string) (int, error)
+	// DeclaredSince counts the incidents declared for a source (not by a
+	// person) at or after t.
+	DeclaredSince(t time.Time) (int, error)
+	// Incident returns the incident with that ID, or nil.
+	Incident(id string) (*Incident, error)
+	// Create and Update are IncidentStore's, inside this transaction.
+	Create(inc *Incident, events []Event) error
+	Update(number int64, fn func(*Incident) ([]Event, error)) (*Incident, error)
+}
+
+// AlertOutcome says what a batch of alerts did.
+type AlertOutcome struct {
+	Recorded int     // alerts new or changed
+	Declared []int64 // incidents declared
+	Attached int     // alerts attached to an incident
+	Reopened []int64
+	Resolved []int64 // incidents resolved because all their alerts did
+	// Capped lists the groups sent to triage because of the cap on
+	// declarations, each once: the first time it was capped.
+	Capped []string
+}
+
+// ReceiveAlerts records a batch of routed alerts and what they cause, in
+// one transaction: alerts upserted by (source, key), a resend changing
+// nothing; the first firing alert of a declare group declaring an incident
+// (declared by Sitrep for the source), later ones attaching to it; a group
+// firing again soon after its incident resolved reopening it; resolved
+// alerts on the timeline, and, when all of an incident's alerts have
+// resolved, the commander asked to resolve it (or the incident resolved,
+// with AutoResolve).
+func (s *Service) ReceiveAlerts(ctx context.Context, alerts []RoutedAlert, rules AlertRules) (AlertOutcome, error) {
+	if rules.MaxDeclaresPerMinute <= 0 {
+		rules.MaxDeclaresPerMinute = DefaultMaxDeclaresPerMinute
+	}
+	if rules.ReopenWithin <= 0 {
+		rules.ReopenWithin = DefaultReopenWithin
+	}
+	for i, a := range alerts {
+		switch a.Action {
+		case ActionDeclare, ActionTriage, ActionIgnore:
+		default:
+			return AlertOutcome{}, Errorf(EINVALID, "Alert %d has the action %q: use %s, %s or %s.", i+1, a.Action, ActionDeclare, ActionTriage, ActionIgnore)
+		}
+		if a.Severity != "" {
+			if _, err := s.cfg.Severity(a.Severity); err != nil {
+				return AlertOutcome{}, err
+			}
+		}
+	}
+	var (
+		out     AlertOutcome
+		changed map[string]*Incident
+	)
+	err := s.store.RecordAlerts(ctx, func(tx AlertTx) error {
+		out, changed = AlertOutcome{}, map[string]*Incident{}
+		b := &alertBatch{svc: s, tx: tx, rules: rules, now: s.now().UTC(), out: &out, pending: map[string]*pendingAlerts{}, changed: changed}
+		for _, a := range alerts {
+			if err := b.receive(a); err != nil {
+				return err
+			}
+		}
+		return b.finish()
+	})
+	if err != nil {
+		return AlertOutcome{}, err
+	}
+	numbers := make([]*Incident, 0, len(changed))
+	for _, inc := range changed {
+		numbers = append(numbers, inc)
+	}
+	slices.SortFunc(numbers, func(a, b *Incident) int { return int(a.Number - b.Number) })
+	for _, inc := range numbers {
+		s.committed(inc)
+	}
+	return out, nil
+}
+
+// IncidentAlerts returns the alerts attached to incident number, in the
+// order they were first received.
+func (s *Service) IncidentAlerts(ctx context.Context, number int64) ([]StoredAlert, error) {
+	inc, err := s.store.Get(ctx, number)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.IncidentAlerts(ctx, inc.ID)
+}
+
+// alertBatch is one ReceiveAlerts transaction at work.
+type alertBatch struct {
+	svc     *Service
+	tx      AlertTx
+	rules   AlertRules
+	now     time.Time
+	out     *AlertOutcome
+	pending map[string]*pendingAlerts // by incident ID
+	order   []string                  // incident IDs in the order first touched
+	changed map[string]*Incident      // incidents created or changed, by ID
+	// declared counts the declarations of the minute up to now, once read.
+	declared int
+	counted  bool
+}
+
+// pendingAlerts is what the batch will change of one incident.
+type pendingAlerts struct {
+	inc         *Incident
+	events      []Event
+	reopen      string // the title of the alert that reopens it
+	resolvedAny bool   // an attached alert resolved in this batch
+	autoResolve bool
+}
+
+func (b *alertBatch) touch(inc *Incident) *pendingAlerts {
+	p := b.pending[inc.ID]
+	if p == nil {
+		p = &pendingAlerts{inc: inc}
+		b.pending[inc.ID] = p
+		b.order = append(b.order, inc.ID)
+	}
+	return p
+}
+
+// alertEvent is the timeline event of an alert firing or resolving.
+func alertEvent(a RoutedAlert, at time.Time) Event {
+	return Event{At: at, Kind: KindAlert, Text: a.Title, Data: map[string]string{
+		"source": a.Source, "key": a.Key, "status": string(a.Status), "route": a.Route,
+	}}
+}
+
+func (b *alertBatch) receive(a RoutedAlert) error {
+	tx := b.tx
+	prev, err := tx.Alert(a.Source, a.Key)
+	if err != nil {
+		return err
+	}
+	if prev != nil && prev.Status == a.Status {
+		return nil // a resend, or a repeat notification: nothing new
+	}
+	stored := &StoredAlert{Alert: a.Alert, Route: a.Route, Action: a.Action, Group: a.Group, ReceivedAt: b.now, UpdatedAt: b.now}
+	if prev != nil {
+		stored.ReceivedAt = prev.ReceivedAt
+		// An alert stays with the incident it was attached to: its
+		// resolving belongs on that timeline.
+		stored.IncidentID, stored.Group = prev.IncidentID, prev.Group
+	}
+	b.out.Recorded++
+	if a.Status == AlertResolved {
+		if stored.IncidentID != "" {
+			inc, err := b.incident(stored.IncidentID)
+			if err != nil {
+				return err
+			}
+			if inc != nil && inc.Status != Closed {
+				p := b.touch(inc)
+				p.events = append(p.events, alertEvent(a, b.now))
+				p.resolvedAny = true
+				p.autoResolve = p.autoResolve || a.AutoResolve
+			}
+		}
+		return tx.PutAlert(stored)
+	}
+	// Firing.
+	if a.Action == ActionIgnore {
+		return tx.PutAlert(stored)
+	}
+	g, err := tx.Group(stored.Group)
+	if err != nil {
+		return err
+	}
+	if g == nil {
+		g = &AlertGroup{Key: stored.Group, Route: a.Route, CreatedAt: b.now}
+	}
+	if g.State == GroupIncident && g.IncidentID != "" {
+		inc, err := b.incident(g.IncidentID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case inc == nil || inc.Status == Closed:
+		case inc.Status.Open():
+			p := b.touch(inc)
+			p.events = append(p.events, alertEvent(a, b.now))
+			stored.IncidentID = inc.ID
+			b.out.Attached++
+			return tx.PutAlert(stored)
+		case inc.Status == Resolved && !b.now.After(inc.ResolvedAt.Add(b.rules.ReopenWithin)):
+			p := b.touch(inc)
+			if p.reopen == "" {
+				p.reopen = a.Title
+			}
+			p.events = append(p.events, alertEvent(a, b.now))
+			stored.IncidentID = inc.ID
+			b.out.Attached++
+			return tx.PutAlert(stored)
+		}
+		// Its incident is long resolved or closed: the group starts over.
+		g.State, g.IncidentID = "", ""
+	}
+	if g.State == GroupTriage && a.Action == ActionDeclare && g.Capped {
+		// Capped before: it waits in triage for people; a later
+		// declaration would surprise whoever is looking at it.
+		return b.put(stored, g)
+	}
+	switch a.Action {
+	case ActionTriage:
+		g.State = GroupTriage
+		return b.put(stored, g)
+	case ActionDeclare:
+		if !b.counted {
+			n, err := tx.DeclaredSince(b.now.Add(-time.Minute))
+			if err != nil {
+				return err
+			}
+			b.declared, b.counted = n, true
+		}
+		if b.declared >= b.rules.MaxDeclaresPerMinute {
+			if !g.Capped {
+				b.out.Capped = append(b.out.Capped, g.Key)
+			}
+			g.State, g.Capped = GroupTriage, true
+			return b.put(stored, g)
+		}
+		inc, err := b.declare(a)
+		if err != nil {
+			return err
+		}
+		b.declared++
+		g.State, g.IncidentID, g.Capped = GroupIncident, inc.ID, false
+		stored.IncidentID = inc.ID
+		return b.put(stored, g)
+	}
+	return nil
+}
+
+func (b *alertBatch) put(a *StoredAlert, g *AlertGroup) error {
+	g.UpdatedAt = b.now
+	if err := b.tx.PutGroup(g); err != nil {
+		return err
+	}
+	return b.tx.PutAlert(a)
+}
+
+// incident reads an incident in the transaction, or the batch's newer copy.
+func (b *alertBatch) incident(id string) (*Incident, error) {
+	if p := b.pending[id]; p != nil {
+		return p.inc, nil
+	}
+	if inc := b.changed[id]; inc != nil {
+		return inc, nil
+	}
+	return b.tx.Incident(id)
+}
+
+// declare creates the incident of a group's first firing alert.
+func (b *alertBatch) declare(a RoutedAlert) (*Incident, error) {
+	s := b.svc
+	sev := a.Severity
+	if sev == "" {
+		sev = s.cfg.DefaultSeverity
+	}
+	title, err := cleanTitle(cut(a.Title, MaxTitle))
+	if err != nil {
+		title = cut(a.Source+" alert "+a.Key, MaxTitle)
+	}
+	services, err := cleanList("affected services", a.Services)
+	if err != nil {
+		return nil, err
+	}
+	inc := &Incident{
+		Title: title, Severity: sev, Status: Investigating, Services: services,
+		Source: a.Source, Roles: map[string]string{},
+		DeclaredAt: b.now, UpdatedAt: b.now, LastUpdateAt: b.now,
+	}
+	if d, err := cleanText("summary", cut(a.Annotations["description"], MaxText), true); err == nil {
+		inc.Summary = d
+	}
+	inc.Checklist = s.cfg.checklistFor(sev, nil)
+	s.cfg.schedule(inc)
+	events := []Event{
+		{At: b.now, Kind: KindDeclared, Data: map[string]string{"severity": sev, "source": a.Source, "route": a.Route}},
+		alertEvent(a, b.now),
+	}
+	if err := b.tx.Create(inc, events); err != nil {
+		return nil, fmt.Errorf("declare for alert %s/%s: %w", a.Source, a.Key, err)
+	}
+	b.changed[inc.ID] = inc
+	b.out.Declared = append(b.out.Declared, inc.Number)
+	return inc, nil
+}
+
+// finish stores what the batch changed of each incident, once per incident.
+func (b *alertBatch) finish() error {
+	for _, id := range b.order {
+		p := b.pending[id]
+		firing := -1
+		if p.resolvedAny {
+			n, err := b.tx.Firing(id)
+			if err != nil {
+				return err
+			}
+			firing = n
+		}
+		inc, err := b.tx.Update(p.inc.Number, func(inc *Incident) ([]Event, error) {
+			events := p.events
+			now := b.now
+			if p.reopen != "" && inc.Status == Resolved {
+				inc.Status = Investigating
+				inc.ResolvedAt, inc.PostmortemAt = time.Time{}, time.Time{}
+				inc.LastUpdateAt, inc.UpdatePrompts = now, 0
+				events = append([]Event{{At: now, Kind: KindReopened, Text: "The alert " + strconv.Quote(p.reopen) + " fired again.", Data: map[string]string{"from": string(Resolved), "source": inc.Source}}}, events...)
+				b.out.Reopened = append(b.out.Reopened, inc.Number)
+			}
+			if firing == 0 && inc.Status.Open() {
+				if p.autoResolve {
+					from := inc.Status
+					inc.Status, inc.ResolvedAt = Resolved, now
+					inc.PostmortemAt, inc.PostmortemPrompts = time.Time{}, 0
+					events = append(events, Event{At: now, Kind: KindResolved, Text: "All its alerts resolved.", Data: map[string]string{"from": string(from), "auto": "true"}})
+					b.out.Resolved = append(b.out.Resolved, inc.Number)
+				} else {
+					events = append(events, Event{At: now, Kind: KindAlertsResolved, Data: map[string]string{"commander": inc.Commander()}})
+				}
+			}
+			inc.UpdatedAt = now
+			b.svc.cfg.schedule(inc)
+			return events, nil
+		})
+		if err != nil {
+			return fmt.Errorf("attach alerts to incident %d: %w", p.inc.Number, err)
+		}
+		b.changed[id] = inc
+	}
+	return nil
+}
