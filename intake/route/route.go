@@ -172,6 +172,9 @@ func (r *Router) Route(a incident.Alert) incident.RoutedAlert {
 	return incident.RoutedAlert{Alert: a, Route: DefaultRoute, Action: incident.ActionTriage, Group: groupKey(DefaultRoute, a, nil)}
 }
 
+// Rules returns the limits the Router applies.
+func (r *Router) Rules() incident.AlertRules { return r.rules }
+
 // ReceiveAlerts routes alerts and records them (intake.Receiver).
 func (r *Router) ReceiveAlerts(ctx context.Context, alerts []incident.Alert) error {
 	routed := make([]incident.RoutedAlert, len(alerts))
