@@ -45,7 +45,7 @@ func (s *slackDelivery) passOnce(ctx context.Context, inc *shown, events []incid
 	for _, m := range []struct {
 		key, what string
 		sync      func(context.Context, *shown, func() error) error
-	}{{warnChecklist, "the checklist", s.syncChecklist}, {warnFollowUps, "the follow-ups", s.syncFollowUps}} {
+	}{{warnChecklist, "the checklist", s.syncChecklist}, {warnFollowUps, "the follow-ups", s.syncFollowUps}, {warnAlerts, "the alert summary", s.syncAlerts}} {
 		err := m.sync(ctx, inc, save)
 		if err != nil && !isFinal(err) {
 			return err
@@ -188,6 +188,7 @@ const (
 	warnFollowUps = "followups"
 	warnArchive   = "archive"
 	warnAnnounce  = "announce"
+	warnAlerts    = "alerts"
 )
 
 // warn records the outcome of one kind of work: its refusal as a warning
@@ -206,7 +207,7 @@ func (c *chatState) warn(key, what string, err error) {
 // warnings words the warnings standing, in a fixed order.
 func (c *chatState) warnings() string {
 	var out []string
-	for _, k := range []string{warnChecklist, warnFollowUps, warnArchive, warnAnnounce} {
+	for _, k := range []string{warnChecklist, warnFollowUps, warnAlerts, warnArchive, warnAnnounce} {
 		if w := c.Warnings[k]; w != "" {
 			out = append(out, w)
 		}

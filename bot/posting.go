@@ -17,6 +17,7 @@ const (
 	postingTopic     = "topic"
 	postingChecklist = "checklist"
 	postingFollowUps = "followups"
+	postingAlerts    = "alerts"
 	postingEvent     = "event:"
 	postingAnnounce  = "announce:"
 	postMetadataType = "sitrep_post"
@@ -100,6 +101,8 @@ func (s *slackDelivery) recoverPosting(ctx context.Context, inc *shown, save fun
 			c.ChecklistTS, c.ChecklistShown = ts, ""
 		case key == postingFollowUps:
 			c.FollowUpsTS, c.FollowUpsShown = ts, ""
+		case key == postingAlerts:
+			c.AlertsTS, c.AlertsShown = ts, ""
 		case strings.HasPrefix(key, postingEvent):
 			c.Cursor = max(c.Cursor, seq(postingEvent))
 		case strings.HasPrefix(key, postingAnnounce):

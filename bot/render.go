@@ -367,6 +367,14 @@ var wordings = map[incident.EventKind]wording{
 			return msg
 		},
 	},
+	// Each alert is on the timeline and in the alert summary (alerts.go),
+	// never a message of its own: a storm would be a thousand posts.
+	incident.KindAlertsResolved: {
+		emoji: emoji(":white_check_mark:"),
+		channel: func(s said) string {
+			return fmt.Sprintf("All the alerts of incident #%d have resolved. %s, is it over? If so, resolve it.", s.inc.Number, commanderOrWhoever(s.d["commander"]))
+		},
+	},
 	incident.KindFollowUpDone: {
 		emoji: emoji(":white_check_mark:"),
 		channel: func(s said) string {
