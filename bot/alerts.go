@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -104,6 +105,20 @@ func escapeAlert(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
+// escapeCut escapes a sender's text (escapeAlert) and cuts it to n
+// characters, never in the middle of an entity.
+func escapeCut(s string, n int) string {
+	e := escapeAlert(strings.ToValidUTF8(s, "\uFFFD"))
+	if utf8.RuneCountInString(e) <= n {
+		return e
+	}
+	out := string([]rune(e)[:n-1])
+	if i := strings.LastIndex(out, "&"); i >= 0 && !strings.Contains(out[i:], ";") {
+		out = out[:i]
+	}
+	return out + "…"
+}
+
 // alertText is one alert as mrkdwn: its state and title, labels,
 // annotations and links, within one section's limit.
 func alertText(a incident.StoredAlert) string {
@@ -112,19 +127,19 @@ func alertText(a incident.StoredAlert) string {
 	if a.Status == incident.AlertResolved {
 		state = ":large_green_circle: resolved " + slackDate(a.EndsAt)
 	}
-	fmt.Fprintf(&b, "*%s* (%s) %s", escapeAlert(truncate(a.Title, 200)), escapeAlert(a.Source), state)
+	fmt.Fprintf(&b, "*%s* (%s) %s", escapeCut(a.Title, 200), escapeCut(a.Source, 40), state)
 	if len(a.Labels) > 0 {
 		var parts []string
 		for _, k := range slices.Sorted(maps.Keys(a.Labels)) {
 			parts = append(parts, k+"="+a.Labels[k])
 		}
-		b.WriteString("\n`" + strings.ReplaceAll(escapeAlert(truncate(strings.Join(parts, " "), maxAlertLabelText)), "`", "'") + "`")
+		b.WriteString("\n`" + escapeCut(strings.ReplaceAll(strings.Join(parts, " "), "`", "'"), maxAlertLabelText) + "`")
 	}
 	for _, k := range slices.Sorted(maps.Keys(a.Annotations)) {
 		if strings.HasSuffix(k, "_url") {
 			continue // shown as links
 		}
-		fmt.Fprintf(&b, "\n_%s:_ %s", escapeAlert(truncate(k, 60)), escapeAlert(truncate(a.Annotations[k], maxAnnotationText)))
+		fmt.Fprintf(&b, "\n_%s:_ %s", escapeCut(k, 60), escapeCut(a.Annotations[k], maxAnnotationText))
 	}
 	var links []string
 	for _, l := range a.Links {
@@ -132,7 +147,7 @@ func alertText(a incident.StoredAlert) string {
 		if label == "" {
 			label = "link"
 		}
-		links = append(links, "<"+strings.NewReplacer("|", "%7C", ">", "%3E", "<", "%3C").Replace(l.URL)+"|"+escapeAlert(truncate(label, 60))+">")
+		links = append(links, "<"+strings.NewReplacer("&", "&amp;", "|", "%7C", ">", "%3E", "<", "%3C").Replace(l.URL)+"|"+escapeCut(label, 60)+">")
 	}
 	if len(links) > 0 {
 		b.WriteString("\n" + strings.Join(links, " · "))
@@ -160,4 +175,66 @@ func truncateMarkup(s string, n int) string {
 		}
 	}
 	return out + "\n…"
+}
+
+// Limits of the /incident alerts answer: each alert is one line, lines are
+// packed into sections, and the sections stay under the message's blocks.
+const (
+	maxAlertLine     = 400
+	maxAlertSections = 40
+)
+
+// alertsReply lists an incident's alerts for /incident alerts: every one
+// that fits, firing first, one line each.
+func alertsReply(inc *incident.Incident, alerts []incident.StoredAlert) reply {
+	if len(alerts) == 0 {
+		return reply{Text: fmt.Sprintf("Incident #%d has no alerts: it was not declared by one, and none has been attached.", inc.Number)}
+	}
+	firing, resolved := alertCounts(alerts)
+	head := fmt.Sprintf("*Alerts of %s:* %d firing, %d resolved", displayTitle(inc), firing, resolved)
+	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(truncate(head, maxSectionText)), nil, nil)}
+	var section strings.Builder
+	shown := 0
+	sorted := sortedAlerts(alerts)
+	for _, a := range sorted {
+		line := alertLine(a)
+		if section.Len()+len(line)+1 > maxSectionText {
+			if len(blocks) >= maxAlertSections {
+				break
+			}
+			blocks = append(blocks, slack.NewSectionBlock(mrkdwn(section.String()), nil, nil))
+			section.Reset()
+		}
+		if section.Len() > 0 {
+			section.WriteString("\n")
+		}
+		section.WriteString(line)
+		shown++
+	}
+	if section.Len() > 0 {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(section.String()), nil, nil))
+	}
+	if more := len(sorted) - shown; more > 0 {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("%d more not shown; the postmortem lists them all.", more))))
+	}
+	return reply{Text: fmt.Sprintf("Alerts of incident #%d: %d firing, %d resolved", inc.Number, firing, resolved), Blocks: blocks}
+}
+
+// alertLine is one alert on one line: its state, title, source and labels.
+func alertLine(a incident.StoredAlert) string {
+	state := ":red_circle:"
+	if a.Status == incident.AlertResolved {
+		state = ":large_green_circle:"
+	}
+	var labels []string
+	for _, k := range slices.Sorted(maps.Keys(a.Labels)) {
+		labels = append(labels, k+"="+a.Labels[k])
+	}
+	line := fmt.Sprintf("%s *%s* (%s)", state, escapeCut(a.Title, 150), escapeCut(a.Source, 40))
+	if len(labels) > 0 {
+		if rest := maxAlertLine - utf8.RuneCountInString(line) - 3; rest > 20 {
+			line += " `" + escapeCut(strings.ReplaceAll(strings.Join(labels, " "), "`", "'"), rest) + "`"
+		}
+	}
+	return line
 }

@@ -55,6 +55,7 @@ var subcommands = []subcommand{
 	{name: "checklist", help: "Post the triage checklist at the bottom of the channel.", inIncident: true, parse: noArgs},
 	{name: "followup", aliases: []string{"follow-up"}, args: "<text> [@owner]", help: "Record a follow-up (an action item for after the incident), optionally with its owner.", inIncident: true, parse: parseFollowUp},
 	{name: "timeline", help: "Show the timeline and follow-ups (only to you).", inIncident: true, parse: noArgs},
+	{name: "alerts", help: "List the incident's alerts, with their labels (only to you).", inIncident: true, parse: noArgs},
 	{name: "resolve", args: "[summary]", help: "Resolve the incident, optionally with a summary.", inIncident: true, parse: optionalText},
 	{name: "reopen", args: "[reason]", help: "Reopen a resolved incident.", inIncident: true, parse: optionalText},
 	{name: "postmortem", help: "Render the postmortem from the timeline and upload it to the channel.", inIncident: true, parse: noArgs},

@@ -221,6 +221,12 @@ func TestAlertsFromEverySource(t *testing.T) {
 			return len(s) == 1 && strings.Contains(slackfake.BlockText(s[0].Blocks), tc.detail)
 		}, func() string { return strings.Join(texts(w.fake, ch.ID), "\n") })
 	}
+	// /incident alerts lists an incident's alerts, with their labels.
+	ch1 := incidentChannel(t, w.fake, 1)
+	w.fake.AddMember(ch1.ID, "U1")
+	if a, _ := sitrep.slash(w.fake, "U1", ch1.ID, "alerts"); !strings.Contains(a.All(), "2 firing, 0 resolved") || !strings.Contains(a.All(), "instance=web-2") {
+		t.Errorf("/incident alerts answered %q, want both alerts with their labels", a.All())
+	}
 	eventually(t, "each declaration announced as Sitrep's for its source", func() bool {
 		a := strings.Join(texts(w.fake, w.announce), "\n")
 		return strings.Contains(a, "by Sitrep for Alertmanager") && strings.Contains(a, "by Sitrep for Statuscake") && strings.Contains(a, "by Sitrep for Generic")
