@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -229,9 +230,13 @@ func (b *alertBatch) touch(inc *Incident) *pendingAlerts {
 	return p
 }
 
+var chatEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
 // alertEvent is the timeline event of an alert firing or resolving.
 func alertEvent(a RoutedAlert, at time.Time) Event {
-	return Event{At: at, Kind: KindAlert, Text: a.Title, Data: map[string]string{
+	// Timeline text is kept in chat markup (see KindMessage): a sender's
+	// title is plain text, so its &, < and > are escaped.
+	return Event{At: at, Kind: KindAlert, Text: chatEscaper.Replace(a.Title), Data: map[string]string{
 		"source": a.Source, "key": a.Key, "status": string(a.Status), "route": a.Route,
 	}}
 }
@@ -416,7 +421,7 @@ func (b *alertBatch) finish() error {
 				inc.Status = Investigating
 				inc.ResolvedAt, inc.PostmortemAt = time.Time{}, time.Time{}
 				inc.LastUpdateAt, inc.UpdatePrompts = now, 0
-				events = append([]Event{{At: now, Kind: KindReopened, Text: "The alert " + strconv.Quote(p.reopen) + " fired again.", Data: map[string]string{"from": string(Resolved), "source": inc.Source}}}, events...)
+				events = append([]Event{{At: now, Kind: KindReopened, Text: "The alert " + strconv.Quote(chatEscaper.Replace(p.reopen)) + " fired again.", Data: map[string]string{"from": string(Resolved), "source": inc.Source}}}, events...)
 				b.out.Reopened = append(b.out.Reopened, inc.Number)
 			}
 			if firing == 0 && inc.Status.Open() {

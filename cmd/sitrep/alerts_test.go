@@ -251,6 +251,16 @@ func TestAlertsFromEverySource(t *testing.T) {
 	if inc := incidentsIn(t, w.db); inc[len(inc)-1].Status != incident.Investigating {
 		t.Errorf("incident #1 is %s; without auto_resolve it waits for the commander", inc[len(inc)-1].Status)
 	}
+	// The postmortem lists the incident's alerts.
+	sitrep.slash(w.fake, "U1", ch.ID, "postmortem")
+	eventually(t, "the postmortem, listing the alerts", func() bool {
+		for _, f := range w.fake.Files(ch.ID) {
+			if md := string(f.Content); strings.Contains(md, "## Alerts") && strings.Contains(md, "instance=web-2") {
+				return true
+			}
+		}
+		return false
+	})
 	// The payload that truncated the list says "resolved" for a group that
 	// still fires: it changes nothing of what is firing.
 	sitrep.mustHook(t, "alertmanager", recorded(t, "alertmanager/v4-max-alerts-truncated.json"), "Authorization", "Basic YWxlcnRtYW5hZ2VyOmhvb2stc2VjcmV0LWZvci1lMmUtNWIxYw==")
