@@ -68,9 +68,9 @@ type StoredAlert struct {
 
 // Group states (AlertGroup.State).
 const (
-	GroupIncident = "incident" // the group has an incident (IncidentID)
-	GroupTriage   = "triage"   // waiting for people to decide
-	GroupIgnored  = "ignored"
+	GroupIncident  = "incident"  // the group has an incident (IncidentID)
+	GroupTriage    = "triage"    // waiting for people to decide
+	GroupDismissed = "dismissed" // someone decided it needs no incident
 )
 
 // AlertGroup is what a group of alerts became.
@@ -79,11 +79,27 @@ type AlertGroup struct {
 	Route      string
 	State      string // GroupIncident, GroupTriage or GroupIgnored
 	IncidentID string // its incident, when State is GroupIncident
+	IncidentNumber int64
 	// Capped is set when the group went to triage only because alerts
 	// had declared as many incidents as allowed that minute.
-	Capped    bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Capped bool
+	// Severity and Services are the route's, for an incident declared
+	// from triage.
+	Severity string
+	Services []string
+	// DecidedBy is who declared or dismissed the group from triage.
+	DecidedBy string
+	// Version counts the group's changes (alerts arriving or resolving, a
+	// decision); the triage message shows TriageShown of them.
+	Version int64
+	// The group's message in the triage channel: its ts, the Version it
+	// shows, and whether it is being posted (Slack's answer may be lost:
+	// the message is looked for before posting again).
+	TriageTS      string
+	TriageShown   int64
+	TriagePosting bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // AlertStore records alerts and what they cause.
@@ -95,6 +111,15 @@ type AlertStore interface {
 	// IncidentAlerts returns the alerts attached to an incident, in the
 	// order they were first received.
 	IncidentAlerts(ctx context.Context, incidentID string) ([]StoredAlert, error)
+	// GroupAlerts returns the alerts of a group, first received first.
+	GroupAlerts(ctx context.Context, key string) ([]StoredAlert, error)
+	// TriageBehind returns the groups whose triage message is behind
+	// them: in triage, or with a message already, and changed since the
+	// message last showed them.
+	TriageBehind(ctx context.Context) ([]AlertGroup, error)
+	// SaveTriage records what the group's triage message is and shows,
+	// changing nothing else of the group.
+	SaveTriage(ctx context.Context, key, ts string, shown int64, posting bool) error
 }
 
 // AlertTx is a write transaction of RecordAlerts. (source, key) names one
@@ -114,6 +139,8 @@ type AlertTx interface {
 	DeclaredSince(t time.Time) (int, error)
 	// Incident returns the incident with that ID, or nil.
 	Incident(id string) (*Incident, error)
+	// GroupAlerts is AlertStore's, inside this transaction.
+	GroupAlerts(key string) ([]StoredAlert, error)
 	// Create and Update are IncidentStore's, inside this transaction.
 	Create(inc *Incident, events []Event) error
 	Update(number int64, fn func(*Incident) ([]Event, error)) (*Incident, error)
@@ -270,6 +297,8 @@ func (b *alertBatch) receive(a RoutedAlert) error {
 				p.resolvedAny = true
 				p.autoResolve = p.autoResolve || a.AutoResolve
 			}
+		} else if err := b.touchGroup(stored.Group); err != nil {
+			return err
 		}
 		return tx.PutAlert(stored)
 	}
@@ -284,6 +313,7 @@ func (b *alertBatch) receive(a RoutedAlert) error {
 	if g == nil {
 		g = &AlertGroup{Key: stored.Group, Route: a.Route, CreatedAt: b.now}
 	}
+	g.Severity, g.Services = a.Severity, a.Services
 	if g.State == GroupIncident && g.IncidentID != "" {
 		inc, err := b.incident(g.IncidentID)
 		if err != nil {
@@ -308,7 +338,7 @@ func (b *alertBatch) receive(a RoutedAlert) error {
 			return tx.PutAlert(stored)
 		}
 		// Its incident is long resolved or closed: the group starts over.
-		g.State, g.IncidentID = "", ""
+		g.State, g.IncidentID, g.IncidentNumber = "", "", 0
 	}
 	if g.State == GroupTriage && a.Action == ActionDeclare && g.Capped {
 		// Capped before: it waits in triage for people; a later
@@ -317,7 +347,7 @@ func (b *alertBatch) receive(a RoutedAlert) error {
 	}
 	switch a.Action {
 	case ActionTriage:
-		g.State = GroupTriage
+		g.State, g.DecidedBy = GroupTriage, ""
 		return b.put(stored, g)
 	case ActionDeclare:
 		if !b.counted {
@@ -331,7 +361,7 @@ func (b *alertBatch) receive(a RoutedAlert) error {
 			if !g.Capped {
 				b.out.Capped = append(b.out.Capped, g.Key)
 			}
-			g.State, g.Capped = GroupTriage, true
+			g.State, g.Capped, g.DecidedBy = GroupTriage, true, ""
 			return b.put(stored, g)
 		}
 		inc, err := b.declare(a)
@@ -339,15 +369,28 @@ func (b *alertBatch) receive(a RoutedAlert) error {
 			return err
 		}
 		b.declared++
-		g.State, g.IncidentID, g.Capped = GroupIncident, inc.ID, false
+		g.State, g.IncidentID, g.IncidentNumber, g.Capped = GroupIncident, inc.ID, inc.Number, false
 		stored.IncidentID = inc.ID
 		return b.put(stored, g)
 	}
 	return nil
 }
 
+// touchGroup notes a change to a group that has no incident (a resolved
+// alert of a group in triage), for its triage message.
+func (b *alertBatch) touchGroup(key string) error {
+	g, err := b.tx.Group(key)
+	if err != nil || g == nil || g.State == GroupIncident {
+		return err
+	}
+	g.Version++
+	g.UpdatedAt = b.now
+	return b.tx.PutGroup(g)
+}
+
 func (b *alertBatch) put(a *StoredAlert, g *AlertGroup) error {
 	g.UpdatedAt = b.now
+	g.Version++
 	if err := b.tx.PutGroup(g); err != nil {
 		return err
 	}
@@ -445,4 +488,130 @@ func (b *alertBatch) finish() error {
 		b.changed[id] = inc
 	}
 	return nil
+}
+
+// GroupAlerts returns the alerts of the group called key.
+func (s *Service) GroupAlerts(ctx context.Context, key string) ([]StoredAlert, error) {
+	return s.store.GroupAlerts(ctx, key)
+}
+
+// TriageBehind returns the groups whose triage message is behind them.
+func (s *Service) TriageBehind(ctx context.Context) ([]AlertGroup, error) {
+	return s.store.TriageBehind(ctx)
+}
+
+// SaveTriage records what a group's triage message is and shows.
+func (s *Service) SaveTriage(ctx context.Context, key, ts string, shown int64, posting bool) error {
+	return s.store.SaveTriage(ctx, key, ts, shown, posting)
+}
+
+// decideGroup loads a group in triage for someone's decision.
+func decideGroup(tx AlertTx, key string) (*AlertGroup, error) {
+	g, err := tx.Group(key)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case g == nil:
+		return nil, Errorf(ENOTFOUND, "Sitrep has no record of that group of alerts.")
+	case g.State == GroupIncident:
+		return nil, Errorf(ECONFLICT, "These alerts are already incident #%d.", g.IncidentNumber)
+	}
+	return g, nil
+}
+
+// DeclareGroup declares an incident for a group of alerts waiting in
+// triage, with actor as its declarer and commander, and attaches the
+// group's alerts to it.
+func (s *Service) DeclareGroup(ctx context.Context, key, actor string) (*Incident, error) {
+	if actor == "" {
+		return nil, Errorf(EINVALID, "Declaring alerts from triage needs a person.")
+	}
+	var created *Incident
+	err := s.store.RecordAlerts(ctx, func(tx AlertTx) error {
+		created = nil
+		g, err := decideGroup(tx, key)
+		if err != nil {
+			return err
+		}
+		alerts, err := tx.GroupAlerts(key)
+		if err != nil {
+			return err
+		}
+		if len(alerts) == 0 {
+			return Errorf(ENOTFOUND, "That group of alerts has no alerts recorded.")
+		}
+		first := alerts[0]
+		for _, a := range alerts {
+			if a.Status == AlertFiring {
+				first = a
+				break
+			}
+		}
+		now := s.now().UTC()
+		sev := g.Severity
+		if _, err := s.cfg.Severity(sev); err != nil {
+			sev = s.cfg.DefaultSeverity
+		}
+		title, err := cleanTitle(cut(first.Title, MaxTitle))
+		if err != nil {
+			title = cut(first.Source+" alert "+first.Key, MaxTitle)
+		}
+		services, err := cleanList("affected services", g.Services)
+		if err != nil {
+			services = nil
+		}
+		inc := &Incident{
+			Title: title, Severity: sev, Status: Investigating, Services: services,
+			DeclaredBy: actor, Roles: map[string]string{CommanderRole: actor},
+			DeclaredAt: now, UpdatedAt: now, LastUpdateAt: now,
+		}
+		inc.Checklist = s.cfg.checklistFor(sev, nil)
+		s.cfg.schedule(inc)
+		events := []Event{{At: now, Kind: KindDeclared, Actor: actor, Data: map[string]string{"severity": sev, "alerts": fmt.Sprint(len(alerts)), "route": g.Route}}}
+		for _, a := range alerts {
+			events = append(events, alertEvent(RoutedAlert{Alert: a.Alert, Route: a.Route}, now))
+		}
+		if err := tx.Create(inc, events); err != nil {
+			return fmt.Errorf("declare from triage: %w", err)
+		}
+		for i := range alerts {
+			alerts[i].IncidentID = inc.ID
+			if err := tx.PutAlert(&alerts[i]); err != nil {
+				return err
+			}
+		}
+		g.State, g.IncidentID, g.IncidentNumber, g.DecidedBy = GroupIncident, inc.ID, inc.Number, actor
+		g.Version++
+		g.UpdatedAt = now
+		if err := tx.PutGroup(g); err != nil {
+			return err
+		}
+		created = inc
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.committed(created)
+	return created, nil
+}
+
+// DismissGroup records that a group of alerts in triage needs no
+// incident. Its alerts stay recorded; one that fires again brings the
+// group back to triage.
+func (s *Service) DismissGroup(ctx context.Context, key, actor string) error {
+	return s.store.RecordAlerts(ctx, func(tx AlertTx) error {
+		g, err := decideGroup(tx, key)
+		if err != nil {
+			return err
+		}
+		if g.State == GroupDismissed {
+			return nil
+		}
+		g.State, g.DecidedBy = GroupDismissed, actor
+		g.Version++
+		g.UpdatedAt = s.now().UTC()
+		return tx.PutGroup(g)
+	})
 }

@@ -313,3 +313,96 @@ func (s suite) testAlertTxRollsBack(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// testAlertsTriageDecisions: groups in triage are behind until their
+// message is saved; declaring one makes an incident of all its alerts
+// with the declarer as commander, once; dismissing one keeps its alerts,
+// and a new alert brings it back.
+func (s suite) testAlertsTriageDecisions(t *testing.T) {
+	st := s.open(t)
+	svc, clk := alertService(st)
+	ctx := context.Background()
+	var rules incident.AlertRules
+	receive(t, svc, rules, routed("a1", "g1", incident.ActionTriage, incident.AlertFiring), routed("a2", "g1", incident.ActionTriage, incident.AlertFiring),
+		routed("b1", "g2", incident.ActionTriage, incident.AlertFiring), routed("i1", "gi", incident.ActionIgnore, incident.AlertFiring))
+	behind, err := st.TriageBehind(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(behind) != 2 || behind[0].Key != "g1" || behind[1].Key != "g2" {
+		t.Fatalf("TriageBehind = %+v, want g1 and g2", behind)
+	}
+	if err := st.SaveTriage(ctx, "g1", "1.0001", behind[0].Version, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveTriage(ctx, "g2", "1.0002", behind[1].Version, false); err != nil {
+		t.Fatal(err)
+	}
+	if behind, _ := st.TriageBehind(ctx); len(behind) != 0 {
+		t.Fatalf("after saving both messages, TriageBehind = %+v", behind)
+	}
+	clk.add(time.Second)
+	receive(t, svc, rules, routed("a1", "g1", incident.ActionTriage, incident.AlertResolved))
+	behind, _ = st.TriageBehind(ctx)
+	if len(behind) != 1 || behind[0].Key != "g1" || behind[0].TriageTS != "1.0001" {
+		t.Fatalf("after an alert of g1 resolved, TriageBehind = %+v, want g1 with its message", behind)
+	}
+
+	inc, err := svc.DeclareGroup(ctx, "g1", "U7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.Commander() != "U7" || inc.DeclaredBy != "U7" {
+		t.Errorf("declared from triage by %q, commander %q; want U7 both", inc.DeclaredBy, inc.Commander())
+	}
+	alerts, err := st.IncidentAlerts(ctx, inc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts) != 2 {
+		t.Errorf("%d alerts attached to the incident declared from triage, want 2", len(alerts))
+	}
+	if _, err := svc.DeclareGroup(ctx, "g1", "U8"); incident.ErrorCode(err) != incident.ECONFLICT {
+		t.Errorf("declaring a group twice: %v, want ECONFLICT", err)
+	}
+	if n := len(allIncidents(t, st)); n != 1 {
+		t.Errorf("%d incidents, want 1", n)
+	}
+	clk.add(time.Second)
+	receive(t, svc, rules, routed("a3", "g1", incident.ActionTriage, incident.AlertFiring))
+	if alerts, _ := st.IncidentAlerts(ctx, inc.ID); len(alerts) != 3 {
+		t.Errorf("a later alert of a group declared from triage: %d alerts on its incident, want 3", len(alerts))
+	}
+
+	if err := svc.DismissGroup(ctx, "g2", "U7"); err != nil {
+		t.Fatal(err)
+	}
+	behind, _ = st.TriageBehind(ctx)
+	var g2 *incident.AlertGroup
+	for i := range behind {
+		if behind[i].Key == "g2" {
+			g2 = &behind[i]
+		}
+	}
+	if g2 == nil || g2.State != incident.GroupDismissed || g2.DecidedBy != "U7" {
+		t.Fatalf("after dismissing g2, TriageBehind = %+v, want g2 dismissed by U7", behind)
+	}
+	clk.add(time.Second)
+	receive(t, svc, rules, routed("b2", "g2", incident.ActionTriage, incident.AlertFiring))
+	alerts, err = st.GroupAlerts(ctx, "g2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts) != 2 {
+		t.Errorf("%d alerts in g2, want 2", len(alerts))
+	}
+	behind, _ = st.TriageBehind(ctx)
+	for _, g := range behind {
+		if g.Key == "g2" && (g.State != incident.GroupTriage || g.DecidedBy != "") {
+			t.Errorf("a new alert of a dismissed group: %+v, want it back in triage", g)
+		}
+	}
+	if _, err := svc.DeclareGroup(ctx, "nope", "U7"); incident.ErrorCode(err) != incident.ENOTFOUND {
+		t.Errorf("declaring an unknown group: %v, want ENOTFOUND", err)
+	}
+}

@@ -88,6 +88,7 @@ func Run(t *testing.T, open func(t *testing.T) incident.Store, opts ...Options) 
 		{"AlertsFlapping", s.testAlertsFlapping},
 		{"AlertsTriageAndIgnore", s.testAlertsTriageAndIgnore},
 		{"AlertTxRollsBack", s.testAlertTxRollsBack},
+		{"AlertsTriageDecisions", s.testAlertsTriageDecisions},
 	} {
 		t.Run(tc.name, tc.test)
 	}

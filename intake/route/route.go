@@ -7,6 +7,8 @@ package route
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strconv"
@@ -230,5 +232,14 @@ func groupKey(route string, a incident.Alert, by []string) string {
 	default:
 		b.WriteString(" key=" + strconv.Quote(a.Key))
 	}
+	// A key names the group in a triage button's value, which Slack caps
+	// at 2,000 characters: long ones are hashed.
+	if b.Len() > maxGroupKey {
+		sum := sha256.Sum256([]byte(b.String()))
+		return strconv.Quote(route) + " " + strconv.Quote(a.Source) + " sha256=" + hex.EncodeToString(sum[:])
+	}
 	return b.String()
 }
+
+// maxGroupKey is the longest group key kept as it is.
+const maxGroupKey = 300

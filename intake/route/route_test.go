@@ -80,3 +80,17 @@ func TestRouteConfigRefused(t *testing.T) {
 		t.Errorf("defaults: %+v, want 5 a minute and 30m", rules)
 	}
 }
+
+func TestGroupKeyStaysShort(t *testing.T) {
+	r, err := New(Config{Routes: []Route{{Name: "all", GroupBy: []string{"big"}}}}, sevs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := incident.Alert{Source: "generic", Key: "k", Labels: map[string]string{"big": strings.Repeat("x", 1000)}}
+	b := a
+	b.Labels = map[string]string{"big": strings.Repeat("x", 999) + "y"}
+	ga, gb := r.Route(a).Group, r.Route(b).Group
+	if len(ga) > 400 || ga == gb {
+		t.Errorf("group keys %q and %q: want short and distinct", ga, gb)
+	}
+}

@@ -84,8 +84,15 @@ func scanAlert(row interface{ Scan(...any) error }) (*incident.StoredAlert, erro
 // IncidentAlerts returns the alerts attached to an incident, first
 // received first.
 func (db *DB) IncidentAlerts(ctx context.Context, incidentID string) ([]incident.StoredAlert, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+alertColumns+` FROM alerts
-		WHERE incident_id = ? AND incident_id <> '' ORDER BY received_at, source, key`, incidentID)
+	return queryAlerts(ctx, db.read, `WHERE incident_id = ? AND incident_id <> '' ORDER BY received_at, source, key`, incidentID)
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func queryAlerts(ctx context.Context, q querier, where string, args ...any) ([]incident.StoredAlert, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+alertColumns+` FROM alerts `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list alerts: %w", err)
 	}
@@ -171,36 +178,109 @@ func (t *alertTx) PutAlert(a *incident.StoredAlert) error {
 	return nil
 }
 
-func (t *alertTx) Group(key string) (*incident.AlertGroup, error) {
+const groupColumns = `key, route, state, incident_id, incident_number, capped, severity, services, decided_by,
+	version, triage_ts, triage_shown, triage_posting, created_at, updated_at`
+
+func scanGroup(row interface{ Scan(...any) error }) (*incident.AlertGroup, error) {
 	var (
-		g                incident.AlertGroup
-		created, updated sql.NullString
+		g                          incident.AlertGroup
+		services, created, updated string
 	)
-	err := t.tx.QueryRowContext(t.ctx, `SELECT key, route, state, incident_id, capped, created_at, updated_at
-		FROM alert_groups WHERE key = ?`, key).Scan(&g.Key, &g.Route, &g.State, &g.IncidentID, &g.Capped, &created, &updated)
+	if err := row.Scan(&g.Key, &g.Route, &g.State, &g.IncidentID, &g.IncidentNumber, &g.Capped, &g.Severity, &services, &g.DecidedBy,
+		&g.Version, &g.TriageTS, &g.TriageShown, &g.TriagePosting, &created, &updated); err != nil {
+		return nil, err
+	}
+	var err error
+	if g.Services, err = parseServices(services); err != nil {
+		return nil, err
+	}
+	if g.CreatedAt, err = parseTime(sql.NullString{String: created, Valid: true}); err != nil {
+		return nil, err
+	}
+	if g.UpdatedAt, err = parseTime(sql.NullString{String: updated, Valid: true}); err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
+func (t *alertTx) Group(key string) (*incident.AlertGroup, error) {
+	g, err := scanGroup(t.tx.QueryRowContext(t.ctx, `SELECT `+groupColumns+` FROM alert_groups WHERE key = ?`, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read alert group: %w", err)
 	}
-	if g.CreatedAt, err = parseTime(created); err != nil {
-		return nil, err
-	}
-	if g.UpdatedAt, err = parseTime(updated); err != nil {
-		return nil, err
-	}
-	return &g, nil
+	return g, nil
 }
 
+// PutGroup stores the group; its triage message's state is SaveTriage's
+// alone, so a batch never undoes what Slack was seen to do.
 func (t *alertTx) PutGroup(g *incident.AlertGroup) error {
-	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO alert_groups (key, route, state, incident_id, capped, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (key) DO UPDATE SET route = excluded.route, state = excluded.state,
-			incident_id = excluded.incident_id, capped = excluded.capped, updated_at = excluded.updated_at`,
-		g.Key, g.Route, g.State, g.IncidentID, g.Capped, formatTime(g.CreatedAt), formatTime(g.UpdatedAt))
+	services, err := servicesArg(g.Services)
 	if err != nil {
 		return fmt.Errorf("store alert group: %w", err)
+	}
+	_, err = t.tx.ExecContext(t.ctx, `INSERT INTO alert_groups (key, route, state, incident_id, incident_number, capped,
+			severity, services, decided_by, version, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET route = excluded.route, state = excluded.state,
+			incident_id = excluded.incident_id, incident_number = excluded.incident_number, capped = excluded.capped,
+			severity = excluded.severity, services = excluded.services, decided_by = excluded.decided_by,
+			version = excluded.version, updated_at = excluded.updated_at`,
+		g.Key, g.Route, g.State, g.IncidentID, g.IncidentNumber, g.Capped, g.Severity, services, g.DecidedBy, g.Version,
+		formatTime(g.CreatedAt), formatTime(g.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("store alert group: %w", err)
+	}
+	return nil
+}
+
+func (t *alertTx) GroupAlerts(key string) ([]incident.StoredAlert, error) {
+	return queryAlerts(t.ctx, t.tx, `WHERE group_key = ? ORDER BY received_at, source, key`, key)
+}
+
+// GroupAlerts returns the alerts of a group, first received first.
+func (db *DB) GroupAlerts(ctx context.Context, key string) ([]incident.StoredAlert, error) {
+	return queryAlerts(ctx, db.read, `WHERE group_key = ? ORDER BY received_at, source, key`, key)
+}
+
+// TriageBehind returns the groups whose triage message is behind them.
+func (db *DB) TriageBehind(ctx context.Context) ([]incident.AlertGroup, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+groupColumns+` FROM alert_groups
+		WHERE version > triage_shown AND (state = 'triage' OR triage_ts <> '' OR triage_posting = 1)
+		ORDER BY created_at, key`)
+	if err != nil {
+		return nil, fmt.Errorf("list triage: %w", err)
+	}
+	defer rows.Close()
+	var out []incident.AlertGroup
+	for rows.Next() {
+		g, err := scanGroup(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list triage: %w", err)
+		}
+		out = append(out, *g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list triage: %w", err)
+	}
+	return out, nil
+}
+
+// SaveTriage records the group's triage message.
+func (db *DB) SaveTriage(ctx context.Context, key, ts string, shown int64, posting bool) error {
+	done, err := db.turn(ctx)
+	if err != nil {
+		return fmt.Errorf("save triage message: %w", err)
+	}
+	defer done()
+	res, err := db.write.ExecContext(ctx, `UPDATE alert_groups SET triage_ts = ?, triage_shown = ?, triage_posting = ? WHERE key = ?`, ts, shown, posting, key)
+	if err != nil {
+		return fmt.Errorf("save triage message: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("save triage message: group not found (%v)", err)
 	}
 	return nil
 }

@@ -28,17 +28,30 @@ CREATE TABLE alerts (
 CREATE INDEX alerts_incident ON alerts (incident_id, received_at) WHERE incident_id <> '';
 CREATE INDEX alerts_group ON alerts (group_key);
 
--- What each group of alerts became: an incident, triage, or nothing. One
+-- What each group of alerts became: an incident, triage, or dismissed. One
 -- row per group key, so two deliveries cannot declare a group twice.
 CREATE TABLE alert_groups (
-    key         TEXT NOT NULL PRIMARY KEY,
-    route       TEXT NOT NULL DEFAULT '',
-    state       TEXT NOT NULL CHECK (state IN ('incident', 'triage', 'ignored', '')),
-    incident_id TEXT NOT NULL DEFAULT '',
-    capped      INTEGER NOT NULL DEFAULT 0 CHECK (capped IN (0, 1)),
-    created_at  TEXT NOT NULL,
-    updated_at  TEXT NOT NULL
+    key             TEXT NOT NULL PRIMARY KEY,
+    route           TEXT NOT NULL DEFAULT '',
+    state           TEXT NOT NULL CHECK (state IN ('incident', 'triage', 'dismissed', '')),
+    incident_id     TEXT NOT NULL DEFAULT '',
+    incident_number INTEGER NOT NULL DEFAULT 0,
+    capped          INTEGER NOT NULL DEFAULT 0 CHECK (capped IN (0, 1)),
+    severity        TEXT NOT NULL DEFAULT '',
+    services        TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(services) AND json_type(services) = 'array'),
+    decided_by      TEXT NOT NULL DEFAULT '',
+    -- The group's message in the triage channel (incident.AlertGroup).
+    version         INTEGER NOT NULL DEFAULT 0,
+    triage_ts       TEXT NOT NULL DEFAULT '',
+    triage_shown    INTEGER NOT NULL DEFAULT 0,
+    triage_posting  INTEGER NOT NULL DEFAULT 0 CHECK (triage_posting IN (0, 1)),
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
 ) STRICT, WITHOUT ROWID;
+
+-- TriageBehind reads only the groups whose triage message is behind.
+CREATE INDEX alert_groups_triage_behind ON alert_groups (key)
+    WHERE version > triage_shown AND (state = 'triage' OR triage_ts <> '' OR triage_posting = 1);
 
 -- The cap on declarations counts the incidents declared for a source in
 -- the last minute.
