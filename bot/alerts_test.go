@@ -85,3 +85,29 @@ func TestAlertMessagesWithinLimits(t *testing.T) {
 		t.Errorf("no alerts: %q", none.Text)
 	}
 }
+
+// TestTriageMessageWithinLimits: a group of a thousand huge alerts, in
+// each state, is a valid message; the buttons carry the group's key.
+func TestTriageMessageWithinLimits(t *testing.T) {
+	var alerts []incident.StoredAlert
+	for i := range 1000 {
+		alerts = append(alerts, hugeAlert(i, incident.AlertFiring))
+	}
+	key := `"pages" "alertmanager" group="{}:{alertname=\"HighErrorRate\"}"`
+	for _, g := range []incident.AlertGroup{
+		{Key: key, Route: "pages", State: incident.GroupTriage, Capped: true},
+		{Key: key, Route: "pages", State: incident.GroupIncident, IncidentNumber: 4, DecidedBy: "U2"},
+		{Key: key, Route: "pages", State: incident.GroupDismissed, DecidedBy: "U2"},
+	} {
+		text, blocks := triageMessage(g, alerts, "/incident")
+		shown := checkAlertBlocks(t, "the triage message ("+g.State+")", blocks)
+		if !strings.Contains(text, "1000 firing") || !strings.Contains(shown, "995 more alerts") {
+			t.Errorf("%s: %q\n%.300s", g.State, text, shown)
+		}
+		raw, _ := json.Marshal(blocks)
+		hasButtons := strings.Contains(string(raw), actionAlertsDeclare)
+		if hasButtons != (g.State == incident.GroupTriage) {
+			t.Errorf("%s: buttons shown %v", g.State, hasButtons)
+		}
+	}
+}

@@ -119,6 +119,10 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 	}
 	act := cb.ActionCallback.BlockActions[0]
 	requestIs(ctx, "block_actions:"+act.ActionID, cb.User.ID)
+	if strings.HasPrefix(act.ActionID, alertsActionPrefix) {
+		b.alertTriageAction(ctx, log, cb, act) // triage_alerts.go: no incident yet
+		return
+	}
 	inc, err := b.clickedIncident(ctx, log, cb)
 	if err == nil {
 		requestIncident(ctx, inc.Number)

@@ -21,11 +21,12 @@ import (
 // alertIntake serves POST /hooks/<source>: the sources whose secret is set,
 // routed by the config file's alerts.routes into the domain. The routes
 // were checked when the settings were read.
-func alertIntake(cfg *settings, svc *incident.Service, now func() time.Time, log *slog.Logger) (http.Handler, error) {
+func alertIntake(cfg *settings, svc *incident.Service, recorded func(), now func() time.Time, log *slog.Logger) (http.Handler, error) {
 	router, err := route.New(cfg.Alerts, cfg.Incident.SeverityNames(), svc)
 	if err != nil {
 		return nil, &settingError{"SITREP_CONFIG", err.Error()}
 	}
+	router.Recorded = recorded
 	router.Said = func(capped []string) {
 		log.Warn("alerts have declared as many incidents as allowed this minute: these groups wait in triage instead",
 			"max_declares_per_minute", router.Rules().MaxDeclaresPerMinute, "groups", strings.Join(capped, "; "))

@@ -394,8 +394,10 @@ func kinds(evs []incident.Event) map[incident.EventKind]int {
 func TestAlertCapAndFlapping(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
+	triage := w.fake.AddChannel("alert-triage", false, "U1")
 	sitrep := w.startAlerting(t, `
 alerts:
+  triage_channel: `+triage+`
   max_declares_per_minute: 2
   reopen_within: 1h
   routes:
@@ -415,6 +417,12 @@ alerts:
 	if n := strings.Count(sitrep.logs.String(), "as many incidents as allowed this minute"); n != 2 {
 		t.Errorf("the cap was said %d times for 2 capped groups (one of them twice alerted), want once each\nlogs:\n%s", n, sitrep.logs)
 	}
+
+	eventually(t, "the capped groups in the triage channel, saying why, once each", func() bool {
+		ms := triageMessages(w.fake, triage)
+		return len(ms) == 2 && strings.Contains(slackfake.BlockText(ms[0].Blocks), "as many incidents as allowed") &&
+			strings.Contains(ms[1].Text, "2 firing")
+	}, func() string { return strings.Join(texts(w.fake, triage), "\n") })
 
 	// Incident #1's only alert resolves: auto_resolve resolves it. It
 	// fires again: the same incident reopens.
@@ -468,5 +476,125 @@ func TestAlertsOverSocketMode(t *testing.T) {
 	sitrep.mustHook(t, "generic", genericAlert("k1", "firing", "Queue backed up", nil))
 	if n := len(incidentsIn(t, w.db)); n != 0 {
 		t.Errorf("%d incidents: with no routes, alerts wait in triage", n)
+	}
+}
+
+// triageMessages are the triage channel's messages, by their text.
+func triageMessages(fake *slackfake.Server, channel string) []slackfake.Message {
+	var out []slackfake.Message
+	for _, m := range fake.Messages(channel) {
+		if strings.HasPrefix(m.Text, "Alerts in triage") {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// buttonValue is the value of the button actionID in a message's blocks,
+// "" if it has none.
+func buttonValue(t *testing.T, m slackfake.Message, actionID string) string {
+	t.Helper()
+	var blocks []struct {
+		Type     string `json:"type"`
+		Elements []struct {
+			ActionID string `json:"action_id"`
+			Value    string `json:"value"`
+		} `json:"elements"`
+	}
+	if err := json.Unmarshal(m.Blocks, &blocks); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range blocks {
+		for _, e := range b.Elements {
+			if b.Type == "actions" && e.ActionID == actionID {
+				return e.Value
+			}
+		}
+	}
+	return ""
+}
+
+// TestAlertTriage: groups of a triage route each get one message in the
+// triage channel, updated in place as alerts arrive and resolve; Declare
+// makes an incident of the group's alerts with the clicker as commander,
+// Dismiss sets it aside until an alert fires again.
+func TestAlertTriage(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	triage := w.fake.AddChannel("alert-triage", false, "U1", "U2")
+	sitrep := w.startAlerting(t, fmt.Sprintf(`
+alerts:
+  triage_channel: %s
+  routes:
+    - name: maybe
+      match: ['source="generic"']
+      action: triage
+      severity: sev1
+      group_by: [service]
+`, triage))
+	for i := range 3 {
+		sitrep.mustHook(t, "generic", genericAlert(fmt.Sprint("s1-", i), "firing", "Checkout slow", map[string]string{"service": "s1"}))
+	}
+	sitrep.mustHook(t, "generic", genericAlert("s2-0", "firing", "Search slow", map[string]string{"service": "s2"}))
+	show := func() string { return strings.Join(texts(w.fake, triage), "\n") }
+	var s1, s2 slackfake.Message
+	eventually(t, "one triage message per group", func() bool {
+		ms := triageMessages(w.fake, triage)
+		if len(ms) != 2 {
+			return false
+		}
+		s1, s2 = ms[0], ms[1]
+		return strings.Contains(s1.Text, "3 firing") && strings.Contains(s2.Text, "1 firing")
+	}, show)
+	if n := len(incidentsIn(t, w.db)); n != 0 {
+		t.Fatalf("%d incidents from a triage route, want none", n)
+	}
+	sitrep.mustHook(t, "generic", genericAlert("s1-0", "resolved", "Checkout slow", map[string]string{"service": "s1"}))
+	eventually(t, "the group's message updated in place", func() bool {
+		m, ok := w.fake.Message(triage, s1.TS)
+		return ok && strings.Contains(m.Text, "2 firing, 1 resolved") && len(triageMessages(w.fake, triage)) == 2
+	}, show)
+
+	p, _ := cardAction(t, w.fake, "U2", triage, s1.TS, button("alerts_declare", buttonValue(t, s1, "alerts_declare")))
+	if a := sitrep.interact(p); a.Status != http.StatusOK {
+		t.Fatalf("Declare: %+v", a)
+	}
+	incs := incidentsIn(t, w.db)
+	if len(incs) != 1 || incs[0].Commander() != "U2" || incs[0].Severity != "sev1" {
+		t.Fatalf("after Declare: %d incidents (%+v), want #1 commanded by U2 at the route's sev1", len(incs), incs)
+	}
+	if n := len(alertsOf(t, w.db, 1)); n != 3 {
+		t.Errorf("%d alerts attached to the incident declared from triage, want the group's 3", n)
+	}
+	incidentChannel(t, w.fake, 1)
+	eventually(t, "the triage message saying it was declared, without buttons", func() bool {
+		m, _ := w.fake.Message(triage, s1.TS)
+		return strings.Contains(slackfake.BlockText(m.Blocks), "Declared as incident #1") && buttonValue(t, m, "alerts_declare") == ""
+	}, show)
+	// A second click (another person, at the same time) changes nothing.
+	p, ru2 := cardAction(t, w.fake, "U1", triage, s1.TS, button("alerts_declare", buttonValue(t, s1, "alerts_declare")))
+	sitrep.interact(p)
+	eventually(t, "the second click told it is already an incident", func() bool {
+		return strings.Contains(responses(w.fake, ru2), "already incident #1")
+	})
+
+	p, _ = cardAction(t, w.fake, "U1", triage, s2.TS, button("alerts_dismiss", buttonValue(t, s2, "alerts_dismiss")))
+	if a := sitrep.interact(p); a.Status != http.StatusOK {
+		t.Fatalf("Dismiss: %+v", a)
+	}
+	eventually(t, "the triage message saying it was dismissed", func() bool {
+		m, _ := w.fake.Message(triage, s2.TS)
+		return strings.Contains(slackfake.BlockText(m.Blocks), "Dismissed by")
+	}, show)
+	sitrep.mustHook(t, "generic", genericAlert("s2-1", "firing", "Search slow again", map[string]string{"service": "s2"}))
+	eventually(t, "a dismissed group back in triage when an alert fires", func() bool {
+		m, _ := w.fake.Message(triage, s2.TS)
+		return strings.Contains(m.Text, "2 firing") && buttonValue(t, m, "alerts_declare") != ""
+	}, show)
+	if n := len(incidentsIn(t, w.db)); n != 1 {
+		t.Errorf("%d incidents, want 1", n)
+	}
+	if n := len(triageMessages(w.fake, triage)); n != 2 {
+		t.Errorf("%d messages in the triage channel for 2 groups, want 2 (the rest updated in place)", n)
 	}
 }

@@ -156,6 +156,7 @@ func (p program) serve(ctx context.Context) error {
 		TemplatesDir:    cfg.TemplatesDir,
 		TimeZone:        cfg.TimeZone,
 		Metrics:         m,
+		TriageChannel:   cfg.Alerts.TriageChannel,
 	}, log, clk)
 
 	mux := http.NewServeMux()
@@ -164,7 +165,7 @@ func (p program) serve(ctx context.Context) error {
 		// with, so the Slack endpoints are not served at all.
 		mux.Handle("/slack/", b.Handler())
 	}
-	hooks, err := alertIntake(cfg, svc, clk.Now, log)
+	hooks, err := alertIntake(cfg, svc, b.AlertsRecorded, clk.Now, log)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,7 +33,13 @@ type Config struct {
 	// ReopenWithin is how soon after its incident resolved a group that
 	// fires again reopens it (default 30m), as a Go duration.
 	ReopenWithin string `yaml:"reopen_within,omitempty"`
+	// TriageChannel is the channel ID (C…) where groups waiting in triage
+	// are shown with Declare and Dismiss; without it they are only
+	// recorded.
+	TriageChannel string `yaml:"triage_channel,omitempty"`
 }
+
+var channelID = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
 
 // Route is one entry of alerts.routes.
 type Route struct {
@@ -68,6 +75,8 @@ type Router struct {
 	// Said is told, once per group, of groups sent to triage by the cap
 	// on declarations. May be nil.
 	Said func(capped []string)
+	// Recorded is told after each batch is committed. May be nil.
+	Recorded func()
 }
 
 type compiled struct {
@@ -104,6 +113,9 @@ func compile(c Config, severities []string) ([]compiled, incident.AlertRules, er
 			return nil, rules, fmt.Errorf("alerts.reopen_within %q: not a positive duration such as 30m or 2h", c.ReopenWithin)
 		}
 		rules.ReopenWithin = d
+	}
+	if c.TriageChannel != "" && !channelID.MatchString(c.TriageChannel) {
+		return nil, rules, fmt.Errorf("alerts.triage_channel %q: not a channel ID; use the ID (C…) shown at the bottom of the channel's details", c.TriageChannel)
 	}
 	names := map[string]bool{}
 	out := make([]compiled, 0, len(c.Routes))
@@ -189,6 +201,9 @@ func (r *Router) ReceiveAlerts(ctx context.Context, alerts []incident.Alert) err
 	}
 	if len(out.Capped) > 0 && r.Said != nil {
 		r.Said(out.Capped)
+	}
+	if r.Recorded != nil {
+		r.Recorded()
 	}
 	return nil
 }
