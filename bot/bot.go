@@ -63,8 +63,8 @@ type Bot struct {
 	client   *http.Client // for response_url
 	names    *nameCache
 	metrics  Metrics
-	channels sync.Map // incident channel ID → channelIncident (incidentIn)
-	help     string   // the usage text, made once from the command table
+	channels sync.Map     // incident channel ID → channelIncident (incidentIn)
+	help     string       // the usage text, made once from the command table
 	triage   *alertTriage // nil without a triage channel
 
 	mu             sync.Mutex

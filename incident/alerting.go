@@ -75,10 +75,10 @@ const (
 
 // AlertGroup is what a group of alerts became.
 type AlertGroup struct {
-	Key        string
-	Route      string
-	State      string // GroupIncident, GroupTriage or GroupIgnored
-	IncidentID string // its incident, when State is GroupIncident
+	Key            string
+	Route          string
+	State          string // GroupIncident, GroupTriage or GroupIgnored
+	IncidentID     string // its incident, when State is GroupIncident
 	IncidentNumber int64
 	// Capped is set when the group went to triage only because alerts
 	// had declared as many incidents as allowed that minute.
