@@ -77,7 +77,7 @@ const (
 type AlertGroup struct {
 	Key            string
 	Route          string
-	State          string // GroupIncident, GroupTriage or GroupIgnored
+	State          string // GroupIncident, GroupTriage or GroupDismissed
 	IncidentID     string // its incident, when State is GroupIncident
 	IncidentNumber int64
 	// Capped is set when the group went to triage only because alerts
