@@ -99,7 +99,11 @@ func TestTriageMessageWithinLimits(t *testing.T) {
 		{Key: key, Route: "pages", State: incident.GroupIncident, IncidentNumber: 4, DecidedBy: "U2"},
 		{Key: key, Route: "pages", State: incident.GroupDismissed, DecidedBy: "U2"},
 	} {
-		text, blocks := triageMessage(g, alerts, "/incident")
+		var open []*incident.Incident
+		for i := range 150 {
+			open = append(open, &incident.Incident{Number: int64(i + 1), Title: strings.Repeat("Checkout <failing> & ", 10)})
+		}
+		text, blocks := triageMessage(g, alerts, open[:100], "/incident")
 		shown := checkAlertBlocks(t, "the triage message ("+g.State+")", blocks)
 		if !strings.Contains(text, "1000 firing") || !strings.Contains(shown, "995 more alerts") {
 			t.Errorf("%s: %q\n%.300s", g.State, text, shown)

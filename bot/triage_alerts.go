@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -17,6 +19,14 @@ import (
 const (
 	actionAlertsDeclare = "alerts_declare"
 	actionAlertsDismiss = "alerts_dismiss"
+	actionAlertsAttach  = "alerts_attach"
+	// triageBlockPrefix begins the block ID of a triage message's
+	// controls, which ends with the group's key: the Attach to… select
+	// has no value of its own to carry it.
+	triageBlockPrefix = "alerts:"
+	// maxAttachOptions is how many open incidents Attach to… offers
+	// (Block Kit allows 100 options).
+	maxAttachOptions = 100
 	alertsActionPrefix  = "alerts_"
 	// triagePostKey marks a triage message (with the group's key) so that
 	// a message whose posting was interrupted is found, not posted twice.
@@ -96,7 +106,21 @@ func (t *alertTriage) show(ctx context.Context, g incident.AlertGroup) error {
 	if err != nil {
 		return err
 	}
-	text, blocks := triageMessage(g, alerts, t.command)
+	var open []*incident.Incident
+	if g.State == incident.GroupTriage {
+		incs, err := t.svc.List(ctx, incident.ListFilter{OpenOnly: true, Limit: maxAttachOptions * 2})
+		if err != nil {
+			return err
+		}
+		for _, inc := range incs {
+			// A private incident's title is not shown in a channel
+			// everyone may read.
+			if !inc.Private && len(open) < maxAttachOptions {
+				open = append(open, inc)
+			}
+		}
+	}
+	text, blocks := triageMessage(g, alerts, open, t.command)
 	opts := []slack.MsgOption{slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)}
 	ts := g.TriageTS
 	if ts == "" && g.TriagePosting {
@@ -152,8 +176,9 @@ func (t *alertTriage) findPosted(ctx context.Context, key string) (string, error
 }
 
 // triageMessage renders a group's triage message: what fires, what was
-// decided, and the buttons while nobody has.
-func triageMessage(g incident.AlertGroup, alerts []incident.StoredAlert, command string) (string, []slack.Block) {
+// decided, and while nobody has, Declare, Dismiss and Attach to… (one of
+// the open incidents).
+func triageMessage(g incident.AlertGroup, alerts []incident.StoredAlert, open []*incident.Incident, command string) (string, []slack.Block) {
 	firing, resolved := alertCounts(alerts)
 	title, source := "Alerts", ""
 	if sorted := sortedAlerts(alerts); len(sorted) > 0 {
@@ -182,14 +207,23 @@ func triageMessage(g incident.AlertGroup, alerts []incident.StoredAlert, command
 		if g.DecidedBy != "" {
 			by = mention(g.DecidedBy)
 		}
-		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf(":white_check_mark: Declared as incident #%d by %s. `%s alerts` in its channel lists these alerts.", g.IncidentNumber, by, command))))
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf(":white_check_mark: Part of incident #%d, on the word of %s. `%s alerts` in its channel lists these alerts.", g.IncidentNumber, by, command))))
 	case incident.GroupDismissed:
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf(":heavy_minus_sign: Dismissed by %s. An alert of this group firing again brings it back here.", mention(g.DecidedBy)))))
 	default:
 		declare := slack.NewButtonBlockElement(actionAlertsDeclare, g.Key, slack.NewTextBlockObject(slack.PlainTextType, "Declare", false, false))
 		declare.Style = slack.StylePrimary
 		dismiss := slack.NewButtonBlockElement(actionAlertsDismiss, g.Key, slack.NewTextBlockObject(slack.PlainTextType, "Dismiss", false, false))
-		blocks = append(blocks, slack.NewActionBlock("alerts_triage", declare, dismiss))
+		elems := []slack.BlockElement{declare, dismiss}
+		if len(open) > 0 {
+			var opts []*slack.OptionBlockObject
+			for _, inc := range open {
+				label := truncate(fmt.Sprintf("#%d %s", inc.Number, plain(inc.Title)), 75)
+				opts = append(opts, slack.NewOptionBlockObject(strconv.FormatInt(inc.Number, 10), slack.NewTextBlockObject(slack.PlainTextType, label, false, false), nil))
+			}
+			elems = append(elems, slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, slack.NewTextBlockObject(slack.PlainTextType, "Attach to…", false, false), actionAlertsAttach, opts...))
+		}
+		blocks = append(blocks, slack.NewActionBlock(triageBlockPrefix+g.Key, elems...))
 	}
 	return text, blocks
 }
@@ -207,6 +241,16 @@ func (b *Bot) alertTriageAction(ctx context.Context, log *slog.Logger, cb *slack
 		}
 	case actionAlertsDismiss:
 		err = b.svc.DismissGroup(ctx, act.Value, actor)
+	case actionAlertsAttach:
+		n, perr := strconv.ParseInt(act.SelectedOption.Value, 10, 64)
+		if perr != nil || !strings.HasPrefix(act.BlockID, triageBlockPrefix) {
+			log.Warn("attach select with a bad value", "value", act.SelectedOption.Value)
+			b.tellInteraction(ctx, log, cb, ":warning: That control is damaged; declare the alerts instead.")
+			return
+		}
+		if _, err = b.svc.AttachGroup(ctx, strings.TrimPrefix(act.BlockID, triageBlockPrefix), n, actor); err == nil {
+			requestIncident(ctx, n)
+		}
 	default:
 		log.Warn("unknown triage action")
 		b.tellInteraction(ctx, log, cb, ":warning: Sitrep does not know that control; it may be from an older version.")

@@ -615,3 +615,58 @@ func (s *Service) DismissGroup(ctx context.Context, key, actor string) error {
 		return tx.PutGroup(g)
 	})
 }
+
+// AttachGroup attaches a group of alerts waiting in triage to an open
+// incident, on actor's word: its alerts go on the incident's timeline and
+// the group's later alerts attach there too.
+func (s *Service) AttachGroup(ctx context.Context, key string, number int64, actor string) (*Incident, error) {
+	var attached *Incident
+	err := s.store.RecordAlerts(ctx, func(tx AlertTx) error {
+		attached = nil
+		g, err := decideGroup(tx, key)
+		if err != nil {
+			return err
+		}
+		alerts, err := tx.GroupAlerts(key)
+		if err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		inc, err := tx.Update(number, func(inc *Incident) ([]Event, error) {
+			if !inc.Status.Open() {
+				return nil, Errorf(ECONFLICT, "Incident #%d is %s; reopen it first, or declare these alerts as an incident of their own.", inc.Number, inc.Status)
+			}
+			events := make([]Event, 0, len(alerts))
+			for _, a := range alerts {
+				ev := alertEvent(RoutedAlert{Alert: a.Alert, Route: a.Route}, now)
+				ev.Actor = actor
+				events = append(events, ev)
+			}
+			inc.UpdatedAt = now
+			s.cfg.schedule(inc)
+			return events, nil
+		})
+		if err != nil {
+			return err
+		}
+		for i := range alerts {
+			alerts[i].IncidentID = inc.ID
+			if err := tx.PutAlert(&alerts[i]); err != nil {
+				return err
+			}
+		}
+		g.State, g.IncidentID, g.IncidentNumber, g.DecidedBy = GroupIncident, inc.ID, inc.Number, actor
+		g.Version++
+		g.UpdatedAt = now
+		if err := tx.PutGroup(g); err != nil {
+			return err
+		}
+		attached = inc
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.committed(attached)
+	return attached, nil
+}

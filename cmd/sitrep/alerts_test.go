@@ -569,7 +569,7 @@ alerts:
 	incidentChannel(t, w.fake, 1)
 	eventually(t, "the triage message saying it was declared, without buttons", func() bool {
 		m, _ := w.fake.Message(triage, s1.TS)
-		return strings.Contains(slackfake.BlockText(m.Blocks), "Declared as incident #1") && buttonValue(t, m, "alerts_declare") == ""
+		return strings.Contains(slackfake.BlockText(m.Blocks), "Part of incident #1, on the word of") && buttonValue(t, m, "alerts_declare") == ""
 	}, show)
 	// A second click (another person, at the same time) changes nothing.
 	p, ru2 := cardAction(t, w.fake, "U1", triage, s1.TS, button("alerts_declare", buttonValue(t, s1, "alerts_declare")))
@@ -590,6 +590,21 @@ alerts:
 	eventually(t, "a dismissed group back in triage when an alert fires", func() bool {
 		m, _ := w.fake.Message(triage, s2.TS)
 		return strings.Contains(m.Text, "2 firing") && buttonValue(t, m, "alerts_declare") != ""
+	}, show)
+	// Back in triage, it is attached to the open incident with Attach to….
+	m, _ := w.fake.Message(triage, s2.TS)
+	attach := staticSelect("alerts_attach", "1")
+	attach["block_id"] = "alerts:" + buttonValue(t, m, "alerts_dismiss")
+	p, _ = cardAction(t, w.fake, "U1", triage, s2.TS, attach)
+	if a := sitrep.interact(p); a.Status != http.StatusOK {
+		t.Fatalf("Attach to: %+v", a)
+	}
+	if n := len(alertsOf(t, w.db, 1)); n != 5 {
+		t.Errorf("%d alerts on incident #1 after attaching the second group, want 3 + 2", n)
+	}
+	eventually(t, "the attached group's message saying so", func() bool {
+		m, _ := w.fake.Message(triage, s2.TS)
+		return strings.Contains(slackfake.BlockText(m.Blocks), "Part of incident #1, on the word of <@U1>")
 	}, show)
 	if n := len(incidentsIn(t, w.db)); n != 1 {
 		t.Errorf("%d incidents, want 1", n)

@@ -402,6 +402,28 @@ func (s suite) testAlertsTriageDecisions(t *testing.T) {
 			t.Errorf("a new alert of a dismissed group: %+v, want it back in triage", g)
 		}
 	}
+	// Attach to…: a person's open incident takes the group's alerts; a
+	// resolved one is refused.
+	mine, err := svc.Declare(ctx, incident.Declaration{Title: "Search down", Actor: "U9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AttachGroup(ctx, "g2", mine.Number, "U7"); err != nil {
+		t.Fatal(err)
+	}
+	if alerts, _ := st.IncidentAlerts(ctx, mine.ID); len(alerts) != 2 {
+		t.Errorf("%d alerts on the incident g2 was attached to, want 2", len(alerts))
+	}
+	if k := kinds(events(t, st, mine.ID)); k[incident.KindAlert] != 2 {
+		t.Errorf("%d alert events after attaching, want 2", k[incident.KindAlert])
+	}
+	receive(t, svc, rules, routed("c1", "g3", incident.ActionTriage, incident.AlertFiring))
+	if _, err := svc.Resolve(ctx, mine.Number, "U9", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AttachGroup(ctx, "g3", mine.Number, "U7"); incident.ErrorCode(err) != incident.ECONFLICT {
+		t.Errorf("attaching to a resolved incident: %v, want ECONFLICT", err)
+	}
 	if _, err := svc.DeclareGroup(ctx, "nope", "U7"); incident.ErrorCode(err) != incident.ENOTFOUND {
 		t.Errorf("declaring an unknown group: %v, want ENOTFOUND", err)
 	}

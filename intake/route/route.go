@@ -247,14 +247,14 @@ func groupKey(route string, a incident.Alert, by []string) string {
 	default:
 		b.WriteString(" key=" + strconv.Quote(a.Key))
 	}
-	// A key names the group in a triage button's value, which Slack caps
-	// at 2,000 characters: long ones are hashed.
-	if b.Len() > maxGroupKey {
+	// A key names the group in its triage message's block ID, which Slack
+	// caps at 255 characters: long ones are hashed.
+	if b.Len() > MaxGroupKey {
 		sum := sha256.Sum256([]byte(b.String()))
-		return strconv.Quote(route) + " " + strconv.Quote(a.Source) + " sha256=" + hex.EncodeToString(sum[:])
+		return "sha256=" + hex.EncodeToString(sum[:])
 	}
 	return b.String()
 }
 
-// maxGroupKey is the longest group key kept as it is.
-const maxGroupKey = 300
+// MaxGroupKey is the longest group key Route makes.
+const MaxGroupKey = 200
