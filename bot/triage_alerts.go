@@ -26,8 +26,8 @@ const (
 	triageBlockPrefix = "alerts:"
 	// maxAttachOptions is how many open incidents Attach to… offers
 	// (Block Kit allows 100 options).
-	maxAttachOptions = 100
-	alertsActionPrefix  = "alerts_"
+	maxAttachOptions   = 100
+	alertsActionPrefix = "alerts_"
 	// triagePostKey marks a triage message (with the group's key) so that
 	// a message whose posting was interrupted is found, not posted twice.
 	triagePostKey    = "triage"
