@@ -34,12 +34,10 @@ func commanderOrWhoever(user string) string {
 	return mention(user)
 }
 
-// syncAlerts posts the alert summary of an incident alerts declared, and
-// keeps it current.
+// syncAlerts posts the alert summary of an incident with alerts (declared
+// by them, or given them from triage), and keeps it current. Finding none
+// is one indexed read.
 func (s *slackDelivery) syncAlerts(ctx context.Context, inc *shown, save func() error) error {
-	if inc.Source == "" {
-		return nil
-	}
 	alerts, err := s.svc.IncidentAlerts(ctx, inc.Number)
 	if err != nil {
 		return err

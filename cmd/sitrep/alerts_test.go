@@ -566,7 +566,11 @@ alerts:
 	if n := len(alertsOf(t, w.db, 1)); n != 3 {
 		t.Errorf("%d alerts attached to the incident declared from triage, want the group's 3", n)
 	}
-	incidentChannel(t, w.fake, 1)
+	inc1 := incidentChannel(t, w.fake, 1)
+	eventually(t, "the alert summary in the channel of the incident declared from triage", func() bool {
+		s := summaries(w.fake, inc1.ID)
+		return len(s) == 1 && strings.Contains(s[0].Text, "2 firing, 1 resolved")
+	}, func() string { return strings.Join(texts(w.fake, inc1.ID), "\n") })
 	eventually(t, "the triage message saying it was declared, without buttons", func() bool {
 		m, _ := w.fake.Message(triage, s1.TS)
 		return strings.Contains(slackfake.BlockText(m.Blocks), "Part of incident #1, on the word of") && buttonValue(t, m, "alerts_declare") == ""
@@ -602,6 +606,10 @@ alerts:
 	if n := len(alertsOf(t, w.db, 1)); n != 5 {
 		t.Errorf("%d alerts on incident #1 after attaching the second group, want 3 + 2", n)
 	}
+	eventually(t, "the attached alerts in the incident's summary", func() bool {
+		s := summaries(w.fake, inc1.ID)
+		return len(s) == 1 && strings.Contains(s[0].Text, "4 firing, 1 resolved")
+	}, func() string { return strings.Join(texts(w.fake, inc1.ID), "\n") })
 	eventually(t, "the attached group's message saying so", func() bool {
 		m, _ := w.fake.Message(triage, s2.TS)
 		return strings.Contains(slackfake.BlockText(m.Blocks), "Part of incident #1, on the word of <@U1>")
