@@ -58,8 +58,20 @@ func AlertRows(alerts []incident.StoredAlert, loc *time.Location) []AlertRow {
 	return rows
 }
 
-// plainLine is a sender's plain text as one line of escaped Markdown.
+// plainLine is a sender's plain text as one line of Markdown that shows
+// it as it is: a monitoring system's text is not Slack markup, so every
+// character Markdown (or a table) would read as markup is escaped.
 func plainLine(s string) string {
-	s = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(strings.Join(strings.Fields(s), " "))
-	return Markdown(s, nil)
+	var b strings.Builder
+	for _, r := range strings.Join(strings.Fields(strings.ToValidUTF8(s, "\uFFFD")), " ") {
+		switch {
+		case strings.ContainsRune("\\`*_[]<>|&~!#", r):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < ' ' || r == 0x7f:
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
