@@ -251,16 +251,16 @@ func TestAlertsFromEverySource(t *testing.T) {
 	if inc := incidentsIn(t, w.db); inc[len(inc)-1].Status != incident.Investigating {
 		t.Errorf("incident #1 is %s; without auto_resolve it waits for the commander", inc[len(inc)-1].Status)
 	}
-	// The postmortem lists the incident's alerts.
-	sitrep.slash(w.fake, "U1", ch.ID, "postmortem")
-	eventually(t, "the postmortem, listing the alerts", func() bool {
-		for _, f := range w.fake.Files(ch.ID) {
-			if md := string(f.Content); strings.Contains(md, "## Alerts") && strings.Contains(md, "instance=web-2") {
-				return true
-			}
-		}
-		return false
-	})
+	// The postmortem lists the incident's alerts (here rendered from the
+	// database, by the same pipeline as in Slack).
+	var md bytes.Buffer
+	pm := program{getenv: func(k string) string { return map[string]string{"SITREP_DB": w.db}[k] }, stdout: &md, stderr: io.Discard}
+	if err := pm.run(context.Background(), []string{"postmortem", "1"}); err != nil {
+		t.Fatalf("sitrep postmortem 1: %v", err)
+	}
+	if !strings.Contains(md.String(), "## Alerts") || !strings.Contains(md.String(), "instance=web-2") {
+		t.Errorf("the postmortem does not list the alerts:\n%s", md.String())
+	}
 	// The payload that truncated the list says "resolved" for a group that
 	// still fires: it changes nothing of what is firing.
 	sitrep.mustHook(t, "alertmanager", recorded(t, "alertmanager/v4-max-alerts-truncated.json"), "Authorization", "Basic YWxlcnRtYW5hZ2VyOmhvb2stc2VjcmV0LWZvci1lMmUtNWIxYw==")
