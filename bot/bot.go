@@ -40,6 +40,9 @@ type Options struct {
 	// Poll is how often changes made outside this process are looked
 	// for; 0 means incident.DefaultPoll.
 	Poll time.Duration
+	// TriageChannel is the channel ID where groups of alerts waiting in
+	// triage are shown, with Declare and Dismiss; "" shows them nowhere.
+	TriageChannel string
 }
 
 // Bot serves Slack's requests and keeps Slack in step with the database.
@@ -66,6 +69,7 @@ type Bot struct {
 	// publication at a time, so that a second sees the first's upload
 	// recorded rather than waiting for its share (publishPostmortem).
 	publishing sync.Map
+	triage     *alertTriage // nil without a triage channel
 
 	mu             sync.Mutex
 	stopBackground context.CancelFunc // set by Run; Drain stops prompts and polling with it
@@ -133,6 +137,9 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, cl
 		help:     helpText(opts.CommandName),
 	}
 	deliv.tellPending = b.tellPending
+	if opts.TriageChannel != "" {
+		b.triage = newAlertTriage(api, svc, opts.TriageChannel, opts.CommandName, log)
+	}
 	return b
 }
 
@@ -169,8 +176,17 @@ func (b *Bot) Run(ctx context.Context) error {
 	watchDone := make(chan error, 1)
 	go func() { watchDone <- b.svc.Watch(bg, b.opts.Poll) }()
 	go b.learnMembers(bg)
+	triageDone := make(chan error, 1)
+	if b.triage != nil {
+		go func() { triageDone <- b.triage.run(bg, b.opts.Poll) }()
+	} else {
+		triageDone <- nil
+	}
 	err := b.runner.Run(ctx)
 	cancel()
+	if terr := <-triageDone; err == nil {
+		err = terr
+	}
 	if perr := <-promptDone; err == nil {
 		err = perr
 	}

@@ -83,6 +83,10 @@ type chatState struct {
 	// order; the fields above are the first.
 	ChecklistMore []chatPage `json:"checklist_more,omitempty"`
 	FollowUpsMore []chatPage `json:"followups_more,omitempty"`
+	// AlertsTS is the alert summary of an incident alerts declared,
+	// updated in place as its alerts fire and resolve (bot/alerts.go).
+	AlertsTS    string `json:"alerts_ts,omitempty"`
+	AlertsShown string `json:"alerts_shown,omitempty"`
 	// Posting names the message being posted ("card", "event:12", ...),
 	// saved before Slack is asked and cleared with the result. Found set
 	// at the start of a pass, it means an earlier pass may have posted the

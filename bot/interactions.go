@@ -138,6 +138,10 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 		b.homeDeclare(ctx, log, cb) // on the Home tab: no incident yet
 		return
 	}
+	if strings.HasPrefix(act.ActionID, alertsActionPrefix) {
+		b.alertTriageAction(ctx, log, cb, act) // triage_alerts.go: no incident yet
+		return
+	}
 	inc, err := b.clickedIncident(ctx, log, cb)
 	if err == nil {
 		requestIncident(ctx, inc.Number)

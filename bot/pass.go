@@ -53,7 +53,7 @@ func (s *slackDelivery) passOnce(ctx context.Context, inc *shown, events []incid
 	for _, m := range []struct {
 		key, what string
 		sync      func(context.Context, *shown, func() error) error
-	}{{warnChecklist, "the checklist", s.syncChecklist}, {warnFollowUps, "the follow-ups", s.syncFollowUps}} {
+	}{{warnChecklist, "the checklist", s.syncChecklist}, {warnFollowUps, "the follow-ups", s.syncFollowUps}, {warnAlerts, "the alert summary", s.syncAlerts}} {
 		err := m.sync(ctx, inc, save)
 		if err != nil && (!isFinal(err) || slackError(err) == "channel_not_found") {
 			return err // a lost channel is the incident's trouble, not the message's
@@ -187,6 +187,7 @@ const (
 	warnFollowUps = "followups"
 	warnArchive   = "archive"
 	warnAnnounce  = "announce"
+	warnAlerts    = "alerts"
 )
 
 // warn records the outcome of one kind of work: its refusal as a warning
@@ -205,7 +206,7 @@ func (c *chatState) warn(key, what string, err error) {
 // warnings words the warnings standing, in a fixed order.
 func (c *chatState) warnings() string {
 	var out []string
-	for _, k := range []string{warnChannel, warnChecklist, warnFollowUps, warnArchive, warnAnnounce} {
+	for _, k := range []string{warnChannel, warnChecklist, warnFollowUps, warnAlerts, warnArchive, warnAnnounce} {
 		if w := c.Warnings[k]; w != "" {
 			out = append(out, w)
 		}

@@ -17,6 +17,7 @@ const (
 	postingTopic     = "topic"
 	postingChecklist = "checklist"
 	postingFollowUps = "followups"
+	postingAlerts    = "alerts"
 	postingEvent     = "event:"
 	postingAnnounce  = "announce:"
 	postMetadataType = "sitrep_post"
@@ -102,6 +103,8 @@ func (s *slackDelivery) recoverPosting(ctx context.Context, inc *shown, save fun
 			*pts, *shown = ts, "" // shown again as it is now
 		case key == postingMoved:
 			c.MovedFrom = ""
+		case key == postingAlerts:
+			c.AlertsTS, c.AlertsShown = ts, ""
 		case strings.HasPrefix(key, postingEvent):
 			c.Cursor = max(c.Cursor, seq(postingEvent))
 		case strings.HasPrefix(key, postingAnnounce):

@@ -426,6 +426,14 @@ var wordings = map[incident.EventKind]wording{
 	incident.EventKind(incident.FieldRootCause):  recordedWording(":mag:"),
 	incident.EventKind(incident.FieldMitigation): recordedWording(":adhesive_bandage:"),
 	incident.EventKind(incident.FieldLearnings):  recordedWording(":bulb:"),
+	// Each alert is on the timeline and in the alert summary (alerts.go),
+	// never a message of its own: a storm would be a thousand posts.
+	incident.KindAlertsResolved: {
+		emoji: emoji(":white_check_mark:"),
+		channel: func(s said) string {
+			return fmt.Sprintf("All the alerts of incident #%d have resolved. %s, is it over? If so, resolve it.", s.inc.Number, commanderOrWhoever(s.d["commander"]))
+		},
+	},
 	incident.KindFollowUpDone: {
 		emoji: emoji(":white_check_mark:"),
 		channel: func(s said) string {

@@ -122,6 +122,16 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 			return b.errorReply(ctx, log, cmd, err), true
 		}
 		return reply{Text: timelineText(inc, events), Blocks: timelineBlocks(inc, events, b.opts.CommandName)}, true
+	case "alerts":
+		inc, err := b.svc.Get(ctx, n)
+		if err != nil {
+			return b.errorReply(ctx, log, cmd, err), true
+		}
+		alerts, err := b.svc.IncidentAlerts(ctx, n)
+		if err != nil {
+			return b.errorReply(ctx, log, cmd, err), true
+		}
+		return alertsReply(inc, alerts), true
 	case "status":
 		_, err = b.svc.SetStatus(ctx, n, sc.UserID, incident.Status(cmd.Status))
 	case "severity":

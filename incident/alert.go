@@ -45,6 +45,10 @@ type Alert struct {
 	// (zero while it fires).
 	StartsAt time.Time `json:"starts_at"`
 	EndsAt   time.Time `json:"ends_at,omitzero"`
+	// Group is the sender's own grouping, when it has one (Alertmanager's
+	// and Grafana's groupKey): alerts it sends together as one problem.
+	// Routes group by it unless they say group_by.
+	Group string `json:"group,omitempty"`
 }
 
 // Bounds on what one alert keeps. Monitoring systems send what their users
@@ -80,6 +84,7 @@ const (
 func CleanAlert(a Alert, now time.Time) (Alert, error) {
 	a.Source = strings.TrimSpace(a.Source)
 	a.Key = cut(strings.TrimSpace(a.Key), maxAlertKey)
+	a.Group = cut(strings.ToValidUTF8(a.Group, "\uFFFD"), maxAlertKey)
 	switch {
 	case a.Source == "":
 		return a, Errorf(EINVALID, "The alert has no source.")

@@ -26,6 +26,13 @@ const (
 	KindFollowUp     EventKind = "followup"      // Text: the follow-up; Data: id, owner
 	KindFollowUpDone EventKind = "followup_done" // Text: the follow-up; Data: id
 	KindPrompt       EventKind = "prompt"        // Data: prompt (update, postmortem), level, commander, comms
+	// KindAlert records an alert firing or resolving. Text: its title;
+	// Data: source, key, status, route.
+	KindAlert EventKind = "alert"
+	// KindAlertsResolved records that all the incident's alerts have
+	// resolved: the commander is asked whether to resolve it. Data:
+	// commander (when there is one).
+	KindAlertsResolved EventKind = "alerts_resolved"
 	// The kinds of the fields people write for the postmortem (review.go)
 	// are the fields' names: Text is the new value ("" when cleared), or
 	// with Data added="true" the line added.
@@ -121,6 +128,13 @@ func (e Event) Describe(mention func(userID string) string) string {
 	case EventKind(FieldImpact), EventKind(FieldServices), EventKind(FieldRootCause), EventKind(FieldMitigation), EventKind(FieldContributing),
 		EventKind(FieldWentWell), EventKind(FieldWentBadly), EventKind(FieldLearnings), EventKind(FieldRemediations):
 		return describeField(e)
+	case KindAlert:
+		if d["status"] == string(AlertResolved) {
+			return fmt.Sprintf("Alert resolved (%s): %s", d["source"], e.Text)
+		}
+		return fmt.Sprintf("Alert firing (%s): %s", d["source"], e.Text)
+	case KindAlertsResolved:
+		return "All alerts resolved"
 	case KindPrompt:
 		if d["prompt"] == string(PromptPostmortem) {
 			return "Reminder: the postmortem is not published yet"

@@ -85,6 +85,7 @@ type Store interface {
 	IncidentStore
 	DeliveryStore
 	ClaimStore
+	AlertStore
 	// Stats counts incidents by status and severity.
 	Stats(ctx context.Context) (Stats, error)
 	// Ping reports whether the store is reachable.

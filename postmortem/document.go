@@ -60,6 +60,13 @@ func Write(ctx context.Context, r Reader, n int64, o Options) (*Document, error)
 		return nil, err
 	}
 	d := &Document{Incident: inc, Entries: len(events), View: Build(inc, events, o.TimeZone, o.Name)}
+	if ar, ok := r.(AlertReader); ok {
+		alerts, err := ar.IncidentAlerts(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		d.View.Alerts = AlertRows(alerts, o.TimeZone)
+	}
 	var md bytes.Buffer
 	if err := Render(&md, o.Template, d.View); err != nil {
 		return nil, &TemplateError{err}

@@ -56,6 +56,9 @@ type View struct {
 	Remediations []string
 	// FollowUps are the incident's action items, in the order recorded.
 	FollowUps []FollowUp
+	// Alerts are the alerts attached to the incident, in the order first
+	// received (alerts.go); none for an incident no alert declared.
+	Alerts []AlertRow
 	// ZoneName names the configured time zone ("America/Los_Angeles").
 	ZoneName string
 }

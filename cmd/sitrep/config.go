@@ -17,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sitrep-dev/sitrep/incident"
+	"github.com/sitrep-dev/sitrep/intake/route"
 	"github.com/sitrep-dev/sitrep/templates"
 )
 
@@ -41,7 +42,20 @@ type settings struct {
 	TimelineEmoji  string
 	ArchiveOnClose bool
 	TemplatesDir   string // "" uses the embedded templates
+
+	// Alerts are the alert routes of the config file; HookSecrets the
+	// SITREP_HOOK_SECRET_<SOURCE> settings, by source, of the alert
+	// sources that are on.
+	Alerts      route.Config
+	HookSecrets map[string]string
 }
+
+// alertSources are the senders POST /hooks/<source> takes, each on once
+// SITREP_HOOK_SECRET_<SOURCE> is set.
+var alertSources = []string{"alertmanager", "grafana", "sentry", "datadog", "pingdom", "statuscake", "generic"}
+
+// hookSecretVar is the setting that turns an alert source on.
+func hookSecretVar(source string) string { return "SITREP_HOOK_SECRET_" + strings.ToUpper(source) }
 
 // configFile is the optional YAML file named by SITREP_CONFIG. Every key is
 // optional; what is left out keeps its default.
@@ -65,6 +79,8 @@ type configFile struct {
 	// incident.Config.ChangesBy).
 	ChangesBy string   `yaml:"changes_by"`
 	Admins    []string `yaml:"admins"`
+	// Alerts routes alerts from monitoring systems (intake/route).
+	Alerts *route.Config `yaml:"alerts,omitempty"`
 }
 
 // severityFile is a severity as the config file writes it: the domain's
@@ -221,6 +237,12 @@ func loadSettings(getenv func(string) string) (*settings, error) {
 	if s.AnnounceChannel != "" && !channelIDRE.MatchString(s.AnnounceChannel) {
 		return nil, &settingError{"SITREP_ANNOUNCE_CHANNEL", fmt.Sprintf("%q is not a channel ID; use the ID (C…) shown at the bottom of the channel's details", s.AnnounceChannel)}
 	}
+	s.HookSecrets = map[string]string{}
+	for _, src := range alertSources {
+		if v := strings.TrimSpace(getenv(hookSecretVar(src))); v != "" {
+			s.HookSecrets[src] = v
+		}
+	}
 	if s.ConfigFile != "" {
 		if err := s.readConfigFile(); err != nil {
 			return nil, &settingError{"SITREP_CONFIG", err.Error()}
@@ -346,6 +368,12 @@ func (s *settings) readConfigFile() error {
 			return fmt.Errorf("%s: templates_dir %q: not a directory", s.ConfigFile, f.TemplatesDir)
 		}
 		s.TemplatesDir = dir
+	}
+	if f.Alerts != nil {
+		if err := f.Alerts.Check(s.Incident.SeverityNames()); err != nil {
+			return fmt.Errorf("%s: %w", s.ConfigFile, err)
+		}
+		s.Alerts = *f.Alerts
 	}
 	s.ArchiveOnClose = f.ArchiveOnClose
 	s.Responders = f.Responders

@@ -363,3 +363,41 @@ func TestDotenvErrorsKeepSecrets(t *testing.T) {
 		t.Errorf("a missing .env gave %v, %v; want nothing and no error", env, err)
 	}
 }
+
+// TestExampleConfigAlerts checks that the example's commented-out alert
+// routes work as they stand once uncommented, and that config check shows
+// them with the sources that are on.
+func TestExampleConfigAlerts(t *testing.T) {
+	src, err := os.ReadFile(exampleConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "example.yaml")
+	if err := os.WriteFile(p, []byte(uncomment(t, string(src), "alerts")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", "SITREP_CONFIG": p, "SITREP_HOOK_SECRET_SENTRY": "sentry-client-secret"}
+	s, err := loadSettings(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Alerts.Routes) != 3 || s.Alerts.Routes[1].Action != "declare" || s.Alerts.Routes[1].Severity != "sev1" {
+		t.Fatalf("example routes: %+v", s.Alerts.Routes)
+	}
+	var out strings.Builder
+	if err := printSettings(&out, s); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"SITREP_HOOK_SECRET_SENTRY", "(set, 20 characters, masked): POST /hooks/sentry is on",
+		"(not set: POST /hooks/alertmanager is off)", "max_declares_per_minute: 5", "reopen_within: 30m0s",
+		"name: pages", `- severity=~"critical|page"`,
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("config check lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "sentry-client-secret") {
+		t.Error("config check shows a hook secret")
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sitrep-dev/sitrep/incident"
+	"github.com/sitrep-dev/sitrep/intake/route"
 )
 
 const configAbout = `config check reads the settings as serve would (the environment, .env, and
@@ -82,6 +83,13 @@ func printSettings(w io.Writer, s *settings) error {
 	} {
 		fmt.Fprintf(tw, "%s\t%s\n", kv[0], kv[1])
 	}
+	for _, src := range alertSources {
+		v := "(not set: POST /hooks/" + src + " is off)"
+		if sec := s.HookSecrets[src]; sec != "" {
+			v = maskSecret(sec) + ": POST /hooks/" + src + " is on"
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", hookSecretVar(src), v)
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -139,5 +147,26 @@ func effectiveConfig(s *settings) configFile {
 		StatusPages:     inc.StatusPages,
 		ChangesBy:       orDefault(inc.ChangesBy, incident.ChangesByChannel),
 		Admins:          inc.Admins,
+		Alerts:          effectiveAlerts(s.Alerts),
 	}
+}
+
+// effectiveAlerts is the alerts section with its defaults written out, so
+// that config check shows every route and limit in force.
+func effectiveAlerts(c route.Config) *route.Config {
+	rules := c.Rules()
+	c.MaxDeclaresPerMinute = rules.MaxDeclaresPerMinute
+	c.ReopenWithin = rules.ReopenWithin.String()
+	routes := make([]route.Route, len(c.Routes))
+	for i, r := range c.Routes {
+		if r.Name == "" {
+			r.Name = fmt.Sprintf("route %d", i+1)
+		}
+		if r.Action == "" {
+			r.Action = string(incident.ActionTriage)
+		}
+		routes[i] = r
+	}
+	c.Routes = routes
+	return &c
 }

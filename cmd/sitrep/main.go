@@ -156,6 +156,7 @@ func (p program) serve(ctx context.Context) error {
 		TemplatesDir:    cfg.TemplatesDir,
 		TimeZone:        cfg.TimeZone,
 		Metrics:         m,
+		TriageChannel:   cfg.Alerts.TriageChannel,
 	}, log, clk)
 
 	mux := http.NewServeMux()
@@ -164,6 +165,11 @@ func (p program) serve(ctx context.Context) error {
 		// with, so the Slack endpoints are not served at all.
 		mux.Handle("/slack/", b.Handler())
 	}
+	hooks, err := alertIntake(cfg, svc, b.AlertsRecorded, clk.Now, log)
+	if err != nil {
+		return err
+	}
+	mux.Handle("/hooks/", hooks)
 	mux.Handle("GET /metrics", m.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {

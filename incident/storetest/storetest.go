@@ -81,6 +81,14 @@ func Run(t *testing.T, open func(t *testing.T) incident.Store, opts ...Options) 
 		{"ConcurrentCreates", s.testConcurrentCreates},
 		{"ConcurrentUpdates", s.testConcurrentUpdates},
 		{"ChangesSeenAcrossHandles", s.testChangesAcrossHandles},
+		{"AlertsDeclareAttachResolve", s.testAlertsDeclareAttachResolve},
+		{"AlertsResend", s.testAlertsResend},
+		{"AlertsConcurrent", s.testAlertsConcurrent},
+		{"AlertsCap", s.testAlertsCap},
+		{"AlertsFlapping", s.testAlertsFlapping},
+		{"AlertsTriageAndIgnore", s.testAlertsTriageAndIgnore},
+		{"AlertTxRollsBack", s.testAlertTxRollsBack},
+		{"AlertsTriageDecisions", s.testAlertsTriageDecisions},
 	} {
 		t.Run(tc.name, tc.test)
 	}

@@ -59,6 +59,7 @@ func (Source) Parse(r *http.Request, body []byte, now time.Time) ([]incident.Ale
 			Annotations: a.Annotations,
 			StartsAt:    a.StartsAt,
 			EndsAt:      a.EndsAt,
+			Group:       m.GroupKey,
 		}
 		if a.GeneratorURL != "" {
 			al.Links = append(al.Links, incident.AlertLink{Text: "Source", URL: a.GeneratorURL})

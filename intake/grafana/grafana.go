@@ -36,8 +36,9 @@ type alert struct {
 }
 
 type message struct {
-	Version string  `json:"version"`
-	Alerts  []alert `json:"alerts"`
+	Version  string  `json:"version"`
+	GroupKey string  `json:"groupKey"`
+	Alerts   []alert `json:"alerts"`
 }
 
 // Parse reads each alert on its own, as Alertmanager's (Grafana's
@@ -63,6 +64,7 @@ func (Source) Parse(r *http.Request, body []byte, now time.Time) ([]incident.Ale
 			Annotations: a.Annotations,
 			StartsAt:    a.StartsAt,
 			EndsAt:      a.EndsAt,
+			Group:       m.GroupKey,
 		}
 		if al.Title == "" {
 			al.Title = a.Labels["alertname"]

@@ -195,20 +195,6 @@ func domainArgs(inc *incident.Incident) ([]any, error) {
 // inc.ID when it is empty, and each event's Seq and IncidentID, and changes
 // none of them unless it succeeds.
 func (db *DB) Create(ctx context.Context, inc *incident.Incident, events []incident.Event) error {
-	id := inc.ID
-	if id == "" {
-		id = uuid.NewString()
-	}
-	args, err := domainArgs(inc)
-	if err != nil {
-		return fmt.Errorf("create incident: %w", err)
-	}
-
-	insert, err := db.writeStmt(insertEvent)
-	if err != nil {
-		return fmt.Errorf("create incident: %w", err)
-	}
-
 	// The transaction begins IMMEDIATE (see dsn): no other writer, in this
 	// process or another, can commit between reading MAX(number) and
 	// inserting, so numbers have no gaps or duplicates. The UNIQUE
@@ -223,33 +209,50 @@ func (db *DB) Create(ctx context.Context, inc *incident.Incident, events []incid
 		return fmt.Errorf("create incident: begin: %w", err)
 	}
 	defer tx.Rollback()
-
-	var number int64
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(number), 0) + 1 FROM incidents`).Scan(&number); err != nil {
-		return fmt.Errorf("next incident number: %w", err)
-	}
-	const version = 1
-	args = append([]any{id, number, version}, args...)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO incidents (id, number, version, `+domainColumns+`, change_seq)
-		VALUES (`+placeholders(len(args))+`, `+nextChange+`)`, args...); err != nil {
-		return fmt.Errorf("insert incident: %w", err)
-	}
-	if err := writeParts(ctx, tx, id, &incident.Incident{}, inc); err != nil {
-		return err
-	}
-	seqs, err := db.insertEvents(ctx, tx, insert, id, events)
+	id, number, seqs, err := db.createIn(ctx, tx, inc, events)
 	if err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("create incident: commit: %w", err)
 	}
-
-	inc.ID, inc.Number, inc.Version = id, number, version
+	inc.ID, inc.Number, inc.Version = id, number, 1
 	for i := range events {
 		events[i].Seq, events[i].IncidentID = seqs[i], id
 	}
 	return nil
+}
+
+// createIn is Create's work inside tx, leaving inc and events unchanged.
+func (db *DB) createIn(ctx context.Context, tx *sql.Tx, inc *incident.Incident, events []incident.Event) (id string, number int64, seqs []int64, err error) {
+	id = inc.ID
+	if id == "" {
+		id = uuid.NewString()
+	}
+	args, err := domainArgs(inc)
+	if err != nil {
+		return "", 0, nil, fmt.Errorf("create incident: %w", err)
+	}
+	insert, err := db.writeStmt(insertEvent)
+	if err != nil {
+		return "", 0, nil, fmt.Errorf("create incident: %w", err)
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(number), 0) + 1 FROM incidents`).Scan(&number); err != nil {
+		return "", 0, nil, fmt.Errorf("next incident number: %w", err)
+	}
+	const version = 1
+	args = append([]any{id, number, version}, args...)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO incidents (id, number, version, `+domainColumns+`, change_seq)
+		VALUES (`+placeholders(len(args))+`, `+nextChange+`)`, args...); err != nil {
+		return "", 0, nil, fmt.Errorf("insert incident: %w", err)
+	}
+	if err := writeParts(ctx, tx, id, &incident.Incident{}, inc); err != nil {
+		return "", 0, nil, err
+	}
+	if seqs, err = db.insertEvents(ctx, tx, insert, id, events); err != nil {
+		return "", 0, nil, err
+	}
+	return id, number, seqs, nil
 }
 
 // Update changes incident number in one transaction: it loads it, calls fn,
@@ -264,14 +267,6 @@ func (db *DB) Create(ctx context.Context, inc *incident.Incident, events []incid
 // returns (see stored). It is not read back, which would cost a third of a
 // note's time in the store (sitrep-bench).
 func (db *DB) Update(ctx context.Context, number int64, fn func(*incident.Incident) ([]incident.Event, error)) (*incident.Incident, error) {
-	update, err := db.writeStmt(updateIncident)
-	if err != nil {
-		return nil, fmt.Errorf("update incident: %w", err)
-	}
-	insert, err := db.writeStmt(insertEvent)
-	if err != nil {
-		return nil, fmt.Errorf("update incident: %w", err)
-	}
 	done, err := db.turn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("update incident: %w", err)
@@ -282,53 +277,72 @@ func (db *DB) Update(ctx context.Context, number int64, fn func(*incident.Incide
 		return nil, fmt.Errorf("update incident: begin: %w", err)
 	}
 	defer tx.Rollback()
-
-	inc, err := db.getIncident(ctx, tx, `WHERE i.number = ?`, number)
-	if err != nil {
-		return nil, fmt.Errorf("load incident %d: %w", number, err)
-	}
-	if inc == nil {
-		return nil, incident.Errorf(incident.ENOTFOUND, "There is no incident #%d.", number)
-	}
-	id, version := inc.ID, inc.Version
-	before := parts(inc)
-
-	events, err := fn(inc)
-	if err != nil {
-		return nil, err
-	}
-
-	args, err := domainArgs(inc)
-	if err != nil {
-		return nil, fmt.Errorf("update incident: %w", err)
-	}
-	args = append(args, version+1, id, version)
-	// The version condition cannot fail while transactions take the write
-	// lock at BEGIN; it guards against that ever changing.
-	res, err := tx.StmtContext(ctx, update).ExecContext(ctx, args...)
-	if err != nil {
-		return nil, fmt.Errorf("update incident: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return nil, fmt.Errorf("update incident: %w", err)
-	} else if n != 1 {
-		return nil, fmt.Errorf("update incident %d: changed by another writer", number)
-	}
-	if err := writeParts(ctx, tx, id, before, inc); err != nil {
-		return nil, err
-	}
-	seqs, err := db.insertEvents(ctx, tx, insert, id, events)
+	inc, commit, err := db.updateIn(ctx, tx, number, fn)
 	if err != nil {
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("update incident: commit: %w", err)
 	}
-	for i := range events {
-		events[i].Seq, events[i].IncidentID = seqs[i], id
+	commit()
+	return inc, nil
+}
+
+// updateIn is Update's work inside tx. commit gives the events fn returned
+// their Seq and IncidentID, once tx has committed.
+func (db *DB) updateIn(ctx context.Context, tx *sql.Tx, number int64, fn func(*incident.Incident) ([]incident.Event, error)) (_ *incident.Incident, commit func(), _ error) {
+	update, err := db.writeStmt(updateIncident)
+	if err != nil {
+		return nil, nil, fmt.Errorf("update incident: %w", err)
+	}
+	insert, err := db.writeStmt(insertEvent)
+	if err != nil {
+		return nil, nil, fmt.Errorf("update incident: %w", err)
+	}
+	inc, err := db.getIncident(ctx, tx, `WHERE i.number = ?`, number)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load incident %d: %w", number, err)
+	}
+	if inc == nil {
+		return nil, nil, incident.Errorf(incident.ENOTFOUND, "There is no incident #%d.", number)
+	}
+	id, version := inc.ID, inc.Version
+	before := parts(inc)
+
+	events, err := fn(inc)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	args, err := domainArgs(inc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("update incident: %w", err)
+	}
+	args = append(args, version+1, id, version)
+	// The version condition cannot fail while transactions take the write
+	// lock at BEGIN; it guards against that ever changing.
+	res, err := tx.StmtContext(ctx, update).ExecContext(ctx, args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("update incident: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return nil, nil, fmt.Errorf("update incident: %w", err)
+	} else if n != 1 {
+		return nil, nil, fmt.Errorf("update incident %d: changed by another writer", number)
+	}
+	if err := writeParts(ctx, tx, id, before, inc); err != nil {
+		return nil, nil, err
+	}
+	seqs, err := db.insertEvents(ctx, tx, insert, id, events)
+	if err != nil {
+		return nil, nil, err
 	}
 	inc.ID, inc.Number, inc.Version = id, number, version+1
-	return stored(inc), nil
+	return stored(inc), func() {
+		for i := range events {
+			events[i].Seq, events[i].IncidentID = seqs[i], id
+		}
+	}, nil
 }
 
 // stored puts a changed incident in the form Get returns it in: times in

@@ -1,0 +1,277 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/sitrep-dev/sitrep/incident"
+)
+
+// Alert groups waiting in triage each have one message in the triage
+// channel, updated in place as their alerts arrive and resolve, with
+// Declare and Dismiss buttons until someone decides.
+const (
+	actionAlertsDeclare = "alerts_declare"
+	actionAlertsDismiss = "alerts_dismiss"
+	actionAlertsAttach  = "alerts_attach"
+	// triageBlockPrefix begins the block ID of a triage message's
+	// controls, which ends with the group's key: the Attach to… select
+	// has no value of its own to carry it.
+	triageBlockPrefix = "alerts:"
+	// maxAttachOptions is how many open incidents Attach to… offers
+	// (Block Kit allows 100 options).
+	maxAttachOptions   = 100
+	alertsActionPrefix = "alerts_"
+	// triagePostKey marks a triage message (with the group's key) so that
+	// a message whose posting was interrupted is found, not posted twice.
+	triagePostKey    = "triage"
+	maxTriageAlerts  = 5
+	triageRetryAfter = 30 * time.Second
+)
+
+// alertTriage keeps the triage channel's messages in step with the
+// recorded groups.
+type alertTriage struct {
+	api     slackAPI
+	svc     *incident.Service
+	channel string
+	command string
+	log     *slog.Logger
+	nudge   chan struct{}
+}
+
+func newAlertTriage(api slackAPI, svc *incident.Service, channel, command string, log *slog.Logger) *alertTriage {
+	return &alertTriage{api: api, svc: svc, channel: channel, command: command, log: log.With("in", "alert triage"), nudge: make(chan struct{}, 1)}
+}
+
+// poke asks for a look at the groups now.
+func (t *alertTriage) poke() {
+	select {
+	case t.nudge <- struct{}{}:
+	default:
+	}
+}
+
+// run shows the groups behind in the triage channel when poked, and every
+// poll (for changes made by another process), until ctx ends. Slack
+// refusing one group's message holds up no other group; it is tried again
+// after a while.
+func (t *alertTriage) run(ctx context.Context, poll time.Duration) error {
+	tick := time.NewTicker(poll)
+	defer tick.Stop()
+	for {
+		if err := t.sync(ctx); err != nil && ctx.Err() == nil {
+			t.log.Warn("triage messages not all shown; trying again later", "err", err)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(triageRetryAfter):
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.nudge:
+		case <-tick.C:
+		}
+	}
+}
+
+func (t *alertTriage) sync(ctx context.Context) error {
+	groups, err := t.svc.TriageBehind(ctx)
+	if err != nil {
+		return err
+	}
+	var failed error
+	for _, g := range groups {
+		if err := t.show(ctx, g); err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			failed = fmt.Errorf("group %s: %w", g.Key, err)
+		}
+	}
+	return failed
+}
+
+// show posts or updates one group's message.
+func (t *alertTriage) show(ctx context.Context, g incident.AlertGroup) error {
+	alerts, err := t.svc.GroupAlerts(ctx, g.Key)
+	if err != nil {
+		return err
+	}
+	var open []*incident.Incident
+	if g.State == incident.GroupTriage {
+		incs, err := t.svc.List(ctx, incident.ListFilter{OpenOnly: true, Limit: maxAttachOptions * 2})
+		if err != nil {
+			return err
+		}
+		for _, inc := range incs {
+			// A private incident's title is not shown in a channel
+			// everyone may read.
+			if !inc.Private && len(open) < maxAttachOptions {
+				open = append(open, inc)
+			}
+		}
+	}
+	text, blocks := triageMessage(g, alerts, open, t.command)
+	opts := []slack.MsgOption{slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)}
+	ts := g.TriageTS
+	if ts == "" && g.TriagePosting {
+		if ts, err = t.findPosted(ctx, g.Key); err != nil {
+			return err
+		}
+	}
+	switch {
+	case ts == "" && g.State != incident.GroupTriage:
+		// Decided before its message was ever shown: nothing to show.
+		return t.svc.SaveTriage(ctx, g.Key, "", g.Version, false)
+	case ts == "":
+		if err := t.svc.SaveTriage(ctx, g.Key, "", g.TriageShown, true); err != nil {
+			return err
+		}
+		md := slack.SlackMetadata{EventType: postMetadataType, EventPayload: map[string]any{"incident": "group:" + g.Key, "key": triagePostKey}}
+		opts = append(opts, slack.MsgOptionMetadata(md))
+		_, ts, err = t.api.PostMessageContext(ctx, t.channel, opts...)
+		if slackError(err) == "not_in_channel" {
+			if _, _, _, jerr := t.api.JoinConversationContext(ctx, t.channel); jerr != nil {
+				return fmt.Errorf("join the triage channel %s: %w", t.channel, jerr)
+			}
+			_, ts, err = t.api.PostMessageContext(ctx, t.channel, opts...)
+		}
+		if err != nil {
+			return fmt.Errorf("post to the triage channel: %w", err)
+		}
+	default:
+		if _, _, _, err := t.api.UpdateMessageContext(ctx, t.channel, ts, opts...); err != nil {
+			return fmt.Errorf("update the triage message: %w", err)
+		}
+	}
+	return t.svc.SaveTriage(ctx, g.Key, ts, g.Version, false)
+}
+
+// findPosted looks for the group's message among the triage channel's
+// latest hundred.
+func (t *alertTriage) findPosted(ctx context.Context, key string) (string, error) {
+	resp, err := t.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{ChannelID: t.channel, Limit: 100, IncludeAllMetadata: true})
+	if err != nil {
+		if slackError(err) == "not_in_channel" {
+			return "", nil
+		}
+		return "", fmt.Errorf("read the triage channel: %w", err)
+	}
+	for _, m := range resp.Messages {
+		md := m.Metadata
+		if md.EventType == postMetadataType && md.EventPayload["incident"] == "group:"+key && md.EventPayload["key"] == triagePostKey {
+			return m.Timestamp, nil
+		}
+	}
+	return "", nil
+}
+
+// triageMessage renders a group's triage message: what fires, what was
+// decided, and while nobody has, Declare, Dismiss and Attach to… (one of
+// the open incidents).
+func triageMessage(g incident.AlertGroup, alerts []incident.StoredAlert, open []*incident.Incident, command string) (string, []slack.Block) {
+	firing, resolved := alertCounts(alerts)
+	title, source := "Alerts", ""
+	if sorted := sortedAlerts(alerts); len(sorted) > 0 {
+		title, source = sorted[0].Title, sorted[0].Source
+	}
+	text := fmt.Sprintf("Alerts in triage: %s (%d firing, %d resolved)", truncate(title, 200), firing, resolved)
+	head := fmt.Sprintf(":rotating_light: *%s* (%s), route _%s_: %d firing, %d resolved", escapeCut(title, 200), escapeCut(source, 40), escapeCut(g.Route, 100), firing, resolved)
+	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(head), nil, nil)}
+	if g.Capped && g.State == incident.GroupTriage {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn("Held here: alerts had declared as many incidents as allowed that minute (`alerts.max_declares_per_minute`). Declare it if it needs one.")))
+	}
+	shown := sortedAlerts(alerts)
+	more := 0
+	if len(shown) > maxTriageAlerts {
+		more, shown = len(shown)-maxTriageAlerts, shown[:maxTriageAlerts]
+	}
+	for _, a := range shown {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(alertText(a)), nil, nil))
+	}
+	if more > 0 {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("%d more alerts in this group.", more))))
+	}
+	switch g.State {
+	case incident.GroupIncident:
+		by := "Sitrep"
+		if g.DecidedBy != "" {
+			by = mention(g.DecidedBy)
+		}
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf(":white_check_mark: Part of incident #%d, on the word of %s. `%s alerts` in its channel lists these alerts.", g.IncidentNumber, by, command))))
+	case incident.GroupDismissed:
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf(":heavy_minus_sign: Dismissed by %s. An alert of this group firing again brings it back here.", mention(g.DecidedBy)))))
+	default:
+		declare := slack.NewButtonBlockElement(actionAlertsDeclare, g.Key, slack.NewTextBlockObject(slack.PlainTextType, "Declare", false, false))
+		declare.Style = slack.StylePrimary
+		dismiss := slack.NewButtonBlockElement(actionAlertsDismiss, g.Key, slack.NewTextBlockObject(slack.PlainTextType, "Dismiss", false, false))
+		elems := []slack.BlockElement{declare, dismiss}
+		if len(open) > 0 {
+			var opts []*slack.OptionBlockObject
+			for _, inc := range open {
+				label := truncate(fmt.Sprintf("#%d %s", inc.Number, plain(inc.Title)), 75)
+				opts = append(opts, slack.NewOptionBlockObject(strconv.FormatInt(inc.Number, 10), slack.NewTextBlockObject(slack.PlainTextType, label, false, false), nil))
+			}
+			elems = append(elems, slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, slack.NewTextBlockObject(slack.PlainTextType, "Attach to…", false, false), actionAlertsAttach, opts...))
+		}
+		blocks = append(blocks, slack.NewActionBlock(triageBlockPrefix+g.Key, elems...))
+	}
+	return text, blocks
+}
+
+// alertTriageAction is a click on a triage message's buttons.
+func (b *Bot) alertTriageAction(ctx context.Context, log *slog.Logger, cb *slack.InteractionCallback, act *slack.BlockAction) {
+	actor := cb.User.ID
+	log = log.With("action", act.ActionID)
+	var err error
+	switch act.ActionID {
+	case actionAlertsDeclare:
+		var inc *incident.Incident
+		if inc, err = b.svc.DeclareGroup(ctx, act.Value, actor); err == nil {
+			requestIncident(ctx, inc.Number)
+		}
+	case actionAlertsDismiss:
+		err = b.svc.DismissGroup(ctx, act.Value, actor)
+	case actionAlertsAttach:
+		n, perr := strconv.ParseInt(act.SelectedOption.Value, 10, 64)
+		if perr != nil || !strings.HasPrefix(act.BlockID, triageBlockPrefix) {
+			log.Warn("attach select with a bad value", "value", act.SelectedOption.Value)
+			b.tellInteraction(ctx, log, cb, ":warning: That control is damaged; declare the alerts instead.")
+			return
+		}
+		if _, err = b.svc.AttachGroup(ctx, strings.TrimPrefix(act.BlockID, triageBlockPrefix), n, actor); err == nil {
+			requestIncident(ctx, n)
+		}
+	default:
+		log.Warn("unknown triage action")
+		b.tellInteraction(ctx, log, cb, ":warning: Sitrep does not know that control; it may be from an older version.")
+		return
+	}
+	if b.triage != nil {
+		b.triage.poke()
+	}
+	if err != nil {
+		requestEnded(ctx, outcomeOf(err), "")
+		if incident.ErrorCode(err) == incident.EINTERNAL {
+			log.Error("triage action failed", "err", err)
+		}
+		b.tellInteraction(ctx, log, cb, ":warning: "+b.errorText(err))
+	}
+}
+
+// AlertsRecorded tells the bot that alerts were recorded, so that the
+// triage channel shows them now rather than at the next poll.
+func (b *Bot) AlertsRecorded() {
+	if b.triage != nil {
+		b.triage.poke()
+	}
+}
