@@ -575,16 +575,7 @@ func (s *Service) DeclareGroup(ctx context.Context, key, actor string) (*Inciden
 		if err := tx.Create(inc, events); err != nil {
 			return fmt.Errorf("declare from triage: %w", err)
 		}
-		for i := range alerts {
-			alerts[i].IncidentID = inc.ID
-			if err := tx.PutAlert(&alerts[i]); err != nil {
-				return err
-			}
-		}
-		g.State, g.IncidentID, g.IncidentNumber, g.DecidedBy = GroupIncident, inc.ID, inc.Number, actor
-		g.Version++
-		g.UpdatedAt = now
-		if err := tx.PutGroup(g); err != nil {
+		if err := giveGroup(tx, g, alerts, inc, actor, now); err != nil {
 			return err
 		}
 		created = inc
@@ -649,16 +640,7 @@ func (s *Service) AttachGroup(ctx context.Context, key string, number int64, act
 		if err != nil {
 			return err
 		}
-		for i := range alerts {
-			alerts[i].IncidentID = inc.ID
-			if err := tx.PutAlert(&alerts[i]); err != nil {
-				return err
-			}
-		}
-		g.State, g.IncidentID, g.IncidentNumber, g.DecidedBy = GroupIncident, inc.ID, inc.Number, actor
-		g.Version++
-		g.UpdatedAt = now
-		if err := tx.PutGroup(g); err != nil {
+		if err := giveGroup(tx, g, alerts, inc, actor, now); err != nil {
 			return err
 		}
 		attached = inc
@@ -669,4 +651,19 @@ func (s *Service) AttachGroup(ctx context.Context, key string, number int64, act
 	}
 	s.committed(attached)
 	return attached, nil
+}
+
+// giveGroup attaches a group's alerts to inc and records that actor
+// decided the group has that incident.
+func giveGroup(tx AlertTx, g *AlertGroup, alerts []StoredAlert, inc *Incident, actor string, now time.Time) error {
+	for i := range alerts {
+		alerts[i].IncidentID = inc.ID
+		if err := tx.PutAlert(&alerts[i]); err != nil {
+			return err
+		}
+	}
+	g.State, g.IncidentID, g.IncidentNumber, g.DecidedBy = GroupIncident, inc.ID, inc.Number, actor
+	g.Version++
+	g.UpdatedAt = now
+	return tx.PutGroup(g)
 }
