@@ -294,6 +294,7 @@ func TestCrashes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts dozens of subprocesses")
 	}
+	t.Parallel() // each run has its own fake Slack, database and subprocess
 	clean := newCrashRun(t)
 	before := apiCalls(clean.fake)
 	clean.script()
@@ -303,33 +304,41 @@ func TestCrashes(t *testing.T) {
 		t.Fatalf("the script made only %d Slack calls; the test needs more to mean much", calls)
 	}
 	t.Logf("%d Slack calls in the script; killing the program before and after each: %d kill points", calls, 2*calls)
+	type killPoint struct {
+		call  int
+		after bool
+	}
+	var points []killPoint
+	var names []string
 	for k := 1; k <= calls; k++ {
 		for _, after := range []bool{false, true} {
-			name := fmt.Sprintf("before call %d", k)
+			points = append(points, killPoint{k, after})
 			if after {
-				name = fmt.Sprintf("after call %d", k)
+				names = append(names, fmt.Sprintf("after call %d", k))
+			} else {
+				names = append(names, fmt.Sprintf("before call %d", k))
 			}
-			t.Run(name, func(t *testing.T) {
-				t.Parallel()
-				r := newCrashRun(t)
-				var killed atomic.Bool
-				crash := func() { killed.Store(true); r.kill() }
-				fail := slackfake.Failure{Status: http.StatusInternalServerError, Skip: k - 1, Times: 1, Then: crash}
-				if after {
-					fail = slackfake.Failure{Lost: true, Skip: k - 1, Times: 1, Then: crash}
-				}
-				r.fake.Fail(slackfake.AnyMethod, fail)
-				r.script()
-				if !killed.Load() || r.restarts != 1 {
-					t.Fatalf("killed %v, restarted %d times; want one kill and one restart", killed.Load(), r.restarts)
-				}
-				if got := slackState(r.fake); got != wantSlack {
-					t.Errorf("Slack shows:\n%s\nwant:\n%s", got, wantSlack)
-				}
-				if got := r.timeline(); got != wantTimeline {
-					t.Errorf("timeline:\n%s\nwant:\n%s", got, wantTimeline)
-				}
-			})
 		}
 	}
+	runWaiting(t, names, func(t *testing.T, i int) {
+		k, after := points[i].call, points[i].after
+		r := newCrashRun(t)
+		var killed atomic.Bool
+		crash := func() { killed.Store(true); r.kill() }
+		fail := slackfake.Failure{Status: http.StatusInternalServerError, Skip: k - 1, Times: 1, Then: crash}
+		if after {
+			fail = slackfake.Failure{Lost: true, Skip: k - 1, Times: 1, Then: crash}
+		}
+		r.fake.Fail(slackfake.AnyMethod, fail)
+		r.script()
+		if !killed.Load() || r.restarts != 1 {
+			t.Fatalf("killed %v, restarted %d times; want one kill and one restart", killed.Load(), r.restarts)
+		}
+		if got := slackState(r.fake); got != wantSlack {
+			t.Errorf("Slack shows:\n%s\nwant:\n%s", got, wantSlack)
+		}
+		if got := r.timeline(); got != wantTimeline {
+			t.Errorf("timeline:\n%s\nwant:\n%s", got, wantTimeline)
+		}
+	})
 }

@@ -148,15 +148,17 @@ func TestLostAnswers(t *testing.T) {
 		t.Fatalf("the script made only %d Slack calls; the test needs more to mean much", calls)
 	}
 	t.Logf("%d Slack calls in the script; losing the answer to each in turn", calls)
+	var names []string
 	for k := 1; k <= calls; k++ {
-		t.Run(fmt.Sprintf("call %d", k), func(t *testing.T) {
-			t.Parallel()
-			got, _ := lostScript(t, &slackfake.Failure{Lost: true, Skip: k - 1, Times: 1})
-			if got != want {
-				t.Errorf("the answer to call %d lost, Slack shows:\n%s\nwant:\n%s", k, got, want)
-			}
-		})
+		names = append(names, fmt.Sprintf("call %d", k))
 	}
+	runWaiting(t, names, func(t *testing.T, i int) {
+		k := i + 1
+		got, _ := lostScript(t, &slackfake.Failure{Lost: true, Skip: k - 1, Times: 1})
+		if got != want {
+			t.Errorf("the answer to call %d lost, Slack shows:\n%s\nwant:\n%s", k, got, want)
+		}
+	})
 }
 
 // TestSlackFaults runs the scripted incident while Slack rate-limits, fails

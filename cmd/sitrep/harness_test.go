@@ -351,3 +351,25 @@ func (w *world) declared(t *testing.T, sitrep *instance) slackfake.Channel {
 	eventually(t, "the declaration in Slack", func() bool { return len(unsynced(t, w.db)) == 0 })
 	return ch
 }
+
+// waitingRuns bounds the subtests runWaiting runs at once.
+const waitingRuns = 6
+
+// runWaiting runs one subtest per name, from goroutines of its own, at most
+// waitingRuns at a time, and returns when all have ended. It is for runs
+// that mostly wait (on a subprocess, on Slack's pace of a post a second),
+// where t.Parallel would hold them to -parallel, the number of cores, and
+// leave the machine idle.
+func runWaiting(t *testing.T, names []string, run func(t *testing.T, i int)) {
+	t.Helper()
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, waitingRuns)
+	for i, name := range names {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			t.Run(name, func(t *testing.T) { run(t, i) })
+		})
+	}
+	wg.Wait()
+}
