@@ -408,41 +408,36 @@ func (b *alertBatch) incident(id string) (*Incident, error) {
 	return b.tx.Incident(id)
 }
 
-// declare creates the incident of a group's first firing alert.
+// declare creates the incident of a group's first firing alert. What a
+// sender sent is brought within bounds rather than refused: a title that
+// cannot be one becomes the alert's source and key, and a description
+// that cannot be a summary is left out.
 func (b *alertBatch) declare(a RoutedAlert) (*Incident, error) {
-	s := b.svc
-	sev := a.Severity
-	if sev == "" {
-		sev = s.cfg.DefaultSeverity
-	}
-	title, err := cleanTitle(cut(a.Title, MaxTitle))
+	summary, err := cleanText("summary", cut(a.Annotations["description"], MaxText), true)
 	if err != nil {
-		title = cut(a.Source+" alert "+a.Key, MaxTitle)
+		summary = ""
 	}
-	services, err := cleanList("affected services", a.Services)
+	inc, ev, err := b.svc.newIncident(context.Background(), Declaration{
+		Title: alertTitle(a.Alert), Severity: a.Severity, Source: a.Source, Services: a.Services, Summary: summary,
+	}, b.now)
 	if err != nil {
 		return nil, err
 	}
-	inc := &Incident{
-		Title: title, Severity: sev, Status: Investigating, Services: services,
-		Source: a.Source, Roles: map[string]string{},
-		DeclaredAt: b.now, UpdatedAt: b.now, LastUpdateAt: b.now,
-	}
-	if d, err := cleanText("summary", cut(a.Annotations["description"], MaxText), true); err == nil {
-		inc.Summary = d
-	}
-	inc.Checklist = s.cfg.checklistFor(sev, nil)
-	s.cfg.schedule(inc)
-	events := []Event{
-		{At: b.now, Kind: KindDeclared, Data: map[string]string{"severity": sev, "source": a.Source, "route": a.Route}},
-		alertEvent(a, b.now),
-	}
-	if err := b.tx.Create(inc, events); err != nil {
+	ev.Data["route"] = a.Route
+	if err := b.tx.Create(inc, []Event{ev, alertEvent(a, b.now)}); err != nil {
 		return nil, fmt.Errorf("declare for alert %s/%s: %w", a.Source, a.Key, err)
 	}
 	b.changed[inc.ID] = inc
 	b.out.Declared = append(b.out.Declared, inc.Number)
 	return inc, nil
+}
+
+// alertTitle is the title of an incident an alert declares.
+func alertTitle(a Alert) string {
+	if _, err := cleanTitle(cut(a.Title, MaxTitle)); err == nil {
+		return cut(a.Title, MaxTitle)
+	}
+	return cut(a.Source+" alert "+a.Key, MaxTitle)
 }
 
 // finish stores what the batch changed of each incident, once per incident.
@@ -553,22 +548,16 @@ func (s *Service) DeclareGroup(ctx context.Context, key, actor string) (*Inciden
 		if _, err := s.cfg.Severity(sev); err != nil {
 			sev = s.cfg.DefaultSeverity
 		}
-		title, err := cleanTitle(cut(first.Title, MaxTitle))
-		if err != nil {
-			title = cut(first.Source+" alert "+first.Key, MaxTitle)
-		}
 		services, err := cleanList("affected services", g.Services)
 		if err != nil {
 			services = nil
 		}
-		inc := &Incident{
-			Title: title, Severity: sev, Status: Investigating, Services: services,
-			DeclaredBy: actor, Roles: map[string]string{CommanderRole: actor},
-			DeclaredAt: now, UpdatedAt: now, LastUpdateAt: now,
+		inc, ev, err := s.newIncident(ctx, Declaration{Title: alertTitle(first.Alert), Severity: sev, Actor: actor, Services: services}, now)
+		if err != nil {
+			return err
 		}
-		inc.Checklist = s.cfg.checklistFor(sev, nil)
-		s.cfg.schedule(inc)
-		events := []Event{{At: now, Kind: KindDeclared, Actor: actor, Data: map[string]string{"severity": sev, "alerts": fmt.Sprint(len(alerts)), "route": g.Route}}}
+		ev.Data["alerts"], ev.Data["route"] = fmt.Sprint(len(alerts)), g.Route
+		events := []Event{ev}
 		for _, a := range alerts {
 			events = append(events, alertEvent(RoutedAlert{Alert: a.Alert, Route: a.Route}, now))
 		}

@@ -52,36 +52,50 @@ type Declaration struct {
 
 // Declare records a new incident and its first timeline event.
 func (s *Service) Declare(ctx context.Context, d Declaration) (*Incident, error) {
-	title, err := cleanTitle(d.Title)
+	inc, ev, err := s.newIncident(ctx, d, s.now().UTC())
 	if err != nil {
 		return nil, err
+	}
+	if err := s.store.Create(ctx, inc, []Event{ev}); err != nil {
+		return nil, fmt.Errorf("declare: %w", err)
+	}
+	s.committed(inc)
+	return inc, nil
+}
+
+// newIncident checks a declaration and makes the incident it declares, at
+// now, with the event that records it: Declare stores them, and alerts
+// store them within their own transaction (alerting.go).
+func (s *Service) newIncident(ctx context.Context, d Declaration, now time.Time) (*Incident, Event, error) {
+	title, err := cleanTitle(d.Title)
+	if err != nil {
+		return nil, Event{}, err
 	}
 	sev := d.Severity
 	if sev == "" {
 		sev = s.cfg.DefaultSeverity
 	}
 	if _, err := s.cfg.Severity(sev); err != nil {
-		return nil, err
+		return nil, Event{}, err
 	}
 	switch {
 	case d.Actor == "" && d.Source == "":
-		return nil, Errorf(EINVALID, "An incident needs a declarer: a person, or the source Sitrep declares it for.")
+		return nil, Event{}, Errorf(EINVALID, "An incident needs a declarer: a person, or the source Sitrep declares it for.")
 	case d.Actor != "" && d.Source != "":
-		return nil, Errorf(EINVALID, "An incident is declared by a person or for a source, not both.")
+		return nil, Event{}, Errorf(EINVALID, "An incident is declared by a person or for a source, not both.")
 	}
 	summary, err := cleanText("summary", d.Summary, true)
 	if err != nil {
-		return nil, err
+		return nil, Event{}, err
 	}
 	impact, err := cleanText("impact", d.Impact, true)
 	if err != nil {
-		return nil, err
+		return nil, Event{}, err
 	}
 	services, err := cleanList("affected services", d.Services)
 	if err != nil {
-		return nil, err
+		return nil, Event{}, err
 	}
-	now := s.now().UTC()
 	roles := map[string]string{}
 	if d.Actor != "" {
 		roles[CommanderRole] = d.Actor
@@ -109,11 +123,7 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Incident, error)
 		ev.Data["source"] = d.Source
 	}
 	nameEvent(ctx, &ev)
-	if err := s.store.Create(ctx, inc, []Event{ev}); err != nil {
-		return nil, fmt.Errorf("declare: %w", err)
-	}
-	s.committed(inc)
-	return inc, nil
+	return inc, ev, nil
 }
 
 // change runs fn on the incident inside a store transaction. fn validates and
