@@ -43,6 +43,9 @@ type Options struct {
 	// TriageChannel is the channel ID where groups of alerts waiting in
 	// triage are shown, with Declare and Dismiss; "" shows them nowhere.
 	TriageChannel string
+	// AlertRules are the limits on what alerts do; the prompter applies
+	// them to groups whose wait for their route's noise controls ends.
+	AlertRules incident.AlertRules
 }
 
 // Bot serves Slack's requests and keeps Slack in step with the database.
@@ -127,7 +130,7 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, cl
 		forms:    newFormSeal(opts.SigningSecret, opts.AppToken),
 		deliv:    deliv,
 		runner:   runner,
-		prompt:   newPrompter(svc, clk, log),
+		prompt:   newPrompter(svc, clk, opts.AlertRules, log),
 		declares: newDeclareLimit(clk.Now),
 		client:   &http.Client{Timeout: 10 * time.Second, Transport: SlackTransport(nil, opts.Metrics, log)},
 		names:    newNameCache(api, log),

@@ -20,15 +20,19 @@ const maxPromptSleep = 5 * time.Minute
 // delivery to the delivery engine. So a crash or restart neither loses a prompt (the
 // event is delivered from the record) nor repeats one (the state says it was
 // sent).
+//
+// It also ends the waits of groups of alerts held by their route's noise
+// controls (incident.Service.DeclareHeld), which fall due the same way.
 type prompter struct {
 	svc   *incident.Service
 	clock clock.Clock
+	rules incident.AlertRules
 	log   *slog.Logger
 	wake  chan struct{}
 }
 
-func newPrompter(svc *incident.Service, clk clock.Clock, log *slog.Logger) *prompter {
-	p := &prompter{svc: svc, clock: clk, log: log, wake: make(chan struct{}, 1)}
+func newPrompter(svc *incident.Service, clk clock.Clock, rules incident.AlertRules, log *slog.Logger) *prompter {
+	p := &prompter{svc: svc, clock: clk, rules: rules, log: log, wake: make(chan struct{}, 1)}
 	// Any change may move an incident's next prompt earlier (a
 	// declaration, a severity raised), whoever made it.
 	svc.Subscribe(func(int64) { p.poke() })
@@ -79,6 +83,15 @@ func (p *prompter) run(ctx context.Context) error {
 // finds due incidents through an index. It asks again after sending, since
 // time moves on while it works, until nothing is due.
 func (p *prompter) pass(ctx context.Context) (next time.Time, err error) {
+	held, err := p.declareHeld(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	defer func() {
+		if err == nil && !held.IsZero() && (next.IsZero() || held.Before(next)) {
+			next = held
+		}
+	}()
 	for {
 		now := p.clock.Now()
 		due, next, err := p.svc.DuePrompts(ctx, now)
@@ -111,4 +124,21 @@ func (p *prompter) pass(ctx context.Context) (next time.Time, err error) {
 			return now.Add(10 * time.Second), nil
 		}
 	}
+}
+
+// declareHeld declares the groups of alerts whose wait has ended and
+// returns when the next wait ends.
+func (p *prompter) declareHeld(ctx context.Context) (time.Time, error) {
+	out, next, err := p.svc.DeclareHeld(ctx, p.rules)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if len(out.Declared) > 0 {
+		p.log.Info("alerts waited as their route asks and declared incidents", "incidents", out.Declared)
+	}
+	if len(out.Capped) > 0 {
+		p.log.Warn("alerts have declared as many incidents as allowed this minute: these groups wait in triage instead",
+			"max_declares_per_minute", p.rules.MaxDeclaresPerMinute, "groups", out.Capped)
+	}
+	return next, nil
 }

@@ -190,6 +190,13 @@ func triageMessage(g incident.AlertGroup, alerts []incident.StoredAlert, open []
 	if g.Capped && g.State == incident.GroupTriage {
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn("Held here: alerts had declared as many incidents as allowed that minute (`alerts.max_declares_per_minute`). Declare it if it needs one.")))
 	}
+	if g.Waiting && g.State == incident.GroupTriage {
+		wait := fmt.Sprintf(":hourglass_flowing_sand: Waiting, as route _%s_ asks: it declares itself once it has %s", escapeCut(g.Route, 100), g.Hold.Describe())
+		if !g.DeclareAt.IsZero() {
+			wait += fmt.Sprintf(" (%s, if it is still firing)", slackDate(g.DeclareAt))
+		}
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(wait+". Declare or dismiss it now if you know better.")))
+	}
 	shown := sortedAlerts(alerts)
 	more := 0
 	if len(shown) > maxTriageAlerts {
@@ -269,8 +276,10 @@ func (b *Bot) alertTriageAction(ctx context.Context, log *slog.Logger, cb *slack
 }
 
 // AlertsRecorded tells the bot that alerts were recorded, so that the
-// triage channel shows them now rather than at the next poll.
+// triage channel shows them now rather than at the next poll, and a group
+// now waiting for its route's noise controls declares when its wait ends.
 func (b *Bot) AlertsRecorded() {
+	b.prompt.poke()
 	if b.triage != nil {
 		b.triage.poke()
 	}

@@ -41,6 +41,62 @@ type RoutedAlert struct {
 	// Group names the alerts that make one incident. Alerts of different
 	// routes never share a group.
 	Group string
+	// Hold is the route's noise controls: what a declare group must show
+	// before it declares.
+	Hold AlertHold
+}
+
+// DefaultHoldWindow is the window of min_alerts when the route gives none.
+const DefaultHoldWindow = 5 * time.Minute
+
+// AlertHold is a declare route's noise controls (INTEGRATIONS.md: min_alerts,
+// window, for). Until a group meets them it waits in triage, where people
+// can still declare or dismiss it; once it meets them it declares itself.
+// With both set, both must hold.
+type AlertHold struct {
+	// MinAlerts is how many of the group's alerts must have started firing
+	// within Window (and still fire); 0 or 1 means the first is enough.
+	MinAlerts int
+	Window    time.Duration
+	// For is how long the group must have kept firing, counted from when
+	// Sitrep first heard it fire (senders' own start times are not
+	// trusted: a Sentry issue's first sighting can be days old).
+	For time.Duration
+}
+
+// Holds reports whether h holds anything back.
+func (h AlertHold) Holds() bool { return h.MinAlerts > 1 || h.For > 0 }
+
+func (h AlertHold) window() time.Duration {
+	if h.Window > 0 {
+		return h.Window
+	}
+	return DefaultHoldWindow
+}
+
+// Describe says what h waits for, for people: "3 alerts within 5m",
+// "firing for 10m", or both.
+func (h AlertHold) Describe() string {
+	var parts []string
+	if h.MinAlerts > 1 {
+		parts = append(parts, fmt.Sprintf("%d alerts firing within %s", h.MinAlerts, shortDuration(h.window())))
+	}
+	if h.For > 0 {
+		parts = append(parts, "firing for "+shortDuration(h.For))
+	}
+	return strings.Join(parts, " and ")
+}
+
+// shortDuration writes d as people write it: 5m, 1h30m, 45s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // AlertRules are the limits on what alerts do, from the configuration.
@@ -89,6 +145,16 @@ type AlertGroup struct {
 	Services []string
 	// DecidedBy is who declared or dismissed the group from triage.
 	DecidedBy string
+	// Waiting is set while the group waits in triage for its route's
+	// noise controls (Hold); it then declares itself, unless people
+	// decide first. Gathered says the group has reached Hold.MinAlerts
+	// since it began firing; DeclareAt is when it will have fired for
+	// Hold.For (zero while it does not fire). Both reset when all its
+	// alerts resolve.
+	Waiting   bool
+	Hold      AlertHold
+	Gathered  bool
+	DeclareAt time.Time
 	// Version counts the group's changes (alerts arriving or resolving, a
 	// decision); the triage message shows TriageShown of them.
 	Version int64
@@ -120,6 +186,12 @@ type AlertStore interface {
 	// SaveTriage records what the group's triage message is and shows,
 	// changing nothing else of the group.
 	SaveTriage(ctx context.Context, key, ts string, shown int64, posting bool) error
+	// HeldGroups returns the keys of the Waiting groups that time alone
+	// has made ready (DeclareAt at or before now, and Gathered unless
+	// Hold.MinAlerts is 1 or less), earliest DeclareAt first, and the
+	// earliest DeclareAt after now of any Waiting group (zero when there
+	// is none).
+	HeldGroups(ctx context.Context, now time.Time) (due []string, next time.Time, err error)
 }
 
 // AlertTx is a write transaction of RecordAlerts. (source, key) names one
@@ -134,6 +206,9 @@ type AlertTx interface {
 	PutGroup(g *AlertGroup) error
 	// Firing counts the alerts attached to an incident that still fire.
 	Firing(incidentID string) (int, error)
+	// GroupFiring counts the alerts of a group that fire and last
+	// changed status (began firing) at or after since.
+	GroupFiring(key string, since time.Time) (int, error)
 	// DeclaredSince counts the incidents declared for a source (not by a
 	// person) at or after t.
 	DeclaredSince(t time.Time) (int, error)
@@ -297,7 +372,7 @@ func (b *alertBatch) receive(a RoutedAlert) error {
 				p.resolvedAny = true
 				p.autoResolve = p.autoResolve || a.AutoResolve
 			}
-		} else if err := b.touchGroup(stored.Group); err != nil {
+		} else if err := b.touchGroup(stored.Group, prev != nil && prev.Status == AlertFiring); err != nil {
 			return err
 		}
 		return tx.PutAlert(stored)
@@ -350,38 +425,129 @@ func (b *alertBatch) receive(a RoutedAlert) error {
 		g.State, g.DecidedBy = GroupTriage, ""
 		return b.put(stored, g)
 	case ActionDeclare:
-		if !b.counted {
-			n, err := tx.DeclaredSince(b.now.Add(-time.Minute))
+		if a.Hold.Holds() {
+			ready, err := b.hold(g, a.Hold)
 			if err != nil {
 				return err
 			}
-			b.declared, b.counted = n, true
-		}
-		if b.declared >= b.rules.MaxDeclaresPerMinute {
-			if !g.Capped {
-				b.out.Capped = append(b.out.Capped, g.Key)
+			if !ready {
+				return b.put(stored, g)
 			}
-			g.State, g.Capped, g.DecidedBy = GroupTriage, true, ""
+		}
+		if capped, err := b.capped(g); err != nil || capped {
+			if err != nil {
+				return err
+			}
 			return b.put(stored, g)
 		}
-		inc, err := b.declare(a)
+		var waited []StoredAlert
+		if g.Waiting {
+			// The alerts the group gathered while it waited belong to
+			// its incident too.
+			if waited, err = tx.GroupAlerts(g.Key); err != nil {
+				return err
+			}
+			waited = slices.DeleteFunc(waited, func(w StoredAlert) bool { return w.Source == a.Source && w.Key == a.Key })
+		}
+		inc, err := b.declare(a, waited)
 		if err != nil {
 			return err
 		}
-		b.declared++
+		for i := range waited {
+			waited[i].IncidentID = inc.ID
+			if err := tx.PutAlert(&waited[i]); err != nil {
+				return err
+			}
+		}
 		g.State, g.IncidentID, g.IncidentNumber, g.Capped = GroupIncident, inc.ID, inc.Number, false
+		g.release()
 		stored.IncidentID = inc.ID
 		return b.put(stored, g)
 	}
 	return nil
 }
 
+// capped reports whether alerts have declared as many incidents this
+// minute as allowed, counting g's declaration; if so g goes to triage for
+// people, said once. Otherwise it counts g's declaration.
+func (b *alertBatch) capped(g *AlertGroup) (bool, error) {
+	if !b.counted {
+		n, err := b.tx.DeclaredSince(b.now.Add(-time.Minute))
+		if err != nil {
+			return false, err
+		}
+		b.declared, b.counted = n, true
+	}
+	if b.declared >= b.rules.MaxDeclaresPerMinute {
+		if !g.Capped {
+			b.out.Capped = append(b.out.Capped, g.Key)
+		}
+		g.State, g.Capped, g.DecidedBy = GroupTriage, true, ""
+		g.release()
+		return true, nil
+	}
+	b.declared++
+	return false, nil
+}
+
+// hold applies a declare route's noise controls to a group one of whose
+// alerts has begun firing (not yet stored), and reports whether the group
+// may declare now. Until it may, it waits in triage.
+func (b *alertBatch) hold(g *AlertGroup, h AlertHold) (bool, error) {
+	if !g.Waiting || g.State != GroupTriage {
+		g.Gathered, g.DeclareAt = false, time.Time{}
+	}
+	g.State, g.Waiting, g.Hold, g.DecidedBy = GroupTriage, true, h, ""
+	if h.For > 0 && g.DeclareAt.IsZero() {
+		g.DeclareAt = b.now.Add(h.For)
+	}
+	if h.For <= 0 {
+		g.DeclareAt = time.Time{}
+	}
+	if h.MinAlerts > 1 && !g.Gathered {
+		// Counted until gathered, so a storm costs MinAlerts counts,
+		// not one an alert.
+		n, err := b.tx.GroupFiring(g.Key, b.now.Add(-h.window()))
+		if err != nil {
+			return false, err
+		}
+		g.Gathered = n+1 >= h.MinAlerts // the alert firing now is not stored yet
+	}
+	return g.ready(b.now), nil
+}
+
+// ready reports whether a waiting group has met its noise controls.
+func (g *AlertGroup) ready(now time.Time) bool {
+	h := g.Hold
+	if h.MinAlerts > 1 && !g.Gathered {
+		return false
+	}
+	return h.For <= 0 || (!g.DeclareAt.IsZero() && !now.Before(g.DeclareAt))
+}
+
+// release ends a group's wait.
+func (g *AlertGroup) release() {
+	g.Waiting, g.Gathered, g.DeclareAt = false, false, time.Time{}
+}
+
 // touchGroup notes a change to a group that has no incident (a resolved
 // alert of a group in triage), for its triage message.
-func (b *alertBatch) touchGroup(key string) error {
+func (b *alertBatch) touchGroup(key string, wasFiring bool) error {
 	g, err := b.tx.Group(key)
 	if err != nil || g == nil || g.State == GroupIncident {
 		return err
+	}
+	if g.Waiting && wasFiring {
+		// The alert resolving is still stored as firing.
+		n, err := b.tx.GroupFiring(key, time.Time{})
+		if err != nil {
+			return err
+		}
+		if n <= 1 {
+			// The group stopped firing: its wait starts over when it
+			// fires again.
+			g.Gathered, g.DeclareAt = false, time.Time{}
+		}
 	}
 	g.Version++
 	g.UpdatedAt = b.now
@@ -412,7 +578,7 @@ func (b *alertBatch) incident(id string) (*Incident, error) {
 // sender sent is brought within bounds rather than refused: a title that
 // cannot be one becomes the alert's source and key, and a description
 // that cannot be a summary is left out.
-func (b *alertBatch) declare(a RoutedAlert) (*Incident, error) {
+func (b *alertBatch) declare(a RoutedAlert, waited []StoredAlert) (*Incident, error) {
 	summary, err := cleanText("summary", cut(a.Annotations["description"], MaxText), true)
 	if err != nil {
 		summary = ""
@@ -424,7 +590,12 @@ func (b *alertBatch) declare(a RoutedAlert) (*Incident, error) {
 		return nil, err
 	}
 	ev.Data["route"] = a.Route
-	if err := b.tx.Create(inc, []Event{ev, alertEvent(a, b.now)}); err != nil {
+	events := []Event{ev}
+	for _, w := range waited {
+		events = append(events, alertEvent(RoutedAlert{Alert: w.Alert, Route: w.Route}, b.now))
+	}
+	events = append(events, alertEvent(a, b.now))
+	if err := b.tx.Create(inc, events); err != nil {
 		return nil, fmt.Errorf("declare for alert %s/%s: %w", a.Source, a.Key, err)
 	}
 	b.changed[inc.ID] = inc
@@ -590,6 +761,7 @@ func (s *Service) DismissGroup(ctx context.Context, key, actor string) error {
 			return nil
 		}
 		g.State, g.DecidedBy = GroupDismissed, actor
+		g.release()
 		g.Version++
 		g.UpdatedAt = s.now().UTC()
 		return tx.PutGroup(g)
@@ -652,7 +824,103 @@ func giveGroup(tx AlertTx, g *AlertGroup, alerts []StoredAlert, inc *Incident, a
 		}
 	}
 	g.State, g.IncidentID, g.IncidentNumber, g.DecidedBy = GroupIncident, inc.ID, inc.Number, actor
+	g.release()
 	g.Version++
 	g.UpdatedAt = now
 	return tx.PutGroup(g)
+}
+
+// DeclareHeld declares the groups that waited for their route's For and
+// have now fired that long (and gathered their MinAlerts), as the first
+// alert's arrival would have: declared by Sitrep for the source, with the
+// group's alerts attached, within the cap on declarations. A group that
+// stopped firing meanwhile keeps waiting. It returns what it did and when
+// the next wait ends (zero when none is waiting). A pure function of the
+// store and now, so a restart loses no wait and declares nothing twice.
+func (s *Service) DeclareHeld(ctx context.Context, rules AlertRules) (AlertOutcome, time.Time, error) {
+	if rules.MaxDeclaresPerMinute <= 0 {
+		rules.MaxDeclaresPerMinute = DefaultMaxDeclaresPerMinute
+	}
+	now := s.now().UTC()
+	due, next, err := s.store.HeldGroups(ctx, now)
+	if err != nil || len(due) == 0 {
+		return AlertOutcome{}, next, err
+	}
+	var total AlertOutcome
+	for _, key := range due {
+		var (
+			out     AlertOutcome
+			changed map[string]*Incident
+		)
+		err := s.store.RecordAlerts(ctx, func(tx AlertTx) error {
+			out, changed = AlertOutcome{}, map[string]*Incident{}
+			b := &alertBatch{svc: s, tx: tx, rules: rules, now: now, out: &out, pending: map[string]*pendingAlerts{}, changed: changed}
+			return b.declareHeld(key)
+		})
+		if err != nil {
+			return total, next, fmt.Errorf("declare held alerts: %w", err)
+		}
+		for _, inc := range changed {
+			s.committed(inc)
+		}
+		total.Declared = append(total.Declared, out.Declared...)
+		total.Capped = append(total.Capped, out.Capped...)
+	}
+	// Declaring may have ended waits; ask again when the next one ends.
+	_, next, err = s.store.HeldGroups(ctx, now)
+	return total, next, err
+}
+
+// declareHeld declares the waiting group called key if it is ready.
+func (b *alertBatch) declareHeld(key string) error {
+	g, err := b.tx.Group(key)
+	if err != nil || g == nil || !g.Waiting || g.State != GroupTriage || g.DeclareAt.IsZero() || b.now.Before(g.DeclareAt) {
+		return err
+	}
+	alerts, err := b.tx.GroupAlerts(key)
+	if err != nil {
+		return err
+	}
+	first := -1
+	for i, a := range alerts {
+		if a.Status == AlertFiring {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		// It stopped firing without anyone noticing: wait afresh.
+		g.Gathered, g.DeclareAt = false, time.Time{}
+		return b.putGroup(g)
+	}
+	if !g.ready(b.now) {
+		return nil // HeldGroups offers only groups time alone makes ready
+	}
+	if capped, err := b.capped(g); err != nil || capped {
+		if err != nil {
+			return err
+		}
+		return b.putGroup(g)
+	}
+	a := alerts[first]
+	waited := slices.Delete(slices.Clone(alerts), first, first+1)
+	inc, err := b.declare(RoutedAlert{Alert: a.Alert, Route: a.Route, Action: ActionDeclare, Severity: g.Severity, Services: g.Services, Group: key}, waited)
+	if err != nil {
+		return err
+	}
+	for i := range alerts {
+		alerts[i].IncidentID = inc.ID
+		if err := b.tx.PutAlert(&alerts[i]); err != nil {
+			return err
+		}
+	}
+	g.State, g.IncidentID, g.IncidentNumber, g.Capped = GroupIncident, inc.ID, inc.Number, false
+	g.release()
+	return b.putGroup(g)
+}
+
+func (b *alertBatch) putGroup(g *AlertGroup) error {
+	g.UpdatedAt = b.now
+	g.Version++
+	return b.tx.PutGroup(g)
 }

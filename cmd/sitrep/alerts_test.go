@@ -15,8 +15,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sitrep-dev/sitrep/incident"
+	"github.com/sitrep-dev/sitrep/internal/clock"
 	"github.com/sitrep-dev/sitrep/internal/slackfake"
 	"github.com/sitrep-dev/sitrep/storage/sqlite"
 )
@@ -27,6 +29,13 @@ const hookSecret = "hook-secret-for-e2e-5b1c"
 // config file.
 func (w *world) startAlerting(t *testing.T, config string, extra ...string) *instance {
 	t.Helper()
+	return w.startAlertingAt(t, nil, config, extra...)
+}
+
+// startAlertingAt is startAlerting with the program on a fake clock, when
+// clk is not nil.
+func (w *world) startAlertingAt(t *testing.T, clk *clock.Fake, config string, extra ...string) *instance {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "sitrep.yaml")
 	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
@@ -35,7 +44,7 @@ func (w *world) startAlerting(t *testing.T, config string, extra ...string) *ins
 	for _, src := range alertSources {
 		env[hookSecretVar(src)] = hookSecret
 	}
-	return start(t, w.fake, env)
+	return startAt(t, w.fake, env, clk)
 }
 
 // recorded is a payload recorded from a sender (testdata/shared/integrations).
@@ -310,7 +319,7 @@ func TestAlertStorm(t *testing.T) {
 alerts:
   routes:
     - name: pages
-      match: ['severity="critical"', 'source="alertmanager"']
+      matchers: ['severity="critical"', 'source="alertmanager"']
       action: declare
 `)
 	var tmpl map[string]any
@@ -402,7 +411,7 @@ alerts:
   reopen_within: 1h
   routes:
     - name: generic
-      match: ['source="generic"']
+      matchers: ['source="generic"']
       action: declare
       auto_resolve: true
       group_by: [service]
@@ -447,7 +456,7 @@ alerts:
 func TestAlertRoutesRefusedAtStart(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ config, want string }{
-		{"alerts:\n  routes:\n    - name: pages\n      match: ['severity=~\"(critical\"']\n", `alerts.routes[0] (pages): match[0]`},
+		{"alerts:\n  routes:\n    - name: pages\n      matchers: ['severity=~\"(critical\"']\n", `alerts.routes[0] (pages): matchers[0]`},
 		{"alerts:\n  routes:\n    - action: page\n", `alerts.routes[0]: action "page" is not one of declare, triage or ignore`},
 	} {
 		fake := slackfake.New()
@@ -527,7 +536,7 @@ alerts:
   triage_channel: %s
   routes:
     - name: maybe
-      match: ['source="generic"']
+      matchers: ['source="generic"']
       action: triage
       severity: sev1
       group_by: [service]
@@ -620,4 +629,66 @@ alerts:
 	if n := len(triageMessages(w.fake, triage)); n != 2 {
 		t.Errorf("%d messages in the triage channel for 2 groups, want 2 (the rest updated in place)", n)
 	}
+}
+
+// TestAlertHold: a route's noise controls keep a group waiting in triage,
+// saying so, until it has gathered min_alerts and fired for its for; the
+// wait survives a restart, and the group then declares itself with every
+// alert it gathered.
+func TestAlertHold(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	triage := w.fake.AddChannel("alert-triage", false, "U1")
+	clk := clock.NewFake(time.Now().UTC().Truncate(time.Second))
+	config := fmt.Sprintf(`
+alerts:
+  triage_channel: %s
+  routes:
+    - name: pages
+      source: generic
+      action: declare
+      group_by: [service]
+      min_alerts: 2
+      window: 5m
+      for: 10m
+`, triage)
+	sitrep := w.startAlertingAt(t, clk, config)
+	sitrep.mustHook(t, "generic", genericAlert("a1", "firing", "Checkout 5xx", map[string]string{"service": "checkout"}))
+	show := func() string { return strings.Join(texts(w.fake, triage), "\n") }
+	var msg slackfake.Message
+	eventually(t, "the waiting group in triage, saying what it waits for", func() bool {
+		ms := triageMessages(w.fake, triage)
+		if len(ms) != 1 {
+			return false
+		}
+		msg = ms[0]
+		return strings.Contains(slackfake.BlockText(msg.Blocks), "declares itself once it has 2 alerts firing within 5m and firing for 10m")
+	}, show)
+	clk.Advance(2 * time.Minute)
+	sitrep.mustHook(t, "generic", genericAlert("a2", "firing", "Checkout 5xx on pod 2", map[string]string{"service": "checkout"}))
+	if n := len(incidentsIn(t, w.db)); n != 0 {
+		t.Fatalf("%d incidents before the group fired for 10m, want none", n)
+	}
+	eventually(t, "the triage message counting both alerts", func() bool {
+		m, ok := w.fake.Message(triage, msg.TS)
+		return ok && strings.Contains(m.Text, "2 firing")
+	}, show)
+
+	// Sitrep restarts during the wait; the wait is in the database.
+	sitrep.stop()
+	clk.Advance(8 * time.Minute)
+	sitrep = w.startAlertingAt(t, clk, config)
+	eventually(t, "the group declared once its wait ended", func() bool { return len(incidentsIn(t, w.db)) == 1 }, func() string { return sitrep.logs.String() })
+	inc := incidentsIn(t, w.db)[0]
+	if inc.Source != "generic" || inc.DeclaredBy != "" {
+		t.Errorf("declared by %q for %q, want Sitrep for generic", inc.DeclaredBy, inc.Source)
+	}
+	if n := len(alertsOf(t, w.db, inc.Number)); n != 2 {
+		t.Errorf("incident has %d alerts, want the 2 the group gathered", n)
+	}
+	eventually(t, "the triage message saying the group became the incident", func() bool {
+		m, ok := w.fake.Message(triage, msg.TS)
+		return ok && strings.Contains(slackfake.BlockText(m.Blocks), "Part of incident #1") && len(triageMessages(w.fake, triage)) == 1
+	}, show)
+	incidentChannel(t, w.fake, 1)
 }

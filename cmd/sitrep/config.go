@@ -373,6 +373,11 @@ func (s *settings) readConfigFile() error {
 		if err := f.Alerts.Check(s.Incident.SeverityNames()); err != nil {
 			return fmt.Errorf("%s: %w", s.ConfigFile, err)
 		}
+		for i, r := range f.Alerts.Routes {
+			if r.Source != "" && !slices.Contains(alertSources, strings.TrimSpace(r.Source)) {
+				return fmt.Errorf("%s: alerts.routes[%d]: source %q is not one of %s", s.ConfigFile, i, r.Source, strings.Join(alertSources, ", "))
+			}
+		}
 		s.Alerts = *f.Alerts
 	}
 	s.ArchiveOnClose = f.ArchiveOnClose

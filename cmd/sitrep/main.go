@@ -157,6 +157,7 @@ func (p program) serve(ctx context.Context) error {
 		TimeZone:        cfg.TimeZone,
 		Metrics:         m,
 		TriageChannel:   cfg.Alerts.TriageChannel,
+		AlertRules:      cfg.Alerts.Rules(),
 	}, log, clk)
 
 	mux := http.NewServeMux()

@@ -89,6 +89,9 @@ func Run(t *testing.T, open func(t *testing.T) incident.Store, opts ...Options) 
 		{"AlertsTriageAndIgnore", s.testAlertsTriageAndIgnore},
 		{"AlertTxRollsBack", s.testAlertTxRollsBack},
 		{"AlertsTriageDecisions", s.testAlertsTriageDecisions},
+		{"AlertsHoldMinAlerts", s.testAlertsHoldMinAlerts},
+		{"AlertsHoldFor", s.testAlertsHoldFor},
+		{"AlertsHoldDecided", s.testAlertsHoldDecided},
 	} {
 		t.Run(tc.name, tc.test)
 	}

@@ -44,15 +44,24 @@ var channelID = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
 // Route is one entry of alerts.routes.
 type Route struct {
 	Name string `yaml:"name,omitempty"`
-	// Match lists matchers as Alertmanager writes them
+	// Matchers lists matchers as Alertmanager writes them
 	// (severity=~"critical|page", source="sentry"); all must match. None
 	// matches every alert.
-	Match       []string `yaml:"match,omitempty"`
+	Matchers []string `yaml:"matchers,omitempty"`
+	// Source, when set, is one more matcher: source="<Source>".
+	Source      string   `yaml:"source,omitempty"`
 	Action      string   `yaml:"action,omitempty"` // declare, triage (the default) or ignore
 	Severity    string   `yaml:"severity,omitempty"`
 	Services    []string `yaml:"services,omitempty"`
 	GroupBy     []string `yaml:"group_by,omitempty"`
 	AutoResolve bool     `yaml:"auto_resolve,omitempty"`
+	// Noise controls of a declare route (incident.AlertHold): declare only
+	// once the group has MinAlerts alerts firing that began within Window
+	// (default 5m), and has fired For; until then it waits in triage.
+	// Durations as Go writes them (90s, 10m, 1h).
+	MinAlerts int    `yaml:"min_alerts,omitempty"`
+	Window    string `yaml:"window,omitempty"`
+	For       string `yaml:"for,omitempty"`
 }
 
 // SourceLabel is the name matchers use for the alert's source.
@@ -83,6 +92,7 @@ type compiled struct {
 	Route
 	matchers labels.Matchers
 	action   incident.AlertAction
+	hold     incident.AlertHold
 }
 
 // Check reports the first problem with c, in one line naming the route and
@@ -119,6 +129,7 @@ func compile(c Config, severities []string) ([]compiled, incident.AlertRules, er
 	}
 	names := map[string]bool{}
 	out := make([]compiled, 0, len(c.Routes))
+	var err error
 	for i, r := range c.Routes {
 		where := fmt.Sprintf("alerts.routes[%d]", i)
 		if r.Name == "" {
@@ -138,19 +149,29 @@ func compile(c Config, severities []string) ([]compiled, incident.AlertRules, er
 		default:
 			return nil, rules, fmt.Errorf("%s: action %q is not one of declare, triage or ignore", where, r.Action)
 		}
-		for j, m := range r.Match {
+		for j, m := range r.Matchers {
 			ms, err := labels.ParseMatchers(m)
 			if err != nil || len(ms) == 0 {
 				why := "it matches nothing"
 				if err != nil {
 					why = err.Error()
 				}
-				return nil, rules, fmt.Errorf("%s: match[%d] %q is not an Alertmanager matcher such as severity=~\"critical|page\" (%s)", where, j, m, why)
+				return nil, rules, fmt.Errorf("%s: matchers[%d] %q is not an Alertmanager matcher such as severity=~\"critical|page\" (%s)", where, j, m, why)
 			}
 			cr.matchers = append(cr.matchers, ms...)
 		}
+		if r.Source != "" {
+			m, err := labels.NewMatcher(labels.MatchEqual, SourceLabel, strings.TrimSpace(r.Source))
+			if err != nil {
+				return nil, rules, fmt.Errorf("%s: source %q: %v", where, r.Source, err)
+			}
+			cr.matchers = append(cr.matchers, m)
+		}
 		if r.Severity != "" && severities != nil && !slices.Contains(severities, r.Severity) {
 			return nil, rules, fmt.Errorf("%s: severity %q is not one of the severities (%s)", where, r.Severity, strings.Join(severities, ", "))
+		}
+		if cr.hold, err = compileHold(r, cr.action); err != nil {
+			return nil, rules, fmt.Errorf("%s: %w", where, err)
 		}
 		for j, l := range r.GroupBy {
 			if strings.TrimSpace(l) == "" {
@@ -160,6 +181,42 @@ func compile(c Config, severities []string) ([]compiled, incident.AlertRules, er
 		out = append(out, cr)
 	}
 	return out, rules, nil
+}
+
+// compileHold reads a route's noise controls.
+func compileHold(r Route, action incident.AlertAction) (incident.AlertHold, error) {
+	var h incident.AlertHold
+	if r.MinAlerts == 0 && r.Window == "" && r.For == "" {
+		return h, nil
+	}
+	if action != incident.ActionDeclare {
+		return h, fmt.Errorf("min_alerts, window and for hold back a declaration, but the action is %s; remove them or use action: declare", action)
+	}
+	if r.MinAlerts < 0 {
+		return h, fmt.Errorf("min_alerts %d: must be 1 or more", r.MinAlerts)
+	}
+	h.MinAlerts = r.MinAlerts
+	duration := func(name, v string) (time.Duration, error) {
+		if v == "" {
+			return 0, nil
+		}
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil || d <= 0 {
+			return 0, fmt.Errorf("%s %q: not a positive duration such as 90s, 10m or 1h", name, v)
+		}
+		return d, nil
+	}
+	var err error
+	if h.Window, err = duration("window", r.Window); err != nil {
+		return h, err
+	}
+	if h.Window > 0 && h.MinAlerts <= 1 {
+		return h, fmt.Errorf("window %q counts alerts toward min_alerts; set min_alerts to 2 or more, or remove window", r.Window)
+	}
+	if h.For, err = duration("for", r.For); err != nil {
+		return h, err
+	}
+	return h, nil
 }
 
 // New returns a Router for c, which must pass Check with severities.
@@ -180,7 +237,7 @@ func (r *Router) Route(a incident.Alert) incident.RoutedAlert {
 		}
 		return incident.RoutedAlert{
 			Alert: a, Route: cr.Name, Action: cr.action, Severity: cr.Severity,
-			Services: cr.Services, AutoResolve: cr.AutoResolve, Group: groupKey(cr.Name, a, cr.GroupBy),
+			Services: cr.Services, AutoResolve: cr.AutoResolve, Group: groupKey(cr.Name, a, cr.GroupBy), Hold: cr.hold,
 		}
 	}
 	return incident.RoutedAlert{Alert: a, Route: DefaultRoute, Action: incident.ActionTriage, Group: groupKey(DefaultRoute, a, nil)}

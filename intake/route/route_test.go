@@ -3,6 +3,7 @@ package route
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sitrep-dev/sitrep/incident"
 )
@@ -11,9 +12,9 @@ var sevs = []string{"sev0", "sev1", "sev2", "sev3"}
 
 func TestRouteFirstMatchWins(t *testing.T) {
 	r, err := New(Config{Routes: []Route{
-		{Name: "noise", Match: []string{`alertname=~"Watchdog|InfoInhibitor"`}, Action: "ignore"},
-		{Name: "pages", Match: []string{`severity="critical"`, `source!="sentry"`}, Action: "declare", Severity: "sev1", GroupBy: []string{"cluster"}, AutoResolve: true},
-		{Name: "errors", Match: []string{`{source="sentry"}`}, Action: "declare"},
+		{Name: "noise", Matchers: []string{`alertname=~"Watchdog|InfoInhibitor"`}, Action: "ignore"},
+		{Name: "pages", Matchers: []string{`severity="critical"`, `source!="sentry"`}, Action: "declare", Severity: "sev1", GroupBy: []string{"cluster"}, AutoResolve: true},
+		{Name: "errors", Matchers: []string{`{source="sentry"}`}, Action: "declare"},
 	}}, sevs, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -62,12 +63,16 @@ func TestRouteConfigRefused(t *testing.T) {
 		c    Config
 		want string
 	}{
-		{"bad matcher", Config{Routes: []Route{{Name: "pages", Match: []string{`severity=~"(critical"`}}}}, `alerts.routes[0] (pages): match[0] "severity=~\"(critical\""`},
-		{"unknown action", Config{Routes: []Route{{Match: []string{`a="b"`}, Action: "page"}}}, `alerts.routes[0]: action "page" is not one of declare, triage or ignore`},
+		{"bad matcher", Config{Routes: []Route{{Name: "pages", Matchers: []string{`severity=~"(critical"`}}}}, `alerts.routes[0] (pages): matchers[0] "severity=~\"(critical\""`},
+		{"unknown action", Config{Routes: []Route{{Matchers: []string{`a="b"`}, Action: "page"}}}, `alerts.routes[0]: action "page" is not one of declare, triage or ignore`},
 		{"unknown severity", Config{Routes: []Route{{Severity: "p1"}}}, `severity "p1" is not one of the severities`},
 		{"bad reopen_within", Config{ReopenWithin: "soon"}, `alerts.reopen_within "soon"`},
 		{"negative cap", Config{MaxDeclaresPerMinute: -1}, `alerts.max_declares_per_minute -1`},
 		{"same name twice", Config{Routes: []Route{{Name: "a"}, {Name: "a"}}}, `used twice`},
+		{"hold on triage", Config{Routes: []Route{{Name: "t", MinAlerts: 3}}}, `alerts.routes[0] (t): min_alerts, window and for hold back a declaration, but the action is triage`},
+		{"window without min_alerts", Config{Routes: []Route{{Action: "declare", Window: "5m"}}}, `window "5m" counts alerts toward min_alerts`},
+		{"bad for", Config{Routes: []Route{{Action: "declare", For: "ten minutes"}}}, `for "ten minutes": not a positive duration`},
+		{"negative min_alerts", Config{Routes: []Route{{Action: "declare", MinAlerts: -2}}}, `min_alerts -2`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.c.Check(sevs)
@@ -92,5 +97,25 @@ func TestGroupKeyStaysShort(t *testing.T) {
 	ga, gb := r.Route(a).Group, r.Route(b).Group
 	if len(ga) > MaxGroupKey || ga == gb {
 		t.Errorf("group keys %q and %q: want short and distinct", ga, gb)
+	}
+}
+
+func TestRouteHoldAndSource(t *testing.T) {
+	r, err := New(Config{Routes: []Route{
+		{Name: "pages", Source: "grafana", Action: "declare", MinAlerts: 3, Window: "2m", For: "90s"},
+	}}, sevs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := r.Route(incident.Alert{Source: "grafana", Key: "1"})
+	want := incident.AlertHold{MinAlerts: 3, Window: 2 * time.Minute, For: 90 * time.Second}
+	if got.Route != "pages" || got.Hold != want {
+		t.Errorf("routed to %q with hold %+v, want pages with %+v", got.Route, got.Hold, want)
+	}
+	if got.Hold.Describe() != "3 alerts firing within 2m and firing for 1m30s" {
+		t.Errorf("Describe = %q", got.Hold.Describe())
+	}
+	if got := r.Route(incident.Alert{Source: "sentry", Key: "1"}); got.Route != DefaultRoute {
+		t.Errorf("source: grafana matched a sentry alert (route %q)", got.Route)
 	}
 }

@@ -179,18 +179,25 @@ func (t *alertTx) PutAlert(a *incident.StoredAlert) error {
 }
 
 const groupColumns = `key, route, state, incident_id, incident_number, capped, severity, services, decided_by,
-	version, triage_ts, triage_shown, triage_posting, created_at, updated_at`
+	version, triage_ts, triage_shown, triage_posting, created_at, updated_at,
+	waiting, min_alerts, hold_window_ms, hold_for_ms, gathered, declare_at`
 
 func scanGroup(row interface{ Scan(...any) error }) (*incident.AlertGroup, error) {
 	var (
-		g                          incident.AlertGroup
-		services, created, updated string
+		g                                     incident.AlertGroup
+		services, created, updated, declareAt string
+		windowMS, forMS                       int64
 	)
 	if err := row.Scan(&g.Key, &g.Route, &g.State, &g.IncidentID, &g.IncidentNumber, &g.Capped, &g.Severity, &services, &g.DecidedBy,
-		&g.Version, &g.TriageTS, &g.TriageShown, &g.TriagePosting, &created, &updated); err != nil {
+		&g.Version, &g.TriageTS, &g.TriageShown, &g.TriagePosting, &created, &updated,
+		&g.Waiting, &g.Hold.MinAlerts, &windowMS, &forMS, &g.Gathered, &declareAt); err != nil {
 		return nil, err
 	}
+	g.Hold.Window, g.Hold.For = time.Duration(windowMS)*time.Millisecond, time.Duration(forMS)*time.Millisecond
 	var err error
+	if g.DeclareAt, err = parseTime(sql.NullString{String: declareAt, Valid: declareAt != ""}); err != nil {
+		return nil, err
+	}
 	if g.Services, err = parseServices(services); err != nil {
 		return nil, err
 	}
@@ -221,15 +228,23 @@ func (t *alertTx) PutGroup(g *incident.AlertGroup) error {
 	if err != nil {
 		return fmt.Errorf("store alert group: %w", err)
 	}
+	declareAt := ""
+	if !g.DeclareAt.IsZero() {
+		declareAt = formatTime(g.DeclareAt)
+	}
 	_, err = t.tx.ExecContext(t.ctx, `INSERT INTO alert_groups (key, route, state, incident_id, incident_number, capped,
-			severity, services, decided_by, version, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			severity, services, decided_by, version, created_at, updated_at,
+			waiting, min_alerts, hold_window_ms, hold_for_ms, gathered, declare_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET route = excluded.route, state = excluded.state,
 			incident_id = excluded.incident_id, incident_number = excluded.incident_number, capped = excluded.capped,
 			severity = excluded.severity, services = excluded.services, decided_by = excluded.decided_by,
-			version = excluded.version, updated_at = excluded.updated_at`,
+			version = excluded.version, updated_at = excluded.updated_at,
+			waiting = excluded.waiting, min_alerts = excluded.min_alerts, hold_window_ms = excluded.hold_window_ms,
+			hold_for_ms = excluded.hold_for_ms, gathered = excluded.gathered, declare_at = excluded.declare_at`,
 		g.Key, g.Route, g.State, g.IncidentID, g.IncidentNumber, g.Capped, g.Severity, services, g.DecidedBy, g.Version,
-		formatTime(g.CreatedAt), formatTime(g.UpdatedAt))
+		formatTime(g.CreatedAt), formatTime(g.UpdatedAt),
+		g.Waiting, g.Hold.MinAlerts, g.Hold.Window.Milliseconds(), g.Hold.For.Milliseconds(), g.Gathered, declareAt)
 	if err != nil {
 		return fmt.Errorf("store alert group: %w", err)
 	}
@@ -291,6 +306,49 @@ func (t *alertTx) Firing(incidentID string) (int, error) {
 		return 0, fmt.Errorf("count firing alerts: %w", err)
 	}
 	return n, nil
+}
+
+func (t *alertTx) GroupFiring(key string, since time.Time) (int, error) {
+	var n int
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM alerts WHERE group_key = ? AND status = 'firing' AND updated_at >= ?`,
+		key, formatTime(since)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count a group's firing alerts: %w", err)
+	}
+	return n, nil
+}
+
+// HeldGroups returns the waiting groups time alone has made ready, and
+// when the next wait ends.
+func (db *DB) HeldGroups(ctx context.Context, now time.Time) ([]string, time.Time, error) {
+	at := formatTime(now)
+	rows, err := db.read.QueryContext(ctx, `SELECT key FROM alert_groups
+		WHERE waiting = 1 AND declare_at <> '' AND declare_at <= ? AND (min_alerts <= 1 OR gathered = 1)
+		ORDER BY declare_at, key`, at)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("list held alert groups: %w", err)
+	}
+	defer rows.Close()
+	var due []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, time.Time{}, fmt.Errorf("list held alert groups: %w", err)
+		}
+		due = append(due, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, time.Time{}, fmt.Errorf("list held alert groups: %w", err)
+	}
+	var next sql.NullString
+	if err := db.read.QueryRowContext(ctx, `SELECT min(declare_at) FROM alert_groups
+		WHERE waiting = 1 AND declare_at <> '' AND declare_at > ?`, at).Scan(&next); err != nil {
+		return nil, time.Time{}, fmt.Errorf("next held alert group: %w", err)
+	}
+	nextAt, err := parseTime(next)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return due, nextAt, nil
 }
 
 func (t *alertTx) DeclaredSince(since time.Time) (int, error) {
