@@ -179,6 +179,9 @@ type AlertStore interface {
 	IncidentAlerts(ctx context.Context, incidentID string) ([]StoredAlert, error)
 	// GroupAlerts returns the alerts of a group, first received first.
 	GroupAlerts(ctx context.Context, key string) ([]StoredAlert, error)
+	// RecordedAlerts returns every alert recorded, first received first,
+	// each with the sender's own grouping (Alert.Group) as received.
+	RecordedAlerts(ctx context.Context) ([]StoredAlert, error)
 	// TriageBehind returns the groups whose triage message is behind
 	// them: in triage, or with a message already, and changed since the
 	// message last showed them.

@@ -692,3 +692,95 @@ alerts:
 	}, show)
 	incidentChannel(t, w.fake, 1)
 }
+
+// TestAlertsReplay: sitrep alerts replay runs a new routing against the
+// alerts recorded and prints what each group would have become beside
+// what it became, changing nothing.
+func TestAlertsReplay(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	clk := clock.NewFake(time.Now().UTC().Truncate(time.Second))
+	sitrep := w.startAlertingAt(t, clk, `
+alerts:
+  routes:
+    - name: everything
+      action: triage
+      group_by: [service]
+`)
+	for i := range 3 {
+		sitrep.mustHook(t, "generic", genericAlert(fmt.Sprint("checkout-", i), "firing", "Checkout 5xx", map[string]string{"service": "checkout"}))
+	}
+	sitrep.mustHook(t, "generic", genericAlert("search-0", "firing", "Search slow", map[string]string{"service": "search"}))
+	sitrep.mustHook(t, "generic", genericAlert("watchdog", "firing", "Watchdog", map[string]string{"alertname": "Watchdog"}))
+	sitrep.stop()
+
+	next := filepath.Join(t.TempDir(), "next.yaml")
+	if err := os.WriteFile(next, []byte(`
+alerts:
+  routes:
+    - name: noise
+      matchers: ['alertname="Watchdog"']
+      action: ignore
+    - name: checkout
+      matchers: ['service="checkout"']
+      action: declare
+      group_by: [service]
+      min_alerts: 2
+    - name: search
+      matchers: ['service="search"']
+      action: declare
+      for: 10m
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := len(incidentsIn(t, w.db))
+	clk.Advance(time.Minute)
+	replay := func(args ...string) (string, error) {
+		var out, errOut syncBuffer
+		p := program{getenv: func(k string) string { return map[string]string{"SITREP_DB": w.db}[k] }, stdout: &out, stderr: &errOut, clock: clk}
+		err := p.run(context.Background(), append([]string{"alerts"}, args...))
+		return out.String(), err
+	}
+	out, err := replay("replay", "--config", next)
+	if err != nil {
+		t.Fatalf("replay: %v", err)
+	}
+	for _, want := range []string{
+		"Replayed 5 alerts",
+		"They would declare 1 incidents (alerts declared 0), leave 1 groups in triage and ignore 1.",
+		"declares an incident with its 3 alerts, after waiting for 2 alerts firing within 5m",
+		"triage: still waiting for firing for 10m",
+		"ignored",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("replay output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "checkout") && !strings.HasSuffix(strings.TrimSpace(line), "triage") {
+			t.Errorf("checkout's line should say it was triaged: %q", line)
+		}
+	}
+	// Later, the search group's wait would have ended.
+	clk.Advance(10 * time.Minute)
+	if out, err := replay("replay", "-config", next); err != nil || !strings.Contains(out, "They would declare 2 incidents") {
+		t.Errorf("replay 11 minutes on: %v\n%s", err, out)
+	}
+	if n := len(incidentsIn(t, w.db)); n != before {
+		t.Errorf("the replay changed the recorded database: %d incidents, was %d", n, before)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"replay"}, "name the config file whose routes to try"},
+		{[]string{"rerun", "--config", next}, "the one subcommand is replay"},
+		{[]string{"replay", "--config", filepath.Join(t.TempDir(), "missing.yaml")}, "alerts replay --config: cannot read"},
+		{[]string{"replay", "--config", next, "-db", filepath.Join(t.TempDir(), "none.db")}, "no database at"},
+	} {
+		if _, err := replay(tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("alerts %v: %v, want an error saying %q", tc.args, err, tc.want)
+		}
+	}
+}

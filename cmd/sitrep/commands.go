@@ -52,6 +52,8 @@ func init() {
 		{name: "postmortem", args: "<n> [-db file] [--html] [-o file]", summary: "print incident n's postmortem (no Slack)", run: withDBFlag(runPostmortemCommand),
 			flags: func(fl *flag.FlagSet) { postmortemFlags(fl); dbFlag(fl) },
 			about: postmortemAbout + "\n-db reads another database file, such as the one sitrep playground -db kept."},
+		{name: "alerts", args: "replay --config new.yaml [-db file]", summary: "show what a new alert routing would have made of the alerts recorded", run: withDBFlag(runAlerts),
+			flags: alertsFlags, about: alertsAbout},
 		{name: "config", args: "check [-file sitrep.yaml]", summary: "check the settings (or a config file alone) and print them, secrets masked", run: runConfig,
 			flags: configFlags, about: configAbout},
 		{name: "healthcheck", summary: "ask a running Sitrep's /healthz; exit 0 if it answers", run: runHealthcheck,

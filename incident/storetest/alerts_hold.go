@@ -167,3 +167,29 @@ func (s suite) testAlertsHoldDecided(t *testing.T) {
 		t.Errorf("%d incidents after dismissing, want none", n)
 	}
 }
+
+// testRecordedAlerts: every alert comes back, first received first, with
+// the sender's own grouping as well as the routed group.
+func (s suite) testRecordedAlerts(t *testing.T) {
+	st := s.open(t)
+	svc, clk := alertService(st)
+	a := routed("a1", "g1", incident.ActionTriage, incident.AlertFiring)
+	a.Alert.Group = `{}:{alertname="HighErrorRate"}`
+	receive(t, svc, incident.AlertRules{}, a)
+	clk.add(time.Second)
+	receive(t, svc, incident.AlertRules{}, routed("a0", "g2", incident.ActionIgnore, incident.AlertFiring))
+	receive(t, svc, incident.AlertRules{}, routed("a0", "g2", incident.ActionIgnore, incident.AlertResolved))
+	got, err := st.RecordedAlerts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Key != "a1" || got[1].Key != "a0" {
+		t.Fatalf("RecordedAlerts = %+v, want a1 then a0", got)
+	}
+	if got[0].Alert.Group != a.Alert.Group || got[0].Group != "g1" {
+		t.Errorf("a1's groups: sender %q, routed %q; want %q and g1", got[0].Alert.Group, got[0].Group, a.Alert.Group)
+	}
+	if got[1].Status != incident.AlertResolved || !got[1].UpdatedAt.After(got[1].ReceivedAt.Add(-time.Nanosecond)) {
+		t.Errorf("a0 = %+v, want resolved", got[1])
+	}
+}

@@ -92,6 +92,7 @@ func Run(t *testing.T, open func(t *testing.T) incident.Store, opts ...Options) 
 		{"AlertsHoldMinAlerts", s.testAlertsHoldMinAlerts},
 		{"AlertsHoldFor", s.testAlertsHoldFor},
 		{"AlertsHoldDecided", s.testAlertsHoldDecided},
+		{"RecordedAlerts", s.testRecordedAlerts},
 	} {
 		t.Run(tc.name, tc.test)
 	}

@@ -39,7 +39,7 @@ func (db *DB) RecordAlerts(ctx context.Context, fn func(tx incident.AlertTx) err
 }
 
 const alertColumns = `source, key, status, title, labels, annotations, links, starts_at, ends_at,
-	route, action, group_key, incident_id, received_at, updated_at`
+	route, action, group_key, incident_id, received_at, updated_at, sender_group`
 
 func scanAlert(row interface{ Scan(...any) error }) (*incident.StoredAlert, error) {
 	var (
@@ -48,7 +48,7 @@ func scanAlert(row interface{ Scan(...any) error }) (*incident.StoredAlert, erro
 		starts, ends, received, updated      sql.NullString
 	)
 	if err := row.Scan(&a.Source, &a.Key, &status, &a.Title, &labels, &notes, &links, &starts, &ends,
-		&a.Route, &action, &a.Group, &a.IncidentID, &received, &updated); err != nil {
+		&a.Route, &action, &a.Group, &a.IncidentID, &received, &updated, &a.Alert.Group); err != nil {
 		return nil, err
 	}
 	a.Status, a.Action = incident.AlertStatus(status), incident.AlertAction(action)
@@ -79,6 +79,11 @@ func scanAlert(row interface{ Scan(...any) error }) (*incident.StoredAlert, erro
 		}
 	}
 	return &a, nil
+}
+
+// RecordedAlerts returns every alert recorded, first received first.
+func (db *DB) RecordedAlerts(ctx context.Context) ([]incident.StoredAlert, error) {
+	return queryAlerts(ctx, db.read, `ORDER BY received_at, source, key`)
 }
 
 // IncidentAlerts returns the alerts attached to an incident, first
@@ -165,13 +170,13 @@ func (t *alertTx) PutAlert(a *incident.StoredAlert) error {
 	if args[7] == nil {
 		return fmt.Errorf("store alert %s/%s: no start time", a.Source, a.Key)
 	}
-	args = append(args, a.Route, string(a.Action), a.Group, a.IncidentID, formatTime(a.ReceivedAt), formatTime(a.UpdatedAt))
+	args = append(args, a.Route, string(a.Action), a.Group, a.IncidentID, formatTime(a.ReceivedAt), formatTime(a.UpdatedAt), a.Alert.Group)
 	_, err = t.tx.ExecContext(t.ctx, `INSERT INTO alerts (`+alertColumns+`) VALUES (`+placeholders(len(args))+`)
 		ON CONFLICT (source, key) DO UPDATE SET status = excluded.status, title = excluded.title,
 			labels = excluded.labels, annotations = excluded.annotations, links = excluded.links,
 			starts_at = excluded.starts_at, ends_at = excluded.ends_at, route = excluded.route,
 			action = excluded.action, group_key = excluded.group_key, incident_id = excluded.incident_id,
-			updated_at = excluded.updated_at`, args...)
+			updated_at = excluded.updated_at, sender_group = excluded.sender_group`, args...)
 	if err != nil {
 		return fmt.Errorf("store alert %s/%s: %w", a.Source, a.Key, err)
 	}

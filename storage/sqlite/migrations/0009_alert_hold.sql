@@ -14,3 +14,7 @@ CREATE INDEX alert_groups_held ON alert_groups (declare_at) WHERE waiting = 1 AN
 
 -- GroupFiring counts a group's firing alerts by when they began to fire.
 CREATE INDEX alerts_group_firing ON alerts (group_key, updated_at) WHERE status = 'firing';
+
+-- The sender's own grouping of an alert (incident.Alert.Group), kept so
+-- that "sitrep alerts replay" groups recorded alerts as routing did.
+ALTER TABLE alerts ADD COLUMN sender_group TEXT NOT NULL DEFAULT '';
