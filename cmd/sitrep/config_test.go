@@ -381,7 +381,7 @@ func TestExampleConfigAlerts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.Alerts.Routes) != 3 || s.Alerts.Routes[1].Action != "declare" || s.Alerts.Routes[1].Severity != "sev1" {
+	if len(s.Alerts.Routes) != 4 || s.Alerts.Routes[1].Action != "declare" || s.Alerts.Routes[1].Severity != "sev1" || s.Alerts.Routes[3].MinAlerts != 3 || s.Alerts.Routes[3].For != "2m" {
 		t.Fatalf("example routes: %+v", s.Alerts.Routes)
 	}
 	var out strings.Builder
