@@ -61,7 +61,20 @@ func recorded(t *testing.T, name string) []byte {
 // credential, its content type, its signature.
 func (in *instance) hook(t *testing.T, source string, body []byte, headers ...string) (int, string) {
 	t.Helper()
-	u := in.base + "/hooks/" + source
+	resp, err := http.DefaultClient.Do(hookRequest(t, in.base, source, body, headers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, strings.TrimSpace(string(b))
+}
+
+// hookRequest is a POST of body to base's /hooks/source as that sender
+// sends it; headers are name, value pairs to set ("" removes one).
+func hookRequest(t *testing.T, base, source string, body []byte, headers ...string) *http.Request {
+	t.Helper()
+	u := base + "/hooks/" + source
 	req, err := http.NewRequest(http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -87,13 +100,7 @@ func (in *instance) hook(t *testing.T, source string, body []byte, headers ...st
 			req.Header.Set(headers[i], headers[i+1])
 		}
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, strings.TrimSpace(string(b))
+	return req
 }
 
 func (in *instance) mustHook(t *testing.T, source string, body []byte, headers ...string) {

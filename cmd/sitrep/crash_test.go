@@ -8,9 +8,11 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -26,6 +28,13 @@ var crashNow = time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)
 
 const crashChildEnv = "SITREP_CRASH_CHILD"
 
+// The crash child kills itself after the batch of alerts SITREP_CRASH_AFTER_ALERTS
+// names, once: the file SITREP_CRASH_MARK records that it did.
+const (
+	crashAfterAlertsEnv = "SITREP_CRASH_AFTER_ALERTS"
+	crashMarkEnv        = "SITREP_CRASH_MARK"
+)
+
 // TestCrashChild is not a test of its own: it is the program TestCrashes
 // runs in a subprocess and kills. It serves as main does, with its settings
 // from the environment, on a clock standing at crashNow, and prints the
@@ -40,6 +49,22 @@ func TestCrashChild(t *testing.T) {
 		stderr:    os.Stderr,
 		clock:     clock.NewFake(crashNow),
 		listening: func(a net.Addr) { fmt.Printf("sitrep-crash-child listening %s\n", a) },
+	}
+	if n, _ := strconv.Atoi(os.Getenv(crashAfterAlertsEnv)); n > 0 {
+		// Killed once, as kill -9 does, right after the n-th batch of
+		// alerts is committed and before its sender hears so. The mark
+		// keeps the restarted program from dying there again.
+		var batches atomic.Int64
+		mark := os.Getenv(crashMarkEnv)
+		p.alertsCommitted = func() {
+			if batches.Add(1) != int64(n) {
+				return
+			}
+			if f, err := os.OpenFile(mark, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600); err == nil {
+				f.Close()
+				syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			}
+		}
 	}
 	if err := p.run(context.Background(), []string{"serve"}); err != nil {
 		t.Fatal(err)
@@ -68,10 +93,13 @@ type crashRun struct {
 	restarts int
 }
 
-func newCrashRun(t *testing.T) *crashRun {
-	w := newWorld(t)
+func newCrashRun(t *testing.T) *crashRun { return newCrashRunIn(t, newWorld(t)) }
+
+// newCrashRunIn is newCrashRun in w, with extra settings (name, value
+// pairs).
+func newCrashRunIn(t *testing.T, w *world, extra ...string) *crashRun {
 	env := []string{crashChildEnv + "=1", "PATH=" + os.Getenv("PATH")}
-	for k, v := range testEnv(w.fake, w.db, "SITREP_ANNOUNCE_CHANNEL", w.announce) {
+	for k, v := range testEnv(w.fake, w.db, append([]string{"SITREP_ANNOUNCE_CHANNEL", w.announce}, extra...)...) {
 		env = append(env, k+"="+v)
 	}
 	r := &crashRun{t: t, fake: w.fake, w: w, env: env, logs: &syncBuffer{}}

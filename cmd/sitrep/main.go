@@ -99,6 +99,10 @@ type program struct {
 	terminal  bool
 	clock     clock.Clock // nil for the system clock
 	listening func(addr net.Addr)
+	// alertsCommitted, if set, is called after each batch of alerts is
+	// committed and before its sender is answered: the crash tests kill
+	// the program there.
+	alertsCommitted func()
 }
 
 // logger logs to stderr: as text for a person at a terminal, as JSON lines
@@ -166,7 +170,11 @@ func (p program) serve(ctx context.Context) error {
 		// with, so the Slack endpoints are not served at all.
 		mux.Handle("/slack/", b.Handler())
 	}
-	hooks, err := alertIntake(cfg, svc, b.AlertsRecorded, clk.Now, log)
+	recorded := b.AlertsRecorded
+	if p.alertsCommitted != nil {
+		recorded = func() { p.alertsCommitted(); b.AlertsRecorded() }
+	}
+	hooks, err := alertIntake(cfg, svc, recorded, clk.Now, log)
 	if err != nil {
 		return err
 	}
