@@ -791,3 +791,16 @@ alerts:
 		}
 	}
 }
+
+// TestAlertTriageInAnnounceChannel: without alerts.triage_channel, groups
+// in triage are shown in the announce channel, as INTEGRATIONS.md says.
+func TestAlertTriageInAnnounceChannel(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	sitrep := w.startAlerting(t, "alerts:\n  routes:\n    - action: triage\n")
+	sitrep.mustHook(t, "generic", genericAlert("q-1", "firing", "Queue backing up", nil))
+	eventually(t, "the group's triage message in the announce channel", func() bool {
+		ms := triageMessages(w.fake, w.announce)
+		return len(ms) == 1 && strings.Contains(ms[0].Text, "Queue backing up")
+	}, func() string { return strings.Join(texts(w.fake, w.announce), "\n") })
+}

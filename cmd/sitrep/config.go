@@ -248,6 +248,11 @@ func loadSettings(getenv func(string) string) (*settings, error) {
 			return nil, &settingError{"SITREP_CONFIG", err.Error()}
 		}
 	}
+	if s.Alerts.TriageChannel == "" {
+		// INTEGRATIONS.md: triage messages go to the announce channel
+		// unless alerts.triage_channel names another.
+		s.Alerts.TriageChannel = s.AnnounceChannel
+	}
 	return s, nil
 }
 

@@ -174,6 +174,9 @@ func (p program) serve(ctx context.Context) error {
 	if p.alertsCommitted != nil {
 		recorded = func() { p.alertsCommitted(); b.AlertsRecorded() }
 	}
+	if len(cfg.HookSecrets) > 0 && cfg.Alerts.TriageChannel == "" {
+		log.Warn("alerts that wait in triage will be recorded but shown to nobody: set alerts.triage_channel in the config file, or SITREP_ANNOUNCE_CHANNEL")
+	}
 	hooks, err := alertIntake(cfg, svc, recorded, clk.Now, log)
 	if err != nil {
 		return err
