@@ -54,7 +54,7 @@ func BenchmarkPromptPass(b *testing.B) {
 				}
 			}
 			log := slog.New(slog.NewTextHandler(io.Discard, nil))
-			p := newPrompter(svc, clk, log)
+			p := newPrompter(svc, clk, incident.AlertRules{}, log)
 
 			// Send every update prompt the open incidents will get, and
 			// the resolved ones' first postmortem prompt.

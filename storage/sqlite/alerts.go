@@ -15,27 +15,17 @@ var _ incident.AlertStore = (*DB)(nil)
 
 // RecordAlerts runs fn in one write transaction (see incident.AlertStore).
 func (db *DB) RecordAlerts(ctx context.Context, fn func(tx incident.AlertTx) error) error {
-	done, err := db.turn(ctx)
-	if err != nil {
-		return fmt.Errorf("record alerts: %w", err)
-	}
-	defer done()
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("record alerts: begin: %w", err)
-	}
-	defer tx.Rollback()
-	atx := &alertTx{db: db, ctx: ctx, tx: tx}
-	if err := fn(atx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("record alerts: commit: %w", err)
-	}
-	for _, c := range atx.commits {
-		c()
-	}
-	return nil
+	return db.writeTx(ctx, "record alerts", func(ctx context.Context, tx *sql.Tx) (func(), error) {
+		atx := &alertTx{db: db, ctx: ctx, tx: tx}
+		if err := fn(atx); err != nil {
+			return nil, err
+		}
+		return func() {
+			for _, c := range atx.commits {
+				c()
+			}
+		}, nil
+	})
 }
 
 const alertColumns = `source, key, status, title, labels, annotations, links, starts_at, ends_at,
@@ -290,19 +280,16 @@ func (db *DB) TriageBehind(ctx context.Context) ([]incident.AlertGroup, error) {
 
 // SaveTriage records the group's triage message.
 func (db *DB) SaveTriage(ctx context.Context, key, ts string, shown int64, posting bool) error {
-	done, err := db.turn(ctx)
-	if err != nil {
-		return fmt.Errorf("save triage message: %w", err)
-	}
-	defer done()
-	res, err := db.write.ExecContext(ctx, `UPDATE alert_groups SET triage_ts = ?, triage_shown = ?, triage_posting = ? WHERE key = ?`, ts, shown, posting, key)
-	if err != nil {
-		return fmt.Errorf("save triage message: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return fmt.Errorf("save triage message: group not found (%v)", err)
-	}
-	return nil
+	return db.writeTx(ctx, "save triage message", func(ctx context.Context, tx *sql.Tx) (func(), error) {
+		res, err := tx.ExecContext(ctx, `UPDATE alert_groups SET triage_ts = ?, triage_shown = ?, triage_posting = ? WHERE key = ?`, ts, shown, posting, key)
+		if err != nil {
+			return nil, fmt.Errorf("save triage message: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return nil, fmt.Errorf("save triage message: group not found (%v)", err)
+		}
+		return nil, nil
+	})
 }
 
 func (t *alertTx) Firing(incidentID string) (int, error) {

@@ -25,6 +25,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -39,12 +40,13 @@ var migrationFS embed.FS
 type DB struct {
 	write *sql.DB // one connection; every transaction takes the write lock at BEGIN
 	read  *sql.DB // query-only connections for statements outside transactions
-	// writeTurn queues this process's writers for the write connection in
-	// the order they came: database/sql gives a freed connection to any
-	// waiter, so under load some writers waited many turns (the p99 of a
-	// note was seven times its median). A buffered channel serves its
-	// blocked senders first come, first served.
+	// writeTurn is held by the goroutine running a batch of writes on
+	// the write connection (commit.go).
 	writeTurn chan struct{}
+	// queue holds the writes waiting for the next batch (commit.go);
+	// batches counts the transactions they were committed in.
+	queue   writeQueue
+	batches atomic.Int64
 
 	writeStmts, readStmts stmtCache
 
@@ -52,16 +54,6 @@ type DB struct {
 	// recorded, a delivery saved); time.Now unless a test sets it. Set it
 	// before the store is used.
 	Now func() time.Time
-}
-
-// turn waits for this process's turn to write, giving up when ctx ends.
-func (db *DB) turn(ctx context.Context) (done func(), err error) {
-	select {
-	case db.writeTurn <- struct{}{}:
-		return func() { <-db.writeTurn }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 }
 
 var _ incident.Store = (*DB)(nil)

@@ -70,17 +70,13 @@ func (db *DB) SaveDelivery(ctx context.Context, d incident.Delivery) error {
 	if state == "" {
 		state = "{}"
 	}
-	done, err := db.turn(ctx)
-	if err != nil {
-		return fmt.Errorf("save delivery: %w", err)
-	}
-	defer done()
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("save delivery: begin: %w", err)
-	}
-	defer tx.Rollback()
-	_, err = tx.ExecContext(ctx, `INSERT INTO deliveries (integration, incident_id, cursor, version, problem, state, saved_at)
+	return db.writeTx(ctx, "save delivery", func(ctx context.Context, tx *sql.Tx) (func(), error) {
+		return nil, db.saveDeliveryIn(ctx, tx, d, state)
+	})
+}
+
+func (db *DB) saveDeliveryIn(ctx context.Context, tx *sql.Tx, d incident.Delivery, state string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO deliveries (integration, incident_id, cursor, version, problem, state, saved_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (integration, incident_id) DO UPDATE SET
 			cursor = excluded.cursor, version = excluded.version, problem = excluded.problem,
@@ -120,9 +116,6 @@ func (db *DB) SaveDelivery(ctx context.Context, d incident.Delivery) error {
 				return fmt.Errorf("save delivery: ref: %w", err)
 			}
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("save delivery: commit: %w", err)
 	}
 	return nil
 }

@@ -199,28 +199,18 @@ func (db *DB) Create(ctx context.Context, inc *incident.Incident, events []incid
 	// process or another, can commit between reading MAX(number) and
 	// inserting, so numbers have no gaps or duplicates. The UNIQUE
 	// constraint on number is the backstop.
-	done, err := db.turn(ctx)
-	if err != nil {
-		return fmt.Errorf("create incident: %w", err)
-	}
-	defer done()
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("create incident: begin: %w", err)
-	}
-	defer tx.Rollback()
-	id, number, seqs, err := db.createIn(ctx, tx, inc, events)
-	if err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("create incident: commit: %w", err)
-	}
-	inc.ID, inc.Number, inc.Version = id, number, 1
-	for i := range events {
-		events[i].Seq, events[i].IncidentID = seqs[i], id
-	}
-	return nil
+	return db.writeTx(ctx, "create incident", func(ctx context.Context, tx *sql.Tx) (func(), error) {
+		id, number, seqs, err := db.createIn(ctx, tx, inc, events)
+		if err != nil {
+			return nil, err
+		}
+		return func() {
+			inc.ID, inc.Number, inc.Version = id, number, 1
+			for i := range events {
+				events[i].Seq, events[i].IncidentID = seqs[i], id
+			}
+		}, nil
+	})
 }
 
 // createIn is Create's work inside tx, leaving inc and events unchanged.
@@ -267,24 +257,18 @@ func (db *DB) createIn(ctx context.Context, tx *sql.Tx, inc *incident.Incident, 
 // returns (see stored). It is not read back, which would cost a third of a
 // note's time in the store (sitrep-bench).
 func (db *DB) Update(ctx context.Context, number int64, fn func(*incident.Incident) ([]incident.Event, error)) (*incident.Incident, error) {
-	done, err := db.turn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("update incident: %w", err)
-	}
-	defer done()
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("update incident: begin: %w", err)
-	}
-	defer tx.Rollback()
-	inc, commit, err := db.updateIn(ctx, tx, number, fn)
+	var inc *incident.Incident
+	err := db.writeTx(ctx, "update incident", func(ctx context.Context, tx *sql.Tx) (func(), error) {
+		var (
+			commit func()
+			err    error
+		)
+		inc, commit, err = db.updateIn(ctx, tx, number, fn)
+		return commit, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("update incident: commit: %w", err)
-	}
-	commit()
 	return inc, nil
 }
 
@@ -530,31 +514,23 @@ const claimRetention = 24 * time.Hour
 // Claim records key and reports whether this was the first claim of it.
 // Claims older than a day are pruned as new ones are made.
 func (db *DB) Claim(ctx context.Context, key string, at time.Time) (bool, error) {
-	done, err := db.turn(ctx)
-	if err != nil {
-		return false, fmt.Errorf("claim: %w", err)
-	}
-	defer done()
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return false, fmt.Errorf("claim: begin: %w", err)
-	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `INSERT INTO claims (key, claimed_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, key, formatTime(at))
-	if err != nil {
-		return false, fmt.Errorf("claim %q: %w", key, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("claim %q: %w", key, err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM claims WHERE claimed_at < ?`, formatTime(at.Add(-claimRetention))); err != nil {
-		return false, fmt.Errorf("prune claims: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("claim %q: commit: %w", key, err)
-	}
-	return n == 1, nil
+	var first bool
+	err := db.writeTx(ctx, "claim", func(ctx context.Context, tx *sql.Tx) (func(), error) {
+		res, err := tx.ExecContext(ctx, `INSERT INTO claims (key, claimed_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, key, formatTime(at))
+		if err != nil {
+			return nil, fmt.Errorf("claim %q: %w", key, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return nil, fmt.Errorf("claim %q: %w", key, err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM claims WHERE claimed_at < ?`, formatTime(at.Add(-claimRetention))); err != nil {
+			return nil, fmt.Errorf("prune claims: %w", err)
+		}
+		first = n == 1
+		return nil, nil
+	})
+	return first, err
 }
 
 // DuePrompts returns the incidents with a prompt due at now, oldest due
