@@ -47,6 +47,11 @@ type DB struct {
 	// batches counts the transactions they were committed in.
 	queue   writeQueue
 	batches atomic.Int64
+	// cache keeps the incidents this process changed last (cache.go);
+	// inBatch those the batch of writes running has changed so far, for
+	// its later writes. Only the goroutine holding writeTurn uses inBatch.
+	cache   incidentCache
+	inBatch map[int64]*incident.Incident
 
 	writeStmts, readStmts stmtCache
 
@@ -107,10 +112,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		write.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	db := &DB{write: write, read: read, writeTurn: make(chan struct{}, 1), Now: time.Now}
+	db := &DB{write: write, read: read, writeTurn: make(chan struct{}, 1), Now: time.Now, inBatch: map[int64]*incident.Incident{}}
 	// The statements every change runs are prepared once, on the write
 	// pool's one connection, before any transaction can hold it.
-	queries := []string{updateIncident, insertEvent}
+	queries := []string{updateIncident, insertEvent, selectVersion}
 	for _, where := range txReads {
 		queries = append(queries, selectIncident+where)
 	}

@@ -283,12 +283,9 @@ func (db *DB) updateIn(ctx context.Context, tx *sql.Tx, number int64, fn func(*i
 	if err != nil {
 		return nil, nil, fmt.Errorf("update incident: %w", err)
 	}
-	inc, err := db.getIncident(ctx, tx, `WHERE i.number = ?`, number)
+	inc, err := db.loadForChange(ctx, tx, number)
 	if err != nil {
-		return nil, nil, fmt.Errorf("load incident %d: %w", number, err)
-	}
-	if inc == nil {
-		return nil, nil, incident.Errorf(incident.ENOTFOUND, "There is no incident #%d.", number)
+		return nil, nil, err
 	}
 	id, version := inc.ID, inc.Version
 	before := parts(inc)
@@ -322,11 +319,51 @@ func (db *DB) updateIn(ctx context.Context, tx *sql.Tx, number int64, fn func(*i
 		return nil, nil, err
 	}
 	inc.ID, inc.Number, inc.Version = id, number, version+1
-	return stored(inc), func() {
+	inc = stored(inc)
+	db.inBatch[number] = cloneIncident(inc)
+	return inc, func() {
 		for i := range events {
 			events[i].Seq, events[i].IncidentID = seqs[i], id
 		}
+		db.cache.put(inc)
 	}, nil
+}
+
+// selectVersion reads what names an incident's state: its ID and version.
+const selectVersion = `SELECT id, version FROM incidents WHERE number = ?`
+
+// loadForChange reads incident number in tx for a change: from the cache
+// when it holds the version the database has, else in full.
+func (db *DB) loadForChange(ctx context.Context, tx *sql.Tx, number int64) (*incident.Incident, error) {
+	st, err := db.writeStmt(selectVersion)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		id      string
+		version int64
+	)
+	err = tx.StmtContext(ctx, st).QueryRowContext(ctx, number).Scan(&id, &version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, incident.Errorf(incident.ENOTFOUND, "There is no incident #%d.", number)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load incident %d: %w", number, err)
+	}
+	if inc := db.inBatch[number]; inc != nil && inc.Version == version {
+		return cloneIncident(inc), nil
+	}
+	if inc := db.cache.get(number, version); inc != nil {
+		return inc, nil
+	}
+	inc, err := db.getIncident(ctx, tx, `WHERE i.number = ?`, number)
+	if err != nil {
+		return nil, fmt.Errorf("load incident %d: %w", number, err)
+	}
+	if inc == nil {
+		return nil, incident.Errorf(incident.ENOTFOUND, "There is no incident #%d.", number)
+	}
+	return inc, nil
 }
 
 // stored puts a changed incident in the form Get returns it in: times in
