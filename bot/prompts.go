@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/sitrep-dev/sitrep/incident"
@@ -29,10 +30,16 @@ type prompter struct {
 	rules incident.AlertRules
 	log   *slog.Logger
 	wake  chan struct{}
+	// Waits of held groups are looked at when alerts were recorded since
+	// the last look (alerts) or the next wait has ended (heldNext), not
+	// on every change of an incident: a note cannot end a wait.
+	alerts   atomic.Bool
+	heldNext time.Time
 }
 
 func newPrompter(svc *incident.Service, clk clock.Clock, rules incident.AlertRules, log *slog.Logger) *prompter {
 	p := &prompter{svc: svc, clock: clk, rules: rules, log: log, wake: make(chan struct{}, 1)}
+	p.alerts.Store(true) // look once at start: waits may have ended while Sitrep was down
 	// Any change may move an incident's next prompt earlier (a
 	// declaration, a severity raised), whoever made it.
 	svc.Subscribe(func(int64) { p.poke() })
@@ -126,13 +133,25 @@ func (p *prompter) pass(ctx context.Context) (next time.Time, err error) {
 	}
 }
 
+// alertsRecorded makes the prompter look at held groups of alerts: their
+// waits may have begun or ended.
+func (p *prompter) alertsRecorded() {
+	p.alerts.Store(true)
+	p.poke()
+}
+
 // declareHeld declares the groups of alerts whose wait has ended and
 // returns when the next wait ends.
 func (p *prompter) declareHeld(ctx context.Context) (time.Time, error) {
+	if !p.alerts.Swap(false) && (p.heldNext.IsZero() || p.clock.Now().Before(p.heldNext)) {
+		return p.heldNext, nil
+	}
 	out, next, err := p.svc.DeclareHeld(ctx, p.rules)
 	if err != nil {
+		p.alerts.Store(true) // look again on the next pass
 		return time.Time{}, err
 	}
+	p.heldNext = next
 	if len(out.Declared) > 0 {
 		p.log.Info("alerts waited as their route asks and declared incidents", "incidents", out.Declared)
 	}

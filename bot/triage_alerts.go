@@ -279,7 +279,7 @@ func (b *Bot) alertTriageAction(ctx context.Context, log *slog.Logger, cb *slack
 // triage channel shows them now rather than at the next poll, and a group
 // now waiting for its route's noise controls declares when its wait ends.
 func (b *Bot) AlertsRecorded() {
-	b.prompt.poke()
+	b.prompt.alertsRecorded()
 	if b.triage != nil {
 		b.triage.poke()
 	}

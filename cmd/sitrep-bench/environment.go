@@ -41,8 +41,8 @@ func newEnvironment(bin, self, dir string, cfg config) *environment {
 func (e *environment) close() { e.fake.Close() }
 
 // startSitrep starts the program on db ("" for a new one), without waiting
-// for it to be ready.
-func (e *environment) startSitrep(db string) (*process, error) {
+// for it to be ready; env adds settings.
+func (e *environment) startSitrep(db string, env ...string) (*process, error) {
 	e.runs++
 	dir := filepath.Join(e.dir, fmt.Sprintf("run%d", e.runs))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -55,13 +55,13 @@ func (e *environment) startSitrep(db string) (*process, error) {
 	if err != nil {
 		return nil, err
 	}
-	return startProcess("sitrep", e.bin, dir, addr, []string{"serve"}, []string{
+	return startProcess("sitrep", e.bin, dir, addr, []string{"serve"}, append([]string{
 		"SLACK_BOT_TOKEN=" + e.fake.BotToken(),
 		"SLACK_SIGNING_SECRET=" + signingSecret,
 		"SLACK_API_URL=" + e.fake.URL(),
 		"SITREP_DB=" + db,
 		"SITREP_ADDR=" + addr,
-	})
+	}, env...))
 }
 
 // startBaseline starts the minimal server and waits until it answers.

@@ -88,7 +88,15 @@ type background struct {
 // both on each command kind, and reads the program's memory before and
 // after.
 func (e *environment) latency(ctx context.Context, res *results, logf func(string, ...any)) error {
-	sitrep, err := e.startSitrep("")
+	var env []string
+	if e.cfg.sitrepCPU != "" {
+		abs, err := filepath.Abs(e.cfg.sitrepCPU)
+		if err != nil {
+			return err
+		}
+		env = append(env, "SITREP_CPUPROFILE="+abs)
+	}
+	sitrep, err := e.startSitrep("", env...)
 	if err != nil {
 		return err
 	}

@@ -49,6 +49,7 @@ type config struct {
 	quick       bool
 	keep        bool   // keep the work directory (databases, logs)
 	eventsCPU   string // CPU profile of the in-process events benchmark
+	sitrepCPU   string // CPU profile of the program in the latency run
 	commandLine string
 }
 
@@ -90,6 +91,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.output, "o", "", "also write the report to `file`")
 	fs.BoolVar(&c.quick, "quick", false, "a quick check that everything runs: few requests, one start, short idles; no target is judged")
 	fs.StringVar(&c.eventsCPU, "events-cpuprofile", "", "write a CPU profile of the events benchmark to `file`")
+	fs.StringVar(&c.sitrepCPU, "sitrep-cpuprofile", "", "write a CPU profile of the program serving the latency run to `file` (SITREP_CPUPROFILE)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the work directory, with the program's databases and logs, and say where it is")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: go run ./cmd/sitrep-bench [flags]\n\nMeasures Sitrep against the targets in BENCHMARKS.md and prints a Markdown report.\n\nFlags:\n")

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -125,6 +126,14 @@ func (p program) serve(ctx context.Context) error {
 		return err
 	}
 	log := p.logger(cfg.LogLevel)
+	if path := strings.TrimSpace(p.getenv("SITREP_CPUPROFILE")); path != "" {
+		stop, err := cpuProfile(path)
+		if err != nil {
+			return &settingError{"SITREP_CPUPROFILE", err.Error()}
+		}
+		defer stop()
+		log.Info("writing a CPU profile until shutdown", "file", path)
+	}
 
 	db, err := sqlite.Open(ctx, cfg.DB)
 	if err != nil {
@@ -292,3 +301,21 @@ func (p program) serve(ctx context.Context) error {
 // already answered before cancelling it (it resumes at the next start):
 // inside the 10 s Docker gives before SIGKILL, with time to close.
 const shutdownGrace = 5 * time.Second
+
+// cpuProfile profiles the process's CPU into path until stop is called:
+// SITREP_CPUPROFILE, for finding where a serving Sitrep spends its time
+// (sitrep-bench -sitrep-cpuprofile sets it).
+func cpuProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot write the profile: %w", errors.Unwrap(err))
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
