@@ -44,6 +44,11 @@ type alertTriage struct {
 	command string
 	log     *slog.Logger
 	nudge   chan struct{}
+	// offered is the list of open incidents the messages of groups in
+	// triage offer under Attach to…, as last shown ("" before the first
+	// look): when incidents open, close or are renamed, the messages are
+	// shown again, so that a new incident can be chosen.
+	offered string
 }
 
 func newAlertTriage(api slackAPI, svc *incident.Service, channel, command string, log *slog.Logger) *alertTriage {
@@ -88,6 +93,21 @@ func (t *alertTriage) sync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	open, err := t.attachable(ctx)
+	if err != nil {
+		return err
+	}
+	if offered := offeredList(open); offered != t.offered {
+		if t.offered != "" {
+			// Every message in triage offers the old list.
+			shown, err := t.svc.TriageShown(ctx)
+			if err != nil {
+				return err
+			}
+			groups = appendMissing(groups, shown)
+		}
+		t.offered = offered
+	}
 	var failed error
 	for _, g := range groups {
 		if err := t.show(ctx, g); err != nil {
@@ -108,16 +128,8 @@ func (t *alertTriage) show(ctx context.Context, g incident.AlertGroup) error {
 	}
 	var open []*incident.Incident
 	if g.State == incident.GroupTriage {
-		incs, err := t.svc.List(ctx, incident.ListFilter{OpenOnly: true, Limit: maxAttachOptions * 2})
-		if err != nil {
+		if open, err = t.attachable(ctx); err != nil {
 			return err
-		}
-		for _, inc := range incs {
-			// A private incident's title is not shown in a channel
-			// everyone may read.
-			if !inc.Private && len(open) < maxAttachOptions {
-				open = append(open, inc)
-			}
 		}
 	}
 	text, blocks := triageMessage(g, alerts, open, t.command)
@@ -154,6 +166,47 @@ func (t *alertTriage) show(ctx context.Context, g incident.AlertGroup) error {
 		}
 	}
 	return t.svc.SaveTriage(ctx, g.Key, ts, g.Version, false)
+}
+
+// attachable returns the open incidents Attach to… offers.
+func (t *alertTriage) attachable(ctx context.Context) ([]*incident.Incident, error) {
+	incs, err := t.svc.List(ctx, incident.ListFilter{OpenOnly: true, Limit: maxAttachOptions * 2})
+	if err != nil {
+		return nil, err
+	}
+	var open []*incident.Incident
+	for _, inc := range incs {
+		// A private incident's title is not shown in a channel everyone
+		// may read.
+		if !inc.Private && len(open) < maxAttachOptions {
+			open = append(open, inc)
+		}
+	}
+	return open, nil
+}
+
+// offeredList names what Attach to… shows for open: never "".
+func offeredList(open []*incident.Incident) string {
+	var b strings.Builder
+	b.WriteString("open:")
+	for _, inc := range open {
+		fmt.Fprintf(&b, "%d %q;", inc.Number, inc.Title)
+	}
+	return b.String()
+}
+
+// appendMissing adds to groups those of more it lacks.
+func appendMissing(groups, more []incident.AlertGroup) []incident.AlertGroup {
+	have := map[string]bool{}
+	for _, g := range groups {
+		have[g.Key] = true
+	}
+	for _, g := range more {
+		if !have[g.Key] {
+			groups = append(groups, g)
+		}
+	}
+	return groups
 }
 
 // findPosted looks for the group's message among the triage channel's

@@ -189,6 +189,9 @@ type AlertStore interface {
 	// SaveTriage records what the group's triage message is and shows,
 	// changing nothing else of the group.
 	SaveTriage(ctx context.Context, key, ts string, shown int64, posting bool) error
+	// TriageShown returns the groups in triage whose message has been
+	// posted, first made first.
+	TriageShown(ctx context.Context) ([]AlertGroup, error)
 	// HeldGroups returns the keys of the Waiting groups that time alone
 	// has made ready (DeclareAt at or before now, and Gathered unless
 	// Hold.MinAlerts is 1 or less), earliest DeclareAt first, and the
@@ -667,6 +670,11 @@ func (s *Service) GroupAlerts(ctx context.Context, key string) ([]StoredAlert, e
 // TriageBehind returns the groups whose triage message is behind them.
 func (s *Service) TriageBehind(ctx context.Context) ([]AlertGroup, error) {
 	return s.store.TriageBehind(ctx)
+}
+
+// TriageShown returns the groups in triage whose message has been posted.
+func (s *Service) TriageShown(ctx context.Context) ([]AlertGroup, error) {
+	return s.store.TriageShown(ctx)
 }
 
 // SaveTriage records what a group's triage message is and shows.

@@ -804,3 +804,34 @@ func TestAlertTriageInAnnounceChannel(t *testing.T) {
 		return len(ms) == 1 && strings.Contains(ms[0].Text, "Queue backing up")
 	}, func() string { return strings.Join(texts(w.fake, w.announce), "\n") })
 }
+
+// TestAlertTriageOffersNewIncidents: a triage message's Attach to… offers
+// an incident declared after the message was posted, without waiting for
+// the group's next alert.
+func TestAlertTriageOffersNewIncidents(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	triage := w.fake.AddChannel("alert-triage", false, "U1")
+	sitrep := w.startAlerting(t, fmt.Sprintf("alerts:\n  triage_channel: %s\n  routes:\n    - action: triage\n", triage))
+	sitrep.mustHook(t, "generic", genericAlert("q-1", "firing", "Queue backing up", nil))
+	show := func() string { return strings.Join(texts(w.fake, triage), "\n") }
+	var msg slackfake.Message
+	eventually(t, "the group's triage message, with nothing to attach it to", func() bool {
+		ms := triageMessages(w.fake, triage)
+		if len(ms) != 1 {
+			return false
+		}
+		msg = ms[0]
+		return !strings.Contains(slackfake.BlockText(msg.Blocks), "Attach to")
+	}, show)
+	if a, _ := sitrep.slash(w.fake, "U1", w.general, "declare sev2 Billing emails late"); a.Status != http.StatusOK {
+		t.Fatalf("declare: %+v", a)
+	}
+	eventually(t, "the message offering the new incident under Attach to…", func() bool {
+		m, ok := w.fake.Message(triage, msg.TS)
+		return ok && strings.Contains(slackfake.BlockText(m.Blocks), "#1 Billing emails late")
+	}, show)
+	if n := len(triageMessages(w.fake, triage)); n != 1 {
+		t.Errorf("%d triage messages, want the one updated in place", n)
+	}
+}

@@ -341,6 +341,9 @@ func (s suite) testAlertsTriageDecisions(t *testing.T) {
 	if behind, _ := st.TriageBehind(ctx); len(behind) != 0 {
 		t.Fatalf("after saving both messages, TriageBehind = %+v", behind)
 	}
+	if shown, err := st.TriageShown(ctx); err != nil || len(shown) != 2 || shown[0].TriageTS != "1.0001" || shown[1].Key != "g2" {
+		t.Fatalf("TriageShown = %+v (%v), want g1 and g2 with their messages", shown, err)
+	}
 	clk.add(time.Second)
 	receive(t, svc, rules, routed("a1", "g1", incident.ActionTriage, incident.AlertResolved))
 	behind, _ = st.TriageBehind(ctx)
@@ -351,6 +354,9 @@ func (s suite) testAlertsTriageDecisions(t *testing.T) {
 	inc, err := svc.DeclareGroup(ctx, "g1", "U7")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if shown, _ := st.TriageShown(ctx); len(shown) != 1 || shown[0].Key != "g2" {
+		t.Errorf("after declaring g1, TriageShown = %+v, want g2 alone", shown)
 	}
 	if inc.Commander() != "U7" || inc.DeclaredBy != "U7" {
 		t.Errorf("declared from triage by %q, commander %q; want U7 both", inc.DeclaredBy, inc.Commander())

@@ -257,9 +257,17 @@ func (db *DB) GroupAlerts(ctx context.Context, key string) ([]incident.StoredAle
 
 // TriageBehind returns the groups whose triage message is behind them.
 func (db *DB) TriageBehind(ctx context.Context) ([]incident.AlertGroup, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+groupColumns+` FROM alert_groups
-		WHERE version > triage_shown AND (state = 'triage' OR triage_ts <> '' OR triage_posting = 1)
+	return db.queryGroups(ctx, `WHERE version > triage_shown AND (state = 'triage' OR triage_ts <> '' OR triage_posting = 1)
 		ORDER BY created_at, key`)
+}
+
+// TriageShown returns the groups in triage whose message has been posted.
+func (db *DB) TriageShown(ctx context.Context) ([]incident.AlertGroup, error) {
+	return db.queryGroups(ctx, `WHERE state = 'triage' AND triage_ts <> '' ORDER BY created_at, key`)
+}
+
+func (db *DB) queryGroups(ctx context.Context, where string) ([]incident.AlertGroup, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+groupColumns+` FROM alert_groups `+where)
 	if err != nil {
 		return nil, fmt.Errorf("list triage: %w", err)
 	}
