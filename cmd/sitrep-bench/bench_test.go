@@ -26,7 +26,7 @@ func TestQuick(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the program; skipped with -short")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	out := filepath.Join(t.TempDir(), "report.md")
 	args := []string{"-quick", "-o", out}
