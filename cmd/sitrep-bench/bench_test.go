@@ -26,7 +26,7 @@ func TestQuick(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the program; skipped with -short")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	out := filepath.Join(t.TempDir(), "report.md")
 	args := []string{"-quick", "-o", out}
@@ -64,6 +64,25 @@ func TestQuick(t *testing.T) {
 	if res.background.notes == 0 {
 		t.Error("no notes counted for the background work")
 	}
+	// Alert intake: every acknowledged alert is in the database, counted
+	// there; the storm made one incident holding all its alerts, and Slack
+	// was called for it.
+	a := res.alerts
+	for s, st := range a.servers {
+		if st.errors > 0 || len(st.durs) != res.cfg.alertBodies || st.percentile(0.99) <= 0 {
+			t.Errorf("alerts, %s: %d latencies, %d errors (first: %s); want %d", serverNames[s], len(st.durs), st.errors, st.firstErr, res.cfg.alertBodies)
+		}
+	}
+	if want := res.cfg.alertBodies * res.cfg.alertsPerBody; a.committed != want || a.alertsSent != want || a.committedRate() <= 0 {
+		t.Errorf("alerts: %d committed of %d sent at %.0f/s; want %d", a.committed, a.alertsSent, a.committedRate(), want)
+	}
+	if a.inDB != a.answered || a.incidents == 0 || a.groups != alertGroups {
+		t.Errorf("alerts: %d in the database, %d acknowledged, %d incidents, %d groups; want as many in the database as acknowledged, some incidents, %d groups", a.inDB, a.answered, a.incidents, a.groups, alertGroups)
+	}
+	if st := res.storm; st.errors > 0 || st.inDB != res.cfg.storm || st.incidents != 1 || st.totalCalls() == 0 || !strings.Contains(st.summary, "firing") {
+		t.Errorf("storm: %d errors (first: %s), %d alerts in the database, %d incidents, %d Slack calls, summary %q; want %d alerts in one incident",
+			st.errors, st.firstErr, st.inDB, st.incidents, st.totalCalls(), st.summary, res.cfg.storm)
+	}
 	for name, r := range map[string]eventRate{
 		"service, serial": res.events.serial[viaService], "plain, serial": res.events.serial[viaPlain],
 		"service, concurrent": res.events.concurrent[viaService], "plain, concurrent": res.events.concurrent[viaPlain],
@@ -87,6 +106,7 @@ func TestQuick(t *testing.T) {
 	for _, want := range []string{
 		"## Slash-command acknowledgement latency", "`/incident help` | Sitrep", "`/incident help` | minimal",
 		"`/incident note` | Sitrep", "`/incident note` | minimal", "p99 Sitrep / minimal", "Background work:",
+		"## Alert intake", "alerts committed per second", "### A storm of one group", "| `chat.postMessage` |",
 		"## Timeline events written per second", "| 1 |", "| 8 |",
 		"## Start-to-ready time and memory", "fresh database, median", "existing database, max", "idle RSS",
 		"RSS right after the latency load", "RSS after idling",
@@ -101,8 +121,8 @@ func TestQuick(t *testing.T) {
 	if judged := strings.Count(string(doc), "| met |") + strings.Count(string(doc), "| missed |"); judged != 0 {
 		t.Errorf("a quick run judged %d targets:\n%s", judged, doc)
 	}
-	if n := strings.Count(string(doc), "| "+notJudged+" |"); n != 4+2+5 {
-		t.Errorf("report has %d targets marked %q, want %d (4 latency, 2 events, 5 start and memory):\n%s", n, notJudged, 4+2+5, doc)
+	if n := strings.Count(string(doc), "| "+notJudged+" |"); n != 4+2+5+3 {
+		t.Errorf("report has %d targets marked %q, want %d (4 latency, 2 events, 5 start and memory, 3 alerts):\n%s", n, notJudged, 4+2+5+3, doc)
 	}
 	if !strings.Contains(string(doc), "no target is judged") {
 		t.Errorf("the quick report does not say its figures are not judged:\n%s", doc)

@@ -40,9 +40,9 @@ func newEnvironment(bin, self, dir string, cfg config) *environment {
 
 func (e *environment) close() { e.fake.Close() }
 
-// startSitrep starts the program on db ("" for a new one), without waiting
-// for it to be ready; env adds settings.
-func (e *environment) startSitrep(db string, env ...string) (*process, error) {
+// startSitrep starts the program on db ("" for a new one), with extra
+// settings ("NAME=value"), without waiting for it to be ready.
+func (e *environment) startSitrep(db string, extra ...string) (*process, error) {
 	e.runs++
 	dir := filepath.Join(e.dir, fmt.Sprintf("run%d", e.runs))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -61,7 +61,7 @@ func (e *environment) startSitrep(db string, env ...string) (*process, error) {
 		"SLACK_API_URL=" + e.fake.URL(),
 		"SITREP_DB=" + db,
 		"SITREP_ADDR=" + addr,
-	}, env...))
+	}, extra...))
 }
 
 // startBaseline starts the minimal server and waits until it answers.
@@ -70,7 +70,8 @@ func (e *environment) startBaseline(ctx context.Context) (*process, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := startProcess("minimal", e.self, e.dir, addr, []string{baselineFlag, addr}, []string{"SLACK_SIGNING_SECRET=" + signingSecret})
+	p, err := startProcess("minimal", e.self, e.dir, addr, []string{baselineFlag, addr},
+		[]string{"SLACK_SIGNING_SECRET=" + signingSecret, "SITREP_HOOK_SECRET_ALERTMANAGER=" + hookSecret})
 	if err != nil {
 		return nil, err
 	}

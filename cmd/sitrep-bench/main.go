@@ -6,7 +6,11 @@
 //   - how many timeline events a second the incident service writes, next to
 //     plain INSERTs into the same table;
 //   - how long the program takes from process start to ready, and how much
-//     memory it holds when idle.
+//     memory it holds when idle;
+//   - how many alerts a second POST /hooks/alertmanager commits, and how
+//     fast it answers, next to a minimal server that only checks the
+//     bearer token; and how many Slack calls a storm of one group's alerts
+//     causes.
 //
 // Run it from the repository:
 //
@@ -51,6 +55,14 @@ type config struct {
 	eventsCPU   string // CPU profile of the in-process events benchmark
 	sitrepCPU   string // CPU profile of the program in the latency run
 	commandLine string
+
+	alertBodies   int // measured Alertmanager notifications per server
+	alertWarmup   int // unmeasured notifications per server first
+	alertRound    int // notifications in a row to one server
+	alertSenders  int // concurrent senders
+	alertsPerBody int // alerts in each notification
+	storm         int // alerts of one group in the storm
+	stormPerBody  int // alerts in each of the storm's notifications
 }
 
 // baselineFlag makes this binary serve as the minimal server. It is not
@@ -92,6 +104,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.quick, "quick", false, "a quick check that everything runs: few requests, one start, short idles; no target is judged")
 	fs.StringVar(&c.eventsCPU, "events-cpuprofile", "", "write a CPU profile of the events benchmark to `file`")
 	fs.StringVar(&c.sitrepCPU, "sitrep-cpuprofile", "", "write a CPU profile of the program serving the latency run to `file` (SITREP_CPUPROFILE)")
+	fs.IntVar(&c.alertBodies, "alert-n", 2000, "measured Alertmanager `notifications` per server in the alert intake benchmark")
+	fs.IntVar(&c.alertSenders, "alert-senders", 20, "concurrent `senders` of alerts")
+	fs.IntVar(&c.alertsPerBody, "alerts-per-body", 10, "`alerts` in each notification of the alert intake benchmark")
+	fs.IntVar(&c.storm, "storm", 10000, "`alerts` of one group in the storm")
 	fs.BoolVar(&c.keep, "keep", false, "keep the work directory, with the program's databases and logs, and say where it is")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: go run ./cmd/sitrep-bench [flags]\n\nMeasures Sitrep against the targets in BENCHMARKS.md and prints a Markdown report.\n\nFlags:\n")
@@ -109,12 +125,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 		quick := map[string]func(){
-			"n":      func() { c.requests = 300 },
-			"warmup": func() { c.warmup = 100 },
-			"round":  func() { c.round = 100 },
-			"events": func() { c.events = 300 },
-			"starts": func() { c.starts = 1 },
-			"idle":   func() { c.idle = time.Second },
+			"n":       func() { c.requests = 300 },
+			"warmup":  func() { c.warmup = 100 },
+			"round":   func() { c.round = 100 },
+			"events":  func() { c.events = 300 },
+			"starts":  func() { c.starts = 1 },
+			"idle":    func() { c.idle = time.Second },
+			"alert-n": func() { c.alertBodies = 60 },
+			"storm":   func() { c.storm = 300 },
 			// Not -stop-grace: on SIGTERM the program takes up to its own
 			// shutdown grace (5 s, shutdownGrace in cmd/sitrep) to post
 			// what it acknowledged, and a shorter wait here killed it in
@@ -131,7 +149,15 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, errors.New("-n, -round and -c must be positive and -warmup not negative")
 	case c.events < 1 || c.writers < 1 || c.starts < 1:
 		return c, errors.New("-events, -writers and -starts must be positive")
+	case c.alertBodies < 1 || c.alertSenders < 1 || c.alertsPerBody < 1 || c.storm < 1:
+		return c, errors.New("-alert-n, -alert-senders, -alerts-per-body and -storm must be positive")
 	}
+	// Warm-up and rounds in proportion, as for the slash commands; a
+	// storm comes in notifications of 100 alerts, as Alertmanager's
+	// max_alerts is often set.
+	c.alertWarmup = max(1, c.alertBodies/10)
+	c.alertRound = max(1, c.alertBodies/20)
+	c.stormPerBody = 100
 	c.commandLine = strings.TrimSpace("go run ./cmd/sitrep-bench " + strings.Join(args, " "))
 	return c, nil
 }
@@ -202,6 +228,15 @@ func measure(ctx context.Context, cfg config, logw io.Writer) (*results, error) 
 
 	logf("start-to-ready, %d starts on the database the latency run left", cfg.starts)
 	if res.startExisting, err = env.startTimes(ctx, cfg.starts, env.latencyDB); err != nil {
+		return nil, err
+	}
+
+	logf("alerts: %d notifications of %d alerts per server, %d senders, after %d warm-up notifications", cfg.alertBodies, cfg.alertsPerBody, cfg.alertSenders, cfg.alertWarmup)
+	if res.alerts, err = env.alertIntake(ctx, logf); err != nil {
+		return nil, err
+	}
+	logf("storm: %d alerts of one group in notifications of %d", cfg.storm, cfg.stormPerBody)
+	if res.storm, err = env.alertStorm(ctx, logf); err != nil {
 		return nil, err
 	}
 

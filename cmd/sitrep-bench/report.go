@@ -26,6 +26,8 @@ type results struct {
 	latency                   []latencyRun
 	background                background
 	events                    eventsResult
+	alerts                    alertRun
+	storm                     stormRun
 }
 
 // The targets of issue 7.
@@ -35,6 +37,13 @@ const (
 	targetEventRate = 0.5
 	targetReady     = 200 * time.Millisecond
 	targetIdleRSS   = 30 << 20
+)
+
+// The targets of issue 18.
+const (
+	targetAlertRate  = 2000 // alerts committed a second
+	targetAlertRatio = 1.5  // p99 over the minimal server's
+	targetStormCalls = 10   // Slack calls for a storm of one group
 )
 
 // machine describes where the run happened.
@@ -206,6 +215,8 @@ func render(r *results) string {
 		thousands(bg.notes), thousands(bg.postedByEnd), thousands(bg.postedByIdle), c.idle, strings.Join(calls, ", "),
 		bg.warnLines, bg.errorLines, stopped)
 
+	renderAlerts(p, r, judge)
+
 	p("## Timeline events written per second\n\n")
 	ev := r.events
 	p("%s notes per variant through `incident.Service.AddNote` on a database opened by `sqlite.Open`, "+
@@ -327,4 +338,55 @@ func words(line string) []string {
 		ws = append(ws, cur.String())
 	}
 	return ws
+}
+
+// renderAlerts writes the alert intake and storm sections.
+func renderAlerts(p func(string, ...any), r *results, judge func(bool) string) {
+	c, a, st := r.cfg, r.alerts, r.storm
+	p("## Alert intake\n\n")
+	p("%s Alertmanager notifications (payload version 4, %d firing alerts each, every alert new, "+
+		"%d groups taking turns) per server from %d concurrent senders on loopback, "+
+		"each with `Authorization: Bearer`, after %s warm-up notifications, in rounds of %s alternating between the servers. "+
+		"Sitrep runs with a route declaring an incident per group for critical alerts (the default cap of 5 declarations a minute "+
+		"sends the other groups to triage). The minimal server reads the body and checks the token. "+
+		"Latency is from sending a notification to reading the whole answer.\n\n",
+		thousands(c.alertBodies), c.alertsPerBody, alertGroups, c.alertSenders, thousands(c.alertWarmup), thousands(c.alertRound))
+	p("| server | p50 | p90 | p99 | max | notifications/s | errors |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	for s, sv := range a.servers {
+		p("| %s | %s | %s | %s | %s | %.0f | %d |\n", serverNames[s], ms(sv.percentile(0.5)), ms(sv.percentile(0.9)),
+			ms(sv.percentile(0.99)), ms(sv.percentile(1)), sv.rate(), sv.errors)
+	}
+	p("\nCounted in Sitrep's database after the run: %s alerts committed during the measured rounds "+
+		"(of %s sent in them), %s alerts in all against %s acknowledged with a 2xx (warm-up included), "+
+		"%d incidents declared, %d groups.\n\n",
+		thousands(a.committed), thousands(a.alertsSent), thousands(a.inDB), thousands(a.answered), a.incidents, a.groups)
+	errs := a.servers[srvSitrep].errors + a.servers[srvMinimal].errors
+	p("| target | measured | result |\n| --- | ---: | --- |\n")
+	p("| alerts committed per second ≥ %s | %.0f | %s |\n", thousands(targetAlertRate), a.committedRate(),
+		judge(a.committedRate() >= targetAlertRate && errs == 0 && a.inDB == a.answered))
+	p("| p99 Sitrep / minimal ≤ %.1f | %.2f | %s |\n", targetAlertRatio, a.ratio(), judge(a.ratio() <= targetAlertRatio && errs == 0))
+	for s, sv := range a.servers {
+		if sv.errors > 0 {
+			p("\n%s failed %d notifications; the first: %s\n", serverNames[s], sv.errors, strings.ReplaceAll(sv.firstErr, "|", "\\|"))
+		}
+	}
+
+	p("\n### A storm of one group\n\n")
+	p("%s alerts of one Alertmanager group sent to a new Sitrep (same routes) in %d notifications of up to %d "+
+		"from %d concurrent senders, answered in %s. Sitrep declared %d incident(s) and holds %s alerts; "+
+		"its alert summary last said %q. Web API calls the fake Slack answered from the first notification "+
+		"until Sitrep had shown every alert and gone quiet (%s after the last answer):\n\n",
+		thousands(st.alerts), st.bodies, c.stormPerBody, c.alertSenders, st.took.Round(time.Millisecond), st.incidents,
+		thousands(st.inDB), st.summary, st.quietAfter.Round(100*time.Millisecond))
+	p("| method | calls |\n| --- | ---: |\n")
+	for _, m := range slices.Sorted(maps.Keys(st.calls)) {
+		p("| `%s` | %d |\n", m, st.calls[m])
+	}
+	p("| all | %d |\n\n", st.totalCalls())
+	p("| target | measured | result |\n| --- | ---: | --- |\n")
+	p("| Slack calls for a storm of %s alerts ≤ %d | %d | %s |\n\n", thousands(st.alerts), targetStormCalls, st.totalCalls(),
+		judge(st.totalCalls() <= targetStormCalls && st.errors == 0 && st.incidents == 1 && st.inDB == st.alerts))
+	if st.errors > 0 {
+		p("%d storm notifications failed; the first: %s\n\n", st.errors, strings.ReplaceAll(st.firstErr, "|", "\\|"))
+	}
 }

@@ -24,6 +24,13 @@ without a Slack workspace or credentials. The page has a few demo people to
 switch between; everything they do reaches Sitrep exactly as Slack would
 send it, signed (or over Socket Mode with -socket).
 
+Its alert panel fires and resolves an alert of each monitoring system
+Sitrep takes (Alertmanager, Grafana, Sentry, Datadog, Pingdom, StatusCake,
+the generic webhook) through Sitrep's real POST /hooks/<source>, sent and
+authenticated as that system does, with secrets the playground makes up.
+Without SITREP_CONFIG, Sentry's alerts wait in #alert-triage and the
+others declare incidents.
+
 The database is temporary unless -db names a file. SITREP_CONFIG and
 SITREP_LOG_LEVEL apply as for serve; Slack settings are ignored.`
 
@@ -88,9 +95,8 @@ func runPlayground(p program, ctx context.Context, fl *flag.FlagSet, args []stri
 	} else {
 		announce = playground.Seed(fake)
 	}
-	var buf [16]byte
-	rand.Read(buf[:])
-	secret := hex.EncodeToString(buf[:])
+	triage := playground.TriageChannel(fake)
+	secret := randomSecret()
 	env := map[string]string{
 		"SLACK_BOT_TOKEN":         fake.BotToken(),
 		"SLACK_SIGNING_SECRET":    secret,
@@ -103,6 +109,28 @@ func runPlayground(p program, ctx context.Context, fl *flag.FlagSet, args []stri
 	}
 	if socket {
 		env["SLACK_APP_TOKEN"] = fake.AppToken()
+	}
+	// Every alert source is on, each with a secret of its own, so that the
+	// alert panel can send as each sender does.
+	hooks := map[string]string{}
+	for _, src := range alertSources {
+		hooks[src] = randomSecret()
+		env[hookSecretVar(src)] = hooks[src]
+	}
+	routing := "Sitrep routes these alerts by the alerts section of " + env["SITREP_CONFIG"] + " (SITREP_CONFIG)."
+	if env["SITREP_CONFIG"] == "" {
+		dir, err := os.MkdirTemp("", "sitrep-playground-config-")
+		if err != nil {
+			return fmt.Errorf("playground: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		env["SITREP_CONFIG"] = filepath.Join(dir, "sitrep.yaml")
+		if err := os.WriteFile(env["SITREP_CONFIG"], []byte(playgroundAlertConfig(triage)), 0o600); err != nil {
+			return fmt.Errorf("playground: %w", err)
+		}
+		routing = "Here Sentry's issues wait in #" + playground.TriageChannelName + " for someone to declare, attach or dismiss them, " +
+			"and every other alert declares an incident: its channel appears in the list, and the same alert firing again joins it. " +
+			"When an incident's alerts have all resolved, Sitrep asks in its channel whether it is over."
 	}
 	cfg, err := loadSettings(func(k string) string { return env[k] })
 	if err != nil {
@@ -137,6 +165,7 @@ func runPlayground(p program, ctx context.Context, fl *flag.FlagSet, args []stri
 	pg := playground.New(playground.Config{
 		Fake: fake, AppURL: "http://" + appAddr.String(), SigningSecret: secret, Socket: socket,
 		Command: cfg.CommandName, Log: p.logger(cfg.LogLevel),
+		Hooks: hooks, AlertRouting: routing,
 	})
 	if keeper != nil {
 		kctx, kcancel := context.WithCancel(ctx)
@@ -188,4 +217,28 @@ func pageURL(flagAddr string, got net.Addr) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port) + "/"
+}
+
+// randomSecret is a secret for one playground run.
+func randomSecret() string {
+	var buf [16]byte
+	rand.Read(buf[:])
+	return hex.EncodeToString(buf[:])
+}
+
+// playgroundAlertConfig is the config file of a playground run without
+// SITREP_CONFIG: alert routes that show both ways an alert goes, triage
+// (Sentry's issues) and a declared incident (the rest), with a cap on
+// declarations high enough for a newcomer pressing every button at once.
+func playgroundAlertConfig(triage string) string {
+	return `alerts:
+  triage_channel: ` + triage + `
+  max_declares_per_minute: 20
+  routes:
+    - name: errors
+      matchers: ['source="sentry"']
+      action: triage
+    - name: pages
+      action: declare
+`
 }

@@ -47,6 +47,11 @@ type Config struct {
 	// Command is Sitrep's slash command, "/incident".
 	Command string
 	Log     *slog.Logger
+	// Hooks are the secrets of the alert sources Sitrep has on, by source
+	// name: the alert panel sends each sender's webhook with its own.
+	// AlertRouting says in a sentence what Sitrep makes of them.
+	Hooks        map[string]string
+	AlertRouting string
 }
 
 // Playground serves the page and its API.
@@ -56,9 +61,13 @@ type Playground struct {
 	command string
 	log     *slog.Logger
 
+	hooks        map[string]string
+	alertRouting string
+
 	mu        sync.Mutex
-	local     []localMessage // what Slack shows only in the client
-	responses []responseURL  // response_urls handed out, to show what is posted to them
+	sent      map[string]alertState // by source: what the alert panel last sent
+	local     []localMessage        // what Slack shows only in the client
+	responses []responseURL         // response_urls handed out, to show what is posted to them
 	nextEvent int
 }
 
@@ -89,8 +98,11 @@ func New(cfg Config) *Playground {
 		fake: cfg.Fake,
 		client: &client{fake: cfg.Fake, appURL: strings.TrimSuffix(cfg.AppURL, "/"), secret: []byte(cfg.SigningSecret), socket: cfg.Socket,
 			http: &http.Client{Timeout: requestTimeout + time.Second}},
-		command: cfg.Command,
-		log:     cfg.Log,
+		command:      cfg.Command,
+		log:          cfg.Log,
+		hooks:        cfg.Hooks,
+		alertRouting: cfg.AlertRouting,
+		sent:         map[string]alertState{},
 	}
 }
 
@@ -134,6 +146,7 @@ func (p *Playground) Handler() http.Handler {
 		"/api/shortcut": p.shortcut,
 		"/api/join":     p.join,
 		"/api/home":     p.openHome,
+		"/api/alert":    p.sendAlert,
 	} {
 		mux.HandleFunc("POST "+path, p.post(h))
 	}
@@ -158,6 +171,8 @@ type request struct {
 	Values     json.RawMessage `json:"values"`
 	Name       string          `json:"name"`
 	CallbackID string          `json:"callback_id"`
+	Source     string          `json:"source"` // an alert sender, for /api/alert
+	Status     string          `json:"status"` // firing or resolved
 }
 
 type option struct {
@@ -537,6 +552,8 @@ type state struct {
 	Home      *blocksView    `json:"home"`
 	Modal     *modalView     `json:"modal"`
 	Command   string         `json:"command"` // Sitrep's slash command, for the composer's hint
+	// Alerts is the alert panel; nil when no alert source is on.
+	Alerts *alertsView `json:"alerts"`
 	// Since is the time of the page's first look (a Slack timestamp):
 	// ephemeral messages older than that are not shown, as Slack forgets
 	// them when its client reloads.
@@ -628,7 +645,7 @@ func (p *Playground) handleState(w http.ResponseWriter, r *http.Request) {
 // state builds what me sees with channel (an ID, or "home") open, with
 // the ephemeral messages from since on ("" for all).
 func (p *Playground) state(me, open, since string) *state {
-	st := &state{Workspace: Workspace, Me: me, Command: p.command, Since: since}
+	st := &state{Workspace: Workspace, Me: me, Command: p.command, Since: since, Alerts: p.alerts()}
 	for _, u := range p.fake.Users() {
 		if !u.IsBot {
 			st.Users = append(st.Users, stateUser{ID: u.ID, Name: u.Name, RealName: u.RealName})

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/sitrep-dev/sitrep/incident"
@@ -16,8 +17,11 @@ var _ incident.AlertStore = (*DB)(nil)
 // RecordAlerts runs fn in one write transaction (see incident.AlertStore).
 func (db *DB) RecordAlerts(ctx context.Context, fn func(tx incident.AlertTx) error) error {
 	return db.writeTx(ctx, "record alerts", func(ctx context.Context, tx *sql.Tx) (func(), error) {
-		atx := &alertTx{db: db, ctx: ctx, tx: tx}
+		atx := &alertTx{db: db, ctx: ctx, tx: tx, groups: map[string]*pendingGroup{}}
 		if err := fn(atx); err != nil {
+			return nil, err
+		}
+		if err := atx.writeGroups(); err != nil {
 			return nil, err
 		}
 		return func() {
@@ -112,10 +116,63 @@ type alertTx struct {
 	ctx     context.Context
 	tx      *sql.Tx
 	commits []func()
+	// groups are the groups read or stored in the transaction, by key. A
+	// batch stores a group once for each of its alerts (its version counts
+	// them), and writing each of those cost a fifth of taking a
+	// notification (intake's BenchmarkAlertIntake); so the last one stored
+	// is written once, before the commit, and Group reads it from here.
+	groups map[string]*pendingGroup
+	order  []string // keys of the groups to write, first stored first
+}
+
+// pendingGroup is a group as the transaction sees it.
+type pendingGroup struct {
+	g     incident.AlertGroup // as Group would read it back
+	dirty bool                // stored, not yet written
+}
+
+// The statements a batch runs for each alert, prepared at Open (see
+// writeStmt): preparing them in every transaction cost a fifth of taking
+// an Alertmanager notification (intake's BenchmarkAlertIntake).
+const (
+	selectAlert = `SELECT ` + alertColumns + ` FROM alerts WHERE source = ? AND key = ?`
+	upsertAlert = `INSERT INTO alerts (` + alertColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (source, key) DO UPDATE SET status = excluded.status, title = excluded.title,
+			labels = excluded.labels, annotations = excluded.annotations, links = excluded.links,
+			starts_at = excluded.starts_at, ends_at = excluded.ends_at, route = excluded.route,
+			action = excluded.action, group_key = excluded.group_key, incident_id = excluded.incident_id,
+			updated_at = excluded.updated_at, sender_group = excluded.sender_group`
+	selectGroup = `SELECT ` + groupColumns + ` FROM alert_groups WHERE key = ?`
+	upsertGroup = `INSERT INTO alert_groups (key, route, state, incident_id, incident_number, capped,
+			severity, services, decided_by, version, created_at, updated_at,
+			waiting, min_alerts, hold_window_ms, hold_for_ms, gathered, declare_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET route = excluded.route, state = excluded.state,
+			incident_id = excluded.incident_id, incident_number = excluded.incident_number, capped = excluded.capped,
+			severity = excluded.severity, services = excluded.services, decided_by = excluded.decided_by,
+			version = excluded.version, updated_at = excluded.updated_at,
+			waiting = excluded.waiting, min_alerts = excluded.min_alerts, hold_window_ms = excluded.hold_window_ms,
+			hold_for_ms = excluded.hold_for_ms, gathered = excluded.gathered, declare_at = excluded.declare_at`
+)
+
+// alertQueries are the statements Open prepares for alerts.
+var alertQueries = []string{selectAlert, upsertAlert, selectGroup, upsertGroup}
+
+// stmt returns one of alertQueries for this transaction.
+func (t *alertTx) stmt(query string) (*sql.Stmt, error) {
+	st, err := t.db.writeStmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return t.tx.StmtContext(t.ctx, st), nil
 }
 
 func (t *alertTx) Alert(source, key string) (*incident.StoredAlert, error) {
-	a, err := scanAlert(t.tx.QueryRowContext(t.ctx, `SELECT `+alertColumns+` FROM alerts WHERE source = ? AND key = ?`, source, key))
+	st, err := t.stmt(selectAlert)
+	if err != nil {
+		return nil, fmt.Errorf("read alert: %w", err)
+	}
+	a, err := scanAlert(st.QueryRowContext(t.ctx, source, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -161,13 +218,11 @@ func (t *alertTx) PutAlert(a *incident.StoredAlert) error {
 		return fmt.Errorf("store alert %s/%s: no start time", a.Source, a.Key)
 	}
 	args = append(args, a.Route, string(a.Action), a.Group, a.IncidentID, formatTime(a.ReceivedAt), formatTime(a.UpdatedAt), a.Alert.Group)
-	_, err = t.tx.ExecContext(t.ctx, `INSERT INTO alerts (`+alertColumns+`) VALUES (`+placeholders(len(args))+`)
-		ON CONFLICT (source, key) DO UPDATE SET status = excluded.status, title = excluded.title,
-			labels = excluded.labels, annotations = excluded.annotations, links = excluded.links,
-			starts_at = excluded.starts_at, ends_at = excluded.ends_at, route = excluded.route,
-			action = excluded.action, group_key = excluded.group_key, incident_id = excluded.incident_id,
-			updated_at = excluded.updated_at, sender_group = excluded.sender_group`, args...)
+	st, err := t.stmt(upsertAlert)
 	if err != nil {
+		return fmt.Errorf("store alert: %w", err)
+	}
+	if _, err = st.ExecContext(t.ctx, args...); err != nil {
 		return fmt.Errorf("store alert %s/%s: %w", a.Source, a.Key, err)
 	}
 	return nil
@@ -206,20 +261,91 @@ func scanGroup(row interface{ Scan(...any) error }) (*incident.AlertGroup, error
 }
 
 func (t *alertTx) Group(key string) (*incident.AlertGroup, error) {
-	g, err := scanGroup(t.tx.QueryRowContext(t.ctx, `SELECT `+groupColumns+` FROM alert_groups WHERE key = ?`, key))
+	if p := t.groups[key]; p != nil {
+		g := p.g
+		g.Services = slices.Clone(g.Services)
+		return &g, nil
+	}
+	st, err := t.stmt(selectGroup)
+	if err != nil {
+		return nil, fmt.Errorf("read alert group: %w", err)
+	}
+	g, err := scanGroup(st.QueryRowContext(t.ctx, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read alert group: %w", err)
 	}
+	c := *g
+	c.Services = slices.Clone(g.Services)
+	t.groups[key] = &pendingGroup{g: c}
 	return g, nil
 }
 
-// PutGroup stores the group; its triage message's state is SaveTriage's
-// alone, so a batch never undoes what Slack was seen to do.
+// PutGroup stores the group, written before the transaction commits; its
+// triage message's state is SaveTriage's alone, so a batch never undoes
+// what Slack was seen to do.
 func (t *alertTx) PutGroup(g *incident.AlertGroup) error {
 	services, err := servicesArg(g.Services)
+	if err != nil {
+		return fmt.Errorf("store alert group: %w", err)
+	}
+	if _, err := timeArg(g.CreatedAt); err != nil {
+		return fmt.Errorf("store alert group: %w", err)
+	}
+	if _, err := timeArg(g.UpdatedAt); err != nil {
+		return fmt.Errorf("store alert group: %w", err)
+	}
+	// What Group will read back, as the table would give it: the columns
+	// PutGroup does not write keep what the row had (nothing, for a new
+	// group), and services and times go through their encoding.
+	back := *g
+	back.TriageTS, back.TriageShown, back.TriagePosting = "", 0, false
+	if p := t.groups[g.Key]; p != nil {
+		back.TriageTS, back.TriageShown, back.TriagePosting = p.g.TriageTS, p.g.TriageShown, p.g.TriagePosting
+		back.CreatedAt = p.g.CreatedAt
+	}
+	if back.Services, err = parseServices(services); err != nil {
+		return fmt.Errorf("store alert group: %w", err)
+	}
+	for _, tm := range []*time.Time{&back.CreatedAt, &back.UpdatedAt, &back.DeclareAt} {
+		if tm.IsZero() {
+			continue
+		}
+		if *tm, err = parseTime(sql.NullString{String: formatTime(*tm), Valid: true}); err != nil {
+			return fmt.Errorf("store alert group: %w", err)
+		}
+	}
+	back.Hold.Window, back.Hold.For = back.Hold.Window.Truncate(time.Millisecond), back.Hold.For.Truncate(time.Millisecond)
+	p := t.groups[g.Key]
+	if p == nil {
+		p = &pendingGroup{}
+		t.groups[g.Key] = p
+	}
+	if !p.dirty {
+		t.order = append(t.order, g.Key)
+	}
+	p.g, p.dirty = back, true
+	return nil
+}
+
+// writeGroups writes the groups stored in the transaction.
+func (t *alertTx) writeGroups() error {
+	for _, key := range t.order {
+		if err := t.writeGroup(&t.groups[key].g); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *alertTx) writeGroup(g *incident.AlertGroup) error {
+	services, err := servicesArg(g.Services)
+	if err != nil {
+		return fmt.Errorf("store alert group: %w", err)
+	}
+	st, err := t.stmt(upsertGroup)
 	if err != nil {
 		return fmt.Errorf("store alert group: %w", err)
 	}
@@ -227,16 +353,7 @@ func (t *alertTx) PutGroup(g *incident.AlertGroup) error {
 	if !g.DeclareAt.IsZero() {
 		declareAt = formatTime(g.DeclareAt)
 	}
-	_, err = t.tx.ExecContext(t.ctx, `INSERT INTO alert_groups (key, route, state, incident_id, incident_number, capped,
-			severity, services, decided_by, version, created_at, updated_at,
-			waiting, min_alerts, hold_window_ms, hold_for_ms, gathered, declare_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (key) DO UPDATE SET route = excluded.route, state = excluded.state,
-			incident_id = excluded.incident_id, incident_number = excluded.incident_number, capped = excluded.capped,
-			severity = excluded.severity, services = excluded.services, decided_by = excluded.decided_by,
-			version = excluded.version, updated_at = excluded.updated_at,
-			waiting = excluded.waiting, min_alerts = excluded.min_alerts, hold_window_ms = excluded.hold_window_ms,
-			hold_for_ms = excluded.hold_for_ms, gathered = excluded.gathered, declare_at = excluded.declare_at`,
+	_, err = st.ExecContext(t.ctx,
 		g.Key, g.Route, g.State, g.IncidentID, g.IncidentNumber, g.Capped, g.Severity, services, g.DecidedBy, g.Version,
 		formatTime(g.CreatedAt), formatTime(g.UpdatedAt),
 		g.Waiting, g.Hold.MinAlerts, g.Hold.Window.Milliseconds(), g.Hold.For.Milliseconds(), g.Gathered, declareAt)

@@ -115,7 +115,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db := &DB{write: write, read: read, writeTurn: make(chan struct{}, 1), Now: time.Now, inBatch: map[int64]*incident.Incident{}}
 	// The statements every change runs are prepared once, on the write
 	// pool's one connection, before any transaction can hold it.
-	queries := []string{updateIncident, insertEvent, selectVersion}
+	queries := append([]string{updateIncident, insertEvent, selectVersion}, alertQueries...)
 	for _, where := range txReads {
 		queries = append(queries, selectIncident+where)
 	}

@@ -76,7 +76,8 @@
     if (!S.since && st.since) S.since = st.since;
     if (st.me && st.me !== S.user) { S.user = st.me; localStorage.setItem('sitrep.user', S.user); }
     const chans = st.channels || [];
-    if (S.channel !== 'home' && !st.channel) {
+    if (S.channel === 'alerts' && !st.alerts) S.channel = ''; // the panel is gone: alerts are off
+    if (S.channel !== 'home' && S.channel !== 'alerts' && !st.channel) {
       // No channel chosen yet, or it is gone: #general, else the first we are in.
       const pick = chans.find((c) => c.name === 'general' && c.member) || chans.find((c) => c.member) || chans[0];
       if (pick && pick.id !== S.channel) { select(pick.id); return; }
@@ -85,7 +86,9 @@
     if (key !== S.lastKey) {
       S.lastKey = key;
       renderSidebar(st);
-      if (S.channel === 'home') renderHome(st); else renderChannel(st);
+      if (S.channel === 'home') renderHome(st);
+      else if (S.channel === 'alerts') renderAlerts(st);
+      else renderChannel(st);
       renderModal(st.modal);
     }
     document.body.dataset.version = st.version;
@@ -169,6 +172,9 @@
     $('#workspace').textContent = st.workspace || 'Sitrep Playground';
     for (const c of document.querySelectorAll('.cmd')) c.textContent = command() + ' help';
     $('[data-testid=app-home]').classList.toggle('active', S.channel === 'home');
+    const alertsEntry = $('[data-testid=alerts-panel]');
+    alertsEntry.hidden = !st.alerts;
+    alertsEntry.classList.toggle('active', S.channel === 'alerts');
 
     const channels = st.channels || [];
     const key = JSON.stringify([channels, S.channel]);
@@ -189,6 +195,7 @@
   function renderChannel(st) {
     const ch = st.channel;
     $('#home').hidden = true;
+    $('#alerts').hidden = true;
     $('#scroller').hidden = false;
     if (!ch) {
       setHeader(h('div', { class: 'ch-title' }, 'No channel'), null);
@@ -408,6 +415,7 @@
   // ---- App Home ----
 
   function renderHome(st) {
+    $('#alerts').hidden = true;
     $('#scroller').hidden = true;
     setFooter(null);
     const home = $('#home');
@@ -422,6 +430,50 @@
     home.replaceChildren(st.home
       ? h('div', { class: 'home-view', 'data-testid': 'home' }, renderBlocks(st.home.blocks, blockCtx({ view_id: st.home.id || '' })))
       : h('div', { class: 'home-empty' }, 'Sitrep has not published your Home tab yet…'));
+  }
+
+  // ---- alert panel ----
+
+  // renderAlerts shows a Fire and a Resolve button per monitoring system.
+  // Each sends that system's own webhook to Sitrep (the playground server
+  // does, signed as the system signs); what Sitrep makes of it shows up in
+  // the channels, as it would in Slack.
+  function renderAlerts(st) {
+    $('#scroller').hidden = true;
+    $('#home').hidden = true;
+    setFooter(null);
+    const panel = $('#alerts');
+    panel.hidden = false;
+    S.headerKey = '';
+    $('#header').replaceChildren(
+      h('h1', { class: 'ch-title' }, h('span', { class: 'ch-icon', 'aria-hidden': 'true' }, '🚨'), h('span', {}, 'Fire an alert')),
+      h('div', { class: 'ch-sub' }, h('span', { class: 'ch-topic' }, 'Alerts from monitoring systems, sent to Sitrep as those systems send them')));
+    const a = st.alerts;
+    const key = JSON.stringify([a, S.user]);
+    if (key === S.alertsKey) return;
+    S.alertsKey = key;
+    if (!a) { panel.replaceChildren(h('div', { class: 'home-empty' }, 'No alert source is on in this playground.')); return; }
+    const send = async (source, status, btn) => {
+      btn.disabled = true;
+      await post('/api/alert', { user: S.user, source, status });
+      btn.disabled = false;
+    };
+    panel.replaceChildren(h('div', { class: 'alerts-view', 'data-testid': 'alerts' },
+      h('p', { class: 'alerts-intro' },
+        'Each button sends a real webhook of that monitoring system to Sitrep\'s ', h('code', {}, 'POST /hooks/<source>'),
+        ', authenticated as the system does it, with a secret this playground made up. ', a.routing),
+      h('div', { class: 'alert-rows' }, (a.sources || []).map((s) => {
+        const fire = h('button', { type: 'button', class: 'bk-btn danger', 'data-testid': 'alert-fire', onclick: () => send(s.source, 'firing', fire) }, 'Fire');
+        const resolve = h('button', { type: 'button', class: 'bk-btn', 'data-testid': 'alert-resolve', onclick: () => send(s.source, 'resolved', resolve) }, 'Resolve');
+        return h('div', { class: 'alert-row', 'data-testid': 'alert-source', 'data-source': s.source, 'data-status': s.status || null },
+          h('div', { class: 'alert-main' },
+            h('div', { class: 'alert-name' }, s.label, ' ',
+              s.status ? h('span', { class: 'alert-badge ' + s.status }, s.status) : null),
+            h('div', { class: 'alert-what' }, s.what),
+            h('div', { class: 'alert-how' }, h('code', {}, 'POST ' + s.path), ' · ', s.auth),
+            s.answer ? h('div', { class: 'alert-answer', 'data-testid': 'alert-answer' }, 'Sitrep answered ', h('code', {}, s.answer)) : null),
+          h('div', { class: 'alert-buttons' }, fire, resolve));
+      }))));
   }
 
   // ---- modal ----
@@ -492,6 +544,7 @@
       if (S.channel === 'home') post('/api/home', { user: S.user }); else poll();
     });
     $('[data-testid=app-home]').addEventListener('click', (e) => { e.preventDefault(); select('home'); });
+    $('[data-testid=alerts-panel]').addEventListener('click', (e) => { e.preventDefault(); select('alerts'); });
     const ta = $('#composer');
     ta.addEventListener('keydown', (e) => {
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); send(); }
