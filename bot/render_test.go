@@ -112,7 +112,7 @@ func TestChecklistAndFollowUpsPaginate(t *testing.T) {
 		foot   string
 	}{
 		{"checklist", checklistPages(inc.Incident, "/incident"), "item", 0, "?", "brings this list back"},
-		{"follow-ups", followUpsPages(inc.Incident, "/incident"), "fu", 1, ".", "Add one with"},
+		{"follow-ups", followUpsPages(inc.Incident, "/incident", ""), "fu", 1, ".", "Add one with"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if len(tc.pages) < 2 {

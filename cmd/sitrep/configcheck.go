@@ -90,6 +90,22 @@ func printSettings(w io.Writer, s *settings) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\n", hookSecretVar(src), v)
 	}
+	for _, name := range s.Trackers.Names {
+		setting, token := s.Trackers.token(name)
+		v := maskSecret(token)
+		if token == "" {
+			v += ": no issue can be made in " + incident.TrackerTitle(name) + " until it is set"
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", setting, v)
+		hook := "(not set: POST /hooks/" + name + " is off; issues closed there are found by the periodic check only)"
+		if sec := s.Trackers.HookSecrets[name]; sec != "" {
+			hook = maskSecret(sec) + ": POST /hooks/" + name + " is on"
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", hookSecretVar(name), hook)
+	}
+	if s.Trackers.GitHubURL != "" && s.Trackers.File.GitHub != nil {
+		fmt.Fprintf(tw, "GITHUB_API_URL\t%s\n", s.Trackers.GitHubURL)
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -148,7 +164,23 @@ func effectiveConfig(s *settings) configFile {
 		ChangesBy:       orDefault(inc.ChangesBy, incident.ChangesByChannel),
 		Admins:          inc.Admins,
 		Alerts:          effectiveAlerts(s.Alerts),
+		Trackers:        effectiveTrackers(s.Trackers),
 	}
+}
+
+// effectiveTrackers is the trackers section with its defaults written
+// out; nil when no tracker is configured.
+func effectiveTrackers(t trackerSettings) *trackersFile {
+	if len(t.Names) == 0 {
+		return nil
+	}
+	f := t.File
+	f.Default = t.Default
+	f.Check = "off"
+	if t.Check > 0 {
+		f.Check = t.Check.String()
+	}
+	return &f
 }
 
 // effectiveAlerts is the alerts section with its defaults written out, so

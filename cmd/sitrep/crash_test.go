@@ -68,10 +68,13 @@ type crashRun struct {
 	restarts int
 }
 
-func newCrashRun(t *testing.T) *crashRun {
-	w := newWorld(t)
+func newCrashRun(t *testing.T) *crashRun { return newCrashRunIn(t, newWorld(t)) }
+
+// newCrashRunIn is newCrashRun in w, with the extra settings (name, value,
+// …) in the program's environment.
+func newCrashRunIn(t *testing.T, w *world, extra ...string) *crashRun {
 	env := []string{crashChildEnv + "=1", "PATH=" + os.Getenv("PATH")}
-	for k, v := range testEnv(w.fake, w.db, "SITREP_ANNOUNCE_CHANNEL", w.announce) {
+	for k, v := range testEnv(w.fake, w.db, append([]string{"SITREP_ANNOUNCE_CHANNEL", w.announce}, extra...)...) {
 		env = append(env, k+"="+v)
 	}
 	r := &crashRun{t: t, fake: w.fake, w: w, env: env, logs: &syncBuffer{}}
