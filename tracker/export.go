@@ -208,30 +208,45 @@ func (e *Export) issue(ctx context.Context, inc *incident.Incident, f incident.F
 		names[id] = n
 		return n
 	}
-	var b strings.Builder
-	b.WriteString(postmortem.Markdown(f.Text, name))
-	b.WriteString("\n\n---\n\n")
-	where := fmt.Sprintf("incident #%d (%s)", inc.Number, Plain(inc.Title, name))
+	link := ""
 	if e.opts.Link != nil {
-		if l := e.opts.Link(ctx, inc); l != "" {
-			where = fmt.Sprintf("[%s](%s)", where, l)
-		}
+		link = e.opts.Link(ctx, inc)
 	}
-	fmt.Fprintf(&b, "Follow-up %d of %s, recorded by %s.", f.ID, where, name(f.CreatedBy))
-	if f.Owner != "" {
-		fmt.Fprintf(&b, " Owner: %s.", name(f.Owner))
-	}
-	b.WriteString("\n")
-	if link, err := e.postmortemLink(ctx, inc); err != nil {
+	pm, err := e.postmortemLink(ctx, inc)
+	if err != nil {
 		return Issue{}, err
-	} else if link != "" {
-		fmt.Fprintf(&b, "\nPostmortem: %s\n", link)
 	}
 	marker := Marker(inc.ID, f.ID)
-	fmt.Fprintf(&b, "\n%s (Sitrep finds this issue by this line; please keep it.)\n", marker)
+	// The same words twice: as Markdown, and as plain text with links
+	// written out.
+	var md, plain strings.Builder
+	md.WriteString(postmortem.Markdown(f.Text, name))
+	plain.WriteString(Plain(f.Text, name))
+	md.WriteString("\n\n---\n\n")
+	plain.WriteString("\n\n---\n\n")
+	where := fmt.Sprintf("incident #%d (%s)", inc.Number, Plain(inc.Title, name))
+	if link != "" {
+		fmt.Fprintf(&md, "Follow-up %d of [%s](%s)", f.ID, strings.NewReplacer("[", "\\[", "]", "\\]").Replace(where), link)
+		fmt.Fprintf(&plain, "Follow-up %d of %s: %s", f.ID, where, link)
+	} else {
+		fmt.Fprintf(&md, "Follow-up %d of %s", f.ID, where)
+		fmt.Fprintf(&plain, "Follow-up %d of %s", f.ID, where)
+	}
+	for _, b := range []*strings.Builder{&md, &plain} {
+		fmt.Fprintf(b, ", recorded by %s.", name(f.CreatedBy))
+		if f.Owner != "" {
+			fmt.Fprintf(b, " Owner: %s.", name(f.Owner))
+		}
+		b.WriteString("\n")
+		if pm != "" {
+			fmt.Fprintf(b, "\nPostmortem: %s\n", pm)
+		}
+		fmt.Fprintf(b, "\n%s (Sitrep finds this issue by this line; please keep it.)\n", marker)
+	}
 	is := Issue{
 		Title:  titleOf(inc.Number, Plain(f.Text, name)),
-		Body:   b.String(),
+		Body:   md.String(),
+		Text:   plain.String(),
 		Marker: marker,
 	}
 	if f.Owner != "" {

@@ -22,6 +22,9 @@ var ErrUnauthorized = errors.New("missing, wrong or stale signature")
 type Change struct {
 	Key  string // the issue's key as Sitrep gave it (incident.IssueRef.Key)
 	Done bool   // closed as done; false for open again
+	// Ask says the webhook told only that the issue changed, not how
+	// (Asana's events): the tracker is asked whether it is done.
+	Ask bool
 }
 
 // Hook is one tracker's webhook: it verifies a delivery on its raw bytes
@@ -55,7 +58,7 @@ func Ref(tracker, key string) string { return tracker + ":" + key }
 // cannot be read 400; an issue Sitrep did not make, or a change already
 // recorded, 200 with nothing changed; trouble on Sitrep's side 503, so
 // that a sender that retries does.
-func HookHandler(h Hook, rec Recorder, log *slog.Logger) http.Handler {
+func HookHandler(h Hook, t Tracker, rec Recorder, log *slog.Logger) http.Handler {
 	log = log.With("tracker", h.Name())
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -96,6 +99,15 @@ func HookHandler(h Hook, rec Recorder, log *slog.Logger) http.Handler {
 				log.Error("find the follow-up of an issue", "issue", c.Key, "err", err)
 				http.Error(w, "Sitrep could not record this now; send it again", http.StatusServiceUnavailable)
 				return
+			}
+			if c.Ask {
+				done, err := t.Done(r.Context(), incident.IssueRef{Tracker: h.Name(), Key: c.Key})
+				if err != nil {
+					log.Warn("ask the tracker about an issue its webhook named", "issue", c.Key, "err", err)
+					http.Error(w, "Sitrep could not read the issue now; send it again", http.StatusServiceUnavailable)
+					return
+				}
+				c.Done = done
 			}
 			changed, err := rec.IssueState(r.Context(), inc.Number, h.Name(), c.Key, c.Done)
 			if err != nil {

@@ -48,7 +48,9 @@ type Issue struct {
 	Title string
 	// Body is Markdown (Linear and GitHub take it as it is; Jira turns it
 	// into a document, Asana into plain notes). It ends with the marker.
-	Body   string
+	Body string
+	// Text is the body as plain text, for trackers that take no markup.
+	Text   string
 	Marker string
 	// Assignee is the owner as the tracker names people (a login, an
 	// account ID); "" when the owner could not be mapped.

@@ -188,7 +188,7 @@ func wireTrackers(cfg *settings, svc *incident.Service, late *lateBot, now func(
 		opts.CloseOnDone["github"] = g.CloseOnDone
 		opts.Users["github"] = g.Users
 		if sec := ts.HookSecrets["github"]; sec != "" {
-			w.hooks["github"] = tracker.HookHandler(github.Hook{Secret: sec}, svc, log.With("in", "trackers"))
+			w.hooks["github"] = tracker.HookHandler(github.Hook{Secret: sec}, opts.Trackers["github"], svc, log.With("in", "trackers"))
 		}
 	}
 	w.export = tracker.NewExport(svc, opts, log)
