@@ -103,8 +103,20 @@ func printSettings(w io.Writer, s *settings) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\n", hookSecretVar(name), hook)
 	}
-	if s.Trackers.GitHubURL != "" && s.Trackers.File.GitHub != nil {
-		fmt.Fprintf(tw, "GITHUB_API_URL\t%s\n", s.Trackers.GitHubURL)
+	t := s.Trackers
+	for _, u := range []struct {
+		on        bool
+		name, url string
+	}{
+		{t.File.GitHub != nil, "GITHUB_API_URL", t.GitHubURL},
+		{t.File.Jira != nil, "JIRA_API_URL", orDefault(t.JiraURL, "(the site)")},
+		{t.File.Jira != nil, "SITREP_JIRA_EMAIL", orDefault(t.JiraEmail, "(not set: needed with SITREP_JIRA_TOKEN)")},
+		{t.File.Asana != nil, "ASANA_API_URL", t.AsanaURL},
+		{t.File.Linear != nil, "LINEAR_API_URL", t.LinearURL},
+	} {
+		if u.on {
+			fmt.Fprintf(tw, "%s\t%s\n", u.name, u.url)
+		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err

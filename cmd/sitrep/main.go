@@ -145,7 +145,7 @@ func (p program) serve(ctx context.Context) error {
 	}
 
 	late := &lateBot{}
-	trackers := wireTrackers(cfg, svc, late, clk.Now, log)
+	trackers := wireTrackers(cfg, svc, db, late, clk.Now, log)
 	var integrations []notify.Integration
 	if trackers != nil {
 		integrations = append(integrations, trackers.export)

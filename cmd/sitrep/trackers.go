@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -13,7 +14,10 @@ import (
 	"github.com/sitrep-dev/sitrep/bot"
 	"github.com/sitrep-dev/sitrep/incident"
 	"github.com/sitrep-dev/sitrep/tracker"
+	"github.com/sitrep-dev/sitrep/tracker/asana"
 	"github.com/sitrep-dev/sitrep/tracker/github"
+	"github.com/sitrep-dev/sitrep/tracker/jira"
+	"github.com/sitrep-dev/sitrep/tracker/linear"
 )
 
 // trackersFile is the config file's trackers section: where follow-ups'
@@ -30,6 +34,37 @@ type trackersFile struct {
 	// webhooks that never came; "off" for never.
 	Check  string      `yaml:"check,omitempty"`
 	GitHub *githubFile `yaml:"github,omitempty"`
+	Jira   *jiraFile   `yaml:"jira,omitempty"`
+	Asana  *asanaFile  `yaml:"asana,omitempty"`
+	Linear *linearFile `yaml:"linear,omitempty"`
+}
+
+// jiraFile is trackers.jira.
+type jiraFile struct {
+	Site      string   `yaml:"site"`    // https://acme.atlassian.net
+	Project   string   `yaml:"project"` // the project key
+	IssueType string   `yaml:"issue_type,omitempty"`
+	Labels    []string `yaml:"labels,omitempty"`
+	// Users maps Slack user IDs to Jira account IDs; without an entry the
+	// owner is looked up by their Slack email.
+	Users       map[string]string `yaml:"users,omitempty"`
+	CloseOnDone bool              `yaml:"close_on_done,omitempty"`
+}
+
+// asanaFile is trackers.asana. Owners are assigned by their Slack email.
+type asanaFile struct {
+	Project     string `yaml:"project"` // the project's gid
+	CloseOnDone bool   `yaml:"close_on_done,omitempty"`
+}
+
+// linearFile is trackers.linear.
+type linearFile struct {
+	Team     string   `yaml:"team"` // the team's UUID
+	LabelIDs []string `yaml:"label_ids,omitempty"`
+	// Users maps Slack user IDs to Linear user IDs; without an entry the
+	// owner is looked up by their Slack email.
+	Users       map[string]string `yaml:"users,omitempty"`
+	CloseOnDone bool              `yaml:"close_on_done,omitempty"`
 }
 
 // githubFile is trackers.github.
@@ -54,11 +89,22 @@ type trackerSettings struct {
 	Check       time.Duration // 0: off
 	GitHubToken string
 	GitHubURL   string
+	JiraEmail   string
+	JiraToken   string
+	JiraURL     string // "" uses the site
+	AsanaToken  string
+	AsanaURL    string
+	LinearToken string
+	LinearURL   string
 	HookSecrets map[string]string // SITREP_HOOK_SECRET_<TRACKER>, by tracker
 }
 
 var (
 	repoRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+	// jiraProjectRE is Jira's rule for project keys.
+	jiraProjectRE = regexp.MustCompile(`^[A-Z][A-Z0-9_]{1,9}$`)
+	gidRE         = regexp.MustCompile(`^[0-9]{1,30}$`)
+	uuidRE        = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 	// githubLoginRE is GitHub's rule for user names.
 	githubLoginRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$`)
 )
@@ -84,6 +130,43 @@ func (t *trackerSettings) check() error {
 			}
 		}
 		t.Names = append(t.Names, "github")
+	}
+	if j := f.Jira; j != nil {
+		if u, err := url.Parse(j.Site); err != nil || u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			return fmt.Errorf("trackers.jira.site %q: your Jira Cloud site, such as https://acme.atlassian.net", j.Site)
+		}
+		if !jiraProjectRE.MatchString(j.Project) {
+			return fmt.Errorf("trackers.jira.project %q: the project key, such as OPS (capital letters and digits)", j.Project)
+		}
+		if err := checkUsers("jira", j.Users); err != nil {
+			return err
+		}
+		for i, l := range j.Labels {
+			if l == "" || strings.ContainsAny(l, " \t") {
+				return fmt.Errorf("trackers.jira.labels[%d] %q: Jira labels have no spaces", i, l)
+			}
+		}
+		t.Names = append(t.Names, "jira")
+	}
+	if a := f.Asana; a != nil {
+		if !gidRE.MatchString(a.Project) {
+			return fmt.Errorf("trackers.asana.project %q: the project's gid, the long number in its URL (quote it in YAML)", a.Project)
+		}
+		t.Names = append(t.Names, "asana")
+	}
+	if l := f.Linear; l != nil {
+		if !uuidRE.MatchString(l.Team) {
+			return fmt.Errorf("trackers.linear.team %q: the team's UUID, not its key; find it with query { teams { nodes { id key } } }", l.Team)
+		}
+		for i, id := range l.LabelIDs {
+			if !uuidRE.MatchString(id) {
+				return fmt.Errorf("trackers.linear.label_ids[%d] %q: a label's UUID", i, id)
+			}
+		}
+		if err := checkUsers("linear", l.Users); err != nil {
+			return err
+		}
+		t.Names = append(t.Names, "linear")
 	}
 	switch f.Export {
 	case "", incident.ExportOnCreate, incident.ExportOnPostmortem:
@@ -116,12 +199,40 @@ func (t *trackerSettings) check() error {
 	return nil
 }
 
+// checkUsers checks a tracker's map of Slack users to its own.
+func checkUsers(tracker string, users map[string]string) error {
+	for u, id := range users {
+		if !userIDRE.MatchString(u) {
+			return fmt.Errorf("trackers.%s.users: %q is not a Slack user ID (U…)", tracker, u)
+		}
+		if strings.TrimSpace(id) == "" {
+			return fmt.Errorf("trackers.%s.users.%s is empty", tracker, u)
+		}
+	}
+	return nil
+}
+
 // readTrackerEnv reads the trackers' tokens, API URLs and webhook secrets.
 func (t *trackerSettings) readEnv(getenv func(string) string) error {
 	t.GitHubToken = strings.TrimSpace(getenv("SITREP_GITHUB_TOKEN"))
 	t.GitHubURL = orDefault(getenv("GITHUB_API_URL"), github.DefaultURL)
 	if err := checkURL(t.GitHubURL); err != nil {
 		return &settingError{"GITHUB_API_URL", err.Error()}
+	}
+	t.JiraEmail = strings.TrimSpace(getenv("SITREP_JIRA_EMAIL"))
+	t.JiraToken = strings.TrimSpace(getenv("SITREP_JIRA_TOKEN"))
+	t.JiraURL = strings.TrimSpace(getenv("JIRA_API_URL"))
+	t.AsanaToken = strings.TrimSpace(getenv("SITREP_ASANA_TOKEN"))
+	t.AsanaURL = orDefault(getenv("ASANA_API_URL"), asana.DefaultURL)
+	t.LinearToken = strings.TrimSpace(getenv("SITREP_LINEAR_TOKEN"))
+	t.LinearURL = orDefault(getenv("LINEAR_API_URL"), linear.DefaultURL)
+	for _, u := range []struct{ name, v string }{{"JIRA_API_URL", t.JiraURL}, {"ASANA_API_URL", t.AsanaURL}, {"LINEAR_API_URL", t.LinearURL}} {
+		if u.v == "" {
+			continue
+		}
+		if err := checkURL(u.v); err != nil {
+			return &settingError{u.name, err.Error()}
+		}
 	}
 	t.HookSecrets = map[string]string{}
 	for _, name := range t.Names {
@@ -144,6 +255,15 @@ func (t *trackerSettings) token(name string) (setting, value string) {
 	switch name {
 	case "github":
 		return "SITREP_GITHUB_TOKEN", t.GitHubToken
+	case "jira":
+		if t.JiraEmail == "" {
+			return "SITREP_JIRA_TOKEN", "" // both are needed
+		}
+		return "SITREP_JIRA_TOKEN", t.JiraToken
+	case "asana":
+		return "SITREP_ASANA_TOKEN", t.AsanaToken
+	case "linear":
+		return "SITREP_LINEAR_TOKEN", t.LinearToken
 	}
 	return "", ""
 }
@@ -162,7 +282,7 @@ func (l *lateBot) Person(ctx context.Context, id string) (string, string) { retu
 
 // wireTrackers makes the configured trackers, their export and their
 // webhooks; nil when none is configured.
-func wireTrackers(cfg *settings, svc *incident.Service, late *lateBot, now func() time.Time, log *slog.Logger) *trackerWiring {
+func wireTrackers(cfg *settings, svc *incident.Service, secrets asana.Secrets, late *lateBot, now func() time.Time, log *slog.Logger) *trackerWiring {
 	ts := cfg.Trackers
 	if len(ts.Names) == 0 {
 		return nil
@@ -183,12 +303,37 @@ func wireTrackers(cfg *settings, svc *incident.Service, late *lateBot, now func(
 			log.Warn("a tracker is configured without its token; its issues cannot be made until it is set", "tracker", name, "setting", setting)
 		}
 	}
+	hookLog := log.With("in", "trackers")
 	if g := ts.File.GitHub; g != nil {
 		opts.Trackers["github"] = github.New(github.Config{Repo: g.Repo, Labels: g.Labels, Token: ts.GitHubToken, URL: ts.GitHubURL}, client, now)
 		opts.CloseOnDone["github"] = g.CloseOnDone
 		opts.Users["github"] = g.Users
 		if sec := ts.HookSecrets["github"]; sec != "" {
-			w.hooks["github"] = tracker.HookHandler(github.Hook{Secret: sec}, opts.Trackers["github"], svc, log.With("in", "trackers"))
+			w.hooks["github"] = tracker.HookHandler(github.Hook{Secret: sec}, opts.Trackers["github"], svc, hookLog)
+		}
+	}
+	if j := ts.File.Jira; j != nil {
+		opts.Trackers["jira"] = jira.New(jira.Config{Site: j.Site, Project: j.Project, IssueType: j.IssueType, Labels: j.Labels,
+			Email: ts.JiraEmail, Token: ts.JiraToken, URL: ts.JiraURL}, client, now)
+		opts.CloseOnDone["jira"] = j.CloseOnDone
+		opts.Users["jira"] = j.Users
+		if sec := ts.HookSecrets["jira"]; sec != "" {
+			w.hooks["jira"] = tracker.HookHandler(jira.Hook{Secret: sec}, opts.Trackers["jira"], svc, hookLog)
+		}
+	}
+	if a := ts.File.Asana; a != nil {
+		opts.Trackers["asana"] = asana.New(asana.Config{Project: a.Project, Token: ts.AsanaToken, URL: ts.AsanaURL}, client, now)
+		opts.CloseOnDone["asana"] = a.CloseOnDone
+		if sec := ts.HookSecrets["asana"]; sec != "" {
+			w.hooks["asana"] = tracker.HookHandler(asana.Hook{Token: sec, Secrets: secrets, Now: now}, opts.Trackers["asana"], svc, hookLog)
+		}
+	}
+	if l := ts.File.Linear; l != nil {
+		opts.Trackers["linear"] = linear.New(linear.Config{Team: l.Team, LabelIDs: l.LabelIDs, Token: ts.LinearToken, URL: ts.LinearURL}, client, now)
+		opts.CloseOnDone["linear"] = l.CloseOnDone
+		opts.Users["linear"] = l.Users
+		if sec := ts.HookSecrets["linear"]; sec != "" {
+			w.hooks["linear"] = tracker.HookHandler(linear.Hook{Secret: sec, Now: now}, opts.Trackers["linear"], svc, hookLog)
 		}
 	}
 	w.export = tracker.NewExport(svc, opts, log)
