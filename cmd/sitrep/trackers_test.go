@@ -9,12 +9,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sitrep-dev/sitrep/incident"
+	"github.com/sitrep-dev/sitrep/internal/clock"
 	"github.com/sitrep-dev/sitrep/internal/slackfake"
 	"github.com/sitrep-dev/sitrep/internal/trackerfake"
 	"github.com/sitrep-dev/sitrep/storage/sqlite"
@@ -445,4 +447,25 @@ func openDB(t *testing.T, path string) *sqlite.DB {
 		t.Fatal(err)
 	}
 	return db
+}
+
+// TestGitHubPeriodicCheck: an issue closed in GitHub whose webhook never
+// came (GitHub does not retry one) is found done by the periodic check.
+func TestGitHubPeriodicCheck(t *testing.T) {
+	t.Parallel()
+	w := newGitHubWorld(t, "  export: on_create\n  check: 1m\n")
+	clk := clock.NewFake(time.Now())
+	sitrep := startAt(t, w.fake, testEnv(w.fake, w.db, append([]string{"SITREP_ANNOUNCE_CHANNEL", w.announce}, w.env...)...), clk)
+	ch := w.declared(t, sitrep)
+	sitrep.slash(w.fake, "U1", ch.ID, "followup Alert on p99 latency")
+	followUps(t, w.fake, ch.ID, "acme/ops#1")
+	w.gh.SetState("acme/ops", 1, "closed", "completed")
+	eventually(t, "the periodic check to find the issue done", func() bool {
+		clk.Advance(30 * time.Second)
+		return getIncident(t, w.db, 1).FollowUps[0].Done()
+	})
+	followUps(t, w.fake, ch.ID, "done in GitHub")
+	if !slices.Contains(w.gh.Calls(), "GET /repos/acme/ops/issues/1") {
+		t.Errorf("GitHub was not asked about the issue: %v", w.gh.Calls())
+	}
 }
