@@ -37,6 +37,9 @@ type trackerRig struct {
 	forged func(t *testing.T, base, key string) int
 	body   func() string // the first issue's text
 	fail   func(trackerfake.Failure)
+	// assignee is who the first issue is assigned to: the tracker's ID of
+	// dee@example.com, whom each fake knows as "dee-id".
+	assignee func() string
 }
 
 func postHook(t *testing.T, url string, body []byte, headers map[string]string) int {
@@ -71,6 +74,7 @@ const (
 func jiraRig(t *testing.T) *trackerRig {
 	fake := trackerfake.NewJira("OPS", jiraEmail, jiraToken)
 	t.Cleanup(fake.Close)
+	fake.AddUser("dee@example.com", "dee-id")
 	send := func(t *testing.T, base, key, secret string) int {
 		body := trackerfake.JiraHookPayload(key, true)
 		return postHook(t, base+"/hooks/jira", body, map[string]string{"X-Hub-Signature": "sha256=" + hex.EncodeToString(jira.Sign(secret, body))})
@@ -90,15 +94,17 @@ func jiraRig(t *testing.T) *trackerRig {
 			fake.SetDone(key, true)
 			return send(t, base, key, trackerHookSecret)
 		},
-		forged: func(t *testing.T, base, key string) int { return send(t, base, key, "forged") },
-		body:   func() string { return string(fake.Issues()[0].Description) },
-		fail:   fake.Fail,
+		forged:   func(t *testing.T, base, key string) int { return send(t, base, key, "forged") },
+		body:     func() string { return string(fake.Issues()[0].Description) },
+		fail:     fake.Fail,
+		assignee: func() string { return fake.Issues()[0].Assignee },
 	}
 }
 
 func linearRig(t *testing.T) *trackerRig {
 	fake := trackerfake.NewLinear(linearTeam, linearKey)
 	t.Cleanup(fake.Close)
+	fake.AddUser("dee@example.com", "dee-id")
 	send := func(t *testing.T, base, key, secret string) int {
 		body := trackerfake.LinearHookPayload(key, "completed", time.Now())
 		return postHook(t, base+"/hooks/linear", body, map[string]string{"Linear-Signature": hex.EncodeToString(linear.Sign(secret, body))})
@@ -118,15 +124,17 @@ func linearRig(t *testing.T) *trackerRig {
 			fake.SetState(key, "completed")
 			return send(t, base, key, trackerHookSecret)
 		},
-		forged: func(t *testing.T, base, key string) int { return send(t, base, key, "forged") },
-		body:   func() string { return fake.Issues()[0].Description },
-		fail:   fake.Fail,
+		forged:   func(t *testing.T, base, key string) int { return send(t, base, key, "forged") },
+		body:     func() string { return fake.Issues()[0].Description },
+		fail:     fake.Fail,
+		assignee: func() string { return fake.Issues()[0].Assignee },
 	}
 }
 
 func asanaRig(t *testing.T) *trackerRig {
 	fake := trackerfake.NewAsana(asanaProj, asanaToken)
 	t.Cleanup(fake.Close)
+	fake.AddUser("dee@example.com", "dee-id")
 	send := func(t *testing.T, base, key, secret string) int {
 		body := trackerfake.AsanaHookPayload(key)
 		return postHook(t, base+"/hooks/asana", body, map[string]string{"X-Hook-Signature": hex.EncodeToString(asana.Sign(secret, body))})
@@ -154,9 +162,10 @@ func asanaRig(t *testing.T) *trackerRig {
 			fake.SetCompleted(key, true)
 			return send(t, base, key, asanaSecret)
 		},
-		forged: func(t *testing.T, base, key string) int { return send(t, base, key, "forged") },
-		body:   func() string { return fake.Tasks()[0].Notes },
-		fail:   fake.Fail,
+		forged:   func(t *testing.T, base, key string) int { return send(t, base, key, "forged") },
+		body:     func() string { return fake.Tasks()[0].Notes },
+		fail:     fake.Fail,
+		assignee: func() string { return fake.Tasks()[0].Assignee },
 	}
 }
 
@@ -186,7 +195,8 @@ func TestTrackerRoundTrips(t *testing.T) {
 			w, env := rigWorld(t, rig)
 			sitrep := start(t, w.fake, testEnv(w.fake, w.db, env...))
 			ch := w.declared(t, sitrep)
-			sitrep.slash(w.fake, "U1", ch.ID, "followup Add a *canary* stage, ask <@U2>")
+			w.fake.AddUser(slackfake.User{ID: "U0DEE", Name: "dee", RealName: "Dee Owner", Email: "dee@example.com"})
+			sitrep.slash(w.fake, "U1", ch.ID, "followup Add a *canary* stage, ask <@U2> <@U0DEE|dee>")
 			list := followUps(t, w.fake, ch.ID, "Create "+rig.title+" issue")
 			p, _ := cardAction(t, w.fake, "U1", ch.ID, list.TS, button("followup_issue:1", "1"))
 			sitrep.interact(p)
@@ -200,6 +210,9 @@ func TestTrackerRoundTrips(t *testing.T) {
 				if !strings.Contains(body, want) {
 					t.Errorf("the issue's text lacks %q:\n%s", want, body)
 				}
+			}
+			if got := rig.assignee(); got != "dee-id" {
+				t.Errorf("the issue is assigned to %q; want the owner, found by their Slack email", got)
 			}
 			if strings.Contains(body, "<@U2>") {
 				t.Errorf("the issue's text holds Slack markup:\n%s", body)
