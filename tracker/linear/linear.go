@@ -21,7 +21,7 @@ import (
 const DefaultURL = "https://api.linear.app/graphql"
 
 // Scope is what the key needs, for the words of an error.
-const Scope = "a personal API key of a member of the team (Settings → Security & access → Personal API keys, with Create issues and Create comments, or full access)"
+const Scope = "a personal API key of a member of the team with the Read and Write permissions"
 
 // Config is one Linear team's settings.
 type Config struct {
