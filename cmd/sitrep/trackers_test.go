@@ -469,3 +469,30 @@ func TestGitHubPeriodicCheck(t *testing.T) {
 		t.Errorf("GitHub was not asked about the issue: %v", w.gh.Calls())
 	}
 }
+
+// TestGitHubCloseOnDone: with close_on_done, a follow-up marked done in
+// Slack closes its issue as completed, after a comment saying who.
+func TestGitHubCloseOnDone(t *testing.T) {
+	t.Parallel()
+	w := newGitHubWorld(t, "")
+	if err := os.WriteFile(w.env[1], []byte("trackers:\n  export: on_create\n  github: {repo: acme/ops, close_on_done: true}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sitrep := w.start(t)
+	ch := w.declared(t, sitrep)
+	sitrep.slash(w.fake, "U1", ch.ID, "followup Alert on p99 latency")
+	list := followUps(t, w.fake, ch.ID, "acme/ops#1")
+	p, _ := cardAction(t, w.fake, "U2", ch.ID, list.TS, button("followup_done:1", "1"))
+	sitrep.interact(p)
+	eventually(t, "the issue closed", func() bool {
+		is := w.gh.Issues("acme/ops")[0]
+		return is.State == "closed" && is.StateReason == "completed" && len(is.Comments) == 1
+	})
+	// GitHub's webhook for that closing changes nothing more.
+	if got := githubHook(t, sitrep.base, closedHook(t, "acme/ops", 1, "closed", "completed"), ""); got != http.StatusOK {
+		t.Fatalf("webhook: HTTP %d", got)
+	}
+	if n := countEvents(t, w.db, incident.KindFollowUpDone); n != 1 {
+		t.Errorf("%d follow-up done events, want 1", n)
+	}
+}
