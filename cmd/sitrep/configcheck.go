@@ -100,6 +100,10 @@ func printSettings(w io.Writer, s *settings) error {
 		hook := "(not set: POST /hooks/" + name + " is off; issues closed there are found by the periodic check only)"
 		if sec := s.Trackers.HookSecrets[name]; sec != "" {
 			hook = maskSecret(sec) + ": POST /hooks/" + name + " is on"
+			if name == "asana" {
+				// Asana's handshake is taken only at the URL with the token.
+				hook = maskSecret(sec) + ": POST /hooks/asana?token=<this secret> is on"
+			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\n", hookSecretVar(name), hook)
 	}
