@@ -43,6 +43,7 @@ var wantBotScopes = []string{
 	"pins:write",
 	"reactions:read",
 	"users:read",
+	"users:read.email",
 }
 
 func TestManifestMatchesSlackSchema(t *testing.T) {

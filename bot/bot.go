@@ -46,6 +46,12 @@ type Options struct {
 	// AlertRules are the limits on what alerts do; the prompter applies
 	// them to groups whose wait for their route's noise controls ends.
 	AlertRules incident.AlertRules
+	// IssueTracker names the tracker the follow-ups' Create issue button
+	// makes issues in; "" shows no button.
+	IssueTracker string
+	// Integrations are delivered by the same engine as Slack (a tracker's
+	// issues): they learn of every change and resume after a restart.
+	Integrations []notify.Integration
 }
 
 // Bot serves Slack's requests and keeps Slack in step with the database.
@@ -117,7 +123,7 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, cl
 	deliv := newSlackDelivery(api, svc, opts, log)
 	deliv.pace = paced
 	deliv.members = newMembers(api, clk)
-	runner := notify.New(svc, deliveryClock, log, opts.Metrics, deliv)
+	runner := notify.New(svc, deliveryClock, log, opts.Metrics, append([]notify.Integration{deliv}, opts.Integrations...)...)
 	deliv.runner = runner
 	jobsDone, stopJobs := context.WithCancel(context.Background())
 	b := &Bot{

@@ -126,6 +126,18 @@ func newGoldenIncidents() goldenIncidents {
 }
 
 // cloneIncident copies an incident deeply enough for the fixtures to differ.
+// trackedFollowUps is inc with follow-ups in every state a tracker gives
+// them: tracked, its issue being made, and done in the tracker.
+func trackedFollowUps(sh *shown) *shown {
+	c := cloneIncident(sh)
+	f := c.FollowUps
+	f[0].Issue = incident.IssueRef{Tracker: "github", Key: "acme/ops#12", URL: "https://github.com/acme/ops/issues/12"}
+	f[1].ExportTo = "github"
+	f[2].DoneBy, f[2].Issue = "", incident.IssueRef{Tracker: "jira", Key: "OPS-7", URL: "https://acme.atlassian.net/browse/OPS-7"}
+	c.FollowUps = append(f, incident.FollowUp{ID: 4, Text: "Page the vendor sooner", CreatedBy: "U0ALICE", CreatedAt: f[0].CreatedAt})
+	return c
+}
+
 func cloneIncident(sh *shown) *shown {
 	inc := sh.Incident
 	c := *inc
@@ -206,8 +218,9 @@ func TestGoldenBlockKit(t *testing.T) {
 			map[string]string{"prompt": string(incident.PromptUpdate), "level": "1", "commander": "U0ALICE"}))},
 		{"checklist-open", "blocks", checklistPages(g.open.Incident, "/incident")[0]},
 		{"checklist-closed", "blocks", checklistPages(g.closed.Incident, "/incident")[0]},
-		{"followups-open", "blocks", followUpsPages(g.open.Incident, "/incident")[0]},
-		{"followups-closed", "blocks", followUpsPages(g.closed.Incident, "/incident")[0]},
+		{"followups-open", "blocks", followUpsPages(g.open.Incident, "/incident", "")[0]},
+		{"followups-closed", "blocks", followUpsPages(g.closed.Incident, "/incident", "")[0]},
+		{"followups-tracked", "blocks", followUpsPages(trackedFollowUps(g.open).Incident, "/incident", "github")[0]},
 		{"announcements", "", announcements},
 		{"prompt-update-due", "message", prompt(g.open.Incident, goldenEvent(incident.KindPrompt, 40, "", "",
 			map[string]string{"prompt": string(incident.PromptUpdate), "level": "1", "commander": "U0ALICE"}))},

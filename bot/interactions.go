@@ -202,6 +202,14 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 			return
 		}
 		_, err = b.svc.CompleteFollowUp(ctx, inc.Number, actor, id)
+	case strings.HasPrefix(act.ActionID, actionFollowUpIssue):
+		id, perr := strconv.Atoi(act.Value)
+		if perr != nil {
+			log.Warn("create issue button with a bad value", "value", act.Value)
+			b.tellInteraction(ctx, log, cb, ":warning: That button is damaged; use `"+b.opts.CommandName+" timeline` to see the follow-ups.")
+			return
+		}
+		_, err = b.svc.ExportFollowUp(ctx, inc.Number, actor, id, b.opts.IssueTracker)
 	case act.ActionID == actionPostmortem:
 		// The prompt's button does what /incident postmortem does: the
 		// review form, then the postmortem.

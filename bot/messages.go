@@ -35,7 +35,7 @@ func (s *slackDelivery) pagesOf(inc *shown, key string) (pages [][]slack.Block, 
 		pages = checklistPages(inc.Incident, s.opts.CommandName)
 		return pages, func(part int) string { return checklistText(inc.Incident, part, len(pages)) }, "the checklist"
 	}
-	pages = followUpsPages(inc.Incident, s.opts.CommandName)
+	pages = followUpsPages(inc.Incident, s.opts.CommandName, s.opts.IssueTracker)
 	return pages, func(part int) string { return followUpsText(inc.Incident, part, len(pages)) }, "the follow-ups"
 }
 

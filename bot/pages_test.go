@@ -46,7 +46,7 @@ func TestFollowUpsPagesAcrossALostAnswer(t *testing.T) {
 	}
 
 	// A few pages: the fake Slack takes ten posts to a channel at once.
-	pages := len(followUpsPages(inc.Incident, "/incident"))
+	pages := len(followUpsPages(inc.Incident, "/incident", ""))
 	if pages < 3 || pages > 8 {
 		t.Fatalf("%d pages; the test wants three to eight", pages)
 	}
@@ -146,7 +146,7 @@ func TestBlocksSizeCountsAsTheFake(t *testing.T) {
 	inc := bigIncident()
 	inc.FollowUps = []incident.FollowUp{{ID: 1, Text: "Add a canary stage", Owner: "U2"}, {ID: 2, Text: "Alert on p99", DoneBy: "U1", DoneAt: inc.DeclaredAt}}
 	inc.Checklist = []incident.CheckItem{{ID: "a", Kind: incident.Question, Text: "Deploy?", Answer: "yes", Suggestion: "Roll back", AnsweredBy: "U1", AnsweredAt: inc.DeclaredAt}}
-	for _, blocks := range [][]slack.Block{followUpsPages(inc.Incident, "/incident")[0], checklistPages(inc.Incident, "/incident")[0], cardBlocks(inc, incident.DefaultConfig(), "/incident", "v1")} {
+	for _, blocks := range [][]slack.Block{followUpsPages(inc.Incident, "/incident", "")[0], checklistPages(inc.Incident, "/incident")[0], cardBlocks(inc, incident.DefaultConfig(), "/incident", "v1")} {
 		raw, err := json.Marshal(blocks)
 		if err != nil {
 			t.Fatal(err)

@@ -437,7 +437,38 @@ var wordings = map[incident.EventKind]wording{
 	incident.KindFollowUpDone: {
 		emoji: emoji(":white_check_mark:"),
 		channel: func(s said) string {
+			if s.d["tracker"] != "" {
+				return fmt.Sprintf("Follow-up %s was closed as done in %s (%s): %s", s.d["id"], incident.TrackerTitle(s.d["tracker"]), slackLinkText(s.d["key"]), s.text)
+			}
 			return fmt.Sprintf("%s completed follow-up %s: %s", s.actor, s.d["id"], s.text)
+		},
+	},
+	incident.KindFollowUpReopened: {
+		emoji: emoji(":arrows_counterclockwise:"),
+		channel: func(s said) string {
+			return fmt.Sprintf("Follow-up %s was reopened in %s (%s): %s", s.d["id"], incident.TrackerTitle(s.d["tracker"]), slackLinkText(s.d["key"]), s.text)
+		},
+	},
+	incident.KindFollowUpIssue: {
+		emoji: emoji(":link:"),
+		channel: func(s said) string {
+			key := slackLinkText(s.d["key"])
+			if u := s.d["url"]; u != "" && !strings.ContainsAny(u, "<>| ") {
+				key = "<" + u + "|" + key + ">"
+			}
+			return fmt.Sprintf("Follow-up %s is tracked in %s as %s.", s.d["id"], incident.TrackerTitle(s.d["tracker"]), key)
+		},
+	},
+	// A tracker's refusal is told once, here, in words: what to fix. The
+	// request is dropped, so the button offers it again once it is fixed.
+	incident.KindFollowUpRefused: {
+		emoji: emoji(":warning:"),
+		channel: func(s said) string {
+			who := ""
+			if s.d["commander"] != "" {
+				who = mention(s.d["commander"]) + ", "
+			}
+			return fmt.Sprintf("%sSitrep could not create the %s issue for follow-up %s. %s", who, incident.TrackerTitle(s.d["tracker"]), s.d["id"], s.text)
 		},
 	},
 }

@@ -112,7 +112,9 @@ func TestChecklistAndFollowUpsPaginate(t *testing.T) {
 		foot   string
 	}{
 		{"checklist", checklistPages(inc.Incident, "/incident"), "item", 0, "?", "brings this list back"},
-		{"follow-ups", followUpsPages(inc.Incident, "/incident"), "fu", 1, ".", "Add one with"},
+		{"follow-ups", followUpsPages(inc.Incident, "/incident", ""), "fu", 1, ".", "Add one with"},
+		{"follow-ups with Create issue", followUpsPages(inc.Incident, "/incident", "github"), "fu", 1, ".", "Add one with"},
+		{"follow-ups with issues", followUpsPages(withIssues(inc.Incident), "/incident", "github"), "fu", 1, ".", "Add one with"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if len(tc.pages) < 2 {
@@ -290,4 +292,35 @@ func TestWordings(t *testing.T) {
 			t.Errorf("%s is in the table but told nowhere", kind)
 		}
 	}
+}
+
+func TestFollowUpLinksSurviveTruncation(t *testing.T) {
+	inc := &incident.Incident{ID: "x", Number: 1, Title: "Links", Status: incident.Investigating}
+	for i := range 45 {
+		inc.FollowUps = append(inc.FollowUps, incident.FollowUp{ID: i + 1, Text: strings.Repeat("f", incident.MaxText), Owner: "U2"})
+	}
+	var all strings.Builder
+	for _, page := range followUpsPages(withIssues(inc), "/incident", "github") {
+		checkBlocks(t, page)
+		all.WriteString(blockTextOf(t, page))
+	}
+	for i := range 45 {
+		if want := fmt.Sprintf("issues/%d|acme/", i+1); !strings.Contains(all.String(), want) {
+			t.Fatalf("follow-up %d lost its link (%q)", i+1, want)
+		}
+	}
+	if strings.Count(all.String(), "owner <@U2>") != 45 {
+		t.Fatal("an owner was cut off")
+	}
+}
+
+// withIssues is inc with every follow-up tracked in an issue with a long
+// key, whose link must survive the truncation of the text.
+func withIssues(inc *incident.Incident) *incident.Incident {
+	c := *inc
+	c.FollowUps = append([]incident.FollowUp(nil), inc.FollowUps...)
+	for i := range c.FollowUps {
+		c.FollowUps[i].Issue = incident.IssueRef{Tracker: "github", Key: fmt.Sprintf("acme/%s#%d", strings.Repeat("r", 90), i+1), URL: fmt.Sprintf("https://github.com/acme/ops/issues/%d", i+1)}
+	}
+	return &c
 }

@@ -15,9 +15,10 @@ import (
 // button's action ID is actionAnswer + answer + ":" + item (Slack wants
 // action IDs unique within a message), and its value is the item.
 const (
-	actionAnswer       = "checklist_"
-	actionFollowUpDone = "followup_done:" // + follow-up ID, which is also the value
-	actionPostmortem   = "prompt_postmortem"
+	actionAnswer        = "checklist_"
+	actionFollowUpDone  = "followup_done:"  // + follow-up ID, which is also the value
+	actionFollowUpIssue = "followup_issue:" // + follow-up ID, which is also the value
+	actionPostmortem    = "prompt_postmortem"
 )
 
 // answerMark is how an answered (or unanswered) item is marked.
@@ -94,9 +95,11 @@ func movedChecklistBlocks() []slack.Block {
 }
 
 // followUpsPages renders the follow-ups message: each follow-up with its
-// owner, and a Done button while it is open. Many follow-ups take several
-// messages (see paginate).
-func followUpsPages(inc *incident.Incident, commandName string) [][]slack.Block {
+// owner, its issue when it is tracked, a Done button while it is open, and
+// a Create issue button while it has no issue and tracker (the tracker the
+// button makes issues in) is not "". Many follow-ups take several messages
+// (see paginate).
+func followUpsPages(inc *incident.Incident, commandName, tracker string) [][]slack.Block {
 	done := 0
 	for _, f := range inc.FollowUps {
 		if f.Done() {
@@ -116,20 +119,62 @@ func followUpsPages(inc *incident.Incident, commandName string) [][]slack.Block 
 		if f.Owner != "" {
 			owner = "owner " + mention(f.Owner)
 		}
+		issue := issueText(f)
 		if f.Done() {
-			text := fmt.Sprintf(":white_check_mark: %s\n_done by %s · %s_", defuse(f.Text), mention(f.DoneBy), slackDate(f.DoneAt))
-			items = append(items, []slack.Block{slack.NewSectionBlock(mrkdwn(truncate(text, maxSectionText)), nil, nil)})
+			by := "done by " + mention(f.DoneBy)
+			if f.DoneBy == "" {
+				by = "done in " + incident.TrackerTitle(f.Issue.Tracker)
+			}
+			meta := fmt.Sprintf("\n_%s · %s_%s", by, slackDate(f.DoneAt), issue)
+			text := truncateKeep(":white_check_mark: "+defuse(f.Text)+meta, meta, maxSectionText)
+			items = append(items, []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)})
 			continue
 		}
-		text := truncate(fmt.Sprintf(":white_large_square: %s\n_%s_", defuse(f.Text), owner), maxSectionText)
+		meta := fmt.Sprintf("\n_%s_%s", owner, issue)
+		text := truncateKeep(":white_large_square: "+defuse(f.Text)+meta, meta, maxSectionText)
 		var accessory *slack.Accessory
 		if inc.Status != incident.Closed {
 			accessory = slack.NewAccessory(slack.NewButtonBlockElement(actionFollowUpDone+strconv.Itoa(f.ID), strconv.Itoa(f.ID), plainText("Done")))
 		}
-		items = append(items, []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, accessory)})
+		item := []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, accessory)}
+		if tracker != "" && inc.Status != incident.Closed && !f.Tracked() && f.ExportTo == "" {
+			button := slack.NewButtonBlockElement(actionFollowUpIssue+strconv.Itoa(f.ID), strconv.Itoa(f.ID), plainText("Create "+incident.TrackerTitle(tracker)+" issue"))
+			item = append(item, slack.NewActionBlock("", button))
+		}
+		items = append(items, item)
 	}
 	foot := slack.NewContextBlock("", mrkdwn("Add one with `"+commandName+" followup <text> [@owner]`. They are listed in the postmortem."))
 	return paginate(items, head, foot)
+}
+
+// issueText is the line that shows a follow-up's issue, or that one is
+// being made; "" when it has none.
+func issueText(f incident.FollowUp) string {
+	switch {
+	case f.Tracked() && (strings.ContainsAny(f.Issue.URL, "<>| ") || f.Issue.URL == ""):
+		return fmt.Sprintf("\n:link: %s %s", incident.TrackerTitle(f.Issue.Tracker), slackLinkText(f.Issue.Key))
+	case f.Tracked():
+		return fmt.Sprintf("\n:link: %s <%s|%s>", incident.TrackerTitle(f.Issue.Tracker), f.Issue.URL, slackLinkText(f.Issue.Key))
+	case f.ExportTo != "":
+		return fmt.Sprintf("\n:hourglass_flowing_sand: creating the %s issue…", incident.TrackerTitle(f.ExportTo))
+	}
+	return ""
+}
+
+// slackLinkText makes text safe as a link's label: Slack ends the label at
+// > and would read |.
+func slackLinkText(s string) string {
+	return strings.NewReplacer("<", "‹", ">", "›", "|", "¦", "&", "&amp;").Replace(s)
+}
+
+// truncateKeep truncates text to n bytes, keeping its tail (who owns or
+// did a follow-up, its issue's link) whole: a long follow-up is shortened,
+// never what is said of it.
+func truncateKeep(text, tail string, n int) string {
+	if len(text) <= n || tail == "" || len(tail) >= n {
+		return truncate(text, n)
+	}
+	return truncate(strings.TrimSuffix(text, tail), n-len(tail)) + tail
 }
 
 // followUpsText is the notification fallback of a follow-ups message.

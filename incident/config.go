@@ -42,7 +42,22 @@ type Config struct {
 	// Admins (Slack user IDs) may steer any incident when ChangesBy is
 	// ChangesByCommander.
 	Admins []string
+	// Export says which tracker follow-ups get issues in without anyone
+	// asking, and when; the zero value exports only when asked.
+	Export Export
 }
+
+// Export is the automatic export of follow-ups to a tracker.
+type Export struct {
+	Tracker string // the tracker's name; "" for none
+	On      string // ExportOnCreate, ExportOnPostmortem, or "" for only when asked
+}
+
+// When follow-ups are exported without anyone asking (Export.On).
+const (
+	ExportOnCreate     = "on_create"
+	ExportOnPostmortem = "on_postmortem"
+)
 
 // Who may steer an incident (Config.ChangesBy).
 const (

@@ -26,6 +26,11 @@ const (
 	KindFollowUp     EventKind = "followup"      // Text: the follow-up; Data: id, owner
 	KindFollowUpDone EventKind = "followup_done" // Text: the follow-up; Data: id
 	KindPrompt       EventKind = "prompt"        // Data: prompt (update, postmortem), level, commander, comms
+	// The kinds of a follow-up's life in a tracker (tracked.go).
+	KindFollowUpExport   EventKind = "followup_export"   // Text: the follow-up; Data: id, tracker
+	KindFollowUpIssue    EventKind = "followup_issue"    // Text: the follow-up; Data: id, tracker, key, url
+	KindFollowUpRefused  EventKind = "followup_refused"  // Text: what the tracker said, in words; Data: id, tracker
+	KindFollowUpReopened EventKind = "followup_reopened" // Text: the follow-up; Data: id, tracker, key
 	// KindAlert records an alert firing or resolving. Text: its title;
 	// Data: source, key, status, route.
 	KindAlert EventKind = "alert"
@@ -124,7 +129,18 @@ func (e Event) Describe(mention func(userID string) string) string {
 		}
 		return s
 	case KindFollowUpDone:
+		if d["tracker"] != "" {
+			return fmt.Sprintf("Follow-up done in %s (%s): %s", TrackerTitle(d["tracker"]), d["key"], e.Text)
+		}
 		return "Follow-up done: " + e.Text
+	case KindFollowUpExport:
+		return fmt.Sprintf("Follow-up %s to be tracked in %s: %s", d["id"], TrackerTitle(d["tracker"]), e.Text)
+	case KindFollowUpIssue:
+		return fmt.Sprintf("Follow-up %s tracked in %s as %s: %s", d["id"], TrackerTitle(d["tracker"]), d["key"], d["url"])
+	case KindFollowUpRefused:
+		return fmt.Sprintf("No %s issue for follow-up %s: %s", TrackerTitle(d["tracker"]), d["id"], e.Text)
+	case KindFollowUpReopened:
+		return fmt.Sprintf("Follow-up reopened in %s (%s): %s", TrackerTitle(d["tracker"]), d["key"], e.Text)
 	case EventKind(FieldImpact), EventKind(FieldServices), EventKind(FieldRootCause), EventKind(FieldMitigation), EventKind(FieldContributing),
 		EventKind(FieldWentWell), EventKind(FieldWentBadly), EventKind(FieldLearnings), EventKind(FieldRemediations):
 		return describeField(e)

@@ -18,9 +18,26 @@ type FollowUp struct {
 	Owner     string // user ID; "" when nobody owns it yet
 	CreatedBy string
 	CreatedAt time.Time
-	DoneBy    string
+	DoneBy    string    // "" when the follow-up was done in its tracker
 	DoneAt    time.Time // zero while open
+	// ExportTo names the tracker someone asked for an issue in (or the
+	// configuration did, Config.Export), until Issue is set: the request
+	// is recorded first and the issue made after, so that a crash or a
+	// lost answer neither drops it nor makes a second issue.
+	ExportTo string
+	// Issue is where the follow-up is tracked, once its issue exists.
+	Issue IssueRef
 }
+
+// IssueRef names an issue in a tracker.
+type IssueRef struct {
+	Tracker string // "github", "jira", "asana", "linear"
+	Key     string // what people type: "acme/ops#12", "OPS-7", a task gid
+	URL     string // the issue's page
+}
+
+// Tracked reports whether the follow-up has its issue.
+func (f FollowUp) Tracked() bool { return f.Issue.Key != "" }
 
 // Done reports whether the follow-up is done.
 func (f FollowUp) Done() bool { return !f.DoneAt.IsZero() }
@@ -41,8 +58,14 @@ func (s *Service) AddFollowUp(ctx context.Context, number int64, actor, text, ow
 		if n := len(inc.FollowUps); n > 0 {
 			id = inc.FollowUps[n-1].ID + 1
 		}
-		inc.FollowUps = append(inc.FollowUps, FollowUp{ID: id, Text: text, Owner: owner, CreatedBy: actor, CreatedAt: now})
-		return []Event{{Kind: KindFollowUp, Actor: actor, Text: text, Data: map[string]string{"id": strconv.Itoa(id), "owner": owner}}}, nil
+		f := FollowUp{ID: id, Text: text, Owner: owner, CreatedBy: actor, CreatedAt: now}
+		data := map[string]string{"id": strconv.Itoa(id), "owner": owner}
+		if s.cfg.Export.On == ExportOnCreate && s.cfg.Export.Tracker != "" {
+			f.ExportTo = s.cfg.Export.Tracker
+			data["export"] = f.ExportTo
+		}
+		inc.FollowUps = append(inc.FollowUps, f)
+		return []Event{{Kind: KindFollowUp, Actor: actor, Text: text, Data: data}}, nil
 	})
 }
 

@@ -382,7 +382,7 @@ func (s *Service) RecordPostmortem(ctx context.Context, number int64, actor, lin
 			return []Event{ev}, nil
 		}
 		inc.PostmortemAt = now
-		return []Event{ev}, nil
+		return append([]Event{ev}, s.exportAll(inc)...), nil
 	})
 }
 

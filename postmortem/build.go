@@ -105,7 +105,7 @@ func Build(inc *incident.Incident, events []incident.Event, loc *time.Location, 
 		v.Triage = append(v.Triage, a)
 	}
 	for _, f := range inc.FollowUps {
-		v.FollowUps = append(v.FollowUps, FollowUp{Text: md(f.Text), Owner: who(f.Owner), Done: f.Done()})
+		v.FollowUps = append(v.FollowUps, FollowUp{Text: md(f.Text), Owner: who(f.Owner), Done: f.Done(), Issue: issueLink(f)})
 	}
 
 	// Describe writes people as Slack mentions, so that Markdown resolves
@@ -232,4 +232,25 @@ func capitalize(s string) string {
 		return s
 	}
 	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+// issueLink is the Markdown link to a follow-up's issue in its tracker;
+// "" when it has none. A URL that is not a plain http(s) link shows as
+// the key alone.
+func issueLink(f incident.FollowUp) string {
+	if !f.Tracked() {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(incident.TrackerTitle(f.Issue.Tracker) + " ")
+	if !safeURL(f.Issue.URL) {
+		escapeText(&b, f.Issue.Key)
+		return b.String()
+	}
+	b.WriteString("[")
+	escapeText(&b, f.Issue.Key)
+	b.WriteString("](")
+	writeURL(&b, f.Issue.URL)
+	b.WriteString(")")
+	return b.String()
 }

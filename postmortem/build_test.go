@@ -142,7 +142,8 @@ func TestBuildTriageAndFollowUps(t *testing.T) {
 		FollowUps: []incident.FollowUp{
 			{ID: 1, Text: "Fix | the *alert*", Owner: "U0SCRIBE"},
 			{ID: 2, Text: "Write the runbook\nfor <@U0CMD>", DoneBy: "U0CMD", DoneAt: utc("2024-05-02 09:00")},
-			{ID: 3, Text: "Ask legal", Owner: "U0UNKNOWN"},
+			{ID: 3, Text: "Ask legal", Owner: "U0UNKNOWN", Issue: incident.IssueRef{Tracker: "github", Key: "acme/ops#7", URL: "https://github.com/acme/ops/issues/7"}},
+			{ID: 4, Text: "Odd link", Issue: incident.IssueRef{Tracker: "jira", Key: "OPS-[1]", URL: "javascript:alert(1)"}},
 		},
 	}
 	v := postmortem.Build(inc, nil, la, resolve)
@@ -161,7 +162,8 @@ func TestBuildTriageAndFollowUps(t *testing.T) {
 		FollowUps: []postmortem.FollowUp{
 			{Text: `Fix \| the **alert**`, Owner: "Lee Chen"},
 			{Text: "Write the runbook\\\nfor @Priya Natarajan", Done: true},
-			{Text: "Ask legal", Owner: "U0UNKNOWN"},
+			{Text: "Ask legal", Owner: "U0UNKNOWN", Issue: "GitHub [acme/ops#7](https://github.com/acme/ops/issues/7)"},
+			{Text: "Odd link", Issue: "Jira OPS-\\[1\\]"},
 		},
 		Calls: map[string]int{"U0CMD": 1, "U0SCRIBE": 1, "U0UNKNOWN": 1},
 	}

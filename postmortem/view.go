@@ -95,4 +95,7 @@ type FollowUp struct {
 	Text  string // a block
 	Owner string // display name, one line; "" when nobody owns it
 	Done  bool
+	// Issue is a Markdown link to the follow-up's issue in its tracker
+	// ("GitHub [acme/ops#12](https://…)"); "" when it has none.
+	Issue string
 }

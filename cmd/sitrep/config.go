@@ -48,6 +48,9 @@ type settings struct {
 	// sources that are on.
 	Alerts      route.Config
 	HookSecrets map[string]string
+
+	// Trackers are the issue trackers follow-ups are exported to.
+	Trackers trackerSettings
 }
 
 // alertSources are the senders POST /hooks/<source> takes, each on once
@@ -81,6 +84,8 @@ type configFile struct {
 	Admins    []string `yaml:"admins"`
 	// Alerts routes alerts from monitoring systems (intake/route).
 	Alerts *route.Config `yaml:"alerts,omitempty"`
+	// Trackers are where follow-ups' issues are made (trackers.go).
+	Trackers *trackersFile `yaml:"trackers,omitempty"`
 }
 
 // severityFile is a severity as the config file writes it: the domain's
@@ -248,6 +253,9 @@ func loadSettings(getenv func(string) string) (*settings, error) {
 			return nil, &settingError{"SITREP_CONFIG", err.Error()}
 		}
 	}
+	if err := s.Trackers.readEnv(getenv); err != nil {
+		return nil, err
+	}
 	if s.Alerts.TriageChannel == "" {
 		// INTEGRATIONS.md: triage messages go to the announce channel
 		// unless alerts.triage_channel names another.
@@ -384,6 +392,13 @@ func (s *settings) readConfigFile() error {
 			}
 		}
 		s.Alerts = *f.Alerts
+	}
+	if f.Trackers != nil {
+		s.Trackers.File = *f.Trackers
+		if err := s.Trackers.check(); err != nil {
+			return fmt.Errorf("%s: %w", s.ConfigFile, err)
+		}
+		s.Incident.Export = incident.Export{Tracker: s.Trackers.Default, On: f.Trackers.Export}
 	}
 	s.ArchiveOnClose = f.ArchiveOnClose
 	s.Responders = f.Responders

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -399,5 +400,81 @@ func TestExampleConfigAlerts(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "sentry-client-secret") {
 		t.Error("config check shows a hook secret")
+	}
+}
+
+// TestExampleConfigTrackers checks that the example's commented-out
+// trackers work as they stand once uncommented, and that config check
+// lists them with their tokens masked.
+func TestExampleConfigTrackers(t *testing.T) {
+	src, err := os.ReadFile(exampleConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "example.yaml")
+	if err := os.WriteFile(p, []byte(uncomment(t, string(src), "trackers")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", "SITREP_CONFIG": p,
+		"SITREP_GITHUB_TOKEN": "ghp_secret_github_token", "SITREP_HOOK_SECRET_GITHUB": "github-hook-secret",
+		"SITREP_JIRA_EMAIL": "sitrep@acme.example", "SITREP_JIRA_TOKEN": "jira-secret-token", "SITREP_LINEAR_TOKEN": "lin_api_secret"}
+	s, err := loadSettings(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(s.Trackers.Names, []string{"github", "jira", "asana", "linear"}) || s.Trackers.Default != "github" ||
+		s.Incident.Export != (incident.Export{Tracker: "github", On: incident.ExportOnPostmortem}) || s.Trackers.Check != 15*time.Minute {
+		t.Fatalf("example trackers: %+v, export %+v", s.Trackers, s.Incident.Export)
+	}
+	var out strings.Builder
+	if err := printSettings(&out, s); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"SITREP_GITHUB_TOKEN", "(set, 23 characters, masked)", "SITREP_HOOK_SECRET_GITHUB", "POST /hooks/github is on",
+		"SITREP_ASANA_TOKEN", "(not set): no issue can be made in Asana until it is set",
+		"(not set: POST /hooks/linear is off; issues closed there are found by the periodic check only)",
+		"SITREP_JIRA_EMAIL", "sitrep@acme.example", "LINEAR_API_URL", "https://api.linear.app/graphql",
+		"repo: acme/ops", "export: on_postmortem", "check: 15m0s", "project: OPS",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("config check lacks %q:\n%s", want, out.String())
+		}
+	}
+	for _, secret := range []string{"ghp_secret_github_token", "github-hook-secret", "jira-secret-token", "lin_api_secret"} {
+		if strings.Contains(out.String(), secret) {
+			t.Errorf("config check shows %s", secret)
+		}
+	}
+}
+
+// TestTrackerConfigErrors: each mistake in the trackers section is named,
+// with what to write instead.
+func TestTrackerConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ name, yaml, want string }{
+		{"repo without owner", "trackers:\n  github: {repo: ops}\n", `trackers.github.repo "ops": use owner/name`},
+		{"users not Slack IDs", "trackers:\n  github: {repo: acme/ops, users: {alice: alice}}\n", `trackers.github.users: "alice" is not a Slack user ID`},
+		{"jira site not https", "trackers:\n  jira: {site: acme.atlassian.net, project: OPS}\n", `trackers.jira.site "acme.atlassian.net": your Jira Cloud site`},
+		{"jira project lower case", "trackers:\n  jira: {site: \"https://acme.atlassian.net\", project: ops}\n", `trackers.jira.project "ops": the project key`},
+		{"asana project not a gid", "trackers:\n  asana: {project: Ops}\n", `trackers.asana.project "Ops": the project's gid`},
+		{"linear team key", "trackers:\n  linear: {team: OPS}\n", `trackers.linear.team "OPS": the team's UUID, not its key`},
+		{"bad export", "trackers:\n  export: always\n  github: {repo: acme/ops}\n", `trackers.export "always": use on_create, on_postmortem`},
+		{"default not configured", "trackers:\n  default: jira\n  github: {repo: acme/ops}\n", `trackers.default "jira": not a configured tracker (configured: github)`},
+		{"export without tracker", "trackers:\n  export: on_create\n", `trackers.export is set but no tracker is configured`},
+		{"check too often", "trackers:\n  check: 5s\n  github: {repo: acme/ops}\n", `trackers.check "5s": a duration of at least 1m`},
+		{"unknown tracker", "trackers:\n  gitlab: {repo: acme/ops}\n", `field gitlab not found`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-")+".yaml")
+			if err := os.WriteFile(p, []byte(c.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", "SITREP_CONFIG": p}
+			_, err := loadSettings(func(k string) string { return env[k] })
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("loadSettings = %v, want it to say %q", err, c.want)
+			}
+		})
 	}
 }

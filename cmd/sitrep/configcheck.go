@@ -90,6 +90,38 @@ func printSettings(w io.Writer, s *settings) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\n", hookSecretVar(src), v)
 	}
+	for _, name := range s.Trackers.Names {
+		setting, token := s.Trackers.token(name)
+		v := maskSecret(token)
+		if token == "" {
+			v += ": no issue can be made in " + incident.TrackerTitle(name) + " until it is set"
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", setting, v)
+		hook := "(not set: POST /hooks/" + name + " is off; issues closed there are found by the periodic check only)"
+		if sec := s.Trackers.HookSecrets[name]; sec != "" {
+			hook = maskSecret(sec) + ": POST /hooks/" + name + " is on"
+			if name == "asana" {
+				// Asana's handshake is taken only at the URL with the token.
+				hook = maskSecret(sec) + ": POST /hooks/asana?token=<this secret> is on"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", hookSecretVar(name), hook)
+	}
+	t := s.Trackers
+	for _, u := range []struct {
+		on        bool
+		name, url string
+	}{
+		{t.File.GitHub != nil, "GITHUB_API_URL", t.GitHubURL},
+		{t.File.Jira != nil, "JIRA_API_URL", orDefault(t.JiraURL, "(the site)")},
+		{t.File.Jira != nil, "SITREP_JIRA_EMAIL", orDefault(t.JiraEmail, "(not set: needed with SITREP_JIRA_TOKEN)")},
+		{t.File.Asana != nil, "ASANA_API_URL", t.AsanaURL},
+		{t.File.Linear != nil, "LINEAR_API_URL", t.LinearURL},
+	} {
+		if u.on {
+			fmt.Fprintf(tw, "%s\t%s\n", u.name, u.url)
+		}
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -148,7 +180,23 @@ func effectiveConfig(s *settings) configFile {
 		ChangesBy:       orDefault(inc.ChangesBy, incident.ChangesByChannel),
 		Admins:          inc.Admins,
 		Alerts:          effectiveAlerts(s.Alerts),
+		Trackers:        effectiveTrackers(s.Trackers),
 	}
+}
+
+// effectiveTrackers is the trackers section with its defaults written
+// out; nil when no tracker is configured.
+func effectiveTrackers(t trackerSettings) *trackersFile {
+	if len(t.Names) == 0 {
+		return nil
+	}
+	f := t.File
+	f.Default = t.Default
+	f.Check = "off"
+	if t.Check > 0 {
+		f.Check = t.Check.String()
+	}
+	return &f
 }
 
 // effectiveAlerts is the alerts section with its defaults written out, so

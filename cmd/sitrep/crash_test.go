@@ -95,8 +95,8 @@ type crashRun struct {
 
 func newCrashRun(t *testing.T) *crashRun { return newCrashRunIn(t, newWorld(t)) }
 
-// newCrashRunIn is newCrashRun in w, with extra settings (name, value
-// pairs).
+// newCrashRunIn is newCrashRun in w, with the extra settings (name, value,
+// …) in the program's environment.
 func newCrashRunIn(t *testing.T, w *world, extra ...string) *crashRun {
 	env := []string{crashChildEnv + "=1", "PATH=" + os.Getenv("PATH")}
 	for k, v := range testEnv(w.fake, w.db, append([]string{"SITREP_ANNOUNCE_CHANNEL", w.announce}, extra...)...) {

@@ -23,6 +23,7 @@ import (
 	"github.com/sitrep-dev/sitrep/incident"
 	"github.com/sitrep-dev/sitrep/internal/clock"
 	"github.com/sitrep-dev/sitrep/internal/metrics"
+	"github.com/sitrep-dev/sitrep/notify"
 	"github.com/sitrep-dev/sitrep/storage/sqlite"
 )
 
@@ -156,6 +157,12 @@ func (p program) serve(ctx context.Context) error {
 		return err
 	}
 
+	late := &lateBot{}
+	trackers := wireTrackers(cfg, svc, db, late, clk.Now, log)
+	var integrations []notify.Integration
+	if trackers != nil {
+		integrations = append(integrations, trackers.export)
+	}
 	b := bot.New(api, svc, bot.Options{
 		SigningSecret:   cfg.SigningSecret,
 		AppToken:        cfg.AppToken,
@@ -171,7 +178,10 @@ func (p program) serve(ctx context.Context) error {
 		Metrics:         m,
 		TriageChannel:   cfg.Alerts.TriageChannel,
 		AlertRules:      cfg.Alerts.Rules(),
+		IssueTracker:    cfg.Trackers.Default,
+		Integrations:    integrations,
 	}, log, clk)
+	late.b = b
 
 	mux := http.NewServeMux()
 	if cfg.SigningSecret != "" {
@@ -191,6 +201,11 @@ func (p program) serve(ctx context.Context) error {
 		return err
 	}
 	mux.Handle("/hooks/", hooks)
+	if trackers != nil {
+		for name, h := range trackers.hooks {
+			mux.Handle("/hooks/"+name, h)
+		}
+	}
 	mux.Handle("GET /metrics", m.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -218,6 +233,9 @@ func (p program) serve(ctx context.Context) error {
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- b.Run(workerCtx) }()
+	if trackers != nil && cfg.Trackers.Check > 0 {
+		go trackers.export.Check(workerCtx, cfg.Trackers.Check, clk)
+	}
 
 	// Socket Mode stops taking requests when asked to shut down, like the
 	// HTTP server; acknowledged work is then waited for below.

@@ -31,7 +31,7 @@ func WithParts(title string) *incident.Incident {
 	}
 	inc.FollowUps = []incident.FollowUp{
 		{ID: 9, Text: "Alert on expiry", Owner: "U2", CreatedBy: "U1", CreatedAt: answered, DoneBy: "U2", DoneAt: answered.Add(time.Hour)},
-		{ID: 10, Text: "Write a runbook", CreatedBy: "U3", CreatedAt: answered.Add(time.Minute)},
+		{ID: 10, Text: "Write a runbook", CreatedBy: "U3", CreatedAt: answered.Add(time.Minute), ExportTo: "jira"},
 	}
 	inc.NextPromptAt = inc.DeclaredAt.Add(30 * time.Minute)
 	inc.UpdatePrompts = 1
@@ -96,11 +96,13 @@ func (s suite) testPartsRoundTrip(t *testing.T) {
 
 	// Change every kind of part at once.
 	at := time.Date(2026, 6, 2, 9, 0, 0, 1, time.UTC)
+	issue := incident.IssueRef{Tracker: "jira", Key: "OPS-7", URL: "https://acme.atlassian.net/browse/OPS-7"}
 	got, err := st.Update(ctx, inc.Number, func(i *incident.Incident) ([]incident.Event, error) {
 		i.Checklist[0].Answer, i.Checklist[0].AnsweredBy, i.Checklist[0].AnsweredAt = "done", "U4", at
 		i.Checklist[1].Answer = "no" // keeps Suggested
 		i.Checklist = append(i.Checklist, incident.CheckItem{ID: "b-added", Kind: incident.Question, Text: "New?", Suggestion: "Then act."})
 		i.FollowUps[1].DoneBy, i.FollowUps[1].DoneAt = "U3", at
+		i.FollowUps[1].ExportTo, i.FollowUps[1].Issue = "", issue
 		i.FollowUps = append(i.FollowUps, incident.FollowUp{ID: 11, Text: "Add a canary", CreatedBy: "U1", CreatedAt: at})
 		delete(i.Roles, "scribe")
 		i.Roles["comms"] = "U5"
@@ -119,6 +121,7 @@ func (s suite) testPartsRoundTrip(t *testing.T) {
 	want.Checklist = append(want.Checklist, incident.CheckItem{ID: "b-added", Kind: incident.Question, Text: "New?", Suggestion: "Then act."})
 	want.FollowUps = slices.Clone(inc.FollowUps)
 	want.FollowUps[1].DoneBy, want.FollowUps[1].DoneAt = "U3", at
+	want.FollowUps[1].ExportTo, want.FollowUps[1].Issue = "", issue
 	want.FollowUps = append(want.FollowUps, incident.FollowUp{ID: 11, Text: "Add a canary", CreatedBy: "U1", CreatedAt: at})
 	want.Roles = map[string]string{incident.CommanderRole: "U1", "comms": "U5"}
 	want.LastUpdateAt, want.UpdatePrompts, want.PostmortemPrompts, want.UpdateEvery = at, 0, 3, 90*time.Minute

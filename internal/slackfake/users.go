@@ -1,6 +1,7 @@
 package slackfake
 
 import (
+	"slices"
 	"time"
 )
 
@@ -35,7 +36,8 @@ func (s *Server) userJSON(u *User) result {
 		"display_name_normalized": u.Name,
 		"team":                    s.teamID,
 	}
-	if u.Email != "" {
+	// Slack shows the email only to an app with users:read.email.
+	if u.Email != "" && slices.Contains(s.scopes, "users:read.email") {
 		profile["email"] = u.Email
 	}
 	if u.ID == DefaultBotUserID {

@@ -30,7 +30,8 @@ const selectIncident = `SELECT
 		'answer', c.answer, 'answered_by', c.answered_by, 'answered_at', c.answered_at, 'suggested', c.suggested, 'position', c.position))
 		FROM checklist_items c WHERE c.incident_id = i.id),
 	(SELECT json_group_array(json_object('id', f.id, 'text', f.text, 'owner', f.owner, 'created_by', f.created_by,
-		'created_at', f.created_at, 'done_by', f.done_by, 'done_at', f.done_at))
+		'created_at', f.created_at, 'done_by', f.done_by, 'done_at', f.done_at, 'export_to', f.export_to,
+		'issue_tracker', f.issue_tracker, 'issue_key', f.issue_key, 'issue_url', f.issue_url))
 		FROM follow_ups f WHERE f.incident_id = i.id)
 FROM incidents i `
 
