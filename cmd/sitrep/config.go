@@ -18,6 +18,7 @@ import (
 
 	"github.com/sitrep-dev/sitrep/incident"
 	"github.com/sitrep-dev/sitrep/intake/route"
+	"github.com/sitrep-dev/sitrep/oncall"
 	"github.com/sitrep-dev/sitrep/templates"
 )
 
@@ -48,6 +49,11 @@ type settings struct {
 	// sources that are on.
 	Alerts      route.Config
 	HookSecrets map[string]string
+
+	// OnCall is the oncall section of the config file as written, and
+	// Paging what it compiles to: schedules, policies and page_at.
+	OnCall oncall.Config
+	Paging *oncall.Plan
 }
 
 // alertSources are the senders POST /hooks/<source> takes, each on once
@@ -81,6 +87,8 @@ type configFile struct {
 	Admins    []string `yaml:"admins"`
 	// Alerts routes alerts from monitoring systems (intake/route).
 	Alerts *route.Config `yaml:"alerts,omitempty"`
+	// OnCall holds the on-call schedules and escalation policies (oncall).
+	OnCall *oncall.Config `yaml:"oncall,omitempty"`
 }
 
 // severityFile is a severity as the config file writes it: the domain's
@@ -258,7 +266,12 @@ func fileDefaults() (*settings, error) {
 	if err != nil {
 		return nil, err
 	}
+	paging, err := oncall.Config{}.Compile(defaults.SeverityNames())
+	if err != nil {
+		return nil, err
+	}
 	return &settings{
+		Paging:        paging,
 		Incident:      defaults,
 		CommandName:   "/incident",
 		ChannelPrefix: "inc",
@@ -374,6 +387,19 @@ func (s *settings) readConfigFile() error {
 			return fmt.Errorf("%s: %w", s.ConfigFile, err)
 		}
 		s.Alerts = *f.Alerts
+	}
+	if f.OnCall != nil {
+		s.OnCall = *f.OnCall
+	}
+	plan, err := s.OnCall.Compile(s.Incident.SeverityNames())
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.ConfigFile, err)
+	}
+	s.Paging = plan
+	for i, r := range s.Alerts.Routes {
+		if _, ok := plan.Policy(r.Page); r.Page != "" && !ok {
+			return fmt.Errorf("%s: alerts.routes[%d].page %q: no policy in oncall.policies is called that", s.ConfigFile, i, r.Page)
+		}
 	}
 	s.ArchiveOnClose = f.ArchiveOnClose
 	s.Responders = f.Responders

@@ -47,6 +47,16 @@ func TestSettingsErrorsNameTheSetting(t *testing.T) {
 		{"config bad changes_by", map[string]string{"SITREP_CONFIG": write("changes.yaml", "changes_by: admins\n")}, `SITREP_CONFIG: ` + filepath.Join(dir, "changes.yaml") + `: changes_by "admins": use channel`},
 		{"config bad admin", map[string]string{"SITREP_CONFIG": write("admins.yaml", "changes_by: commander\nadmins: [alice]\n")}, `SITREP_CONFIG: ` + filepath.Join(dir, "admins.yaml") + `: admins[0] "alice": not a Slack user ID`},
 		{"config bad responder", map[string]string{"SITREP_CONFIG": write("resp.yaml", "responders: [bob]\n")}, `SITREP_CONFIG: ` + filepath.Join(dir, "resp.yaml") + `: responders[0] "bob"`},
+		{"oncall empty rotation", map[string]string{"SITREP_CONFIG": write("oc1.yaml", "oncall:\n  schedules:\n    - {name: primary, time_zone: UTC, start: 2026-01-05, handoff: monday 09:00, rotation: []}\n")},
+			`SITREP_CONFIG: ` + filepath.Join(dir, "oc1.yaml") + `: oncall.schedules[0] "primary": rotation is empty`},
+		{"oncall bad handoff", map[string]string{"SITREP_CONFIG": write("oc2.yaml", "oncall:\n  schedules:\n    - {name: primary, time_zone: UTC, start: 2026-01-05, handoff: funday 25:00, rotation: [U0BOB]}\n")},
+			`SITREP_CONFIG: ` + filepath.Join(dir, "oc2.yaml") + `: oncall.schedules[0] "primary": handoff "funday 25:00"`},
+		{"oncall after 0s", map[string]string{"SITREP_CONFIG": write("oc3.yaml", "oncall:\n  policies:\n    - {name: default, steps: [{notify: \"user:U0BOB\", after: 0s}]}\n")},
+			`SITREP_CONFIG: ` + filepath.Join(dir, "oc3.yaml") + `: oncall.policies[0] "default": steps[0].after "0s"`},
+		{"oncall page_at unknown", map[string]string{"SITREP_CONFIG": write("oc4.yaml", "oncall:\n  page_at: p1\n")},
+			`SITREP_CONFIG: ` + filepath.Join(dir, "oc4.yaml") + `: oncall.page_at "p1": not one of the severities`},
+		{"route pages an unknown policy", map[string]string{"SITREP_CONFIG": write("oc5.yaml", "alerts:\n  routes:\n    - {action: declare, page: loud}\n")},
+			`SITREP_CONFIG: ` + filepath.Join(dir, "oc5.yaml") + `: alerts.routes[0].page "loud": no policy in oncall.policies is called that`},
 		{"checklist bad kind", map[string]string{"SITREP_CONFIG": write("kind.yaml", "checklist:\n  - {id: deploy, kind: poll, text: \"Deployed?\"}\n")},
 			`SITREP_CONFIG: ` + filepath.Join(dir, "kind.yaml") + `: checklist[0] (deploy): kind "poll": use question (yes/no/unknown) or task (done/skipped)`},
 		{"checklist kind left out", map[string]string{"SITREP_CONFIG": write("nokind.yaml", "checklist:\n  - {id: deploy, text: \"Deployed?\"}\n")},
@@ -399,5 +409,45 @@ func TestExampleConfigAlerts(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "sentry-client-secret") {
 		t.Error("config check shows a hook secret")
+	}
+}
+
+// TestExampleConfigOnCall checks that the example's commented-out oncall
+// section works as it stands, and that config check shows it with the
+// default page_at and masked routing keys.
+func TestExampleConfigOnCall(t *testing.T) {
+	src, err := os.ReadFile(exampleConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := uncomment(t, string(src), "oncall")
+	live = strings.Replace(live, "       repeat: 1", "       repeat: 1\n       routing_key: R0UTINGKEYSECRET", 1)
+	p := filepath.Join(t.TempDir(), "example.yaml")
+	if err := os.WriteFile(p, []byte(live), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", "SITREP_CONFIG": p}
+	s, err := loadSettings(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	sch := s.Paging.Schedule("primary")
+	if sch == nil || sch.Location.String() != "Europe/Berlin" || len(sch.Backup) != 1 || s.Paging.PageAt != "sev1" {
+		t.Fatalf("paging: %+v", s.Paging)
+	}
+	if pol, ok := s.Paging.Policy("default"); !ok || len(pol.Steps) != 2 || pol.Repeat != 1 || pol.RoutingKey != "R0UTINGKEYSECRET" {
+		t.Fatalf("policy: %+v", pol)
+	}
+	var out strings.Builder
+	if err := printSettings(&out, s); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"oncall:", "page_at: sev1", "handoff: monday 09:00", "notify: schedule:primary", "routing_key: … (set, 16 characters, masked)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("config check lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "R0UTINGKEYSECRET") {
+		t.Error("config check shows a routing key")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"unicode/utf8"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/sitrep-dev/sitrep/incident"
 	"github.com/sitrep-dev/sitrep/intake/route"
+	"github.com/sitrep-dev/sitrep/oncall"
 )
 
 const configAbout = `config check reads the settings as serve would (the environment, .env, and
@@ -148,7 +150,21 @@ func effectiveConfig(s *settings) configFile {
 		ChangesBy:       orDefault(inc.ChangesBy, incident.ChangesByChannel),
 		Admins:          inc.Admins,
 		Alerts:          effectiveAlerts(s.Alerts),
+		OnCall:          effectiveOnCall(s.OnCall, s.Paging),
 	}
+}
+
+// effectiveOnCall is the oncall section with page_at filled in and the
+// policies' PagerDuty routing keys masked: they are credentials.
+func effectiveOnCall(c oncall.Config, p *oncall.Plan) *oncall.Config {
+	c.PageAt = p.PageAt
+	c.Policies = slices.Clone(c.Policies)
+	for i := range c.Policies {
+		if c.Policies[i].RoutingKey != "" {
+			c.Policies[i].RoutingKey = maskSecret(c.Policies[i].RoutingKey)
+		}
+	}
+	return &c
 }
 
 // effectiveAlerts is the alerts section with its defaults written out, so

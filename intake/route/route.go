@@ -53,6 +53,9 @@ type Route struct {
 	Services    []string `yaml:"services,omitempty"`
 	GroupBy     []string `yaml:"group_by,omitempty"`
 	AutoResolve bool     `yaml:"auto_resolve,omitempty"`
+	// Page names the escalation policy (oncall.policies) paged when
+	// the route declares an incident.
+	Page string `yaml:"page,omitempty"`
 }
 
 // SourceLabel is the name matchers use for the alert's source.
