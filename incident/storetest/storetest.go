@@ -89,6 +89,10 @@ func Run(t *testing.T, open func(t *testing.T) incident.Store, opts ...Options) 
 		{"AlertsTriageAndIgnore", s.testAlertsTriageAndIgnore},
 		{"AlertTxRollsBack", s.testAlertTxRollsBack},
 		{"AlertsTriageDecisions", s.testAlertsTriageDecisions},
+		{"Overrides", s.testOverrides},
+		{"Paging", s.testPaging},
+		{"PagingLate", s.testPagingLate},
+		{"PagerDutyAck", s.testPagerDutyAck},
 	} {
 		t.Run(tc.name, tc.test)
 	}

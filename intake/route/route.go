@@ -183,7 +183,7 @@ func (r *Router) Route(a incident.Alert) incident.RoutedAlert {
 		}
 		return incident.RoutedAlert{
 			Alert: a, Route: cr.Name, Action: cr.action, Severity: cr.Severity,
-			Services: cr.Services, AutoResolve: cr.AutoResolve, Group: groupKey(cr.Name, a, cr.GroupBy),
+			Services: cr.Services, AutoResolve: cr.AutoResolve, Page: cr.Page, Group: groupKey(cr.Name, a, cr.GroupBy),
 		}
 	}
 	return incident.RoutedAlert{Alert: a, Route: DefaultRoute, Action: incident.ActionTriage, Group: groupKey(DefaultRoute, a, nil)}
