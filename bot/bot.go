@@ -43,6 +43,9 @@ type Options struct {
 	// TriageChannel is the channel ID where groups of alerts waiting in
 	// triage are shown, with Declare and Dismiss; "" shows them nowhere.
 	TriageChannel string
+	// Integrations are more providers the delivery engine drives beside
+	// Slack (PagerDuty, …), each learning of every incident's changes.
+	Integrations []notify.Integration
 }
 
 // Bot serves Slack's requests and keeps Slack in step with the database.
@@ -58,6 +61,7 @@ type Bot struct {
 	deliv  *slackDelivery
 	runner *notify.Runner
 	prompt *prompter
+	pager  *pager
 	// declares limits how often one person may declare.
 	declares *declareLimit
 	client   *http.Client // for response_url
@@ -114,7 +118,8 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, cl
 	deliv := newSlackDelivery(api, svc, opts, log)
 	deliv.pace = paced
 	deliv.members = newMembers(api, clk)
-	runner := notify.New(svc, deliveryClock, log, opts.Metrics, deliv)
+	pages := &pageDelivery{api: api, svc: svc, log: log.With("integration", pagesIntegration), command: opts.CommandName, metrics: opts.Metrics}
+	runner := notify.New(svc, deliveryClock, log, opts.Metrics, append([]notify.Integration{deliv, pages}, opts.Integrations...)...)
 	deliv.runner = runner
 	jobsDone, stopJobs := context.WithCancel(context.Background())
 	b := &Bot{
@@ -128,6 +133,7 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, cl
 		deliv:    deliv,
 		runner:   runner,
 		prompt:   newPrompter(svc, clk, log),
+		pager:    newPager(svc, clk, log),
 		declares: newDeclareLimit(clk.Now),
 		client:   &http.Client{Timeout: 10 * time.Second, Transport: SlackTransport(nil, opts.Metrics, log)},
 		names:    newNameCache(api, log),
@@ -170,6 +176,8 @@ func (b *Bot) Run(ctx context.Context) error {
 	b.mu.Unlock()
 	promptDone := make(chan error, 1)
 	go func() { promptDone <- b.prompt.run(bg) }()
+	pageDone := make(chan error, 1)
+	go func() { pageDone <- b.pager.run(bg) }()
 	// Changes made elsewhere (another process on the same database, the
 	// command line) reach the runner and the prompter through the
 	// service's change feed once it has polled for them.
@@ -188,6 +196,9 @@ func (b *Bot) Run(ctx context.Context) error {
 		err = terr
 	}
 	if perr := <-promptDone; err == nil {
+		err = perr
+	}
+	if perr := <-pageDone; err == nil {
 		err = perr
 	}
 	if werr := <-watchDone; err == nil {

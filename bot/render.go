@@ -434,6 +434,18 @@ var wordings = map[incident.EventKind]wording{
 			return fmt.Sprintf("All the alerts of incident #%d have resolved. %s, is it over? If so, resolve it.", s.inc.Number, commanderOrWhoever(s.d["commander"]))
 		},
 	},
+	// Paging is told in the channel, so that responders see who was
+	// woken and who answered.
+	incident.KindPage:          pageWording(":rotating_light:"),
+	incident.KindPageAck:       pageWording(":white_check_mark:"),
+	incident.KindPageCancelled: pageWording(":no_bell:"),
+	incident.KindPagerDuty:     pageWording(":pager:"),
+	incident.KindPageExhausted: {
+		emoji: emoji(":warning:"),
+		channel: func(s said) string {
+			return fmt.Sprintf("Nobody acknowledged the page; its escalation policy has run out. %s, page someone by hand with the page subcommand.", commanderOrWhoever(s.d["commander"]))
+		},
+	},
 	incident.KindFollowUpDone: {
 		emoji: emoji(":white_check_mark:"),
 		channel: func(s said) string {

@@ -130,6 +130,7 @@ func (p program) serve(ctx context.Context) error {
 
 	db.Now = clk.Now
 	svc := incident.NewService(db, cfg.Incident, clk.Now)
+	svc.UsePaging(cfg.Paging)
 	m := metrics.New(svc, version, log)
 
 	// The Slack library's default HTTP client never times out; a hung call
