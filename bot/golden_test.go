@@ -232,6 +232,7 @@ func TestGoldenBlockKit(t *testing.T) {
 		{"modal-postmortem-draft", "view", gb.postmortemModal(reviewed.Incident, modalMeta{Channel: "C0INC42", Number: 42})},
 		{"modal-postmortem", "view", gb.postmortemModal(resolved.Incident, modalMeta{Channel: "C0INC42", Number: 42})},
 		{"oncall", "blocks", onCallBlocks(goldenOnCall())},
+		{"card-paged", "blocks", cardBlocks(goldenPaged(g.open), cfg, "/incident", "v9")},
 		{"page-dm", "message", page(g.open.Incident, goldenEvent(incident.KindPage, 1, "", "",
 			map[string]string{"page": "1", "step": "1", "notify": "schedule:primary", "users": "U0BOB U0DAVE", "policy": "default"}), "C0INC42", goldenAlerts())},
 		{"page-dm-escalated-late", "message", page(g.alerted.Incident, goldenEvent(incident.KindPage, 6, "", "",
@@ -328,4 +329,18 @@ func goldenAlerts() []incident.StoredAlert {
 		{Alert: incident.Alert{Source: "alertmanager", Key: "fp1", Status: incident.AlertFiring, Title: "HighErrorRate checkout <5xx> & more"}},
 		{Alert: incident.Alert{Source: "sentry", Key: "42", Status: incident.AlertResolved, Title: "PaymentError in charge()"}},
 	}
+}
+
+// goldenPaged is incident sh with its on-call paged by policy and
+// acknowledged after escalating, and someone paged by hand still waiting.
+func goldenPaged(sh *shown) *shown {
+	inc := *sh.Incident
+	at := func(m int) time.Time { return goldenAt.Add(time.Duration(m) * time.Minute) }
+	inc.Pages = []incident.Page{
+		{ID: 1, Policy: "default", At: at(0), State: incident.PageAcknowledged, Step: 1, Notified: []string{"U0BOB", "U0DAVE"}, AckBy: "U0DAVE", AckVia: "slack", AckAt: at(7)},
+		{ID: 2, Target: "user:U0ERIN", By: "U0ALICE", At: at(20), State: incident.PageOpen, Notified: []string{"U0ERIN"}},
+	}
+	out := *sh
+	out.Incident = &inc
+	return &out
 }

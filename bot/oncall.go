@@ -79,3 +79,44 @@ func pageWording(e string) wording {
 		return ev.Describe(mention)
 	}}
 }
+
+// pagingField is the card's field for the incident's pages: the time to
+// acknowledge once someone has, and what each page is doing; "" when
+// nobody was paged.
+func pagingField(inc *incident.Incident) string {
+	if len(inc.Pages) == 0 {
+		return ""
+	}
+	var lines []string
+	for _, p := range inc.Pages {
+		who := p.Policy
+		if who == "" {
+			who = strings.TrimPrefix(strings.TrimPrefix(p.Target, "user:"), "schedule:")
+			if strings.HasPrefix(p.Target, "user:") {
+				who = mention(who)
+			}
+		}
+		switch p.State {
+		case incident.PageOpen:
+			lines = append(lines, ":rotating_light: "+who+": waiting for an acknowledgement")
+		case incident.PageAcknowledged:
+			by := p.AckBy
+			if p.AckVia == "slack" {
+				by = mention(by)
+			}
+			lines = append(lines, fmt.Sprintf(":white_check_mark: %s: acknowledged by %s after %s", who, by, incident.FormatDuration(p.AckAt.Sub(p.At))))
+		case incident.PageExhausted:
+			lines = append(lines, ":warning: "+who+": nobody acknowledged")
+		case incident.PageCancelled:
+			lines = append(lines, ":no_bell: "+who+": cancelled")
+		}
+	}
+	if len(lines) > 3 {
+		lines = append(lines[len(lines)-3:], fmt.Sprintf("(%d pages in all)", len(inc.Pages)))
+	}
+	head := "*Paging*"
+	if tta, ok := incident.TimeToAcknowledge(inc); ok {
+		head += " · acknowledged in " + incident.FormatDuration(tta)
+	}
+	return head + "\n" + strings.Join(lines, "\n")
+}

@@ -117,6 +117,9 @@ func cardBlocks(inc *shown, cfg incident.Config, commandName, salt string) []sla
 	if answered, total := inc.ChecklistProgress(); total > 0 {
 		fields = append(fields, mrkdwn(fmt.Sprintf("*Checklist*\n%d/%d answered", answered, total)))
 	}
+	if f := pagingField(inc.Incident); f != "" {
+		fields = append(fields, mrkdwn(truncate(f, maxFieldText)))
+	}
 	if len(inc.Services) > 0 {
 		fields = append(fields, mrkdwn(truncate("*Affected services*\n"+defuse(strings.Join(inc.Services, ", ")), maxFieldText)))
 	}
