@@ -97,7 +97,7 @@ const (
 
 var (
 	nameRE    = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,29}$`)
-	userRE    = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
+	userRE    = regexp.MustCompile(`^[UW][A-Z0-9]+$`)
 	channelRE = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
 	handoffRE = regexp.MustCompile(`^(?:([a-z]+) +)?(\d{1,2}):(\d{2})$`)
 )

@@ -1,0 +1,215 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sitrep-dev/sitrep/internal/clock"
+	"github.com/sitrep-dev/sitrep/internal/slackfake"
+)
+
+// pagingConfig is a config file with one schedule (bob, then cat, who is
+// provisional with dave as backup; weekly from Monday 2026-11-30 00:00
+// UTC) and a default policy: the schedule, then its backup after 5m.
+const pagingConfig = `oncall:
+  page_at: sev1
+  schedules:
+    - name: primary
+      time_zone: UTC
+      start: 2026-11-30
+      handoff: monday 00:00
+      rotation: [U2, U3]
+      provisional: [U3]
+      backup: [U4]
+  policies:
+    - name: default
+      steps:
+        - {notify: "schedule:primary", after: 5m}
+        - {notify: "backup:primary", after: 10m}
+`
+
+func pagingWorld(t *testing.T) (*world, map[string]string) {
+	t.Helper()
+	w := newWorld(t)
+	w.fake.AddUser(slackfake.User{ID: "U4", Name: "dave"})
+	cfg := filepath.Join(t.TempDir(), "sitrep.yaml")
+	if err := os.WriteFile(cfg, []byte(pagingConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return w, testEnv(w.fake, w.db, "SITREP_ANNOUNCE_CHANNEL", w.announce, "SITREP_CONFIG", cfg)
+}
+
+// dms returns the bot's direct messages to user.
+func dms(fake *slackfake.Server, user string) []slackfake.Message {
+	dm, ok := fake.DM(user)
+	if !ok {
+		return nil
+	}
+	return fake.Messages(dm)
+}
+
+// pageAck clicks Acknowledge on a page's direct message to user.
+func pageAck(t *testing.T, in *instance, fake *slackfake.Server, user string, m slackfake.Message, value string) string {
+	t.Helper()
+	p, ru := cardAction(t, fake, user, m.Channel, m.TS, button("page_ack", value))
+	p["actions"].([]any)[0].(obj)["block_id"] = "page"
+	in.interact(p)
+	return ru
+}
+
+// TestPagingEscalation walks a page through Slack on a fake clock: a sev1
+// declared pages whoever is on call by direct message; nobody answers, so
+// the backup is paged; the backup acknowledges, which stops the escalation
+// and goes on the timeline, the card and the postmortem's facts; a second
+// click is told it was already acknowledged; resolving leaves nothing to
+// page; and a sev2 pages nobody.
+func TestPagingEscalation(t *testing.T) {
+	w, env := pagingWorld(t)
+	fake := w.fake
+	t0 := time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)
+	clk := clock.NewFake(t0)
+	sitrep := startAt(t, fake, env, clk)
+
+	sitrep.slash(fake, "U1", w.general, "declare sev1 Checkout failing")
+	var ch slackfake.Channel
+	eventually(t, "the incident channel", func() bool { var ok bool; ch, ok = fake.ChannelByName("inc-1-checkout-failing"); return ok })
+	eventually(t, "bob paged by direct message", func() bool { return len(dms(fake, "U2")) == 1 })
+	page := dms(fake, "U2")[0]
+	if !strings.Contains(blockText(page.Blocks), "#1 Checkout failing") || !strings.Contains(blockText(page.Blocks), "sev1") ||
+		!strings.Contains(string(page.Blocks), `"action_id":"page_ack"`) || !strings.Contains(blockText(page.Blocks), "<#"+ch.ID+">") &&
+		!strings.Contains(blockText(page.Blocks), "list` finds it") {
+		t.Fatalf("page DM: %s", page.Blocks)
+	}
+	eventually(t, "the page in the channel", func() bool { return contains(texts(fake, ch.ID), "Paged <@U2> (default, step 1)") },
+		func() string { return strings.Join(texts(fake, ch.ID), "\n") })
+	quiet(t, clk, w.db)
+	if n := len(dms(fake, "U4")); n != 0 {
+		t.Fatalf("the backup was paged before the step's wait: %d", n)
+	}
+
+	// Nobody acknowledges within 5 minutes: the backup is paged.
+	clk.Advance(5 * time.Minute)
+	eventually(t, "dave paged", func() bool { return len(dms(fake, "U4")) == 1 })
+	eventually(t, "the escalation in the channel", func() bool {
+		return contains(texts(fake, ch.ID), "Escalated: Paged <@U4> (default, step 2)")
+	}, func() string { return strings.Join(texts(fake, ch.ID), "\n") })
+	if n := len(dms(fake, "U2")); n != 1 {
+		t.Errorf("bob was paged %d times", n)
+	}
+
+	// Dave acknowledges: the page's message says so, and escalation stops.
+	clk.Advance(time.Minute)
+	pageAck(t, sitrep, fake, "U4", dms(fake, "U4")[0], "1:1")
+	eventually(t, "the acknowledgement in the channel", func() bool {
+		return contains(texts(fake, ch.ID), "Page acknowledged by <@U4> after 6m")
+	}, func() string { return strings.Join(texts(fake, ch.ID), "\n") })
+	eventually(t, "the DM marked acknowledged", func() bool {
+		m, _ := fake.Message(dms(fake, "U4")[0].Channel, dms(fake, "U4")[0].TS)
+		return strings.Contains(m.Text, "You acknowledged the page") && !strings.Contains(string(m.Blocks), "page_ack")
+	})
+	var c string
+	eventually(t, "the card with the time to acknowledge", func() bool {
+		_, c = card(t, fake, ch.ID)
+		return strings.Contains(c, "acknowledged in 6m")
+	}, func() string { return c })
+
+	// Bob's button now says who answered, and changes nothing.
+	ru := pageAck(t, sitrep, fake, "U2", dms(fake, "U2")[0], "1:1")
+	eventually(t, "bob told it was answered", func() bool { return strings.Contains(responses(fake, ru), "already acknowledged by <@U4>") },
+		func() string { return responses(fake, ru) })
+
+	clk.Advance(time.Hour)
+	quiet(t, clk, w.db)
+	if a, b := len(dms(fake, "U2")), len(dms(fake, "U4")); a != 1 || b != 1 {
+		t.Errorf("after the acknowledgement: bob has %d pages, dave %d", a, b)
+	}
+
+	// A sev2 pages nobody.
+	sitrep.slash(fake, "U1", w.general, "declare sev2 Search slow")
+	eventually(t, "the second channel", func() bool { _, ok := fake.ChannelByName("inc-2-search-slow"); return ok })
+	quiet(t, clk, w.db)
+	if a := len(dms(fake, "U2")); a != 1 {
+		t.Errorf("a sev2 paged bob: %d pages", a)
+	}
+}
+
+// TestPagingByHandAndResolve pages a person by hand, resolves before they
+// answer, and checks that the page is cancelled and their late click is
+// told so; and that /incident oncall and its override answer.
+func TestPagingByHandAndResolve(t *testing.T) {
+	w, env := pagingWorld(t)
+	fake := w.fake
+	clk := clock.NewFake(time.Date(2026, 12, 8, 3, 0, 0, 0, time.UTC)) // cat's week: provisional
+	sitrep := startAt(t, fake, env, clk)
+
+	a, _ := sitrep.slash(fake, "U1", w.general, "oncall")
+	if got := a.All(); !strings.Contains(got, "<@U3>") || !strings.Contains(got, "provisional") || !strings.Contains(got, "<@U4> as backup") || !strings.Contains(got, "*Next:* <@U2>") {
+		t.Fatalf("oncall: %s", got)
+	}
+	a, _ = sitrep.slash(fake, "U1", w.general, "oncall override primary <@U1|ann> 2h")
+	if got := a.All(); !strings.Contains(got, "<@U1> is on call for *primary*") {
+		t.Fatalf("override: %s", got)
+	}
+	a, _ = sitrep.slash(fake, "U1", w.general, "oncall override primary <@U1|ann> 400d")
+	if got := a.All(); !strings.Contains(got, "An override lasts from 1m0s to 14 days") {
+		t.Fatalf("absurd override: %s", got)
+	}
+	a, _ = sitrep.slash(fake, "U1", w.general, "oncall override nope <@U1|ann> 2h")
+	if got := a.All(); !strings.Contains(got, `no on-call schedule called "nope"`) {
+		t.Fatalf("unknown schedule: %s", got)
+	}
+	a, _ = sitrep.slash(fake, "U1", w.general, "oncall")
+	if got := a.All(); !strings.Contains(got, "*Now:* <@U1>") || !strings.Contains(got, "override set by <@U1>") {
+		t.Fatalf("oncall after the override: %s", got)
+	}
+
+	sitrep.slash(fake, "U1", w.general, "declare sev3 Odd graphs")
+	var ch slackfake.Channel
+	eventually(t, "the incident channel", func() bool { var ok bool; ch, ok = fake.ChannelByName("inc-1-odd-graphs"); return ok })
+	a, _ = sitrep.slash(fake, "U1", ch.ID, "page <@U3|cat> can you look at the graphs?")
+	if a.All() != "" {
+		t.Fatalf("page answered: %s", a.All())
+	}
+	eventually(t, "cat paged", func() bool { return len(dms(fake, "U3")) == 1 })
+	if got := blockText(dms(fake, "U3")[0].Blocks); !strings.Contains(got, "<@U1> paged you.") || !strings.Contains(got, "can you look at the graphs?") {
+		t.Fatalf("page DM: %s", got)
+	}
+	a, _ = sitrep.slash(fake, "U1", ch.ID, "page nope")
+	if got := a.All(); !strings.Contains(got, `no on-call schedule called "nope"`) {
+		t.Fatalf("page unknown schedule: %s", got)
+	}
+	sitrep.slash(fake, "U1", ch.ID, "resolve false alarm")
+	eventually(t, "the page cancelled", func() bool { return contains(texts(fake, ch.ID), "Open pages cancelled") },
+		func() string { return strings.Join(texts(fake, ch.ID), "\n") })
+	ru := pageAck(t, sitrep, fake, "U3", dms(fake, "U3")[0], "1:1")
+	eventually(t, "cat told it was cancelled", func() bool { return strings.Contains(responses(fake, ru), "This page was cancelled") },
+		func() string { return responses(fake, ru) })
+}
+
+// TestPagingAcrossRestart stops Sitrep during an escalation's wait and
+// starts it again after the step fell due: the step is sent once, at once,
+// marked late.
+func TestPagingAcrossRestart(t *testing.T) {
+	w, env := pagingWorld(t)
+	fake := w.fake
+	clk := clock.NewFake(time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC))
+	sitrep := startAt(t, fake, env, clk)
+	sitrep.slash(fake, "U1", w.general, "declare sev0 Everything is down")
+	eventually(t, "bob paged", func() bool { return len(dms(fake, "U2")) == 1 })
+	quiet(t, clk, w.db)
+	sitrep.stop()
+
+	clk.Advance(30 * time.Minute) // down through the backup's step
+	sitrep = startAt(t, fake, env, clk)
+	eventually(t, "dave paged late", func() bool { return len(dms(fake, "U4")) == 1 })
+	if got := blockText(dms(fake, "U4")[0].Blocks); !strings.Contains(got, "This page is late") {
+		t.Errorf("late page: %s", got)
+	}
+	quiet(t, clk, w.db)
+	if a, b := len(dms(fake, "U2")), len(dms(fake, "U4")); a != 1 || b != 1 {
+		t.Errorf("after the restart: bob has %d pages, dave %d", a, b)
+	}
+}
