@@ -464,6 +464,13 @@ func describePage(e Event, mention func(string) string) string {
 	case KindPageExhausted:
 		return "Nobody acknowledged the page; its escalation policy has run out"
 	case KindPagerDuty:
+		if d["status"] == "refused" {
+			s := e.Text
+			if d["commander"] != "" {
+				s = mention(d["commander"]) + ": " + s
+			}
+			return s
+		}
 		s := "PagerDuty: " + d["status"]
 		if d["by"] != "" {
 			s += " by " + d["by"]
@@ -471,4 +478,17 @@ func describePage(e Event, mention func(string) string) string {
 		return s
 	}
 	return string(e.Kind)
+}
+
+// RecordPagerDutyRefusal puts on the timeline, once per refusal, that
+// PagerDuty refused what Sitrep sent for the incident (a wrong routing
+// key), so that the commander hears of it; the event is not sent again.
+func (s *Service) RecordPagerDutyRefusal(ctx context.Context, number int64, problem string) error {
+	_, err := s.change(ctx, number, func(inc *Incident, now time.Time) ([]Event, error) {
+		return []Event{{Kind: KindPagerDuty, Text: cut(problem, MaxText), Data: map[string]string{"status": "refused", "commander": inc.Commander()}}}, nil
+	})
+	if ErrorCode(err) == ECONFLICT {
+		return nil // closed: its record is final, and nobody is waiting on a page
+	}
+	return err
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sitrep-dev/sitrep/incident"
 	"github.com/sitrep-dev/sitrep/intake/route"
+	pdnotify "github.com/sitrep-dev/sitrep/notify/pagerduty"
 	"github.com/sitrep-dev/sitrep/oncall"
 	"github.com/sitrep-dev/sitrep/templates"
 )
@@ -54,6 +55,29 @@ type settings struct {
 	// Paging what it compiles to: schedules, policies and page_at.
 	OnCall oncall.Config
 	Paging *oncall.Plan
+	// PagerDutyRoutingKey and PagerDutyEventsURL send pages to PagerDuty
+	// too (notify/pagerduty); PagerDutyHookSecret turns on POST
+	// /hooks/pagerduty.
+	PagerDutyRoutingKey string
+	PagerDutyEventsURL  string
+	PagerDutyHookSecret string
+}
+
+// pdDefaultURL is PagerDuty's Events API v2.
+const pdDefaultURL = pdnotify.DefaultURL
+
+// PagerDutyOn reports whether pages go to PagerDuty: a routing key is set,
+// or a policy has its own.
+func (s *settings) PagerDutyOn() bool {
+	if s.PagerDutyRoutingKey != "" {
+		return true
+	}
+	for _, p := range s.Paging.Policies {
+		if p.RoutingKey != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // alertSources are the senders POST /hooks/<source> takes, each on once
@@ -250,6 +274,12 @@ func loadSettings(getenv func(string) string) (*settings, error) {
 		if v := strings.TrimSpace(getenv(hookSecretVar(src))); v != "" {
 			s.HookSecrets[src] = v
 		}
+	}
+	s.PagerDutyRoutingKey = strings.TrimSpace(getenv("PAGERDUTY_ROUTING_KEY"))
+	s.PagerDutyHookSecret = strings.TrimSpace(getenv(hookSecretVar("pagerduty")))
+	s.PagerDutyEventsURL = orDefault(getenv("PAGERDUTY_EVENTS_URL"), pdDefaultURL)
+	if u, err := url.Parse(s.PagerDutyEventsURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, &settingError{"PAGERDUTY_EVENTS_URL", fmt.Sprintf("%q is not an http(s) URL", s.PagerDutyEventsURL)}
 	}
 	if s.ConfigFile != "" {
 		if err := s.readConfigFile(); err != nil {

@@ -47,6 +47,7 @@ func TestSettingsErrorsNameTheSetting(t *testing.T) {
 		{"config bad changes_by", map[string]string{"SITREP_CONFIG": write("changes.yaml", "changes_by: admins\n")}, `SITREP_CONFIG: ` + filepath.Join(dir, "changes.yaml") + `: changes_by "admins": use channel`},
 		{"config bad admin", map[string]string{"SITREP_CONFIG": write("admins.yaml", "changes_by: commander\nadmins: [alice]\n")}, `SITREP_CONFIG: ` + filepath.Join(dir, "admins.yaml") + `: admins[0] "alice": not a Slack user ID`},
 		{"config bad responder", map[string]string{"SITREP_CONFIG": write("resp.yaml", "responders: [bob]\n")}, `SITREP_CONFIG: ` + filepath.Join(dir, "resp.yaml") + `: responders[0] "bob"`},
+		{"pagerduty url not a url", map[string]string{"PAGERDUTY_EVENTS_URL": "events.pagerduty.com"}, `PAGERDUTY_EVENTS_URL: "events.pagerduty.com" is not an http(s) URL`},
 		{"oncall empty rotation", map[string]string{"SITREP_CONFIG": write("oc1.yaml", "oncall:\n  schedules:\n    - {name: primary, time_zone: UTC, start: 2026-01-05, handoff: monday 09:00, rotation: []}\n")},
 			`SITREP_CONFIG: ` + filepath.Join(dir, "oc1.yaml") + `: oncall.schedules[0] "primary": rotation is empty`},
 		{"oncall bad handoff", map[string]string{"SITREP_CONFIG": write("oc2.yaml", "oncall:\n  schedules:\n    - {name: primary, time_zone: UTC, start: 2026-01-05, handoff: funday 25:00, rotation: [U0BOB]}\n")},
@@ -426,7 +427,8 @@ func TestExampleConfigOnCall(t *testing.T) {
 	if err := os.WriteFile(p, []byte(live), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", "SITREP_CONFIG": p}
+	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", "SITREP_CONFIG": p,
+		"PAGERDUTY_ROUTING_KEY": "R0123456789ABCDEF0123456789ABCDE", "SITREP_HOOK_SECRET_PAGERDUTY": "pd-hook-secret"}
 	s, err := loadSettings(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -442,12 +444,14 @@ func TestExampleConfigOnCall(t *testing.T) {
 	if err := printSettings(&out, s); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"oncall:", "page_at: sev1", "handoff: monday 09:00", "notify: schedule:primary", "routing_key: … (set, 16 characters, masked)"} {
+	for _, want := range []string{"oncall:", "page_at: sev1", "handoff: monday 09:00", "notify: schedule:primary", "routing_key: … (set, 16 characters, masked)",
+		"PAGERDUTY_ROUTING_KEY", "(set, 32 characters, masked): pages also go to PagerDuty", "PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com/v2/enqueue",
+		"SITREP_HOOK_SECRET_PAGERDUTY", "(set, 14 characters, masked): POST /hooks/pagerduty is on"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("config check lacks %q:\n%s", want, out.String())
 		}
 	}
-	if strings.Contains(out.String(), "R0UTINGKEYSECRET") {
+	if strings.Contains(out.String(), "R0UTINGKEYSECRET") || strings.Contains(out.String(), "R0123456789ABCDEF") || strings.Contains(out.String(), "pd-hook-secret") {
 		t.Error("config check shows a routing key")
 	}
 }

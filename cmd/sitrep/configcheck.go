@@ -92,6 +92,17 @@ func printSettings(w io.Writer, s *settings) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\n", hookSecretVar(src), v)
 	}
+	pd := "(not set: pages go to PagerDuty only for policies with a routing_key)"
+	if s.PagerDutyRoutingKey != "" {
+		pd = maskSecret(s.PagerDutyRoutingKey) + ": pages also go to PagerDuty"
+	}
+	fmt.Fprintf(tw, "%s\t%s\n", "PAGERDUTY_ROUTING_KEY", pd)
+	fmt.Fprintf(tw, "%s\t%s\n", "PAGERDUTY_EVENTS_URL", s.PagerDutyEventsURL)
+	hook := "(not set: POST /hooks/pagerduty is off)"
+	if s.PagerDutyHookSecret != "" {
+		hook = maskSecret(s.PagerDutyHookSecret) + ": POST /hooks/pagerduty is on"
+	}
+	fmt.Fprintf(tw, "%s\t%s\n", hookSecretVar("pagerduty"), hook)
 	if err := tw.Flush(); err != nil {
 		return err
 	}

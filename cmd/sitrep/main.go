@@ -20,6 +20,7 @@ import (
 	"github.com/joho/godotenv"
 	"github.com/sitrep-dev/sitrep/bot"
 	"github.com/sitrep-dev/sitrep/incident"
+	pdhook "github.com/sitrep-dev/sitrep/intake/pagerduty"
 	"github.com/sitrep-dev/sitrep/internal/clock"
 	"github.com/sitrep-dev/sitrep/internal/metrics"
 	"github.com/sitrep-dev/sitrep/storage/sqlite"
@@ -158,6 +159,7 @@ func (p program) serve(ctx context.Context) error {
 		TimeZone:        cfg.TimeZone,
 		Metrics:         m,
 		TriageChannel:   cfg.Alerts.TriageChannel,
+		Integrations:    providers(cfg, svc),
 	}, log, clk)
 
 	mux := http.NewServeMux()
@@ -171,6 +173,9 @@ func (p program) serve(ctx context.Context) error {
 		return err
 	}
 	mux.Handle("/hooks/", hooks)
+	if cfg.PagerDutyHookSecret != "" {
+		mux.Handle("POST /hooks/pagerduty", pdhook.NewHandler(cfg.PagerDutyHookSecret, svc, clk.Now, log.With("in", "pagerduty")))
+	}
 	mux.Handle("GET /metrics", m.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sitrep-dev/sitrep/internal/clock"
+	"github.com/sitrep-dev/sitrep/internal/pagerdutyfake"
 	"github.com/sitrep-dev/sitrep/internal/slackfake"
 )
 
@@ -211,5 +216,99 @@ func TestPagingAcrossRestart(t *testing.T) {
 	quiet(t, clk, w.db)
 	if a, b := len(dms(fake, "U2")), len(dms(fake, "U4")); a != 1 || b != 1 {
 		t.Errorf("after the restart: bob has %d pages, dave %d", a, b)
+	}
+}
+
+// TestPagingWithPagerDuty runs the whole path with PagerDuty on: a sev1
+// declared pages the on-call by DM and triggers PagerDuty (after a 429
+// and a 503); nobody answers, so the backup is paged (PagerDuty is not
+// triggered twice); PagerDuty's signed webhook says a responder
+// acknowledged, which stops Sitrep's escalation and goes in the channel;
+// resolving sends PagerDuty's resolve with the same dedup_key.
+func TestPagingWithPagerDuty(t *testing.T) {
+	w, env := pagingWorld(t)
+	fake := w.fake
+	pd := pagerdutyfake.New()
+	t.Cleanup(pd.Close)
+	pd.Fail(http.StatusTooManyRequests, http.StatusServiceUnavailable)
+	const routingKey = "R0123456789ABCDEF0123456789ABCDE"
+	const hookSecret = "pd-hook-secret-for-e2e"
+	env["PAGERDUTY_ROUTING_KEY"] = routingKey
+	env["PAGERDUTY_EVENTS_URL"] = pd.URL()
+	env["SITREP_HOOK_SECRET_PAGERDUTY"] = hookSecret
+	t0 := time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)
+	clk := clock.NewFake(t0)
+	sitrep := startAt(t, fake, env, clk)
+
+	sitrep.slash(fake, "U1", w.general, "declare sev1 Checkout failing")
+	var ch slackfake.Channel
+	eventually(t, "the incident channel", func() bool { var ok bool; ch, ok = fake.ChannelByName("inc-1-checkout-failing"); return ok })
+	eventually(t, "bob paged by direct message", func() bool { return len(dms(fake, "U2")) == 1 })
+	eventually(t, "PagerDuty triggered", func() bool { return len(pd.Events()) == 1 })
+	trig := pd.Events()[0]
+	if trig.Action != "trigger" || !strings.HasPrefix(trig.DedupKey, "sitrep-") || trig.RoutingKey != routingKey || trig.Payload["summary"] != "Sitrep #1 (sev1): Checkout failing" {
+		t.Fatalf("trigger: %+v", trig)
+	}
+
+	clk.Advance(5 * time.Minute)
+	eventually(t, "dave paged", func() bool { return len(dms(fake, "U4")) == 1 })
+	quiet(t, clk, w.db)
+
+	// A responder acknowledges in PagerDuty.
+	raw, err := os.ReadFile("../../testdata/shared/integrations/pagerduty/webhook-v3-incident-acknowledged.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Replace(string(raw), `"title": "Test Incident"`, `"title": "Sitrep #1 (sev1): Checkout failing"`, 1)
+	body = strings.Replace(body, `"occurred_at": "2021-06-04T13:55:30.394Z"`, `"occurred_at": "`+clk.Now().Format("2006-01-02T15:04:05.000Z")+`"`, 1)
+	hook := func(sig string) int {
+		req, err := http.NewRequest(http.MethodPost, sitrep.base+"/hooks/pagerduty", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-PagerDuty-Signature", sig)
+		req.Header.Set("X-Webhook-Id", "01BZYK8N47N5JG55J1EEEHPEJI")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	mac := hmac.New(sha256.New, []byte(hookSecret))
+	mac.Write([]byte(body))
+	sig := "v1=" + hex.EncodeToString(mac.Sum(nil))
+	if code := hook("v1=deadbeef"); code != http.StatusUnauthorized {
+		t.Fatalf("wrong signature: %d", code)
+	}
+	if code := hook("v1=0000," + sig); code != http.StatusNoContent {
+		t.Fatalf("signed webhook: %d", code)
+	}
+	if code := hook(sig); code != http.StatusNoContent {
+		t.Fatalf("redelivered webhook: %d", code)
+	}
+	eventually(t, "the acknowledgement in the channel", func() bool {
+		return contains(texts(fake, ch.ID), "Page acknowledged by PIG 208 in PagerDuty after 5m")
+	}, func() string { return strings.Join(texts(fake, ch.ID), "\n") })
+	clk.Advance(time.Hour)
+	quiet(t, clk, w.db)
+	if contains(texts(fake, ch.ID), "Nobody acknowledged") || len(dms(fake, "U4")) != 1 || len(dms(fake, "U2")) != 1 {
+		t.Errorf("escalation went on after PagerDuty's acknowledgement:\n%s", strings.Join(texts(fake, ch.ID), "\n"))
+	}
+	n := 0
+	for _, m := range texts(fake, ch.ID) {
+		if strings.Contains(m, "PagerDuty: acknowledged by PIG 208") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the webhook was recorded %d times", n)
+	}
+
+	sitrep.slash(fake, "U1", ch.ID, "resolve fixed")
+	eventually(t, "PagerDuty resolved", func() bool { return !pd.Open(trig.DedupKey) && len(pd.Events()) == 2 })
+	if r := pd.Events()[1]; r.Action != "resolve" || r.DedupKey != trig.DedupKey || r.RoutingKey != routingKey {
+		t.Errorf("resolve: %+v", r)
 	}
 }
