@@ -32,7 +32,11 @@ type world struct {
 	refused []string
 }
 
-func (w *world) refusals() []string { w.mu.Lock(); defer w.mu.Unlock(); return append([]string(nil), w.refused...) }
+func (w *world) refusals() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.refused...)
+}
 
 // start runs the delivery engine with the PagerDuty integration against a
 // fake PagerDuty, over a real store, with policies "default" (no key of
