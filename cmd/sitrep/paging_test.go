@@ -312,3 +312,36 @@ func TestPagingWithPagerDuty(t *testing.T) {
 		t.Errorf("resolve: %+v", r)
 	}
 }
+
+// TestPagingKill9 kills the program with SIGKILL while a page waits for
+// its next step, and starts it again on the same database after the step
+// fell due: the backup is paged once, at once, marked late, and the
+// on-call is not paged again.
+func TestPagingKill9(t *testing.T) {
+	r := newCrashRun(t)
+	r.fake.AddUser(slackfake.User{ID: "U4", Name: "dave"})
+	cfg := filepath.Join(t.TempDir(), "sitrep.yaml")
+	if err := os.WriteFile(cfg, []byte(pagingConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r.kill()
+	r.env = append(r.env, "SITREP_CONFIG="+cfg)
+	r.alive()
+	if !r.slash("U1", r.w.general, "declare sev1 Checkout failing") {
+		t.Fatal("declare was not answered")
+	}
+	eventually(t, "bob paged", func() bool { return len(dms(r.fake, "U2")) == 1 })
+	r.quiet()
+	r.kill() // SIGKILL during the five minutes' wait
+
+	r.env = append(r.env, crashOffsetEnv+"=30m")
+	r.alive()
+	eventually(t, "dave paged late", func() bool { return len(dms(r.fake, "U4")) == 1 }, func() string { return r.logs.String() })
+	if got := blockText(dms(r.fake, "U4")[0].Blocks); !strings.Contains(got, "This page is late") {
+		t.Errorf("late page: %s", got)
+	}
+	r.quiet()
+	if a, b := len(dms(r.fake, "U2")), len(dms(r.fake, "U4")); a != 1 || b != 1 {
+		t.Errorf("after the kill: bob has %d pages, dave %d", a, b)
+	}
+}
