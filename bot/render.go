@@ -443,6 +443,7 @@ var wordings = map[incident.EventKind]wording{
 	incident.KindPageAck:       pageWording(":white_check_mark:"),
 	incident.KindPageCancelled: pageWording(":no_bell:"),
 	incident.KindPagerDuty:     pageWording(":pager:"),
+	incident.KindPageProblem:   pageWording(":warning:"),
 	incident.KindPageExhausted: {
 		emoji: emoji(":warning:"),
 		channel: func(s said) string {

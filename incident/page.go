@@ -71,6 +71,9 @@ const (
 	// (acknowledged, escalated, reassigned, resolved), by (the
 	// responder's name), pd (PagerDuty's incident number).
 	KindPagerDuty EventKind = "pagerduty"
+	// KindPageProblem records a paging provider's refusal, told to the
+	// commander: Text the problem; Data commander.
+	KindPageProblem EventKind = "page_problem"
 )
 
 // LateAfter is how far past due a step must be sent to be marked late: it
@@ -277,6 +280,12 @@ func (s *Service) SendPageSteps(ctx context.Context, number int64) (int, error) 
 			if step > 0 || round > 0 {
 				data["escalated"] = "true"
 			}
+			if st.SMS {
+				data["sms"] = "true"
+			}
+			if st.Call {
+				data["call"] = "true"
+			}
 			evs = append(evs, Event{Kind: KindPage, Actor: p.By, Text: p.Message, Data: data})
 			sent++
 		}
@@ -463,14 +472,13 @@ func describePage(e Event, mention func(string) string) string {
 		return "Open pages cancelled: the incident is resolved"
 	case KindPageExhausted:
 		return "Nobody acknowledged the page; its escalation policy has run out"
-	case KindPagerDuty:
-		if d["status"] == "refused" {
-			s := e.Text
-			if d["commander"] != "" {
-				s = mention(d["commander"]) + ": " + s
-			}
-			return s
+	case KindPageProblem:
+		s := e.Text
+		if d["commander"] != "" {
+			s = mention(d["commander"]) + ": " + s
 		}
+		return s
+	case KindPagerDuty:
 		s := "PagerDuty: " + d["status"]
 		if d["by"] != "" {
 			s += " by " + d["by"]
@@ -480,12 +488,13 @@ func describePage(e Event, mention func(string) string) string {
 	return string(e.Kind)
 }
 
-// RecordPagerDutyRefusal puts on the timeline, once per refusal, that
-// PagerDuty refused what Sitrep sent for the incident (a wrong routing
-// key), so that the commander hears of it; the event is not sent again.
-func (s *Service) RecordPagerDutyRefusal(ctx context.Context, number int64, problem string) error {
+// RecordPageProblem puts on the timeline, once per refusal, that a paging
+// provider refused what Sitrep sent for the incident (PagerDuty a wrong
+// routing key, Twilio a wrong number), so that the commander hears of it;
+// what was refused is not sent again.
+func (s *Service) RecordPageProblem(ctx context.Context, number int64, problem string) error {
 	_, err := s.change(ctx, number, func(inc *Incident, now time.Time) ([]Event, error) {
-		return []Event{{Kind: KindPagerDuty, Text: cut(problem, MaxText), Data: map[string]string{"status": "refused", "commander": inc.Commander()}}}, nil
+		return []Event{{Kind: KindPageProblem, Text: cut(problem, MaxText), Data: map[string]string{"commander": inc.Commander()}}}, nil
 	})
 	if ErrorCode(err) == ECONFLICT {
 		return nil // closed: its record is final, and nobody is waiting on a page

@@ -16,6 +16,9 @@ type Config struct {
 	PageAt    string           `yaml:"page_at,omitempty"`
 	Schedules []ScheduleConfig `yaml:"schedules,omitempty"`
 	Policies  []PolicyConfig   `yaml:"policies,omitempty"`
+	// Phones are people's phone numbers (E.164, +4915112345678), by
+	// Slack user ID, for steps that send an SMS or call.
+	Phones map[string]string `yaml:"phones,omitempty"`
 }
 
 // ScheduleConfig is one entry of oncall.schedules.
@@ -46,6 +49,10 @@ type PolicyConfig struct {
 type StepConfig struct {
 	Notify string `yaml:"notify"` // schedule:<name>, backup:<name>, user:<id>, channel:<id>, policy:<name>
 	After  string `yaml:"after"`  // how long before the next step: 5m
+	// SMS and Call also text or ring the people the step pages (Twilio),
+	// besides their direct message.
+	SMS  bool `yaml:"sms,omitempty"`
+	Call bool `yaml:"call,omitempty"`
 }
 
 // Plan is the compiled oncall configuration.
@@ -53,6 +60,22 @@ type Plan struct {
 	PageAt    string
 	Schedules []*Schedule
 	Policies  []Policy
+	Phones    map[string]string
+}
+
+// UsesPhones reports whether any step texts or calls.
+func (p *Plan) UsesPhones() bool {
+	if p == nil {
+		return false
+	}
+	for _, pol := range p.Policies {
+		for _, st := range pol.Steps {
+			if st.SMS || st.Call {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Policy is a compiled escalation policy: its steps with other policies'
@@ -66,8 +89,9 @@ type Policy struct {
 
 // Step is one step of a policy.
 type Step struct {
-	Target Target
-	After  time.Duration
+	Target    Target
+	After     time.Duration
+	SMS, Call bool
 }
 
 // Target is whom a step notifies.
@@ -100,6 +124,7 @@ var (
 	userRE    = regexp.MustCompile(`^[UW][A-Z0-9]+$`)
 	channelRE = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
 	handoffRE = regexp.MustCompile(`^(?:([a-z]+) +)?(\d{1,2}):(\d{2})$`)
+	phoneRE   = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 )
 
 // IsUserID reports whether s looks like a Slack user ID.
@@ -109,7 +134,15 @@ func IsUserID(s string) bool { return userRE.MatchString(s) }
 // configured severity names, most severe first. The first problem found is
 // returned in one line naming the setting.
 func (c Config) Compile(severities []string) (*Plan, error) {
-	p := &Plan{PageAt: c.PageAt}
+	p := &Plan{PageAt: c.PageAt, Phones: c.Phones}
+	for u, n := range c.Phones {
+		if !userRE.MatchString(u) {
+			return nil, fmt.Errorf("oncall.phones: %q is not a Slack user ID (U…)", u)
+		}
+		if !phoneRE.MatchString(n) {
+			return nil, fmt.Errorf("oncall.phones.%s: %q is not a phone number in E.164 form, such as +4915112345678", u, n)
+		}
+	}
 	if p.PageAt == "" && slices.Contains(severities, "sev1") {
 		p.PageAt = "sev1"
 	}
@@ -204,7 +237,12 @@ func (p *Plan) steps(pc PolicyConfig, byName map[string]PolicyConfig, path []str
 		if err != nil || after < MinAfter || after > MaxAfter {
 			return nil, fmt.Errorf("steps[%d].after %q: a duration from %s to %s, such as 5m", j, sc.After, MinAfter, MaxAfter)
 		}
-		out = append(out, Step{Target: t, After: after})
+		if sc.SMS || sc.Call {
+			if who := p.withoutPhone(t); who != "" {
+				return nil, fmt.Errorf("steps[%d] texts or calls, but %s has no number in oncall.phones", j, who)
+			}
+		}
+		out = append(out, Step{Target: t, After: after, SMS: sc.SMS, Call: sc.Call})
 	}
 	return out, nil
 }
@@ -370,4 +408,25 @@ func (p *Plan) Resolve(target Target, t time.Time, overrides []Override) Recipie
 		return r
 	}
 	return Recipients{}
+}
+
+// withoutPhone returns someone target may page who has no phone number,
+// or "" when everyone has one (a channel has none to need).
+func (p *Plan) withoutPhone(t Target) string {
+	var people []string
+	switch t.Kind {
+	case TargetUser:
+		people = []string{t.Name}
+	case TargetSchedule:
+		s := p.Schedule(t.Name)
+		people = append(slices.Clone(s.Rotation), s.Backup...)
+	case TargetBackup:
+		people = p.Schedule(t.Name).Backup
+	}
+	for _, u := range people {
+		if p.Phones[u] == "" {
+			return u
+		}
+	}
+	return ""
 }

@@ -47,6 +47,11 @@ func TestCompileRefusesBadConfig(t *testing.T) {
 		{"a bad channel step", func(c *Config) { c.Policies[0].Steps[0].Notify = "channel:ops" }, `"ops" is not a channel ID`},
 		{"no steps", func(c *Config) { c.Policies[0].Steps = nil }, "no steps"},
 		{"negative repeat", func(c *Config) { c.Policies[0].Repeat = -1 }, "repeat -1: between 0 and 10"},
+		{"a phone not in E.164", func(c *Config) { c.Phones = map[string]string{"U0BOB": "0151 1234567"} }, `oncall.phones.U0BOB: "0151 1234567" is not a phone number in E.164 form`},
+		{"an sms step without numbers", func(c *Config) {
+			c.Phones = map[string]string{"U0BOB": "+4915112345678"}
+			c.Policies[0].Steps[0].SMS = true
+		}, `steps[0] texts or calls, but U0CAROL has no number in oncall.phones`},
 		{"page_at unknown", func(c *Config) { c.PageAt = "sev9" }, `oncall.page_at "sev9": not one of the severities (sev1)`},
 	}
 	for _, tt := range tests {

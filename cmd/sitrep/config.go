@@ -61,6 +61,18 @@ type settings struct {
 	PagerDutyRoutingKey string
 	PagerDutyEventsURL  string
 	PagerDutyHookSecret string
+	// Twilio texts and calls for steps with sms or call; PublicURL is
+	// Sitrep's base URL as Twilio reaches it, for a call's key press.
+	TwilioAccountSID, TwilioAuthToken, TwilioFrom, TwilioAPIURL string
+	PublicURL                                                   string
+}
+
+// e164RE is a phone number as Twilio takes it.
+var e164RE = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+
+// TwilioOn reports whether Twilio's settings are all set.
+func (s *settings) TwilioOn() bool {
+	return s.TwilioAccountSID != "" && s.TwilioAuthToken != "" && s.TwilioFrom != ""
 }
 
 // pdDefaultURL is PagerDuty's Events API v2.
@@ -281,10 +293,29 @@ func loadSettings(getenv func(string) string) (*settings, error) {
 	if u, err := url.Parse(s.PagerDutyEventsURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, &settingError{"PAGERDUTY_EVENTS_URL", fmt.Sprintf("%q is not an http(s) URL", s.PagerDutyEventsURL)}
 	}
+	s.TwilioAccountSID = strings.TrimSpace(getenv("TWILIO_ACCOUNT_SID"))
+	s.TwilioAuthToken = strings.TrimSpace(getenv("TWILIO_AUTH_TOKEN"))
+	s.TwilioFrom = strings.TrimSpace(getenv("TWILIO_FROM"))
+	s.TwilioAPIURL = orDefault(getenv("TWILIO_API_URL"), "https://api.twilio.com/")
+	s.PublicURL = strings.TrimSuffix(strings.TrimSpace(getenv("SITREP_PUBLIC_URL")), "/")
+	if u, err := url.Parse(s.TwilioAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, &settingError{"TWILIO_API_URL", fmt.Sprintf("%q is not an http(s) URL", s.TwilioAPIURL)}
+	}
+	if s.PublicURL != "" {
+		if u, err := url.Parse(s.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+			return nil, &settingError{"SITREP_PUBLIC_URL", fmt.Sprintf("%q is not an http(s) base URL such as https://sitrep.example.com", s.PublicURL)}
+		}
+	}
+	if s.TwilioFrom != "" && !e164RE.MatchString(s.TwilioFrom) {
+		return nil, &settingError{"TWILIO_FROM", fmt.Sprintf("%q is not a phone number in E.164 form, such as +15017122661", s.TwilioFrom)}
+	}
 	if s.ConfigFile != "" {
 		if err := s.readConfigFile(); err != nil {
 			return nil, &settingError{"SITREP_CONFIG", err.Error()}
 		}
+	}
+	if s.Paging.UsesPhones() && !s.TwilioOn() {
+		return nil, &settingError{"TWILIO_ACCOUNT_SID", "a policy step texts or calls (sms or call in oncall.policies), so TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM must all be set"}
 	}
 	return s, nil
 }

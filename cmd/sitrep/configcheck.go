@@ -103,6 +103,11 @@ func printSettings(w io.Writer, s *settings) error {
 		hook = maskSecret(s.PagerDutyHookSecret) + ": POST /hooks/pagerduty is on"
 	}
 	fmt.Fprintf(tw, "%s\t%s\n", hookSecretVar("pagerduty"), hook)
+	fmt.Fprintf(tw, "%s\t%s\n", "TWILIO_ACCOUNT_SID", orDefault(s.TwilioAccountSID, "(not set: no SMS or calls)"))
+	fmt.Fprintf(tw, "%s\t%s\n", "TWILIO_AUTH_TOKEN", maskSecret(s.TwilioAuthToken))
+	fmt.Fprintf(tw, "%s\t%s\n", "TWILIO_FROM", orDefault(s.TwilioFrom, "(not set)"))
+	fmt.Fprintf(tw, "%s\t%s\n", "TWILIO_API_URL", s.TwilioAPIURL)
+	fmt.Fprintf(tw, "%s\t%s\n", "SITREP_PUBLIC_URL", orDefault(s.PublicURL, "(not set: calls read the incident but take no key press; POST /hooks/twilio/* is off)"))
 	if err := tw.Flush(); err != nil {
 		return err
 	}

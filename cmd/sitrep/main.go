@@ -21,6 +21,7 @@ import (
 	"github.com/sitrep-dev/sitrep/bot"
 	"github.com/sitrep-dev/sitrep/incident"
 	pdhook "github.com/sitrep-dev/sitrep/intake/pagerduty"
+	twhook "github.com/sitrep-dev/sitrep/intake/twilio"
 	"github.com/sitrep-dev/sitrep/internal/clock"
 	"github.com/sitrep-dev/sitrep/internal/metrics"
 	"github.com/sitrep-dev/sitrep/storage/sqlite"
@@ -173,6 +174,9 @@ func (p program) serve(ctx context.Context) error {
 		return err
 	}
 	mux.Handle("/hooks/", hooks)
+	if cfg.TwilioOn() && cfg.PublicURL != "" {
+		mux.Handle("POST /hooks/twilio/", twhook.NewHandler(cfg.TwilioAuthToken, cfg.PublicURL, svc, log.With("in", "twilio")))
+	}
 	if cfg.PagerDutyHookSecret != "" {
 		mux.Handle("POST /hooks/pagerduty", pdhook.NewHandler(cfg.PagerDutyHookSecret, svc, clk.Now, log.With("in", "pagerduty")))
 	}

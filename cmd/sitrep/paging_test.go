@@ -4,16 +4,21 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"html"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	twhook "github.com/sitrep-dev/sitrep/intake/twilio"
 	"github.com/sitrep-dev/sitrep/internal/clock"
 	"github.com/sitrep-dev/sitrep/internal/pagerdutyfake"
 	"github.com/sitrep-dev/sitrep/internal/slackfake"
+	"github.com/sitrep-dev/sitrep/internal/twiliofake"
 )
 
 // pagingConfig is a config file with one schedule (bob, then cat, who is
@@ -174,6 +179,7 @@ func TestPagingByHandAndResolve(t *testing.T) {
 	sitrep.slash(fake, "U1", w.general, "declare sev3 Odd graphs")
 	var ch slackfake.Channel
 	eventually(t, "the incident channel", func() bool { var ok bool; ch, ok = fake.ChannelByName("inc-1-odd-graphs"); return ok })
+	card(t, fake, ch.ID) // Sitrep knows the channel as the incident's
 	a, _ = sitrep.slash(fake, "U1", ch.ID, "page <@U3|cat> can you look at the graphs?")
 	if a.All() != "" {
 		t.Fatalf("page answered: %s", a.All())
@@ -343,5 +349,74 @@ func TestPagingKill9(t *testing.T) {
 	r.quiet()
 	if a, b := len(dms(r.fake, "U2")), len(dms(r.fake, "U4")); a != 1 || b != 1 {
 		t.Errorf("after the kill: bob has %d pages, dave %d", a, b)
+	}
+}
+
+// TestPagingByPhone texts and calls the on-call through a fake Twilio, and
+// acknowledges by pressing 1 on the call: Twilio's signed gather callback,
+// signed over the public URL while it reaches Sitrep at another address
+// (as behind a proxy).
+func TestPagingByPhone(t *testing.T) {
+	w, env := pagingWorld(t)
+	fake := w.fake
+	cfg := strings.Replace(pagingConfig, "        - {notify: \"schedule:primary\", after: 5m}", "        - {notify: \"schedule:primary\", after: 5m, sms: true, call: true}", 1)
+	cfg += "  phones: {U2: \"+15558675310\", U3: \"+15558675311\", U4: \"+15558675312\"}\n"
+	if err := os.WriteFile(env["SITREP_CONFIG"], []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const sid, token = "ACf0e1d2c3b4a5968778695a4b3c2d1e0f", "0f8c6b1d2e3a4f5b6c7d8e9fa0b1c2d3"
+	tw := twiliofake.New(sid, token)
+	t.Cleanup(tw.Close)
+	const public = "https://sitrep.example.com"
+	env["TWILIO_ACCOUNT_SID"], env["TWILIO_AUTH_TOKEN"], env["TWILIO_FROM"], env["TWILIO_API_URL"] = sid, token, "+15017122661", tw.URL()
+	env["SITREP_PUBLIC_URL"] = public
+	clk := clock.NewFake(time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC))
+	sitrep := startAt(t, fake, env, clk)
+
+	sitrep.slash(fake, "U1", w.general, "declare sev1 Checkout failing")
+	var ch slackfake.Channel
+	eventually(t, "the incident channel", func() bool { var ok bool; ch, ok = fake.ChannelByName("inc-1-checkout-failing"); return ok })
+	eventually(t, "bob texted and called", func() bool { return len(tw.Requests()) == 2 })
+	reqs := tw.Requests()
+	if reqs[0].Kind != "sms" || reqs[0].Form.Get("To") != "+15558675310" || reqs[1].Kind != "call" {
+		t.Fatalf("twilio: %+v", reqs)
+	}
+	twiml := reqs[1].Form.Get("Twiml")
+	i := strings.Index(twiml, `action="`)
+	if i < 0 {
+		t.Fatalf("no gather action: %s", twiml)
+	}
+	action := html.UnescapeString(twiml[i+len(`action="`) : i+strings.Index(twiml[i:], `" `)])
+	path := strings.TrimPrefix(action, public)
+	form := url.Values{"CallSid": {"CA9d2b7e4f1a3c5e8b0d6f2a4c7e9b1d3f"}, "Digits": {"1"}, "From": {"+15017122661"}, "To": {"+15558675310"}, "msg": {"Gather End"}, "FinishedOnKey": {""}}
+	post := func(sig string) (int, string) {
+		req, err := http.NewRequest(http.MethodPost, sitrep.base+path, strings.NewReader(form.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Twilio-Signature", sig)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	// Signed over the address Sitrep sees rather than the public one.
+	if code, _ := post(twhook.Signature(token, sitrep.base+path, form)); code != http.StatusForbidden {
+		t.Fatalf("signature over the wrong URL: %d", code)
+	}
+	code, body := post(twhook.Signature(token, public+path, form))
+	if code != http.StatusOK || !strings.Contains(body, "<Say>Acknowledged.") {
+		t.Fatalf("key press: %d %s", code, body)
+	}
+	eventually(t, "the acknowledgement in the channel", func() bool { return contains(texts(fake, ch.ID), "Page acknowledged by <@U2>") },
+		func() string { return strings.Join(texts(fake, ch.ID), "\n") })
+	clk.Advance(time.Hour)
+	quiet(t, clk, w.db)
+	if len(dms(fake, "U4")) != 0 || len(tw.Requests()) != 2 {
+		t.Errorf("escalation went on after the key press: dave %d DMs, twilio %d", len(dms(fake, "U4")), len(tw.Requests()))
 	}
 }
