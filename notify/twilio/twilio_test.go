@@ -117,4 +117,3 @@ func TestTextAndCall(t *testing.T) {
 		t.Errorf("Twilio took %d requests, want 2", n)
 	}
 }
-
