@@ -214,7 +214,7 @@ func TestPagingAcrossRestart(t *testing.T) {
 	sitrep.stop()
 
 	clk.Advance(30 * time.Minute) // down through the backup's step
-	sitrep = startAt(t, fake, env, clk)
+	startAt(t, fake, env, clk)    // stopped by its cleanup
 	eventually(t, "dave paged late", func() bool { return len(dms(fake, "U4")) == 1 })
 	if got := blockText(dms(fake, "U4")[0].Blocks); !strings.Contains(got, "This page is late") {
 		t.Errorf("late page: %s", got)

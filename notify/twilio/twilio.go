@@ -191,7 +191,7 @@ func (in *Integration) send(ctx context.Context, kind, phone string, inc *incide
 	req.SetBasicAuth(in.conf.AccountSID, in.conf.AuthToken)
 	resp, err := in.conf.Client.Do(req)
 	if err != nil {
-		return fmt.Errorf("Twilio %s: network error", kind)
+		return fmt.Errorf("send the %s through Twilio: network error", kind)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
