@@ -286,3 +286,41 @@ func (s suite) testPagerDutyAck(t *testing.T) {
 		t.Errorf("ack after PagerDuty's: %v", err)
 	}
 }
+
+// testPagingStarts checks what starts a page besides a declaration at
+// page_at: an alert route's page, and raising the severity to page_at;
+// and that a drill pages nobody by itself.
+func (s suite) testPagingStarts(t *testing.T) {
+	ctx := context.Background()
+	st := s.open(t)
+	svc, _ := pagingService(t, st)
+	a := routed("k1", "g1", incident.ActionDeclare, incident.AlertFiring)
+	a.Severity, a.Page = "sev3", "default"
+	out := receive(t, svc, incident.AlertRules{MaxDeclaresPerMinute: 5, ReopenWithin: time.Hour}, a)
+	if len(out.Declared) != 1 {
+		t.Fatalf("declared %v", out.Declared)
+	}
+	inc, _ := st.Get(ctx, out.Declared[0])
+	if len(inc.Pages) != 1 || inc.Pages[0].Policy != "default" || inc.Pages[0].Reason != "route:r" {
+		t.Fatalf("an alert route's page: %+v", inc.Pages)
+	}
+	minor, err := svc.Declare(ctx, incident.Declaration{Title: "Slow", Severity: "sev2", Actor: "U0ANN"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raised, err := svc.SetSeverity(ctx, minor.Number, "U0ANN", "sev1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raised.Pages) != 1 || raised.Pages[0].Reason != "severity" {
+		t.Fatalf("raised to page_at: %+v", raised.Pages)
+	}
+	// Raising it further pages no second time.
+	if again, err := svc.SetSeverity(ctx, minor.Number, "U0ANN", "sev0"); err != nil || len(again.Pages) != 1 {
+		t.Fatalf("raised again: %+v, %v", again, err)
+	}
+	drill, err := svc.Declare(ctx, incident.Declaration{Title: "Game day", Severity: "sev0", Actor: "U0ANN", Drill: true})
+	if err != nil || len(drill.Pages) != 0 {
+		t.Fatalf("a drill paged: %+v, %v", drill, err)
+	}
+}

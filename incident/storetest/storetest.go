@@ -93,6 +93,7 @@ func Run(t *testing.T, open func(t *testing.T) incident.Store, opts ...Options) 
 		{"Paging", s.testPaging},
 		{"PagingLate", s.testPagingLate},
 		{"PagerDutyAck", s.testPagerDutyAck},
+		{"PagingStarts", s.testPagingStarts},
 	} {
 		t.Run(tc.name, tc.test)
 	}

@@ -30,3 +30,13 @@ CREATE TABLE oncall_overrides (
 
 -- Overrides reads those that have not ended yet.
 CREATE INDEX oncall_overrides_ends ON oncall_overrides (ends_at);
+
+-- The Slack paging lane (bot's "slack-pages") starts caught up with every
+-- incident that exists before paging did: none has a page to send, and
+-- otherwise the first start after upgrading would make one pass per
+-- incident ever recorded, closed ones included, to find nothing.
+INSERT INTO deliveries (integration, incident_id, cursor, version, state, saved_at)
+SELECT 'slack-pages', id, last_seq, version, '{"seq":' || last_seq || '}', updated_at
+FROM incidents
+WHERE true
+ON CONFLICT (integration, incident_id) DO NOTHING;
