@@ -176,6 +176,15 @@ func TestPagingByHandAndResolve(t *testing.T) {
 		t.Fatalf("oncall after the override: %s", got)
 	}
 
+	// The Home tab shows who is on call, the override included.
+	sitrep.sendEvent(homeOpened(t, fake, "EvH-oncall", "U2"), 0)
+	var home string
+	eventually(t, "the Home tab with who is on call", func() bool {
+		v, _ := fake.HomeView("U2")
+		home = blockText(v.Blocks)
+		return strings.Contains(home, "On call") && strings.Contains(home, "*Now:* <@U1>")
+	}, func() string { return home })
+
 	sitrep.slash(fake, "U1", w.general, "declare sev3 Odd graphs")
 	var ch slackfake.Channel
 	eventually(t, "the incident channel", func() bool { var ok bool; ch, ok = fake.ChannelByName("inc-1-odd-graphs"); return ok })
