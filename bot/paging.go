@@ -102,12 +102,20 @@ func (p *pageDelivery) Deliver(ctx context.Context, inc *incident.Incident, even
 			if slices.Contains(st.Done, user) {
 				continue
 			}
-			dm, _, _, err := p.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{user}})
-			if err != nil {
-				return fmt.Errorf("open a direct message to page %s: %w", user, err)
+			err := p.dm(ctx, user, text, blocks)
+			if err != nil && !isFinal(err) {
+				return err
 			}
-			if _, _, err := p.api.PostMessageContext(ctx, dm.ID, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
-				return fmt.Errorf("page %s: %w", user, err)
+			if err != nil {
+				// Slack will never take this one (a deactivated account,
+				// say): the commander hears of it once, and the page goes
+				// on to the others and to the next steps rather than
+				// waiting on it.
+				p.log.Warn("a page could not reach someone", "incident", inc.Number, "user", user, "err", err)
+				problem := fmt.Sprintf("The page could not reach %s in Slack: %s%s.", mention(user), describeSlackError(err), needsAdmin(err))
+				if rerr := p.svc.RecordPageProblem(ctx, inc.Number, problem); rerr != nil {
+					return rerr
+				}
 			}
 			st.Done = append(st.Done, user)
 			if err := store(); err != nil {
@@ -119,7 +127,13 @@ func (p *pageDelivery) Deliver(ctx context.Context, inc *incident.Incident, even
 			// message says who is paged and where to help.
 			msg := fmt.Sprintf(":rotating_light: Paging this channel for an incident (%s): *%s*. %s", inc.Severity, displayTitle(inc), whereToJoin(channel, p.command))
 			if _, _, err := p.api.PostMessageContext(ctx, c, slack.MsgOptionText(msg, false)); err != nil {
-				return fmt.Errorf("page channel %s: %w", c, err)
+				if !isFinal(err) {
+					return fmt.Errorf("page channel %s: %w", c, err)
+				}
+				problem := fmt.Sprintf("The page could not be posted in %s: %s%s.", channelLink(c), describeSlackError(err), needsAdmin(err))
+				if rerr := p.svc.RecordPageProblem(ctx, inc.Number, problem); rerr != nil {
+					return rerr
+				}
 			}
 			st.Done = append(st.Done, "#"+c)
 			if err := store(); err != nil {
@@ -130,6 +144,18 @@ func (p *pageDelivery) Deliver(ctx context.Context, inc *incident.Incident, even
 		if err := store(); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// dm sends a page's direct message to user.
+func (p *pageDelivery) dm(ctx context.Context, user, text string, blocks []slack.Block) error {
+	dm, _, _, err := p.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{user}})
+	if err != nil {
+		return fmt.Errorf("open a direct message to page %s: %w", user, err)
+	}
+	if _, _, err := p.api.PostMessageContext(ctx, dm.ID, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
+		return fmt.Errorf("page %s: %w", user, err)
 	}
 	return nil
 }

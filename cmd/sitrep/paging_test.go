@@ -189,6 +189,11 @@ func TestPagingByHandAndResolve(t *testing.T) {
 	var ch slackfake.Channel
 	eventually(t, "the incident channel", func() bool { var ok bool; ch, ok = fake.ChannelByName("inc-1-odd-graphs"); return ok })
 	card(t, fake, ch.ID) // Sitrep knows the channel as the incident's
+	// Someone Slack cannot reach: the commander is told, and paging goes on.
+	sitrep.slash(fake, "U1", ch.ID, "page <@U9GONE|gone>")
+	eventually(t, "the unreachable person told", func() bool {
+		return contains(texts(fake, ch.ID), "<@U1>: The page could not reach <@U9GONE> in Slack")
+	}, func() string { return strings.Join(texts(fake, ch.ID), "\n") })
 	a, _ = sitrep.slash(fake, "U1", ch.ID, "page <@U3|cat> can you look at the graphs?")
 	if a.All() != "" {
 		t.Fatalf("page answered: %s", a.All())
@@ -204,7 +209,7 @@ func TestPagingByHandAndResolve(t *testing.T) {
 	sitrep.slash(fake, "U1", ch.ID, "resolve false alarm")
 	eventually(t, "the page cancelled", func() bool { return contains(texts(fake, ch.ID), "Open pages cancelled") },
 		func() string { return strings.Join(texts(fake, ch.ID), "\n") })
-	ru := pageAck(t, sitrep, fake, "U3", dms(fake, "U3")[0], "1:1")
+	ru := pageAck(t, sitrep, fake, "U3", dms(fake, "U3")[0], "1:2")
 	eventually(t, "cat told it was cancelled", func() bool { return strings.Contains(responses(fake, ru), "This page was cancelled") },
 		func() string { return responses(fake, ru) })
 }
