@@ -31,7 +31,7 @@ func (s *Service) UsePaging(p *oncall.Plan) { s.paging = p }
 // Paging returns the on-call plan in use (nil when none is).
 func (s *Service) Paging() *oncall.Plan { return s.paging }
 
-// schedule returns the schedule called name, or an error listing those
+// onCallSchedule returns the schedule called name, or an error listing those
 // there are.
 func (s *Service) onCallSchedule(name string) (*oncall.Schedule, error) {
 	if sch := s.paging.Schedule(name); sch != nil {

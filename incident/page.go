@@ -86,7 +86,7 @@ type PageRequest struct {
 	Message string
 }
 
-// DefaultPolicy is the policy paged when an incident is declared at or
+// defaultPolicy is the policy paged when an incident is declared at or
 // above page_at: the policy called default, else the first configured.
 func (s *Service) defaultPolicy() (oncall.Policy, bool) {
 	if s.paging == nil || len(s.paging.Policies) == 0 {
