@@ -170,7 +170,8 @@ func TestGoldenBlockKit(t *testing.T) {
 		return message{text, blocks}
 	}
 	page := func(inc *incident.Incident, ev incident.Event, channel string, alerts []incident.StoredAlert) message {
-		text, blocks := pageMessage(inc, ev, channel, alerts, "/incident")
+		users := strings.Fields(ev.Data["users"])
+		text, blocks := pageMessage(inc, ev, users[len(users)-1], channel, alerts, "/incident")
 		return message{text, blocks}
 	}
 	type announced struct {
@@ -234,7 +235,9 @@ func TestGoldenBlockKit(t *testing.T) {
 		{"oncall", "blocks", onCallBlocks(goldenOnCall())},
 		{"card-paged", "blocks", cardBlocks(goldenPaged(g.open), cfg, "/incident", "v9")},
 		{"page-dm", "message", page(g.open.Incident, goldenEvent(incident.KindPage, 1, "", "",
-			map[string]string{"page": "1", "step": "1", "notify": "schedule:primary", "users": "U0BOB U0DAVE", "policy": "default"}), "C0INC42", goldenAlerts())},
+			map[string]string{"page": "1", "step": "1", "notify": "schedule:primary", "users": "U0BOB", "policy": "default"}), "C0INC42", goldenAlerts())},
+		{"page-dm-backup-of-provisional", "message", page(g.open.Incident, goldenEvent(incident.KindPage, 1, "", "",
+			map[string]string{"page": "1", "step": "1", "notify": "schedule:primary", "users": "U0CAROL U0DAVE", "policy": "default"}), "C0INC42", nil)},
 		{"page-dm-escalated-late", "message", page(g.alerted.Incident, goldenEvent(incident.KindPage, 6, "", "",
 			map[string]string{"page": "1", "step": "2", "notify": "backup:primary", "users": "U0DAVE", "policy": "default", "escalated": "true", "late": "true"}), "", nil)},
 		{"page-dm-by-hand", "message", page(g.open.Incident, goldenEvent(incident.KindPage, 20, "U0ALICE", "Need someone who knows the payments DB <!channel>",

@@ -97,11 +97,11 @@ func (p *pageDelivery) Deliver(ctx context.Context, inc *incident.Incident, even
 		if err != nil {
 			return err
 		}
-		text, blocks := pageMessage(inc, ev, channel, alerts, p.command)
 		for _, user := range strings.Fields(ev.Data["users"]) {
 			if slices.Contains(st.Done, user) {
 				continue
 			}
+			text, blocks := pageMessage(inc, ev, user, channel, alerts, p.command)
 			err := p.dm(ctx, user, text, blocks)
 			if err != nil && !isFinal(err) {
 				return err
@@ -218,11 +218,16 @@ func whereToJoin(channel, command string) string {
 	return "Join " + channelLink(channel) + "."
 }
 
-// pageMessage is a page's direct message: the incident's link, severity,
-// title and alerts, the message of whoever paged, and Acknowledge.
-func pageMessage(inc *incident.Incident, ev incident.Event, channel string, alerts []incident.StoredAlert, command string) (string, []slack.Block) {
+// pageMessage is a page's direct message to user: the incident's link,
+// severity, title and alerts, why they are paged, the message of whoever
+// paged, and Acknowledge.
+func pageMessage(inc *incident.Incident, ev incident.Event, user, channel string, alerts []incident.StoredAlert, command string) (string, []slack.Block) {
 	why := "You are on call."
+	users := strings.Fields(ev.Data["users"])
 	switch {
+	case strings.HasPrefix(ev.Data["notify"], "schedule:") && len(users) > 1 && user != users[0]:
+		// A provisional on-call is paged with their backup (seed 000).
+		why = fmt.Sprintf("You are the backup of %s, who is on call as a provisional.", mention(users[0]))
 	case ev.Actor != "":
 		why = mention(ev.Actor) + " paged you."
 	case strings.HasPrefix(ev.Data["notify"], "backup:"):
