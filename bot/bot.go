@@ -67,6 +67,7 @@ type Bot struct {
 	deliv  *slackDelivery
 	runner *notify.Runner
 	prompt *prompter
+	pager  *pager
 	// declares limits how often one person may declare.
 	declares *declareLimit
 	client   *http.Client // for response_url
@@ -123,7 +124,8 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, cl
 	deliv := newSlackDelivery(api, svc, opts, log)
 	deliv.pace = paced
 	deliv.members = newMembers(api, clk)
-	runner := notify.New(svc, deliveryClock, log, opts.Metrics, append([]notify.Integration{deliv}, opts.Integrations...)...)
+	pages := &pageDelivery{api: api, svc: svc, log: log.With("integration", pagesIntegration), command: opts.CommandName, metrics: opts.Metrics}
+	runner := notify.New(svc, deliveryClock, log, opts.Metrics, append([]notify.Integration{deliv, pages}, opts.Integrations...)...)
 	deliv.runner = runner
 	jobsDone, stopJobs := context.WithCancel(context.Background())
 	b := &Bot{
@@ -137,6 +139,7 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, cl
 		deliv:    deliv,
 		runner:   runner,
 		prompt:   newPrompter(svc, clk, opts.AlertRules, log),
+		pager:    newPager(svc, clk, log),
 		declares: newDeclareLimit(clk.Now),
 		client:   &http.Client{Timeout: 10 * time.Second, Transport: SlackTransport(nil, opts.Metrics, log)},
 		names:    newNameCache(api, log),
@@ -179,6 +182,8 @@ func (b *Bot) Run(ctx context.Context) error {
 	b.mu.Unlock()
 	promptDone := make(chan error, 1)
 	go func() { promptDone <- b.prompt.run(bg) }()
+	pageDone := make(chan error, 1)
+	go func() { pageDone <- b.pager.run(bg) }()
 	// Changes made elsewhere (another process on the same database, the
 	// command line) reach the runner and the prompter through the
 	// service's change feed once it has polled for them.
@@ -197,6 +202,9 @@ func (b *Bot) Run(ctx context.Context) error {
 		err = terr
 	}
 	if perr := <-promptDone; err == nil {
+		err = perr
+	}
+	if perr := <-pageDone; err == nil {
 		err = perr
 	}
 	if werr := <-watchDone; err == nil {

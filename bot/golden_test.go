@@ -15,6 +15,7 @@ import (
 
 	"github.com/sitrep-dev/sitrep/incident"
 	"github.com/sitrep-dev/sitrep/internal/slackfake"
+	"github.com/sitrep-dev/sitrep/oncall"
 )
 
 // update rewrites the golden files from what the renderers produce now:
@@ -180,6 +181,11 @@ func TestGoldenBlockKit(t *testing.T) {
 		text, blocks := promptMessage(inc, ev, cfg, "/incident")
 		return message{text, blocks}
 	}
+	page := func(inc *incident.Incident, ev incident.Event, channel string, alerts []incident.StoredAlert) message {
+		users := strings.Fields(ev.Data["users"])
+		text, blocks := pageMessage(inc, ev, users[len(users)-1], channel, alerts, "/incident")
+		return message{text, blocks}
+	}
 	type announced struct {
 		Event string `json:"event"`
 		Text  string `json:"text"`
@@ -239,6 +245,16 @@ func TestGoldenBlockKit(t *testing.T) {
 		{"modal-resolve", "view", gb.resolveModal(reviewed.Incident, modalMeta{Channel: "C0INC42", Number: 42})},
 		{"modal-postmortem-draft", "view", gb.postmortemModal(reviewed.Incident, modalMeta{Channel: "C0INC42", Number: 42})},
 		{"modal-postmortem", "view", gb.postmortemModal(resolved.Incident, modalMeta{Channel: "C0INC42", Number: 42})},
+		{"oncall", "blocks", onCallBlocks(goldenOnCall())},
+		{"card-paged", "blocks", cardBlocks(goldenPaged(g.open), cfg, "/incident", "v9")},
+		{"page-dm", "message", page(g.open.Incident, goldenEvent(incident.KindPage, 1, "", "",
+			map[string]string{"page": "1", "step": "1", "notify": "schedule:primary", "users": "U0BOB", "policy": "default"}), "C0INC42", goldenAlerts())},
+		{"page-dm-backup-of-provisional", "message", page(g.open.Incident, goldenEvent(incident.KindPage, 1, "", "",
+			map[string]string{"page": "1", "step": "1", "notify": "schedule:primary", "users": "U0CAROL U0DAVE", "policy": "default"}), "C0INC42", nil)},
+		{"page-dm-escalated-late", "message", page(g.alerted.Incident, goldenEvent(incident.KindPage, 6, "", "",
+			map[string]string{"page": "1", "step": "2", "notify": "backup:primary", "users": "U0DAVE", "policy": "default", "escalated": "true", "late": "true"}), "", nil)},
+		{"page-dm-by-hand", "message", page(g.open.Incident, goldenEvent(incident.KindPage, 20, "U0ALICE", "Need someone who knows the payments DB <!channel>",
+			map[string]string{"page": "2", "step": "1", "notify": "user:U0ERIN", "users": "U0ERIN"}), "C0INC42", nil)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -305,4 +321,42 @@ func checkGolden(t *testing.T, path string, got []byte) {
 	if diff := cmp.Diff(string(want), string(got)); diff != "" {
 		t.Errorf("%s differs (-want +got); if the change is meant, rewrite it with -update:\n%s", path, diff)
 	}
+}
+
+// goldenOnCall is who is on call in the golden files: a provisional
+// engineer with their backup now, and an override next.
+func goldenOnCall() []incident.OnCallNow {
+	at := func(h int) time.Time { return goldenAt.Add(time.Duration(h) * time.Hour) }
+	ov := &oncall.Override{ID: 3, Schedule: "secondary", User: "U0ERIN", Start: at(0), End: at(8), SetBy: "U0BOB", SetAt: at(0)}
+	return []incident.OnCallNow{
+		{Schedule: "primary",
+			Now:  oncall.Shift{Schedule: "primary", User: "U0CAROL", Start: at(-24), End: at(48), Provisional: true, Backup: "U0DAVE"},
+			Next: oncall.Shift{Schedule: "primary", User: "U0BOB", Start: at(48), End: at(48 + 168)}},
+		{Schedule: "secondary",
+			Now:  oncall.Shift{Schedule: "secondary", User: "U0ERIN", Start: at(0), End: at(8), Override: ov},
+			Next: oncall.Shift{Schedule: "secondary", User: "U0FRANK", Start: at(8), End: at(72)}},
+	}
+}
+
+// goldenAlerts are the alerts a paged incident shows, markup in a title
+// included.
+func goldenAlerts() []incident.StoredAlert {
+	return []incident.StoredAlert{
+		{Alert: incident.Alert{Source: "alertmanager", Key: "fp1", Status: incident.AlertFiring, Title: "HighErrorRate checkout <5xx> & more"}},
+		{Alert: incident.Alert{Source: "sentry", Key: "42", Status: incident.AlertResolved, Title: "PaymentError in charge()"}},
+	}
+}
+
+// goldenPaged is incident sh with its on-call paged by policy and
+// acknowledged after escalating, and someone paged by hand still waiting.
+func goldenPaged(sh *shown) *shown {
+	inc := *sh.Incident
+	at := func(m int) time.Time { return goldenAt.Add(time.Duration(m) * time.Minute) }
+	inc.Pages = []incident.Page{
+		{ID: 1, Policy: "default", At: at(0), State: incident.PageAcknowledged, Step: 1, Notified: []string{"U0BOB", "U0DAVE"}, AckBy: "U0DAVE", AckVia: "slack", AckAt: at(7)},
+		{ID: 2, Target: "user:U0ERIN", By: "U0ALICE", At: at(20), State: incident.PageOpen, Notified: []string{"U0ERIN"}},
+	}
+	out := *sh
+	out.Incident = &inc
+	return &out
 }

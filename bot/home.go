@@ -44,7 +44,16 @@ func (b *Bot) publishHomeNotice(ctx context.Context, log *slog.Logger, user, not
 		log.Error("home: list incidents", "err", err)
 		return
 	}
-	view := slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: homeBlocks(open, finished, b.opts.CommandName, notice)}}
+	blocks := homeBlocks(open, finished, b.opts.CommandName, notice)
+	// Who is on call, below the incidents: whom the next page wakes.
+	if oc, err := b.svc.OnCall(ctx, ""); err != nil {
+		log.Warn("home: who is on call", "err", err)
+	} else if len(oc) > 0 {
+		if more := onCallBlocks(oc); len(blocks)+1+len(more) <= 100 {
+			blocks = append(append(blocks, slack.NewDividerBlock()), more...)
+		}
+	}
+	view := slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}
 	if _, err := b.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: view}); err != nil {
 		log.Error("home: publish", "err", err)
 	}

@@ -138,6 +138,10 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 		b.homeDeclare(ctx, log, cb) // on the Home tab: no incident yet
 		return
 	}
+	if act.ActionID == actionPageAck {
+		b.pageAck(ctx, log, cb, act) // paging.go: in a direct message
+		return
+	}
 	if strings.HasPrefix(act.ActionID, alertsActionPrefix) {
 		b.alertTriageAction(ctx, log, cb, act) // triage_alerts.go: no incident yet
 		return

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -18,6 +19,13 @@ type Command struct {
 	Role     string
 	User     string // a user ID taken from a mention
 	Text     string
+	// Schedule names an on-call schedule (oncall, page); Override is set
+	// for "oncall override", For its duration; Target is whom page
+	// pages (user:<id> or schedule:<name>).
+	Schedule string
+	Override bool
+	For      time.Duration
+	Target   string
 }
 
 // usageError is a slash text that cannot be parsed. The bot shows the message
@@ -68,6 +76,8 @@ var subcommands = []subcommand{
 	{name: "reopen", args: "[reason]", help: "Reopen a resolved incident.", inIncident: true, parse: optionalText},
 	{name: "postmortem", help: "Opens a form for the review (root cause, contributing factors, what went well and badly, learnings, remediations), then writes the postmortem and uploads it to the channel; a draft while the incident is open.", inIncident: true, parse: noArgs},
 	{name: "close", help: "Close a resolved incident once its postmortem is published.", inIncident: true, parse: noArgs},
+	{name: "page", args: "<@user|schedule> [message]", help: "Page someone, or whoever is on call for a schedule: a direct message with Acknowledge.", inIncident: true, parse: parsePage},
+	{name: "oncall", aliases: []string{"on-call"}, args: "[schedule] | override <schedule> @user <duration>", help: "Show who is on call now and next; or put someone on call from now, for a duration such as 8h or 2d.", parse: parseOnCall},
 }
 
 func lookup(word string) (subcommand, bool) {

@@ -3,6 +3,7 @@ package bot
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -38,6 +39,23 @@ func TestParse(t *testing.T) {
 		{name: "declare without title opens the form", text: "declare", want: Command{Name: "declare"}},
 		{name: "declare severity only opens the form", text: "declare sev1", want: Command{Name: "declare", Severity: "sev1"}},
 		{name: "list", text: "list", want: Command{Name: "list"}},
+		{name: "oncall", text: "oncall", want: Command{Name: "oncall"}},
+		{name: "oncall one schedule", text: "oncall Primary", want: Command{Name: "oncall", Schedule: "primary"}},
+		{name: "on-call alias", text: "on-call primary", want: Command{Name: "oncall", Schedule: "primary"}},
+		{name: "oncall two schedules", text: "oncall primary secondary", wantErr: "at most one schedule", usage: "oncall"},
+		{name: "override", text: "oncall override primary <@U0DANA|dana> 8h", want: Command{Name: "oncall", Override: true, Schedule: "primary", User: "U0DANA", For: 8 * time.Hour}},
+		{name: "override days", text: "oncall OVERRIDE primary <@U0DANA> 2d", want: Command{Name: "oncall", Override: true, Schedule: "primary", User: "U0DANA", For: 48 * time.Hour}},
+		{name: "override a week", text: "oncall override primary <@U0DANA> 1w", want: Command{Name: "oncall", Override: true, Schedule: "primary", User: "U0DANA", For: 7 * 24 * time.Hour}},
+		{name: "override negative is parsed, refused by the domain", text: "oncall override primary <@U0DANA> -1h", want: Command{Name: "oncall", Override: true, Schedule: "primary", User: "U0DANA", For: -time.Hour}},
+		{name: "override bad duration", text: "oncall override primary <@U0DANA> soon", wantErr: `"soon" is not a duration`, usage: "oncall"},
+		{name: "override absurd days", text: "oncall override primary <@U0DANA> 99999d", wantErr: `"99999d" is not a duration`, usage: "oncall"},
+		{name: "override no duration", text: "oncall override primary <@U0DANA>", wantErr: "Give the schedule, the person and how long", usage: "oncall"},
+		{name: "override plain name", text: "oncall override primary dana 8h", wantErr: `"dana" is not a mention`, usage: "oncall"},
+		{name: "override extra", text: "oncall override primary <@U0DANA> 8h please", wantErr: "only the schedule", usage: "oncall"},
+		{name: "page a person", text: "page <@U0DANA|dana> DB is on fire", want: Command{Name: "page", Target: "user:U0DANA", Text: "DB is on fire"}},
+		{name: "page a schedule", text: "page Primary", want: Command{Name: "page", Target: "schedule:primary", Schedule: "primary"}},
+		{name: "page nobody", text: "page", wantErr: "Say whom to page", usage: "page"},
+		{name: "page an unlinked name", text: "page @dana", wantErr: `"@dana" is not a mention`, usage: "page"},
 		{name: "status", text: "status identified", want: Command{Name: "status", Status: "identified"}},
 		{name: "status lowercased", text: "status Monitoring", want: Command{Name: "status", Status: "monitoring"}},
 		{name: "status missing", text: "status", wantErr: "exactly one status", usage: "status"},

@@ -117,6 +117,9 @@ func cardBlocks(inc *shown, cfg incident.Config, commandName, salt string) []sla
 	if answered, total := inc.ChecklistProgress(); total > 0 {
 		fields = append(fields, mrkdwn(fmt.Sprintf("*Checklist*\n%d/%d answered", answered, total)))
 	}
+	if f := pagingField(inc.Incident); f != "" {
+		fields = append(fields, mrkdwn(truncate(f, maxFieldText)))
+	}
 	if len(inc.Services) > 0 {
 		fields = append(fields, mrkdwn(truncate("*Affected services*\n"+defuse(strings.Join(inc.Services, ", ")), maxFieldText)))
 	}
@@ -432,6 +435,19 @@ var wordings = map[incident.EventKind]wording{
 		emoji: emoji(":white_check_mark:"),
 		channel: func(s said) string {
 			return fmt.Sprintf("All the alerts of incident #%d have resolved. %s, is it over? If so, resolve it.", s.inc.Number, commanderOrWhoever(s.d["commander"]))
+		},
+	},
+	// Paging is told in the channel, so that responders see who was
+	// woken and who answered.
+	incident.KindPage:          pageWording(":rotating_light:"),
+	incident.KindPageAck:       pageWording(":white_check_mark:"),
+	incident.KindPageCancelled: pageWording(":no_bell:"),
+	incident.KindPagerDuty:     pageWording(":pager:"),
+	incident.KindPageProblem:   pageWording(":warning:"),
+	incident.KindPageExhausted: {
+		emoji: emoji(":warning:"),
+		channel: func(s said) string {
+			return fmt.Sprintf("Nobody acknowledged the page; its escalation policy has run out. %s, page someone by hand with the page subcommand.", commanderOrWhoever(s.d["commander"]))
 		},
 	},
 	incident.KindFollowUpDone: {

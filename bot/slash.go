@@ -102,6 +102,8 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 	case "declare":
 		rep := b.declare(ctx, log, sc, cmd)
 		return rep, rep.Text != ""
+	case "oncall":
+		return b.onCallCommand(ctx, log, sc, cmd), true
 	}
 
 	n, err := b.incidentIn(ctx, log, sc.UserID, sc.ChannelID)
@@ -192,6 +194,8 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 		return rep, rep.Text != ""
 	case "close":
 		_, err = b.svc.Close(ctx, n, sc.UserID)
+	case "page":
+		_, err = b.svc.PageBy(ctx, n, sc.UserID, incident.PageRequest{Target: cmd.Target, Message: cmd.Text})
 	default:
 		err = fmt.Errorf("subcommand %q has no handler", cmd.Name)
 	}

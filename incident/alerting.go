@@ -38,6 +38,7 @@ type RoutedAlert struct {
 	Severity    string   // "" means the configured default
 	Services    []string // affected services of an incident it declares
 	AutoResolve bool     // resolve the incident once all its alerts have
+	Page        string   // the escalation policy an incident it declares pages
 	// Group names the alerts that make one incident. Alerts of different
 	// routes never share a group.
 	Group string
@@ -591,6 +592,7 @@ func (b *alertBatch) declare(a RoutedAlert, waited []StoredAlert) (*Incident, er
 	}
 	inc, ev, err := b.svc.newIncident(context.Background(), Declaration{
 		Title: alertTitle(a.Alert), Severity: a.Severity, Source: a.Source, Services: a.Services, Summary: summary,
+		Page: a.Page, Route: a.Route,
 	}, b.now)
 	if err != nil {
 		return nil, err

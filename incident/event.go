@@ -151,6 +151,8 @@ func (e Event) Describe(mention func(userID string) string) string {
 		return fmt.Sprintf("Alert firing (%s): %s", d["source"], e.Text)
 	case KindAlertsResolved:
 		return "All alerts resolved"
+	case KindPage, KindPageAck, KindPageCancelled, KindPageExhausted, KindPagerDuty, KindPageProblem:
+		return describePage(e, mention)
 	case KindPrompt:
 		if d["prompt"] == string(PromptPostmortem) {
 			return "Reminder: the postmortem is not published yet"

@@ -62,6 +62,14 @@ type Incident struct {
 	// incidents with prompts due without reading the others.
 	NextPromptAt time.Time
 
+	// Pages are the attempts to wake people for the incident (page.go),
+	// in the order they started. NextPageAt is when the earliest open
+	// page's next step is due, zero for never: derived, like
+	// NextPromptAt, so that a Store finds due pages without reading
+	// every incident.
+	Pages      []Page
+	NextPageAt time.Time
+
 	// Version counts changes; the Store increments it on every Update so that
 	// adapters can tell whether what they show is current.
 	Version int64
@@ -86,6 +94,7 @@ type Store interface {
 	DeliveryStore
 	ClaimStore
 	AlertStore
+	OnCallStore
 	// Stats counts incidents by status and severity.
 	Stats(ctx context.Context) (Stats, error)
 	// Ping reports whether the store is reachable.
@@ -119,6 +128,10 @@ type IncidentStore interface {
 	// and Update, by any process sharing the store, takes a new, higher
 	// change number, so polling Changes finds every change exactly once.
 	Changes(ctx context.Context, after int64) ([]Change, int64, error)
+	// DuePages returns the numbers of incidents whose NextPageAt is at or
+	// before now, and the earliest NextPageAt after now (zero if none),
+	// reading only those incidents.
+	DuePages(ctx context.Context, now time.Time) ([]int64, time.Time, error)
 	// DuePrompts returns the numbers of incidents whose NextPromptAt is at
 	// or before now, and the earliest NextPromptAt after now (zero if
 	// none). It reads only those incidents, not every open one.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/sitrep-dev/sitrep/oncall"
 )
 
 // Limits on what people type. Titles stay short enough for a channel topic
@@ -24,6 +26,8 @@ type Service struct {
 	cfg   Config
 	now   func() time.Time
 	feed  changeFeed
+	// paging is the on-call plan (UsePaging); nil pages nobody.
+	paging *oncall.Plan
 }
 
 // NewService returns a Service. cfg must have passed Validate.
@@ -48,6 +52,12 @@ type Declaration struct {
 	Services []string
 	Private  bool
 	Drill    bool
+	// Page names the escalation policy to page (an alert route's page);
+	// "" pages the default policy when the severity is at or above
+	// page_at.
+	Page string
+	// Route is the alert route that declared it, for the page's reason.
+	Route string
 }
 
 // Declare records a new incident and its first timeline event.
@@ -117,7 +127,13 @@ func (s *Service) newIncident(ctx context.Context, d Declaration, now time.Time)
 		LastUpdateAt: now,
 	}
 	inc.Checklist = s.cfg.checklistFor(sev, nil)
+	reason := "severity"
+	if d.Page != "" {
+		reason = "route:" + d.Route
+	}
+	s.autoPage(inc, d.Page, reason, now)
 	s.cfg.schedule(inc)
+	schedulePages(inc)
 	ev := Event{At: now, Kind: KindDeclared, Actor: d.Actor, Data: map[string]string{"severity": sev}}
 	if d.Source != "" {
 		ev.Data["source"] = d.Source
@@ -140,6 +156,7 @@ func (s *Service) change(ctx context.Context, number int64, fn func(inc *Inciden
 		}
 		inc.UpdatedAt = now
 		s.cfg.schedule(inc)
+		schedulePages(inc)
 		for i := range evs {
 			if evs[i].At.IsZero() { // a message keeps the time it was written
 				evs[i].At = now
@@ -260,6 +277,8 @@ func (s *Service) SetSeverity(ctx context.Context, number int64, actor, severity
 			inc.Checklist = append(inc.Checklist, added...)
 			data["checklist_added"] = strconv.Itoa(len(added))
 		}
+		// Raised to page_at or above: the on-call is paged now.
+		s.autoPage(inc, "", "severity", now)
 		return []Event{{Kind: KindSeverity, Actor: actor, Data: data}}, nil
 	})
 }
@@ -344,7 +363,8 @@ func (s *Service) Resolve(ctx context.Context, number int64, actor, summary stri
 		if err != nil {
 			return nil, err
 		}
-		return append(evs, Event{Kind: KindResolved, Actor: actor, Text: summary, Data: map[string]string{"from": string(from)}}), nil
+		evs = append(evs, Event{Kind: KindResolved, Actor: actor, Text: summary, Data: map[string]string{"from": string(from)}})
+		return append(evs, cancelPages(inc)...), nil
 	})
 }
 

@@ -168,6 +168,12 @@ func Build(inc *incident.Incident, events []incident.Event, loc *time.Location, 
 			}
 		}
 	}
+	if len(inc.Pages) > 0 {
+		v.Paged = true
+		if d, ok := incident.TimeToAcknowledge(inc); ok {
+			v.TimeToAcknowledge = &d
+		}
+	}
 	if v.TimeToMitigate == nil && v.Duration != nil {
 		// Resolved without a recorded event (an import, say): the
 		// incident's own times still say when it was mitigated.

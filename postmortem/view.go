@@ -28,8 +28,13 @@ type View struct {
 	// TimeToMitigate is from declared to the first move to monitoring or
 	// to resolved; nil if that never happened.
 	TimeToMitigate *time.Duration
-	Commander      string // display name, one line
-	Roles          []Role // the other roles, by role name
+	// TimeToAcknowledge is from the first page to its first
+	// acknowledgement; nil when nobody was paged or nobody acknowledged.
+	// Paged is set when anyone was.
+	TimeToAcknowledge *time.Duration
+	Paged             bool
+	Commander         string // display name, one line
+	Roles             []Role // the other roles, by role name
 	// AffectedServices are one line each.
 	AffectedServices []string
 	Private          bool

@@ -18,6 +18,8 @@ import (
 
 	"github.com/sitrep-dev/sitrep/incident"
 	"github.com/sitrep-dev/sitrep/intake/route"
+	pdnotify "github.com/sitrep-dev/sitrep/notify/pagerduty"
+	"github.com/sitrep-dev/sitrep/oncall"
 	"github.com/sitrep-dev/sitrep/templates"
 )
 
@@ -51,6 +53,45 @@ type settings struct {
 
 	// Trackers are the issue trackers follow-ups are exported to.
 	Trackers trackerSettings
+	// OnCall is the oncall section of the config file as written, and
+	// Paging what it compiles to: schedules, policies and page_at.
+	OnCall oncall.Config
+	Paging *oncall.Plan
+	// PagerDutyRoutingKey and PagerDutyEventsURL send pages to PagerDuty
+	// too (notify/pagerduty); PagerDutyHookSecret turns on POST
+	// /hooks/pagerduty.
+	PagerDutyRoutingKey string
+	PagerDutyEventsURL  string
+	PagerDutyHookSecret string
+	// Twilio texts and calls for steps with sms or call; PublicURL is
+	// Sitrep's base URL as Twilio reaches it, for a call's key press.
+	TwilioAccountSID, TwilioAuthToken, TwilioFrom, TwilioAPIURL string
+	PublicURL                                                   string
+}
+
+// e164RE is a phone number as Twilio takes it.
+var e164RE = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+
+// TwilioOn reports whether Twilio's settings are all set.
+func (s *settings) TwilioOn() bool {
+	return s.TwilioAccountSID != "" && s.TwilioAuthToken != "" && s.TwilioFrom != ""
+}
+
+// pdDefaultURL is PagerDuty's Events API v2.
+const pdDefaultURL = pdnotify.DefaultURL
+
+// PagerDutyOn reports whether pages go to PagerDuty: a routing key is set,
+// or a policy has its own.
+func (s *settings) PagerDutyOn() bool {
+	if s.PagerDutyRoutingKey != "" {
+		return true
+	}
+	for _, p := range s.Paging.Policies {
+		if p.RoutingKey != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // alertSources are the senders POST /hooks/<source> takes, each on once
@@ -86,6 +127,8 @@ type configFile struct {
 	Alerts *route.Config `yaml:"alerts,omitempty"`
 	// Trackers are where follow-ups' issues are made (trackers.go).
 	Trackers *trackersFile `yaml:"trackers,omitempty"`
+	// OnCall holds the on-call schedules and escalation policies (oncall).
+	OnCall *oncall.Config `yaml:"oncall,omitempty"`
 }
 
 // severityFile is a severity as the config file writes it: the domain's
@@ -248,6 +291,28 @@ func loadSettings(getenv func(string) string) (*settings, error) {
 			s.HookSecrets[src] = v
 		}
 	}
+	s.PagerDutyRoutingKey = strings.TrimSpace(getenv("PAGERDUTY_ROUTING_KEY"))
+	s.PagerDutyHookSecret = strings.TrimSpace(getenv(hookSecretVar("pagerduty")))
+	s.PagerDutyEventsURL = orDefault(getenv("PAGERDUTY_EVENTS_URL"), pdDefaultURL)
+	if u, err := url.Parse(s.PagerDutyEventsURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, &settingError{"PAGERDUTY_EVENTS_URL", fmt.Sprintf("%q is not an http(s) URL", s.PagerDutyEventsURL)}
+	}
+	s.TwilioAccountSID = strings.TrimSpace(getenv("TWILIO_ACCOUNT_SID"))
+	s.TwilioAuthToken = strings.TrimSpace(getenv("TWILIO_AUTH_TOKEN"))
+	s.TwilioFrom = strings.TrimSpace(getenv("TWILIO_FROM"))
+	s.TwilioAPIURL = orDefault(getenv("TWILIO_API_URL"), "https://api.twilio.com/")
+	s.PublicURL = strings.TrimSuffix(strings.TrimSpace(getenv("SITREP_PUBLIC_URL")), "/")
+	if u, err := url.Parse(s.TwilioAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, &settingError{"TWILIO_API_URL", fmt.Sprintf("%q is not an http(s) URL", s.TwilioAPIURL)}
+	}
+	if s.PublicURL != "" {
+		if u, err := url.Parse(s.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+			return nil, &settingError{"SITREP_PUBLIC_URL", fmt.Sprintf("%q is not an http(s) base URL such as https://sitrep.example.com", s.PublicURL)}
+		}
+	}
+	if s.TwilioFrom != "" && !e164RE.MatchString(s.TwilioFrom) {
+		return nil, &settingError{"TWILIO_FROM", fmt.Sprintf("%q is not a phone number in E.164 form, such as +15017122661", s.TwilioFrom)}
+	}
 	if s.ConfigFile != "" {
 		if err := s.readConfigFile(); err != nil {
 			return nil, &settingError{"SITREP_CONFIG", err.Error()}
@@ -261,6 +326,9 @@ func loadSettings(getenv func(string) string) (*settings, error) {
 		// unless alerts.triage_channel names another.
 		s.Alerts.TriageChannel = s.AnnounceChannel
 	}
+	if s.Paging.UsesPhones() && !s.TwilioOn() {
+		return nil, &settingError{"TWILIO_ACCOUNT_SID", "a policy step texts or calls (sms or call in oncall.policies), so TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM must all be set"}
+	}
 	return s, nil
 }
 
@@ -271,7 +339,12 @@ func fileDefaults() (*settings, error) {
 	if err != nil {
 		return nil, err
 	}
+	paging, err := oncall.Config{}.Compile(defaults.SeverityNames())
+	if err != nil {
+		return nil, err
+	}
 	return &settings{
+		Paging:        paging,
 		Incident:      defaults,
 		CommandName:   "/incident",
 		ChannelPrefix: "inc",
@@ -399,6 +472,19 @@ func (s *settings) readConfigFile() error {
 			return fmt.Errorf("%s: %w", s.ConfigFile, err)
 		}
 		s.Incident.Export = incident.Export{Tracker: s.Trackers.Default, On: f.Trackers.Export}
+	}
+	if f.OnCall != nil {
+		s.OnCall = *f.OnCall
+	}
+	plan, err := s.OnCall.Compile(s.Incident.SeverityNames())
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.ConfigFile, err)
+	}
+	s.Paging = plan
+	for i, r := range s.Alerts.Routes {
+		if _, ok := plan.Policy(r.Page); r.Page != "" && !ok {
+			return fmt.Errorf("%s: alerts.routes[%d].page %q: no policy in oncall.policies is called that", s.ConfigFile, i, r.Page)
+		}
 	}
 	s.ArchiveOnClose = f.ArchiveOnClose
 	s.Responders = f.Responders

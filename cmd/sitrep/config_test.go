@@ -48,6 +48,21 @@ func TestSettingsErrorsNameTheSetting(t *testing.T) {
 		{"config bad changes_by", map[string]string{"SITREP_CONFIG": write("changes.yaml", "changes_by: admins\n")}, `SITREP_CONFIG: ` + filepath.Join(dir, "changes.yaml") + `: changes_by "admins": use channel`},
 		{"config bad admin", map[string]string{"SITREP_CONFIG": write("admins.yaml", "changes_by: commander\nadmins: [alice]\n")}, `SITREP_CONFIG: ` + filepath.Join(dir, "admins.yaml") + `: admins[0] "alice": not a Slack user ID`},
 		{"config bad responder", map[string]string{"SITREP_CONFIG": write("resp.yaml", "responders: [bob]\n")}, `SITREP_CONFIG: ` + filepath.Join(dir, "resp.yaml") + `: responders[0] "bob"`},
+		{"pagerduty url not a url", map[string]string{"PAGERDUTY_EVENTS_URL": "events.pagerduty.com"}, `PAGERDUTY_EVENTS_URL: "events.pagerduty.com" is not an http(s) URL`},
+		{"twilio from not a number", map[string]string{"TWILIO_FROM": "5017122661"}, `TWILIO_FROM: "5017122661" is not a phone number in E.164 form`},
+		{"public url with a query", map[string]string{"SITREP_PUBLIC_URL": "https://sitrep.example.com/?x=1"}, `SITREP_PUBLIC_URL: "https://sitrep.example.com/?x=1" is not an http(s) base URL`},
+		{"sms step without twilio", map[string]string{"SITREP_CONFIG": write("oc6.yaml", "oncall:\n  phones: {U0BOB: \"+15558675310\"}\n  policies:\n    - {name: default, steps: [{notify: \"user:U0BOB\", after: 1m, sms: true}]}\n")},
+			`TWILIO_ACCOUNT_SID: a policy step texts or calls`},
+		{"oncall empty rotation", map[string]string{"SITREP_CONFIG": write("oc1.yaml", "oncall:\n  schedules:\n    - {name: primary, time_zone: UTC, start: 2026-01-05, handoff: monday 09:00, rotation: []}\n")},
+			`SITREP_CONFIG: ` + filepath.Join(dir, "oc1.yaml") + `: oncall.schedules[0] "primary": rotation is empty`},
+		{"oncall bad handoff", map[string]string{"SITREP_CONFIG": write("oc2.yaml", "oncall:\n  schedules:\n    - {name: primary, time_zone: UTC, start: 2026-01-05, handoff: funday 25:00, rotation: [U0BOB]}\n")},
+			`SITREP_CONFIG: ` + filepath.Join(dir, "oc2.yaml") + `: oncall.schedules[0] "primary": handoff "funday 25:00"`},
+		{"oncall after 0s", map[string]string{"SITREP_CONFIG": write("oc3.yaml", "oncall:\n  policies:\n    - {name: default, steps: [{notify: \"user:U0BOB\", after: 0s}]}\n")},
+			`SITREP_CONFIG: ` + filepath.Join(dir, "oc3.yaml") + `: oncall.policies[0] "default": steps[0].after "0s"`},
+		{"oncall page_at unknown", map[string]string{"SITREP_CONFIG": write("oc4.yaml", "oncall:\n  page_at: p1\n")},
+			`SITREP_CONFIG: ` + filepath.Join(dir, "oc4.yaml") + `: oncall.page_at "p1": not one of the severities`},
+		{"route pages an unknown policy", map[string]string{"SITREP_CONFIG": write("oc5.yaml", "alerts:\n  routes:\n    - {action: declare, page: loud}\n")},
+			`SITREP_CONFIG: ` + filepath.Join(dir, "oc5.yaml") + `: alerts.routes[0].page "loud": no policy in oncall.policies is called that`},
 		{"checklist bad kind", map[string]string{"SITREP_CONFIG": write("kind.yaml", "checklist:\n  - {id: deploy, kind: poll, text: \"Deployed?\"}\n")},
 			`SITREP_CONFIG: ` + filepath.Join(dir, "kind.yaml") + `: checklist[0] (deploy): kind "poll": use question (yes/no/unknown) or task (done/skipped)`},
 		{"checklist kind left out", map[string]string{"SITREP_CONFIG": write("nokind.yaml", "checklist:\n  - {id: deploy, text: \"Deployed?\"}\n")},
@@ -476,5 +491,48 @@ func TestTrackerConfigErrors(t *testing.T) {
 				t.Fatalf("loadSettings = %v, want it to say %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestExampleConfigOnCall checks that the example's commented-out oncall
+// section works as it stands, and that config check shows it with the
+// default page_at and masked routing keys.
+func TestExampleConfigOnCall(t *testing.T) {
+	src, err := os.ReadFile(exampleConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := uncomment(t, string(src), "oncall")
+	live = strings.Replace(live, "       repeat: 1", "       repeat: 1\n       routing_key: R0UTINGKEYSECRET", 1)
+	p := filepath.Join(t.TempDir(), "example.yaml")
+	if err := os.WriteFile(p, []byte(live), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", "SITREP_CONFIG": p,
+		"PAGERDUTY_ROUTING_KEY": "R0123456789ABCDEF0123456789ABCDE", "SITREP_HOOK_SECRET_PAGERDUTY": "pd-hook-secret"}
+	s, err := loadSettings(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	sch := s.Paging.Schedule("primary")
+	if sch == nil || sch.Location.String() != "Europe/Berlin" || len(sch.Backup) != 1 || s.Paging.PageAt != "sev1" {
+		t.Fatalf("paging: %+v", s.Paging)
+	}
+	if pol, ok := s.Paging.Policy("default"); !ok || len(pol.Steps) != 2 || pol.Repeat != 1 || pol.RoutingKey != "R0UTINGKEYSECRET" {
+		t.Fatalf("policy: %+v", pol)
+	}
+	var out strings.Builder
+	if err := printSettings(&out, s); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"oncall:", "page_at: sev1", "handoff: monday 09:00", "notify: schedule:primary", "routing_key: … (set, 16 characters, masked)",
+		"PAGERDUTY_ROUTING_KEY", "(set, 32 characters, masked): pages also go to PagerDuty", "PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com/v2/enqueue",
+		"SITREP_HOOK_SECRET_PAGERDUTY", "(set, 14 characters, masked): POST /hooks/pagerduty is on"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("config check lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "R0UTINGKEYSECRET") || strings.Contains(out.String(), "R0123456789ABCDEF") || strings.Contains(out.String(), "pd-hook-secret") {
+		t.Error("config check shows a routing key")
 	}
 }

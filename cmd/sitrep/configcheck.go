@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"unicode/utf8"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/sitrep-dev/sitrep/incident"
 	"github.com/sitrep-dev/sitrep/intake/route"
+	"github.com/sitrep-dev/sitrep/oncall"
 )
 
 const configAbout = `config check reads the settings as serve would (the environment, .env, and
@@ -122,6 +124,22 @@ func printSettings(w io.Writer, s *settings) error {
 			fmt.Fprintf(tw, "%s\t%s\n", u.name, u.url)
 		}
 	}
+	pd := "(not set: pages go to PagerDuty only for policies with a routing_key)"
+	if s.PagerDutyRoutingKey != "" {
+		pd = maskSecret(s.PagerDutyRoutingKey) + ": pages also go to PagerDuty"
+	}
+	fmt.Fprintf(tw, "%s\t%s\n", "PAGERDUTY_ROUTING_KEY", pd)
+	fmt.Fprintf(tw, "%s\t%s\n", "PAGERDUTY_EVENTS_URL", s.PagerDutyEventsURL)
+	hook := "(not set: POST /hooks/pagerduty is off)"
+	if s.PagerDutyHookSecret != "" {
+		hook = maskSecret(s.PagerDutyHookSecret) + ": POST /hooks/pagerduty is on"
+	}
+	fmt.Fprintf(tw, "%s\t%s\n", hookSecretVar("pagerduty"), hook)
+	fmt.Fprintf(tw, "%s\t%s\n", "TWILIO_ACCOUNT_SID", orDefault(s.TwilioAccountSID, "(not set: no SMS or calls)"))
+	fmt.Fprintf(tw, "%s\t%s\n", "TWILIO_AUTH_TOKEN", maskSecret(s.TwilioAuthToken))
+	fmt.Fprintf(tw, "%s\t%s\n", "TWILIO_FROM", orDefault(s.TwilioFrom, "(not set)"))
+	fmt.Fprintf(tw, "%s\t%s\n", "TWILIO_API_URL", s.TwilioAPIURL)
+	fmt.Fprintf(tw, "%s\t%s\n", "SITREP_PUBLIC_URL", orDefault(s.PublicURL, "(not set: calls read the incident but take no key press; POST /hooks/twilio/* is off)"))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -181,6 +199,7 @@ func effectiveConfig(s *settings) configFile {
 		Admins:          inc.Admins,
 		Alerts:          effectiveAlerts(s.Alerts),
 		Trackers:        effectiveTrackers(s.Trackers),
+		OnCall:          effectiveOnCall(s.OnCall, s.Paging),
 	}
 }
 
@@ -197,6 +216,19 @@ func effectiveTrackers(t trackerSettings) *trackersFile {
 		f.Check = t.Check.String()
 	}
 	return &f
+}
+
+// effectiveOnCall is the oncall section with page_at filled in and the
+// policies' PagerDuty routing keys masked: they are credentials.
+func effectiveOnCall(c oncall.Config, p *oncall.Plan) *oncall.Config {
+	c.PageAt = p.PageAt
+	c.Policies = slices.Clone(c.Policies)
+	for i := range c.Policies {
+		if c.Policies[i].RoutingKey != "" {
+			c.Policies[i].RoutingKey = maskSecret(c.Policies[i].RoutingKey)
+		}
+	}
+	return &c
 }
 
 // effectiveAlerts is the alerts section with its defaults written out, so

@@ -34,6 +34,8 @@ const (
 	crashAfterAlertsEnv = "SITREP_CRASH_AFTER_ALERTS"
 	crashMarkEnv        = "SITREP_CRASH_MARK"
 )
+// crashOffsetEnv moves the child's clock on from crashNow by a duration.
+const crashOffsetEnv = "SITREP_CRASH_CLOCK_OFFSET"
 
 // TestCrashChild is not a test of its own: it is the program TestCrashes
 // runs in a subprocess and kills. It serves as main does, with its settings
@@ -43,11 +45,17 @@ func TestCrashChild(t *testing.T) {
 	if os.Getenv(crashChildEnv) == "" {
 		t.Skip("the program TestCrashes kills; it runs only as its subprocess")
 	}
+	now := crashNow
+	// A run may start the program later on the same database: past an
+	// escalation's wait, as if it had been down meanwhile.
+	if d, err := time.ParseDuration(os.Getenv(crashOffsetEnv)); err == nil {
+		now = now.Add(d)
+	}
 	p := program{
 		getenv:    os.Getenv,
 		stdout:    os.Stdout,
 		stderr:    os.Stderr,
-		clock:     clock.NewFake(crashNow),
+		clock:     clock.NewFake(now),
 		listening: func(a net.Addr) { fmt.Printf("sitrep-crash-child listening %s\n", a) },
 	}
 	if n, _ := strconv.Atoi(os.Getenv(crashAfterAlertsEnv)); n > 0 {

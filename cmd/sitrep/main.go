@@ -21,6 +21,8 @@ import (
 	"github.com/joho/godotenv"
 	"github.com/sitrep-dev/sitrep/bot"
 	"github.com/sitrep-dev/sitrep/incident"
+	pdhook "github.com/sitrep-dev/sitrep/intake/pagerduty"
+	twhook "github.com/sitrep-dev/sitrep/intake/twilio"
 	"github.com/sitrep-dev/sitrep/internal/clock"
 	"github.com/sitrep-dev/sitrep/internal/metrics"
 	"github.com/sitrep-dev/sitrep/notify"
@@ -144,6 +146,7 @@ func (p program) serve(ctx context.Context) error {
 
 	db.Now = clk.Now
 	svc := incident.NewService(db, cfg.Incident, clk.Now)
+	svc.UsePaging(cfg.Paging)
 	m := metrics.New(svc, version, log)
 
 	// The Slack library's default HTTP client never times out; a hung call
@@ -179,7 +182,7 @@ func (p program) serve(ctx context.Context) error {
 		TriageChannel:   cfg.Alerts.TriageChannel,
 		AlertRules:      cfg.Alerts.Rules(),
 		IssueTracker:    cfg.Trackers.Default,
-		Integrations:    integrations,
+		Integrations:    append(integrations, providers(cfg, svc)...),
 	}, log, clk)
 	late.b = b
 
@@ -205,6 +208,12 @@ func (p program) serve(ctx context.Context) error {
 		for name, h := range trackers.hooks {
 			mux.Handle("/hooks/"+name, h)
 		}
+	}
+	if cfg.TwilioOn() && cfg.PublicURL != "" {
+		mux.Handle("POST /hooks/twilio/", twhook.NewHandler(cfg.TwilioAuthToken, cfg.PublicURL, svc, log.With("in", "twilio")))
+	}
+	if cfg.PagerDutyHookSecret != "" {
+		mux.Handle("POST /hooks/pagerduty", pdhook.NewHandler(cfg.PagerDutyHookSecret, svc, clk.Now, log.With("in", "pagerduty")))
 	}
 	mux.Handle("GET /metrics", m.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })

@@ -93,6 +93,11 @@ func Run(t *testing.T, open func(t *testing.T) incident.Store, opts ...Options) 
 		{"AlertsHoldFor", s.testAlertsHoldFor},
 		{"AlertsHoldDecided", s.testAlertsHoldDecided},
 		{"RecordedAlerts", s.testRecordedAlerts},
+		{"Overrides", s.testOverrides},
+		{"Paging", s.testPaging},
+		{"PagingLate", s.testPagingLate},
+		{"PagerDutyAck", s.testPagerDutyAck},
+		{"PagingStarts", s.testPagingStarts},
 	} {
 		t.Run(tc.name, tc.test)
 	}

@@ -62,6 +62,9 @@ type Route struct {
 	MinAlerts int    `yaml:"min_alerts,omitempty"`
 	Window    string `yaml:"window,omitempty"`
 	For       string `yaml:"for,omitempty"`
+	// Page names the escalation policy (oncall.policies) paged when
+	// the route declares an incident.
+	Page string `yaml:"page,omitempty"`
 }
 
 // SourceLabel is the name matchers use for the alert's source.
@@ -237,7 +240,7 @@ func (r *Router) Route(a incident.Alert) incident.RoutedAlert {
 		}
 		return incident.RoutedAlert{
 			Alert: a, Route: cr.Name, Action: cr.action, Severity: cr.Severity,
-			Services: cr.Services, AutoResolve: cr.AutoResolve, Group: groupKey(cr.Name, a, cr.GroupBy), Hold: cr.hold,
+			Services: cr.Services, AutoResolve: cr.AutoResolve, Group: groupKey(cr.Name, a, cr.GroupBy), Hold: cr.hold, Page: cr.Page,
 		}
 	}
 	return incident.RoutedAlert{Alert: a, Route: DefaultRoute, Action: incident.ActionTriage, Group: groupKey(DefaultRoute, a, nil)}

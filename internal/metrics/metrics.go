@@ -31,6 +31,8 @@ type Metrics struct {
 	callDuration *prometheus.HistogramVec
 	prompts      *prometheus.CounterVec
 	passes       *prometheus.HistogramVec
+	pages        *prometheus.CounterVec
+	tta          prometheus.Histogram
 	log          *slog.Logger
 }
 
@@ -64,6 +66,15 @@ func New(svc *incident.Service, version string, log *slog.Logger) *Metrics {
 			Help:    "Passes of the delivery engine, by integration and outcome (ok, failed, limited, refused, interrupted), and how long each took.",
 			Buckets: []float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
 		}, []string{"integration", "outcome"}),
+		pages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sitrep_pages_total",
+			Help: "Paging events: steps sent (page), steps after the first (escalated), acknowledgements (acknowledged), pages cancelled by resolving (cancelled) and pages nobody answered (exhausted).",
+		}, []string{"event"}),
+		tta: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "sitrep_page_time_to_acknowledge_seconds",
+			Help:    "How long pages waited for their acknowledgement.",
+			Buckets: []float64{10, 30, 60, 120, 300, 600, 900, 1800, 3600},
+		}),
 		log: log,
 	}
 	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{
@@ -73,7 +84,7 @@ func New(svc *incident.Service, version string, log *slog.Logger) *Metrics {
 	})
 	buildInfo.Set(1)
 	m.reg.MustRegister(
-		m.requests, m.calls, m.callDuration, m.prompts, m.passes, buildInfo,
+		m.requests, m.calls, m.callDuration, m.prompts, m.passes, m.pages, m.tta, buildInfo,
 		&storeCollector{svc: svc, log: log},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -83,8 +94,17 @@ func New(svc *incident.Service, version string, log *slog.Logger) *Metrics {
 	for _, k := range []incident.PromptKind{incident.PromptUpdate, incident.PromptPostmortem} {
 		m.prompts.WithLabelValues(string(k))
 	}
+	for _, e := range []string{"page", "escalated", "acknowledged", "cancelled", "exhausted"} {
+		m.pages.WithLabelValues(e)
+	}
 	return m
 }
+
+// Page counts a paging event (bot.PageMetrics).
+func (m *Metrics) Page(event string) { m.pages.WithLabelValues(event).Inc() }
+
+// Acknowledged observes a page's time to acknowledge (bot.PageMetrics).
+func (m *Metrics) Acknowledged(tta time.Duration) { m.tta.Observe(tta.Seconds()) }
 
 // Handler serves the metrics. A scrape whose database reads fail still
 // serves the rest, and reports the failure.

@@ -65,5 +65,9 @@ func cloneIncident(inc *incident.Incident) *incident.Incident {
 	c.Roles = maps.Clone(inc.Roles)
 	c.Checklist = slices.Clone(inc.Checklist)
 	c.FollowUps = slices.Clone(inc.FollowUps)
+	c.Pages = slices.Clone(inc.Pages)
+	for i := range c.Pages {
+		c.Pages[i].Notified = slices.Clone(c.Pages[i].Notified)
+	}
 	return &c
 }

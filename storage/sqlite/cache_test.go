@@ -10,46 +10,68 @@ import (
 	"github.com/sitrep-dev/sitrep/incident/storetest"
 )
 
-// TestCloneIncidentIsDeep fails when Incident gains a field that holds
-// references (a slice, a map, a pointer) which cloneIncident does not copy,
-// or whose elements hold references of their own: a change made to a copy
-// handed out would then write into the cached incident.
+var timeType = reflect.TypeOf(time.Time{})
+
+// TestCloneIncidentIsDeep fails when Incident gains a field holding
+// references (a slice or a map, at any depth) that cloneIncident does not
+// copy, or one it cannot copy (a pointer, an interface): a change made to a
+// copy handed out would then write into the cached incident.
 func TestCloneIncidentIsDeep(t *testing.T) {
 	var inc incident.Incident
-	v := reflect.ValueOf(&inc).Elem()
-	timeType := reflect.TypeOf(time.Time{})
-	for i := range v.NumField() {
-		f, sf := v.Field(i), v.Type().Field(i)
-		switch f.Kind() {
-		case reflect.Slice:
-			f.Set(reflect.MakeSlice(f.Type(), 1, 1))
-			checkFlat(t, sf.Name, f.Type().Elem(), timeType)
-		case reflect.Map:
-			f.Set(reflect.MakeMap(f.Type()))
-			f.SetMapIndex(reflect.New(f.Type().Key()).Elem(), reflect.New(f.Type().Elem()).Elem())
-			checkFlat(t, sf.Name, f.Type().Elem(), timeType)
-		case reflect.Pointer, reflect.Interface, reflect.Chan, reflect.Func:
-			t.Errorf("Incident.%s is a %s: cloneIncident cannot copy it; copy it there and update this test", sf.Name, f.Kind())
-		}
+	fill(t, reflect.ValueOf(&inc).Elem(), "Incident")
+	shares(t, reflect.ValueOf(&inc).Elem(), reflect.ValueOf(cloneIncident(&inc)).Elem(), "Incident")
+}
+
+// fill gives every slice in v one element and every map one entry, at any
+// depth, so that sharing shows.
+func fill(t *testing.T, v reflect.Value, path string) {
+	t.Helper()
+	if v.Type() == timeType {
+		return
 	}
-	c := reflect.ValueOf(cloneIncident(&inc)).Elem()
-	for i := range v.NumField() {
-		f, cf, name := v.Field(i), c.Field(i), v.Type().Field(i).Name
-		switch f.Kind() {
-		case reflect.Slice:
-			if cf.Len() != 1 || cf.Index(0).Addr().Pointer() == f.Index(0).Addr().Pointer() {
-				t.Errorf("Incident.%s: the clone shares the original's elements; copy it in cloneIncident", name)
-			}
-		case reflect.Map:
-			if cf.Len() != 1 || cf.Pointer() == f.Pointer() {
-				t.Errorf("Incident.%s: the clone shares the original's map; copy it in cloneIncident", name)
-			}
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := range v.NumField() {
+			fill(t, v.Field(i), path+"."+v.Type().Field(i).Name)
+		}
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+		fill(t, v.Index(0), path)
+	case reflect.Map:
+		v.Set(reflect.MakeMap(v.Type()))
+		v.SetMapIndex(reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem())
+		checkFlat(t, path, v.Type().Elem())
+	case reflect.Pointer, reflect.Interface, reflect.Chan, reflect.Func, reflect.Array:
+		t.Errorf("%s is a %s: cloneIncident cannot copy it; copy it there and update this test", path, v.Kind())
+	}
+}
+
+// shares fails where clone shares memory with orig.
+func shares(t *testing.T, orig, clone reflect.Value, path string) {
+	t.Helper()
+	if orig.Type() == timeType {
+		return
+	}
+	switch orig.Kind() {
+	case reflect.Struct:
+		for i := range orig.NumField() {
+			shares(t, orig.Field(i), clone.Field(i), path+"."+orig.Type().Field(i).Name)
+		}
+	case reflect.Slice:
+		if clone.Len() != 1 || clone.Index(0).Addr().Pointer() == orig.Index(0).Addr().Pointer() {
+			t.Errorf("%s: the clone shares the original's elements; copy it in cloneIncident", path)
+			return
+		}
+		shares(t, orig.Index(0), clone.Index(0), path)
+	case reflect.Map:
+		if clone.Len() != 1 || clone.Pointer() == orig.Pointer() {
+			t.Errorf("%s: the clone shares the original's map; copy it in cloneIncident", path)
 		}
 	}
 }
 
 // checkFlat fails unless values of typ hold no references but times.
-func checkFlat(t *testing.T, field string, typ, timeType reflect.Type) {
+func checkFlat(t *testing.T, path string, typ reflect.Type) {
 	t.Helper()
 	if typ == timeType {
 		return
@@ -57,10 +79,10 @@ func checkFlat(t *testing.T, field string, typ, timeType reflect.Type) {
 	switch typ.Kind() {
 	case reflect.Struct:
 		for i := range typ.NumField() {
-			checkFlat(t, field+"."+typ.Field(i).Name, typ.Field(i).Type, timeType)
+			checkFlat(t, path+"."+typ.Field(i).Name, typ.Field(i).Type)
 		}
 	case reflect.Slice, reflect.Map, reflect.Pointer, reflect.Interface, reflect.Chan, reflect.Func, reflect.Array:
-		t.Errorf("Incident.%s holds a %s: cloneIncident copies its container only; copy this too and update the test", field, typ.Kind())
+		t.Errorf("%s: a map's values hold a %s; copy them in cloneIncident and update this test", path, typ.Kind())
 	}
 }
 

@@ -25,6 +25,7 @@ const selectIncident = `SELECT
 	i.services, i.private, i.drill, i.declared_by, i.source,
 	i.declared_at, i.resolved_at, i.closed_at, i.updated_at, i.version,
 	i.last_update_at, i.update_prompts, i.postmortem_at, i.postmortem_prompts, i.next_prompt_at, i.update_every,
+	i.pages, i.next_page_at,
 	(SELECT json_group_object(r.role, r.user_id) FROM incident_roles r WHERE r.incident_id = i.id),
 	(SELECT json_group_array(json_object('id', c.item_id, 'kind', c.kind, 'text', c.text, 'suggestion', c.suggestion,
 		'answer', c.answer, 'answered_by', c.answered_by, 'answered_at', c.answered_at, 'suggested', c.suggested, 'position', c.position))
@@ -42,6 +43,8 @@ func scanIncident(row interface{ Scan(...any) error }) (*incident.Incident, erro
 		declared, resolved, closed, updated        sql.NullString
 		lastUpdate, postmortem, nextPrompt         sql.NullString
 		updateEvery                                int64
+		pages                                      string
+		nextPage                                   sql.NullString
 	)
 	if err := row.Scan(
 		&inc.ID, &inc.Number, &inc.Title, &inc.Severity, &status, &inc.Summary, &inc.Impact, &inc.RootCause,
@@ -49,6 +52,7 @@ func scanIncident(row interface{ Scan(...any) error }) (*incident.Incident, erro
 		&services, &inc.Private, &inc.Drill, &inc.DeclaredBy, &inc.Source,
 		&declared, &resolved, &closed, &updated, &inc.Version,
 		&lastUpdate, &inc.UpdatePrompts, &postmortem, &inc.PostmortemPrompts, &nextPrompt, &updateEvery,
+		&pages, &nextPage,
 		&roles, &checks, &followUps,
 	); err != nil {
 		return nil, err
@@ -68,12 +72,16 @@ func scanIncident(row interface{ Scan(...any) error }) (*incident.Incident, erro
 	if inc.FollowUps, err = parseFollowUps(followUps); err != nil {
 		return nil, err
 	}
+	if inc.Pages, err = parsePages(pages); err != nil {
+		return nil, err
+	}
 	for _, t := range []struct {
 		dst *time.Time
 		src sql.NullString
 	}{
 		{&inc.DeclaredAt, declared}, {&inc.ResolvedAt, resolved}, {&inc.ClosedAt, closed}, {&inc.UpdatedAt, updated},
 		{&inc.LastUpdateAt, lastUpdate}, {&inc.PostmortemAt, postmortem}, {&inc.NextPromptAt, nextPrompt},
+		{&inc.NextPageAt, nextPage},
 	} {
 		if *t.dst, err = parseTime(t.src); err != nil {
 			return nil, err
@@ -170,7 +178,8 @@ func (c *stmtCache) close() error {
 const domainColumns = `title, severity, status, summary, impact, root_cause,
 	mitigation, contributing_factors, went_well, went_badly, learnings, remediations, services, private, drill,
 	declared_by, source, update_prompts, postmortem_prompts, update_every,
-	declared_at, resolved_at, closed_at, updated_at, last_update_at, postmortem_at, next_prompt_at`
+	declared_at, resolved_at, closed_at, updated_at, last_update_at, postmortem_at, next_prompt_at,
+	pages, next_page_at`
 
 func domainArgs(inc *incident.Incident) ([]any, error) {
 	services, err := servicesArg(inc.Services)
@@ -188,7 +197,15 @@ func domainArgs(inc *incident.Incident) ([]any, error) {
 		}
 		args = append(args, a)
 	}
-	return args, nil
+	pages, err := pagesArg(inc.Pages)
+	if err != nil {
+		return nil, err
+	}
+	next, err := timeArg(inc.NextPageAt)
+	if err != nil {
+		return nil, err
+	}
+	return append(args, pages, next), nil
 }
 
 // Create stores a new incident and its first events in one transaction.
@@ -372,8 +389,15 @@ func (db *DB) loadForChange(ctx context.Context, tx *sql.Tx, number int64) (*inc
 // The store's tests compare Update's result with Get's after every kind of
 // change.
 func stored(inc *incident.Incident) *incident.Incident {
-	for _, t := range []*time.Time{&inc.DeclaredAt, &inc.ResolvedAt, &inc.ClosedAt, &inc.UpdatedAt, &inc.LastUpdateAt, &inc.PostmortemAt, &inc.NextPromptAt} {
+	for _, t := range []*time.Time{&inc.DeclaredAt, &inc.ResolvedAt, &inc.ClosedAt, &inc.UpdatedAt, &inc.LastUpdateAt, &inc.PostmortemAt, &inc.NextPromptAt, &inc.NextPageAt} {
 		*t = utc(*t)
+	}
+	if len(inc.Pages) == 0 {
+		inc.Pages = nil
+	}
+	for i := range inc.Pages {
+		p := &inc.Pages[i]
+		p.At, p.Due, p.AckAt = utc(p.At), utc(p.Due), utc(p.AckAt)
 	}
 	if len(inc.Services) == 0 {
 		inc.Services = nil
@@ -413,6 +437,7 @@ const updateIncident = `UPDATE incidents SET
 	mitigation = ?, contributing_factors = ?, went_well = ?, went_badly = ?, learnings = ?, remediations = ?, services = ?,
 	private = ?, drill = ?, declared_by = ?, source = ?, update_prompts = ?, postmortem_prompts = ?, update_every = ?,
 	declared_at = ?, resolved_at = ?, closed_at = ?, updated_at = ?, last_update_at = ?, postmortem_at = ?, next_prompt_at = ?,
+	pages = ?, next_page_at = ?,
 	version = ?, change_seq = ` + nextChange + `
 	WHERE id = ? AND version = ?`
 
