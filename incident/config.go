@@ -42,6 +42,8 @@ type Config struct {
 	// Admins (Slack user IDs) may steer any incident when ChangesBy is
 	// ChangesByCommander.
 	Admins []string
+	// Public shapes publishing to the status page (public.go).
+	Public PublicConfig
 }
 
 // Who may steer an incident (Config.ChangesBy).
@@ -140,6 +142,9 @@ func (c Config) Validate() error {
 			return fmt.Errorf("roles[%d] %q: listed twice", i, r)
 		}
 		roles[r] = true
+	}
+	if err := c.Public.validate(); err != nil {
+		return err
 	}
 	return c.validateChecklist()
 }

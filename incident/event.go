@@ -135,6 +135,14 @@ func (e Event) Describe(mention func(userID string) string) string {
 		return fmt.Sprintf("Alert firing (%s): %s", d["source"], e.Text)
 	case KindAlertsResolved:
 		return "All alerts resolved"
+	case KindPublished:
+		s := fmt.Sprintf("Published to the status page (%s): %s", d["status"], e.Text)
+		if d["approved_by"] != "" {
+			s = fmt.Sprintf("Published to the status page (%s, approved by %s): %s", d["status"], mention(d["approved_by"]), e.Text)
+		}
+		return s
+	case KindPublicDraft:
+		return fmt.Sprintf("Drafted a public update (%s), awaiting approval: %s", d["status"], e.Text)
 	case KindPrompt:
 		if d["prompt"] == string(PromptPostmortem) {
 			return "Reminder: the postmortem is not published yet"

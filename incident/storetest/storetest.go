@@ -89,6 +89,8 @@ func Run(t *testing.T, open func(t *testing.T) incident.Store, opts ...Options) 
 		{"AlertsTriageAndIgnore", s.testAlertsTriageAndIgnore},
 		{"AlertTxRollsBack", s.testAlertTxRollsBack},
 		{"AlertsTriageDecisions", s.testAlertsTriageDecisions},
+		{"PublicRoundTrip", s.testPublicRoundTrip},
+		{"Published", s.testPublished},
 	} {
 		t.Run(tc.name, tc.test)
 	}

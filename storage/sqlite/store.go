@@ -24,7 +24,7 @@ const selectIncident = `SELECT
 	i.mitigation, i.contributing_factors, i.went_well, i.went_badly, i.learnings, i.remediations,
 	i.services, i.private, i.drill, i.declared_by, i.source,
 	i.declared_at, i.resolved_at, i.closed_at, i.updated_at, i.version,
-	i.last_update_at, i.update_prompts, i.postmortem_at, i.postmortem_prompts, i.next_prompt_at, i.update_every,
+	i.last_update_at, i.update_prompts, i.postmortem_at, i.postmortem_prompts, i.next_prompt_at, i.update_every, i.public,
 	(SELECT json_group_object(r.role, r.user_id) FROM incident_roles r WHERE r.incident_id = i.id),
 	(SELECT json_group_array(json_object('id', c.item_id, 'kind', c.kind, 'text', c.text, 'suggestion', c.suggestion,
 		'answer', c.answer, 'answered_by', c.answered_by, 'answered_at', c.answered_at, 'suggested', c.suggested, 'position', c.position))
@@ -39,7 +39,7 @@ func scanIncident(row interface{ Scan(...any) error }) (*incident.Incident, erro
 		inc                                        incident.Incident
 		status, services, roles, checks, followUps string
 		declared, resolved, closed, updated        sql.NullString
-		lastUpdate, postmortem, nextPrompt         sql.NullString
+		lastUpdate, postmortem, nextPrompt, public sql.NullString
 		updateEvery                                int64
 	)
 	if err := row.Scan(
@@ -47,7 +47,7 @@ func scanIncident(row interface{ Scan(...any) error }) (*incident.Incident, erro
 		&inc.Mitigation, &inc.ContributingFactors, &inc.WentWell, &inc.WentBadly, &inc.Learnings, &inc.Remediations,
 		&services, &inc.Private, &inc.Drill, &inc.DeclaredBy, &inc.Source,
 		&declared, &resolved, &closed, &updated, &inc.Version,
-		&lastUpdate, &inc.UpdatePrompts, &postmortem, &inc.PostmortemPrompts, &nextPrompt, &updateEvery,
+		&lastUpdate, &inc.UpdatePrompts, &postmortem, &inc.PostmortemPrompts, &nextPrompt, &updateEvery, &public,
 		&roles, &checks, &followUps,
 	); err != nil {
 		return nil, err
@@ -65,6 +65,9 @@ func scanIncident(row interface{ Scan(...any) error }) (*incident.Incident, erro
 		return nil, err
 	}
 	if inc.FollowUps, err = parseFollowUps(followUps); err != nil {
+		return nil, err
+	}
+	if inc.Public, err = parsePublic(public); err != nil {
 		return nil, err
 	}
 	for _, t := range []struct {
@@ -169,7 +172,8 @@ func (c *stmtCache) close() error {
 const domainColumns = `title, severity, status, summary, impact, root_cause,
 	mitigation, contributing_factors, went_well, went_badly, learnings, remediations, services, private, drill,
 	declared_by, source, update_prompts, postmortem_prompts, update_every,
-	declared_at, resolved_at, closed_at, updated_at, last_update_at, postmortem_at, next_prompt_at`
+	declared_at, resolved_at, closed_at, updated_at, last_update_at, postmortem_at, next_prompt_at,
+	public, public_at, public_open`
 
 func domainArgs(inc *incident.Incident) ([]any, error) {
 	services, err := servicesArg(inc.Services)
@@ -187,7 +191,11 @@ func domainArgs(inc *incident.Incident) ([]any, error) {
 		}
 		args = append(args, a)
 	}
-	return args, nil
+	public, err := publicArgs(inc.Public)
+	if err != nil {
+		return nil, err
+	}
+	return append(args, public...), nil
 }
 
 // Create stores a new incident and its first events in one transaction.
@@ -368,6 +376,7 @@ func stored(inc *incident.Incident) *incident.Incident {
 	if len(inc.FollowUps) == 0 {
 		inc.FollowUps = nil
 	}
+	inc.Public = storedPublic(inc.Public)
 	for i := range inc.FollowUps {
 		f := &inc.FollowUps[i]
 		f.CreatedAt, f.DoneAt = utc(f.CreatedAt), utc(f.DoneAt)
@@ -391,6 +400,7 @@ const updateIncident = `UPDATE incidents SET
 	mitigation = ?, contributing_factors = ?, went_well = ?, went_badly = ?, learnings = ?, remediations = ?, services = ?,
 	private = ?, drill = ?, declared_by = ?, source = ?, update_prompts = ?, postmortem_prompts = ?, update_every = ?,
 	declared_at = ?, resolved_at = ?, closed_at = ?, updated_at = ?, last_update_at = ?, postmortem_at = ?, next_prompt_at = ?,
+	public = ?, public_at = ?, public_open = ?,
 	version = ?, change_seq = ` + nextChange + `
 	WHERE id = ? AND version = ?`
 
