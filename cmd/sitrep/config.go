@@ -48,6 +48,32 @@ type settings struct {
 	// sources that are on.
 	Alerts      route.Config
 	HookSecrets map[string]string
+
+	// StatusAddr is SITREP_STATUS_ADDR, the public status page's own
+	// listener; "" means the page is off. StatusPage is the config file's
+	// status_page section (its components and approval are also in
+	// Incident.Public, which the domain enforces).
+	StatusAddr string
+	StatusPage statusPageFile
+	// Statuspage is the Atlassian Statuspage mirror, on when its key and
+	// page ID are set.
+	Statuspage statuspageSettings
+}
+
+// statuspageSettings are the STATUSPAGE_* settings of the Atlassian
+// Statuspage mirror.
+type statuspageSettings struct {
+	APIKey, PageID, APIURL string
+}
+
+// statusPageFile is the config file's status_page section.
+type statusPageFile struct {
+	// Name heads the page ("Acme"); URL is where customers reach it,
+	// used in links from Slack, the feed and the API.
+	Name       string               `yaml:"name"`
+	URL        string               `yaml:"url"`
+	Approval   bool                 `yaml:"approval"`
+	Components []incident.Component `yaml:"components"`
 }
 
 // alertSources are the senders POST /hooks/<source> takes, each on once
@@ -81,6 +107,8 @@ type configFile struct {
 	Admins    []string `yaml:"admins"`
 	// Alerts routes alerts from monitoring systems (intake/route).
 	Alerts *route.Config `yaml:"alerts,omitempty"`
+	// StatusPage shapes the public status page and publishing to it.
+	StatusPage *statusPageFile `yaml:"status_page,omitempty"`
 }
 
 // severityFile is a severity as the config file writes it: the domain's
@@ -237,6 +265,27 @@ func loadSettings(getenv func(string) string) (*settings, error) {
 	if s.AnnounceChannel != "" && !channelIDRE.MatchString(s.AnnounceChannel) {
 		return nil, &settingError{"SITREP_ANNOUNCE_CHANNEL", fmt.Sprintf("%q is not a channel ID; use the ID (C…) shown at the bottom of the channel's details", s.AnnounceChannel)}
 	}
+	s.StatusAddr = strings.TrimSpace(getenv("SITREP_STATUS_ADDR"))
+	if s.StatusAddr != "" && s.StatusAddr == s.Addr {
+		return nil, &settingError{"SITREP_STATUS_ADDR", fmt.Sprintf("%q is SITREP_ADDR too; the public status page needs its own listener, apart from Slack's and the hooks' (for example :8081)", s.StatusAddr)}
+	}
+	s.Statuspage = statuspageSettings{
+		APIKey: strings.TrimSpace(getenv("STATUSPAGE_API_KEY")),
+		PageID: strings.TrimSpace(getenv("STATUSPAGE_PAGE_ID")),
+		APIURL: orDefault(getenv("STATUSPAGE_API_URL"), "https://api.statuspage.io/v1/"),
+	}
+	switch sp := s.Statuspage; {
+	case sp.APIKey != "" && sp.PageID == "":
+		return nil, &settingError{"STATUSPAGE_PAGE_ID", "required with STATUSPAGE_API_KEY: the page's ID, from the URL of the page's admin (manage.statuspage.io/pages/<ID>)"}
+	case sp.APIKey == "" && sp.PageID != "":
+		return nil, &settingError{"STATUSPAGE_API_KEY", "required with STATUSPAGE_PAGE_ID: an API key from Statuspage's API info page, of a user with the incident manager role"}
+	}
+	if u, err := url.Parse(s.Statuspage.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, &settingError{"STATUSPAGE_API_URL", fmt.Sprintf("%q is not an http(s) URL", s.Statuspage.APIURL)}
+	}
+	if !strings.HasSuffix(s.Statuspage.APIURL, "/") {
+		s.Statuspage.APIURL += "/"
+	}
 	s.HookSecrets = map[string]string{}
 	for _, src := range alertSources {
 		if v := strings.TrimSpace(getenv(hookSecretVar(src))); v != "" {
@@ -369,6 +418,21 @@ func (s *settings) readConfigFile() error {
 		}
 		s.TemplatesDir = dir
 	}
+	if f.StatusPage != nil {
+		sp := *f.StatusPage
+		sp.Name = strings.TrimSpace(sp.Name)
+		sp.URL = strings.TrimRight(strings.TrimSpace(sp.URL), "/")
+		if sp.URL != "" {
+			if u, err := url.Parse(sp.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				return fmt.Errorf("%s: status_page.url %q: the page's public address, such as https://status.example.com", s.ConfigFile, sp.URL)
+			}
+		}
+		s.StatusPage = sp
+		s.Incident.Public = incident.PublicConfig{Components: sp.Components, Approval: sp.Approval}
+		if err := s.Incident.Validate(); err != nil {
+			return fmt.Errorf("%s: %w", s.ConfigFile, err)
+		}
+	}
 	if f.Alerts != nil {
 		if err := f.Alerts.Check(s.Incident.SeverityNames()); err != nil {
 			return fmt.Errorf("%s: %w", s.ConfigFile, err)
@@ -434,3 +498,7 @@ func orDefault(v, def string) string {
 	}
 	return def
 }
+
+// statusPageName is the page's heading: the configured name, else a
+// plain default that a company replaces.
+func statusPageName(sp statusPageFile) string { return orDefault(sp.Name, "Service") }

@@ -99,6 +99,9 @@ type program struct {
 	terminal  bool
 	clock     clock.Clock // nil for the system clock
 	listening func(addr net.Addr)
+	// statusListening learns the status page's address, before listening
+	// is called, when SITREP_STATUS_ADDR is set.
+	statusListening func(addr net.Addr)
 }
 
 // logger logs to stderr: as text for a person at a terminal, as JSON lines
@@ -209,6 +212,17 @@ func (p program) serve(ctx context.Context) error {
 		log.Info("using Socket Mode")
 	}
 
+	statusSrv, err := p.serveStatusPage(cfg, svc, clk, log)
+	if err != nil {
+		srv.Close()
+		stopWorker()
+		<-workerDone
+		return err
+	}
+	if statusSrv != nil {
+		defer statusSrv.Close()
+	}
+
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("sitrep is listening", "addr", ln.Addr().String(), "db", cfg.DB)
@@ -236,6 +250,9 @@ func (p program) serve(ctx context.Context) error {
 		log.Info("shutting down: finishing in-flight work")
 		stopSocket() // no new requests over Socket Mode either
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if statusSrv != nil {
+			go statusSrv.Shutdown(sctx) // readers only: nothing to finish
+		}
 		err = srv.Shutdown(sctx)
 		cancel()
 	}

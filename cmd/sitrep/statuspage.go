@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/sitrep-dev/sitrep/incident"
+	"github.com/sitrep-dev/sitrep/internal/clock"
+	"github.com/sitrep-dev/sitrep/statuspage"
+)
+
+// serveStatusPage starts the public status page on its own listener
+// (SITREP_STATUS_ADDR), when set: apart from /slack/*, /hooks/* and
+// /metrics, so that a proxy exposing it to the internet exposes nothing
+// else. It returns nil when the page is off.
+func (p program) serveStatusPage(cfg *settings, svc *incident.Service, clk clock.Clock, log *slog.Logger) (*http.Server, error) {
+	if cfg.StatusAddr == "" {
+		return nil, nil
+	}
+	page, err := statuspage.New(svc, statusPageConfig(cfg), clk.Now, log.With("listener", "status"))
+	if err != nil {
+		return nil, fmt.Errorf("status page: %w", err)
+	}
+	// Every change may be a publish: the page renders again at the next
+	// reader's request, once however many readers there are.
+	svc.Subscribe(func(int64) { page.Changed() })
+	ln, err := net.Listen("tcp", cfg.StatusAddr)
+	if err != nil {
+		return nil, fmt.Errorf("SITREP_STATUS_ADDR: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           page.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
+			log.Error("status page listener stopped", "err", err)
+		}
+	}()
+	log.Info("the public status page is listening", "addr", ln.Addr().String())
+	if p.statusListening != nil {
+		p.statusListening(ln.Addr())
+	}
+	return srv, nil
+}
+
+// statusPageConfig is the page's configuration from the settings.
+func statusPageConfig(cfg *settings) statuspage.Config {
+	return statuspage.Config{
+		Name:         statusPageName(cfg.StatusPage),
+		URL:          cfg.StatusPage.URL,
+		Components:   cfg.Incident.Public.Components,
+		TemplatesDir: cfg.TemplatesDir,
+		TimeZone:     cfg.TimeZone,
+	}
+}
