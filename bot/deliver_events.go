@@ -34,6 +34,9 @@ func (s *slackDelivery) deliver(ctx context.Context, inc *shown, ev incident.Eve
 		}
 		text, blocks = promptMessage(inc.Incident, ev, s.svc.Config(), s.opts.CommandName)
 	}
+	if ev.Kind == incident.KindPublicDraft {
+		text, blocks = publicDraftMessage(inc.Incident, ev)
+	}
 	if text != "" {
 		opts := []slack.MsgOption{slack.MsgOptionText(text, false)}
 		if blocks != nil {

@@ -168,6 +168,26 @@ func TestGoldenBlockKit(t *testing.T) {
 		text, blocks := promptMessage(inc, ev, cfg, "/incident")
 		return message{text, blocks}
 	}
+	// The status page: two components, the open incident's services
+	// mapping to one, approval on; and the incident once published and
+	// resolved internally (the form then offers the public resolution).
+	publicCfg := incident.PublicConfig{On: true, Approval: true, URL: "https://status.example.com", Components: []incident.Component{
+		{Name: "API", Group: "Platform", Services: []string{"checkout"}}, {Name: "Web app"}}}
+	withPublic := cfg
+	withPublic.Public = publicCfg
+	publicShown := cloneIncident(g.open)
+	publicShown.Services = []string{"checkout"}
+	publicShown.Public = incident.PublicPage{ID: "abc123def456", Updates: []incident.PublicUpdate{{
+		Title: "Elevated checkout errors", Status: incident.PublicIdentified, Message: "We are rolling back a change <now>.", By: "U0BOB", ApprovedBy: "U0ALICE",
+		Components: []incident.ComponentImpact{{Name: "API", Status: incident.PartialOutage}}, At: goldenAt.Add(25 * time.Minute)}},
+		Draft: &incident.PublicUpdate{Title: "Elevated checkout errors", Status: incident.PublicMonitoring, Message: "A fix is out.", By: "U0BOB", At: goldenAt.Add(40 * time.Minute)}}
+	publicResolved := cloneIncident(publicShown)
+	publicResolved.Public.Draft = nil
+	publicResolved.Status, publicResolved.ResolvedAt = incident.Resolved, goldenAt.Add(time.Hour)
+	draft := func(inc *incident.Incident, ev incident.Event) message {
+		text, blocks := publicDraftMessage(inc, ev)
+		return message{text, blocks}
+	}
 	type announced struct {
 		Event string `json:"event"`
 		Text  string `json:"text"`
@@ -226,6 +246,13 @@ func TestGoldenBlockKit(t *testing.T) {
 		{"modal-resolve", "view", gb.resolveModal(reviewed.Incident, modalMeta{Channel: "C0INC42", Number: 42})},
 		{"modal-postmortem-draft", "view", gb.postmortemModal(reviewed.Incident, modalMeta{Channel: "C0INC42", Number: 42})},
 		{"modal-postmortem", "view", gb.postmortemModal(resolved.Incident, modalMeta{Channel: "C0INC42", Number: 42})},
+		{"modal-publish", "view", publishModal(g.open.Incident, publicCfg, publishDefaults(g.open.Incident, publicCfg), modalMeta{Channel: "C0INC42", Number: 42})},
+		{"modal-publish-resolution", "view", publishModal(publicResolved.Incident, publicCfg, publishDefaults(publicResolved.Incident, publicCfg), modalMeta{Channel: "C0INC42", Number: 42})},
+		{"card-public", "blocks", cardBlocks(publicShown, withPublic, "/incident", "v12")},
+		{"public-draft", "message", draft(publicShown.Incident, goldenEvent(incident.KindPublicDraft, 20, "U0BOB", "We are rolling back a change; checkout errors are falling. <b>Next</b> update by 10:30 UTC.",
+			map[string]string{"title": "Elevated checkout errors & \"timeouts\"", "status": "identified", "components": "API=partial_outage"}))},
+		{"public-published", "", channelMessage(publicShown.Incident, goldenEvent(incident.KindPublished, 25, "U0ALICE", "We are rolling back a change.",
+			map[string]string{"title": "Elevated checkout errors", "status": "identified", "components": "API=partial_outage", "author": "U0BOB", "approved_by": "U0ALICE"}), cfg)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

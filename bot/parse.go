@@ -64,6 +64,7 @@ var subcommands = []subcommand{
 	{name: "learning", aliases: []string{"learned"}, args: "<text>", help: "Add a learning to the postmortem.", inIncident: true, parse: textArg("learning")},
 	{name: "timeline", help: "Show the timeline and follow-ups (only to you).", inIncident: true, parse: noArgs},
 	{name: "alerts", help: "List the incident's alerts, with their labels (only to you).", inIncident: true, parse: noArgs},
+	{name: "publish", help: "Publish an update to the public status page: opens a form prefilled from the incident (public title, status, components, message). With approval on, a draft the commander or comms approves.", inIncident: true, parse: noArgs},
 	{name: "resolve", args: "[summary]", help: "Resolve the incident. Without a summary, opens a form: summary, impact, root cause, what mitigated it.", inIncident: true, parse: optionalText},
 	{name: "reopen", args: "[reason]", help: "Reopen a resolved incident.", inIncident: true, parse: optionalText},
 	{name: "postmortem", help: "Opens a form for the review (root cause, contributing factors, what went well and badly, learnings, remediations), then writes the postmortem and uploads it to the channel; a draft while the incident is open.", inIncident: true, parse: noArgs},

@@ -68,6 +68,8 @@ func TestParse(t *testing.T) {
 		{name: "update without text opens the form", text: "update", want: Command{Name: "update"}},
 		{name: "timeline", text: "timeline", want: Command{Name: "timeline"}},
 		{name: "resolve without summary", text: "resolve", want: Command{Name: "resolve"}},
+		{name: "publish opens the form", text: "publish", want: Command{Name: "publish"}},
+		{name: "publish in capitals", text: "PUBLISH", want: Command{Name: "publish"}},
 		{name: "resolve with summary", text: "resolve Bad config reverted", want: Command{Name: "resolve", Text: "Bad config reverted"}},
 		{name: "reopen", text: "reopen errors are back", want: Command{Name: "reopen", Text: "errors are back"}},
 		{name: "impact", text: "impact EU *card* payments fail\nfor 30%", want: Command{Name: "impact", Text: "EU *card* payments fail\nfor 30%"}},

@@ -89,6 +89,12 @@ type PublicConfig struct {
 	// Approval makes every publish a draft that the commander or the
 	// comms role, never its author, approves before it goes out.
 	Approval bool
+	// URL is where the public reads the page ("" when unknown), for the
+	// links adapters show beside what was published.
+	URL string
+	// On says that publishing goes somewhere: the status page is served,
+	// or mirrored to a hosted one. Adapters offer publishing only then.
+	On bool
 }
 
 // Component returns the configured component named name.
@@ -315,10 +321,12 @@ func (s *Service) Publish(ctx context.Context, number int64, actor string, p Pub
 	})
 }
 
-// ApproveDraft publishes the draft awaiting approval. Only the commander
-// or whoever holds the comms role may approve, and never the draft's
-// author: a second person reads every word before customers do.
-func (s *Service) ApproveDraft(ctx context.Context, number int64, actor string) (*Incident, error) {
+// ApproveDraft publishes the draft awaiting approval, the one written at
+// drafted (zero: whichever is waiting), so that nobody approves words they
+// did not see. Only the commander or whoever holds the comms role may
+// approve, and never the draft's author: a second person reads every word
+// before customers do.
+func (s *Service) ApproveDraft(ctx context.Context, number int64, actor string, drafted time.Time) (*Incident, error) {
 	return s.change(ctx, number, func(inc *Incident, now time.Time) ([]Event, error) {
 		if err := mayPublish(inc); err != nil {
 			return nil, err
@@ -326,6 +334,9 @@ func (s *Service) ApproveDraft(ctx context.Context, number int64, actor string) 
 		d := inc.Public.Draft
 		if d == nil {
 			return nil, Errorf(ECONFLICT, "Incident #%d has no public update waiting for approval.", inc.Number)
+		}
+		if !drafted.IsZero() && !d.At.Equal(drafted) {
+			return nil, Errorf(ECONFLICT, "That draft of incident #%d was replaced by a newer one; read and approve the newer one.", inc.Number)
 		}
 		if err := mayApprove(inc, actor, d.By); err != nil {
 			return nil, err

@@ -150,7 +150,7 @@ func TestApprovalNeedsASecondPersonWhoMayApprove(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Without a draft there is nothing to approve.
-	if _, err := svc.ApproveDraft(ctx, 1, "U2"); incident.ErrorCode(err) != incident.ECONFLICT {
+	if _, err := svc.ApproveDraft(ctx, 1, "U2", time.Time{}); incident.ErrorCode(err) != incident.ECONFLICT {
 		t.Fatalf("approving nothing = %v, want a conflict", err)
 	}
 	inc, err := svc.Publish(ctx, 1, "U1", investigating)
@@ -161,7 +161,7 @@ func TestApprovalNeedsASecondPersonWhoMayApprove(t *testing.T) {
 		t.Fatalf("with approval on, a publish is a draft: %+v", inc.Public)
 	}
 	for _, who := range []string{"U1", "U3"} { // its author; someone without the role
-		if _, err := svc.ApproveDraft(ctx, 1, who); incident.ErrorCode(err) != incident.EFORBIDDEN {
+		if _, err := svc.ApproveDraft(ctx, 1, who, time.Time{}); incident.ErrorCode(err) != incident.EFORBIDDEN {
 			t.Errorf("%s approving = %v, want forbidden", who, err)
 		}
 		if err := incident.MayApprove(inc, who); incident.ErrorCode(err) != incident.EFORBIDDEN {
@@ -169,7 +169,10 @@ func TestApprovalNeedsASecondPersonWhoMayApprove(t *testing.T) {
 		}
 	}
 	clk.add(5 * time.Minute)
-	inc, err = svc.ApproveDraft(ctx, 1, "U2")
+	if _, err := svc.ApproveDraft(ctx, 1, "U2", inc.Public.Draft.At.Add(-time.Second)); incident.ErrorCode(err) != incident.ECONFLICT {
+		t.Errorf("approving a draft that was replaced = %v, want a conflict", err)
+	}
+	inc, err = svc.ApproveDraft(ctx, 1, "U2", time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,10 +186,10 @@ func TestApprovalNeedsASecondPersonWhoMayApprove(t *testing.T) {
 	if _, err := svc.Publish(ctx, 1, "U2", next); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.ApproveDraft(ctx, 1, "U2"); incident.ErrorCode(err) != incident.EFORBIDDEN {
+	if _, err := svc.ApproveDraft(ctx, 1, "U2", time.Time{}); incident.ErrorCode(err) != incident.EFORBIDDEN {
 		t.Errorf("comms approving its own draft = %v, want forbidden", err)
 	}
-	if inc, err = svc.ApproveDraft(ctx, 1, "U1"); err != nil || len(inc.Public.Updates) != 2 {
+	if inc, err = svc.ApproveDraft(ctx, 1, "U1", time.Time{}); err != nil || len(inc.Public.Updates) != 2 {
 		t.Fatalf("commander approving comms's draft = %+v, %v", inc.Public, err)
 	}
 	_, evs, _ := svc.Timeline(ctx, 1)

@@ -297,6 +297,9 @@ func loadSettings(getenv func(string) string) (*settings, error) {
 			return nil, &settingError{"SITREP_CONFIG", err.Error()}
 		}
 	}
+	// Publishing is offered only where it goes somewhere.
+	s.Incident.Public.On = s.StatusAddr != "" || s.Statuspage.APIKey != ""
+	s.Incident.Public.URL = s.StatusPage.URL
 	return s, nil
 }
 
