@@ -343,7 +343,7 @@ func (b *Bot) updateForm(inc *incident.Incident, meta modalMeta) slack.ModalView
 		return view
 	}
 	also := slack.NewCheckboxGroupsBlockElement(blockPubAlso,
-		slack.NewOptionBlockObject(publishOption, plainText("Then publish to the status page"), plainText("Opens the public update form, prefilled; nothing is public until you send it")))
+		slack.NewOptionBlockObject(publishOption, plainText("Then publish to the status page"), plainText("Opens the public form, prefilled: nothing is public until you send it")))
 	block := slack.NewInputBlock(blockPubAlso, plainText("Status page"), nil, also)
 	block.Optional = true
 	view.Blocks.BlockSet = append(view.Blocks.BlockSet, block)

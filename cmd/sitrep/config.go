@@ -266,7 +266,7 @@ func loadSettings(getenv func(string) string) (*settings, error) {
 		return nil, &settingError{"SITREP_ANNOUNCE_CHANNEL", fmt.Sprintf("%q is not a channel ID; use the ID (C…) shown at the bottom of the channel's details", s.AnnounceChannel)}
 	}
 	s.StatusAddr = strings.TrimSpace(getenv("SITREP_STATUS_ADDR"))
-	if s.StatusAddr != "" && s.StatusAddr == s.Addr {
+	if s.StatusAddr != "" && s.StatusAddr == s.Addr && !strings.HasSuffix(s.Addr, ":0") { // :0 picks a free port each
 		return nil, &settingError{"SITREP_STATUS_ADDR", fmt.Sprintf("%q is SITREP_ADDR too; the public status page needs its own listener, apart from Slack's and the hooks' (for example :8081)", s.StatusAddr)}
 	}
 	s.Statuspage = statuspageSettings{
