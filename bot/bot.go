@@ -43,6 +43,10 @@ type Options struct {
 	// TriageChannel is the channel ID where groups of alerts waiting in
 	// triage are shown, with Declare and Dismiss; "" shows them nowhere.
 	TriageChannel string
+	// Integrations are the other places incidents' changes go (the
+	// Atlassian Statuspage mirror), run by the same delivery engine as
+	// Slack.
+	Integrations []notify.Integration
 }
 
 // Bot serves Slack's requests and keeps Slack in step with the database.
@@ -114,7 +118,7 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, cl
 	deliv := newSlackDelivery(api, svc, opts, log)
 	deliv.pace = paced
 	deliv.members = newMembers(api, clk)
-	runner := notify.New(svc, deliveryClock, log, opts.Metrics, deliv)
+	runner := notify.New(svc, deliveryClock, log, opts.Metrics, append([]notify.Integration{deliv}, opts.Integrations...)...)
 	deliv.runner = runner
 	jobsDone, stopJobs := context.WithCancel(context.Background())
 	b := &Bot{

@@ -392,3 +392,21 @@ func (b *Bot) publicResolution(ctx context.Context, number int64, meta modalMeta
 	view := publishModal(inc, cfg, publishDefaults(inc, cfg), b.formMeta(callbackPublish, user, meta.Channel, number, meta.ResponseURL))
 	return slack.NewUpdateViewSubmissionResponse(&view)
 }
+
+// Notice tells an incident's channel, addressed to its commander, of
+// trouble an integration needs a person for (a refused Statuspage key).
+// It is best effort: the trouble stays recorded on the delivery and is
+// retried whether or not this reaches anyone.
+func (b *Bot) Notice(ctx context.Context, inc *incident.Incident, text string) {
+	sh, err := b.show(ctx, inc)
+	if err != nil || sh.Chat.ChannelID == "" {
+		b.log.Warn("could not tell the incident's channel", "incident", inc.Number, "err", err)
+		return
+	}
+	if c := inc.Commander(); c != "" {
+		text = mention(c) + " " + text
+	}
+	if _, _, err := b.api.PostMessageContext(ctx, sh.Chat.ChannelID, slack.MsgOptionText(text, false)); err != nil {
+		b.log.Warn("could not tell the incident's channel", "incident", inc.Number, "err", err)
+	}
+}

@@ -146,7 +146,11 @@ func (p program) serve(ctx context.Context) error {
 		return err
 	}
 
-	b := bot.New(api, svc, bot.Options{
+	// The bot tells a channel of the mirror's refusals; it is made after
+	// the mirror, which it runs.
+	var b *bot.Bot
+	integrations := statuspageMirror(cfg, func(ctx context.Context, inc *incident.Incident, text string) { b.Notice(ctx, inc, text) })
+	b = bot.New(api, svc, bot.Options{
 		SigningSecret:   cfg.SigningSecret,
 		AppToken:        cfg.AppToken,
 		CommandName:     cfg.CommandName,
@@ -160,6 +164,7 @@ func (p program) serve(ctx context.Context) error {
 		TimeZone:        cfg.TimeZone,
 		Metrics:         m,
 		TriageChannel:   cfg.Alerts.TriageChannel,
+		Integrations:    integrations,
 	}, log, clk)
 
 	mux := http.NewServeMux()

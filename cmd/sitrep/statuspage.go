@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/sitrep-dev/sitrep/incident"
 	"github.com/sitrep-dev/sitrep/internal/clock"
+	"github.com/sitrep-dev/sitrep/notify"
+	spmirror "github.com/sitrep-dev/sitrep/notify/statuspage"
 	"github.com/sitrep-dev/sitrep/statuspage"
 )
 
@@ -61,4 +64,16 @@ func statusPageConfig(cfg *settings) statuspage.Config {
 		TemplatesDir: cfg.TemplatesDir,
 		TimeZone:     cfg.TimeZone,
 	}
+}
+
+// statuspageMirror is the Atlassian Statuspage mirror, when
+// STATUSPAGE_API_KEY and STATUSPAGE_PAGE_ID are set; tell reaches an
+// incident's channel. It paces and waits out rate limits in real time,
+// like Slack's delivery.
+func statuspageMirror(cfg *settings, tell func(ctx context.Context, inc *incident.Incident, text string)) []notify.Integration {
+	sp := cfg.Statuspage
+	if sp.APIKey == "" {
+		return nil
+	}
+	return []notify.Integration{spmirror.New(spmirror.Config{APIKey: sp.APIKey, PageID: sp.PageID, APIURL: sp.APIURL, Tell: tell}, nil, clock.Real{})}
 }

@@ -2,11 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/sitrep-dev/sitrep/internal/slackfake"
@@ -292,5 +295,79 @@ func TestStatusPageSettings(t *testing.T) {
 	os.WriteFile(bad, []byte("status_page:\n  components:\n    - name: API\n    - name: API\n"), 0o644)
 	if _, err := loadConfigFile(bad); err == nil || !strings.Contains(err.Error(), `status_page.components[1].name "API": listed twice`) {
 		t.Errorf("a repeated component: %v", err)
+	}
+}
+
+// TestStatuspageMirror: with STATUSPAGE_* set, a publish from Slack is
+// mirrored to Atlassian Statuspage (a fake that checks the OAuth key):
+// one incident created, then updated; a refused key is told in the
+// incident's channel, to its commander, once.
+func TestStatuspageMirror(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		calls []string
+		key   = "sp-key-e2e-51d0"
+	)
+	refuse := false
+	sp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if refuse || r.Header.Get("Authorization") != "OAuth "+key {
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"error":"Could not authenticate"}`)
+			return
+		}
+		var body struct{ Incident map[string]any }
+		json.NewDecoder(r.Body).Decode(&body)
+		calls = append(calls, r.Method+" "+r.URL.Path+" "+fmt.Sprint(body.Incident["status"]))
+		switch {
+		case r.Method == http.MethodGet:
+			io.WriteString(w, `[{"id":"zvdm6f7gf76j","name":"API","group":false}]`)
+		case r.Method == http.MethodPost:
+			w.WriteHeader(http.StatusCreated)
+			io.WriteString(w, `{"id":"p31zjtct2jer"}`)
+		default:
+			io.WriteString(w, `{"id":"p31zjtct2jer"}`)
+		}
+	}))
+	defer sp.Close()
+	got := func() string { mu.Lock(); defer mu.Unlock(); return strings.Join(calls, "\n") }
+
+	w := newWorld(t)
+	sitrep := start(t, w.fake, testEnv(w.fake, w.db, "SITREP_CONFIG", statusConfig(t, false),
+		"STATUSPAGE_API_KEY", key, "STATUSPAGE_PAGE_ID", "jb7j80lkgqvb", "STATUSPAGE_API_URL", sp.URL+"/v1"))
+	ch := w.declared(t, sitrep).ID
+	publish := func(n int, status, msg string) {
+		t.Helper()
+		if a, _ := sitrep.slash(w.fake, "U1", ch, "publish"); a.Text != "" {
+			t.Fatalf("publish answered %q", a.Text)
+		}
+		submitForm(t, sitrep, w.fake, "U1", "publish", n, obj{
+			"pub_title":   obj{"pub_title": textValue("Checkout errors")},
+			"pub_status":  obj{"pub_status": optionValue(status)},
+			"pub_c:0":     obj{"pub_c:0": optionValue("partial_outage")},
+			"pub_message": obj{"pub_message": textValue(msg)},
+		})
+	}
+	publish(1, "investigating", "We are investigating.")
+	eventually(t, "the incident created on Statuspage", func() bool {
+		return strings.Contains(got(), "POST /v1/pages/jb7j80lkgqvb/incidents investigating")
+	}, got)
+	publish(2, "identified", "We found it.")
+	eventually(t, "the incident updated on Statuspage", func() bool {
+		return strings.Contains(got(), "PATCH /v1/pages/jb7j80lkgqvb/incidents/p31zjtct2jer identified")
+	}, got)
+	if n := strings.Count(got(), "POST "); n != 1 {
+		t.Errorf("%d creates, want 1:\n%s", n, got())
+	}
+
+	mu.Lock()
+	refuse = true
+	mu.Unlock()
+	publish(3, "monitoring", "A fix is out.")
+	msg := messageWith(t, w.fake, ch, "mirroring it to Atlassian Statuspage failed")
+	if !strings.HasPrefix(msg.Text, "<@U1>") || !strings.Contains(msg.Text, "STATUSPAGE_API_KEY") || strings.Contains(msg.Text, key) {
+		t.Errorf("the commander was told %q", msg.Text)
 	}
 }
