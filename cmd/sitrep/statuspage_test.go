@@ -371,3 +371,22 @@ func TestStatuspageMirror(t *testing.T) {
 		t.Errorf("the commander was told %q", msg.Text)
 	}
 }
+
+// The playground serves the status page too, and says where.
+func TestPlaygroundServesTheStatusPage(t *testing.T) {
+	r := startPlayground(t)
+	const prefix = "The public status page (what /incident publish shows customers): "
+	var url string
+	eventually(t, "the status page's address", func() bool {
+		for _, line := range strings.Split(r.out.String(), "\n") {
+			if u, ok := strings.CutPrefix(line, prefix); ok {
+				url = strings.TrimSpace(u)
+				return true
+			}
+		}
+		return false
+	})
+	if code, body := publicGet(t, url); code != 200 || !strings.Contains(body, "All Systems Operational") {
+		t.Errorf("GET %s = %d\n%.300s", url, code, body)
+	}
+}
