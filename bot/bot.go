@@ -13,6 +13,7 @@ import (
 	"github.com/sitrep-dev/sitrep/incident"
 	"github.com/sitrep-dev/sitrep/internal/clock"
 	"github.com/sitrep-dev/sitrep/notify"
+	"github.com/sitrep-dev/sitrep/thirdparty"
 )
 
 // Options are the bot's settings.
@@ -47,6 +48,9 @@ type Options struct {
 	// Atlassian Statuspage mirror), run by the same delivery engine as
 	// Slack.
 	Integrations []notify.Integration
+	// ThirdParties returns the third parties' latest statuses, without
+	// waiting on any vendor; nil when no status page is polled.
+	ThirdParties func() []thirdparty.Status
 }
 
 // Bot serves Slack's requests and keeps Slack in step with the database.

@@ -14,6 +14,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/sitrep-dev/sitrep/incident"
+	"github.com/sitrep-dev/sitrep/thirdparty"
 	"github.com/sitrep-dev/sitrep/internal/slackfake"
 )
 
@@ -246,6 +247,15 @@ func TestGoldenBlockKit(t *testing.T) {
 		{"modal-resolve", "view", gb.resolveModal(reviewed.Incident, modalMeta{Channel: "C0INC42", Number: 42})},
 		{"modal-postmortem-draft", "view", gb.postmortemModal(reviewed.Incident, modalMeta{Channel: "C0INC42", Number: 42})},
 		{"modal-postmortem", "view", gb.postmortemModal(resolved.Incident, modalMeta{Channel: "C0INC42", Number: 42})},
+		{"thirdparty", "blocks", thirdPartyBlocks([]thirdparty.Status{
+			{Page: thirdparty.Page{Name: "GitHub", URL: "https://www.githubstatus.com", Summary: "https://www.githubstatus.com/api/v2/summary.json"},
+				Indicator: "minor", Description: "Minor Service Outage", CheckedAt: goldenAt,
+				Incidents: []thirdparty.Incident{{Name: "Disruption with <some> services", Status: "investigating", Impact: "minor", URL: "https://stspg.io/abc"}}},
+			{Page: thirdparty.Page{Name: "Stripe", URL: "https://status.stripe.com", Summary: "https://status.stripe.com/api/v2/summary.json"},
+				Indicator: "none", Description: "All Systems Operational", CheckedAt: goldenAt, Problem: "no answer within 10s"},
+			{Page: thirdparty.Page{Name: "Vendor X", URL: "https://x.example.com/status", Summary: "https://x.example.com/api/v2/summary.json"}, Problem: "answered HTTP 502"},
+			{Page: thirdparty.Page{Name: "AWS", URL: "https://health.aws.amazon.com/health/status"}},
+		}).Blocks},
 		{"modal-publish", "view", publishModal(g.open.Incident, publicCfg, publishDefaults(g.open.Incident, publicCfg), modalMeta{Channel: "C0INC42", Number: 42})},
 		{"modal-publish-resolution", "view", publishModal(publicResolved.Incident, publicCfg, publishDefaults(publicResolved.Incident, publicCfg), modalMeta{Channel: "C0INC42", Number: 42})},
 		{"card-public", "blocks", cardBlocks(publicShown, withPublic, "/incident", "v12")},

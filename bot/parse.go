@@ -51,6 +51,7 @@ var subcommands = []subcommand{
 	{name: "help", help: "Show this help.", parse: noArgs},
 	{name: "declare", args: "[severity] [title]", help: "Declare an incident: opens its channel and makes you commander. Without a title, opens a form.", parse: parseDeclare},
 	{name: "list", help: "List open incidents, newest first.", parse: noArgs},
+	{name: "thirdparty", aliases: []string{"third-party", "vendors"}, help: "Show the configured third parties' status pages and their open incidents (only to you).", parse: noArgs},
 	{name: "status", args: "<investigating|identified|monitoring>", help: "Set the status.", inIncident: true, parse: parseStatus},
 	{name: "severity", aliases: []string{"sev"}, args: "<severity>", help: "Set the severity.", inIncident: true, parse: parseSeverity},
 	{name: "lead", aliases: []string{"ic", "commander"}, args: "@user", help: "Name the incident commander.", inIncident: true, parse: parseLead},

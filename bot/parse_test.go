@@ -69,6 +69,8 @@ func TestParse(t *testing.T) {
 		{name: "timeline", text: "timeline", want: Command{Name: "timeline"}},
 		{name: "resolve without summary", text: "resolve", want: Command{Name: "resolve"}},
 		{name: "publish opens the form", text: "publish", want: Command{Name: "publish"}},
+		{name: "thirdparty", text: "thirdparty", want: Command{Name: "thirdparty"}},
+		{name: "third-party alias", text: "third-party", want: Command{Name: "thirdparty"}},
 		{name: "publish in capitals", text: "PUBLISH", want: Command{Name: "publish"}},
 		{name: "resolve with summary", text: "resolve Bad config reverted", want: Command{Name: "resolve", Text: "Bad config reverted"}},
 		{name: "reopen", text: "reopen errors are back", want: Command{Name: "reopen", Text: "errors are back"}},

@@ -102,6 +102,8 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 	case "declare":
 		rep := b.declare(ctx, log, sc, cmd)
 		return rep, rep.Text != ""
+	case "thirdparty":
+		return b.thirdPartyReply(), true
 	}
 
 	n, err := b.incidentIn(ctx, log, sc.UserID, sc.ChannelID)

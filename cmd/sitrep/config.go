@@ -55,6 +55,8 @@ type settings struct {
 	// Incident.Public, which the domain enforces).
 	StatusAddr string
 	StatusPage statusPageFile
+	// ThirdPartyPoll is how often third parties' summaries are polled.
+	ThirdPartyPoll time.Duration
 	// Statuspage is the Atlassian Statuspage mirror, on when its key and
 	// page ID are set.
 	Statuspage statuspageSettings
@@ -101,6 +103,9 @@ type configFile struct {
 	// as a whole; an empty list turns the checklist off.
 	Checklist   *[]incident.ChecklistItem `yaml:"checklist"`
 	StatusPages []incident.Link           `yaml:"status_pages"`
+	// StatusPagesPoll is how often the status pages with a summary are
+	// polled (default 5m).
+	StatusPagesPoll string `yaml:"status_pages_poll,omitempty"`
 	// ChangesBy and Admins say who may steer an incident (see
 	// incident.Config.ChangesBy).
 	ChangesBy string   `yaml:"changes_by"`
@@ -369,6 +374,13 @@ func (s *settings) readConfigFile() error {
 		s.Incident.Checklist = fitChecklist(s.Incident.Checklist, incident.DefaultConfig().SeverityNames(), s.Incident.SeverityNames())
 	}
 	s.Incident.StatusPages = f.StatusPages
+	if f.StatusPagesPoll != "" {
+		d, err := time.ParseDuration(f.StatusPagesPoll)
+		if err != nil || d < 30*time.Second || d > 24*time.Hour {
+			return fmt.Errorf("%s: status_pages_poll %q: a duration between 30s and 24h, such as 5m", s.ConfigFile, f.StatusPagesPoll)
+		}
+		s.ThirdPartyPoll = d
+	}
 	if f.ChangesBy != "" {
 		s.Incident.ChangesBy = f.ChangesBy
 	}
@@ -491,6 +503,12 @@ func checkStatusPage(l incident.Link) error {
 	u, err := url.Parse(l.URL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.ContainsAny(l.URL, "<>| ") {
 		return fmt.Errorf("url %q is not an http(s) URL such as https://status.example.com/", l.URL)
+	}
+	if l.Summary != "" {
+		u, err := url.Parse(l.Summary)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("summary %q is not an http(s) URL; a Statuspage page's is https://<page>/api/v2/summary.json", l.Summary)
+		}
 	}
 	return nil
 }

@@ -149,6 +149,7 @@ func effectiveConfig(s *settings) configFile {
 		TemplatesDir:    s.TemplatesDir,
 		Checklist:       &checklist,
 		StatusPages:     inc.StatusPages,
+		StatusPagesPoll: thirdPartyPoll(s).String(),
 		ChangesBy:       orDefault(inc.ChangesBy, incident.ChangesByChannel),
 		Admins:          inc.Admins,
 		Alerts:          effectiveAlerts(s.Alerts),

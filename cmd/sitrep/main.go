@@ -20,6 +20,7 @@ import (
 	"github.com/joho/godotenv"
 	"github.com/sitrep-dev/sitrep/bot"
 	"github.com/sitrep-dev/sitrep/incident"
+	"github.com/sitrep-dev/sitrep/thirdparty"
 	"github.com/sitrep-dev/sitrep/internal/clock"
 	"github.com/sitrep-dev/sitrep/internal/metrics"
 	"github.com/sitrep-dev/sitrep/storage/sqlite"
@@ -149,6 +150,14 @@ func (p program) serve(ctx context.Context) error {
 	// The bot tells a channel of the mirror's refusals; it is made after
 	// the mirror, which it runs.
 	var b *bot.Bot
+	var statuses func() []thirdparty.Status
+	poller := thirdParties(cfg, clk, log)
+	if poller != nil {
+		statuses = poller.Statuses
+		pollCtx, stopPolling := context.WithCancel(ctx)
+		defer stopPolling()
+		go poller.Run(pollCtx) // each page on its own; reads never wait on one
+	}
 	integrations := statuspageMirror(cfg, func(ctx context.Context, inc *incident.Incident, text string) { b.Notice(ctx, inc, text) })
 	b = bot.New(api, svc, bot.Options{
 		SigningSecret:   cfg.SigningSecret,
@@ -165,6 +174,7 @@ func (p program) serve(ctx context.Context) error {
 		Metrics:         m,
 		TriageChannel:   cfg.Alerts.TriageChannel,
 		Integrations:    integrations,
+		ThirdParties:    statuses,
 	}, log, clk)
 
 	mux := http.NewServeMux()

@@ -12,6 +12,7 @@ import (
 	"github.com/sitrep-dev/sitrep/internal/clock"
 	"github.com/sitrep-dev/sitrep/notify"
 	spmirror "github.com/sitrep-dev/sitrep/notify/statuspage"
+	"github.com/sitrep-dev/sitrep/thirdparty"
 	"github.com/sitrep-dev/sitrep/statuspage"
 )
 
@@ -76,4 +77,27 @@ func statuspageMirror(cfg *settings, tell func(ctx context.Context, inc *inciden
 		return nil
 	}
 	return []notify.Integration{spmirror.New(spmirror.Config{APIKey: sp.APIKey, PageID: sp.PageID, APIURL: sp.APIURL, Tell: tell}, nil, clock.Real{})}
+}
+
+// thirdPartyPoll is how often third parties' summaries are polled.
+func thirdPartyPoll(cfg *settings) time.Duration {
+	if cfg.ThirdPartyPoll > 0 {
+		return cfg.ThirdPartyPoll
+	}
+	return thirdparty.DefaultInterval
+}
+
+// thirdParties is the poller of the status pages with a summary, nil when
+// none has one.
+func thirdParties(cfg *settings, clk clock.Clock, log *slog.Logger) *thirdparty.Poller {
+	var pages []thirdparty.Page
+	polled := false
+	for _, l := range cfg.Incident.StatusPages {
+		pages = append(pages, thirdparty.Page{Name: l.Name, URL: l.URL, Summary: l.Summary})
+		polled = polled || l.Summary != ""
+	}
+	if !polled {
+		return nil
+	}
+	return thirdparty.New(pages, thirdPartyPoll(cfg), nil, clk, log.With("poller", "third parties"))
 }

@@ -390,3 +390,20 @@ func TestPlaygroundServesTheStatusPage(t *testing.T) {
 		t.Errorf("GET %s = %d\n%.300s", url, code, body)
 	}
 }
+
+// /incident thirdparty shows a polled third party's open incidents, from
+// anywhere, without waiting on the vendor.
+func TestThirdPartyCommand(t *testing.T) {
+	vendor := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"status":{"indicator":"major","description":"Partial System Outage"},"incidents":[{"name":"Webhooks delayed","status":"identified","impact":"major","shortlink":"https://stspg.io/wh"}]}`)
+	}))
+	defer vendor.Close()
+	path := filepath.Join(t.TempDir(), "sitrep.yaml")
+	os.WriteFile(path, []byte("status_pages:\n  - name: GitHub\n    url: https://www.githubstatus.com\n    summary: "+vendor.URL+"/api/v2/summary.json\n  - name: AWS\n    url: https://health.aws.amazon.com/health/status\n"), 0o644)
+	w := newWorld(t)
+	sitrep := start(t, w.fake, testEnv(w.fake, w.db, "SITREP_CONFIG", path))
+	eventually(t, "the vendor's incident", func() bool {
+		a, _ := sitrep.slash(w.fake, "U1", w.general, "thirdparty")
+		return strings.Contains(a.All(), "<https://stspg.io/wh|Webhooks delayed>: identified, major impact") && strings.Contains(a.All(), "AWS>*: not polled")
+	})
+}
