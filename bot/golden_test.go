@@ -14,8 +14,8 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/sitrep-dev/sitrep/incident"
-	"github.com/sitrep-dev/sitrep/thirdparty"
 	"github.com/sitrep-dev/sitrep/internal/slackfake"
+	"github.com/sitrep-dev/sitrep/thirdparty"
 )
 
 // update rewrites the golden files from what the renderers produce now:

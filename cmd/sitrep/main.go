@@ -20,10 +20,10 @@ import (
 	"github.com/joho/godotenv"
 	"github.com/sitrep-dev/sitrep/bot"
 	"github.com/sitrep-dev/sitrep/incident"
-	"github.com/sitrep-dev/sitrep/thirdparty"
 	"github.com/sitrep-dev/sitrep/internal/clock"
 	"github.com/sitrep-dev/sitrep/internal/metrics"
 	"github.com/sitrep-dev/sitrep/storage/sqlite"
+	"github.com/sitrep-dev/sitrep/thirdparty"
 )
 
 func main() {

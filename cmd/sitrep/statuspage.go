@@ -12,8 +12,8 @@ import (
 	"github.com/sitrep-dev/sitrep/internal/clock"
 	"github.com/sitrep-dev/sitrep/notify"
 	spmirror "github.com/sitrep-dev/sitrep/notify/statuspage"
-	"github.com/sitrep-dev/sitrep/thirdparty"
 	"github.com/sitrep-dev/sitrep/statuspage"
+	"github.com/sitrep-dev/sitrep/thirdparty"
 )
 
 // serveStatusPage starts the public status page on its own listener
