@@ -80,7 +80,7 @@ type statusPageFile struct {
 
 // alertSources are the senders POST /hooks/<source> takes, each on once
 // SITREP_HOOK_SECRET_<SOURCE> is set.
-var alertSources = []string{"alertmanager", "grafana", "sentry", "datadog", "pingdom", "statuscake", "generic"}
+var alertSources = []string{"alertmanager", "grafana", "sentry", "datadog", "pingdom", "statuscake", "generic", "zendesk"}
 
 // hookSecretVar is the setting that turns an alert source on.
 func hookSecretVar(source string) string { return "SITREP_HOOK_SECRET_" + strings.ToUpper(source) }

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sitrep-dev/sitrep/internal/slackfake"
 )
@@ -406,4 +410,52 @@ func TestThirdPartyCommand(t *testing.T) {
 		a, _ := sitrep.slash(w.fake, "U1", w.general, "thirdparty")
 		return strings.Contains(a.All(), "<https://stspg.io/wh|Webhooks delayed>: identified, major impact") && strings.Contains(a.All(), "AWS>*: not polled")
 	})
+}
+
+// zendeskHeaders signs body as Zendesk does, at at.
+func zendeskHeaders(body []byte, at time.Time) []string {
+	ts := at.UTC().Format(time.RFC3339)
+	m := hmac.New(sha256.New, []byte(hookSecret))
+	m.Write([]byte(ts))
+	m.Write(body)
+	return []string{"X-Zendesk-Webhook-Signature", base64.StdEncoding.EncodeToString(m.Sum(nil)), "X-Zendesk-Webhook-Signature-Timestamp", ts}
+}
+
+// TestZendeskTickets: a signed ticket with the routed tag waits in triage;
+// one without it is ignored; a forged signature or a stale timestamp is
+// 401 with nothing recorded.
+func TestZendeskTickets(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	triage := w.fake.AddChannel("alert-triage", false, "U1")
+	sitrep := w.startAlerting(t, `
+alerts:
+  triage_channel: `+triage+`
+  routes:
+    - name: customer reports
+      match: ['source="zendesk"', 'tag_checkout="true"']
+      action: triage
+    - name: other tickets
+      match: ['source="zendesk"']
+      action: ignore
+`)
+	ticket := recorded(t, "zendesk/trigger-webhook-new-ticket.json")
+	if code, _ := sitrep.hook(t, "zendesk", ticket, zendeskHeaders(ticket, time.Now().Add(-time.Hour))...); code != http.StatusUnauthorized {
+		t.Errorf("a stale timestamp answered %d, want 401", code)
+	}
+	forged := zendeskHeaders(ticket, time.Now())
+	forged[1] = "c9FkygjAMrMNuE4/+TjLloNJPJCfuYjjn4OHrJKfWok="
+	if code, _ := sitrep.hook(t, "zendesk", ticket, forged...); code != http.StatusUnauthorized {
+		t.Errorf("a forged signature answered %d, want 401", code)
+	}
+	other := []byte(strings.Replace(string(ticket), `"checkout payment_failure web_widget"`, `"billing"`, 1))
+	other = []byte(strings.Replace(string(other), `"35436"`, `"35437"`, 1))
+	sitrep.mustHook(t, "zendesk", other, zendeskHeaders(other, time.Now())...)
+	sitrep.mustHook(t, "zendesk", ticket, zendeskHeaders(ticket, time.Now())...)
+	eventually(t, "the tagged ticket in triage", func() bool {
+		return contains(texts(w.fake, triage), "Zendesk #35436: Checkout keeps failing with error 502")
+	}, func() string { return strings.Join(texts(w.fake, triage), "\n") })
+	if contains(texts(w.fake, triage), "Zendesk #35437") {
+		t.Errorf("an untagged ticket reached triage")
+	}
 }
