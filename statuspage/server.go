@@ -110,10 +110,19 @@ func (s *Server) current(ctx context.Context) (*snapshot, error) {
 	if sn := s.snap.Load(); sn != nil && sn.change == change && now.Sub(sn.at) < rebuildEvery {
 		return sn, nil
 	}
-	s.mu.Lock()
+	old := s.snap.Load()
+	if old != nil && !s.mu.TryLock() {
+		// Another reader is rendering the change: everyone else gets
+		// the page as it was until that is done, rather than queueing
+		// behind it, so readers wait on bytes, never on rendering.
+		return old, nil
+	}
+	if old == nil {
+		s.mu.Lock()
+	}
 	defer s.mu.Unlock()
 	change, now = s.changes.Load(), s.now()
-	old := s.snap.Load()
+	old = s.snap.Load()
 	if old != nil && old.change == change && now.Sub(old.at) < rebuildEvery {
 		return old, nil // built while this request waited
 	}
