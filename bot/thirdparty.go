@@ -6,6 +6,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/sitrep-dev/sitrep/incident"
 	"github.com/sitrep-dev/sitrep/thirdparty"
 )
 
@@ -89,4 +90,41 @@ func orNone(s string) string {
 		return "unknown"
 	}
 	return s
+}
+
+// thirdPartyNote is what the third parties' pages say now, for the answer
+// to a checklist question that asks about them (status_pages: true): the
+// ones not fully operational, with their open incidents; "" when all are,
+// or none is polled.
+func thirdPartyNote(cfg incident.Config, itemID string, statuses func() []thirdparty.Status) string {
+	if statuses == nil {
+		return ""
+	}
+	asks := false
+	for _, it := range cfg.Checklist {
+		if it.ID == itemID && it.StatusPages {
+			asks = true
+		}
+	}
+	if !asks {
+		return ""
+	}
+	var lines []string
+	for _, s := range statuses() {
+		if s.CheckedAt.IsZero() || (s.Indicator == "none" && len(s.Incidents) == 0) {
+			continue
+		}
+		line := fmt.Sprintf("%s <%s|%s>: %s", indicatorEmoji(s.Indicator), s.URL, fromPlain(s.Name), fromPlain(s.Description))
+		for i, inc := range s.Incidents {
+			if i == 3 {
+				break
+			}
+			line += fmt.Sprintf(" · %s (%s)", fromPlain(inc.Name), inc.Status)
+		}
+		lines = append(lines, line)
+	}
+	if len(lines) == 0 {
+		return "\nThird parties' pages report nothing open."
+	}
+	return "\n*Third parties reporting trouble now:*\n" + strings.Join(lines, "\n")
 }

@@ -220,3 +220,29 @@ func TestComponentsValidateAndMapFromServices(t *testing.T) {
 		t.Errorf("ComponentsFor = %v, want API,Web", got)
 	}
 }
+
+func TestCloseWaitsForThePublicResolution(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := publicService(t, false)
+	declare(t, svc, "Checkout failing")
+	if _, err := svc.Publish(ctx, 1, "U1", investigating); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Resolve(ctx, 1, "U1", "Rolled back"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.RecordPostmortem(ctx, 1, "U1", "https://example.com/pm"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Close(ctx, 1, "U1"); incident.ErrorCode(err) != incident.ECONFLICT || !strings.Contains(incident.ErrorMessage(err), "still shows incident #1 as ongoing") {
+		t.Fatalf("Close = %v, want it to ask for the public resolution", err)
+	}
+	res := investigating
+	res.Status, res.Message = incident.PublicResolved, "This incident has been resolved."
+	if _, err := svc.Publish(ctx, 1, "U1", res); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Close(ctx, 1, "U1"); err != nil {
+		t.Fatalf("Close after the public resolution = %v", err)
+	}
+}
