@@ -51,6 +51,11 @@ type Options struct {
 	// ThirdParties returns the third parties' latest statuses, without
 	// waiting on any vendor; nil when no status page is polled.
 	ThirdParties func() []thirdparty.Status
+	// CustomerSuccessChannel is the channel ID where customer-visible
+	// incidents at or above CustomerSuccessAt get a brief (customers.go);
+	// "" for none. CustomerSuccessAt "" means every severity.
+	CustomerSuccessChannel string
+	CustomerSuccessAt      string
 }
 
 // Bot serves Slack's requests and keeps Slack in step with the database.
@@ -122,7 +127,11 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, cl
 	deliv := newSlackDelivery(api, svc, opts, log)
 	deliv.pace = paced
 	deliv.members = newMembers(api, clk)
-	runner := notify.New(svc, deliveryClock, log, opts.Metrics, append([]notify.Integration{deliv}, opts.Integrations...)...)
+	integrations := append([]notify.Integration{deliv}, opts.Integrations...)
+	if opts.CustomerSuccessChannel != "" {
+		integrations = append(integrations, &csDelivery{api: api, svc: svc, slack: deliv, channel: opts.CustomerSuccessChannel, at: opts.CustomerSuccessAt, command: opts.CommandName})
+	}
+	runner := notify.New(svc, deliveryClock, log, opts.Metrics, integrations...)
 	deliv.runner = runner
 	jobsDone, stopJobs := context.WithCancel(context.Background())
 	b := &Bot{

@@ -57,6 +57,9 @@ type settings struct {
 	StatusPage statusPageFile
 	// ThirdPartyPoll is how often third parties' summaries are polled.
 	ThirdPartyPoll time.Duration
+	// CustomerSuccess is the customer-success brief's channel and
+	// severity; Channel "" for none.
+	CustomerSuccess customerSuccessFile
 	// Statuspage is the Atlassian Statuspage mirror, on when its key and
 	// page ID are set.
 	Statuspage statuspageSettings
@@ -114,6 +117,14 @@ type configFile struct {
 	Alerts *route.Config `yaml:"alerts,omitempty"`
 	// StatusPage shapes the public status page and publishing to it.
 	StatusPage *statusPageFile `yaml:"status_page,omitempty"`
+	// CustomerSuccess is where customer-visible incidents get a brief.
+	CustomerSuccess *customerSuccessFile `yaml:"customer_success,omitempty"`
+}
+
+// customerSuccessFile is the config file's customer_success section.
+type customerSuccessFile struct {
+	Channel string `yaml:"channel"`
+	At      string `yaml:"at"` // the least severe severity briefed; default sev2
 }
 
 // severityFile is a severity as the config file writes it: the domain's
@@ -447,6 +458,21 @@ func (s *settings) readConfigFile() error {
 		if err := s.Incident.Validate(); err != nil {
 			return fmt.Errorf("%s: %w", s.ConfigFile, err)
 		}
+	}
+	if cs := f.CustomerSuccess; cs != nil {
+		if !channelIDRE.MatchString(cs.Channel) {
+			return fmt.Errorf("%s: customer_success.channel %q: the channel's ID (C…), shown at the bottom of the channel's details", s.ConfigFile, cs.Channel)
+		}
+		if cs.At == "" {
+			cs.At = "sev2"
+			if _, err := s.Incident.Severity("sev2"); err != nil {
+				cs.At = s.Incident.DefaultSeverity
+			}
+		}
+		if _, err := s.Incident.Severity(cs.At); err != nil {
+			return fmt.Errorf("%s: customer_success.at %q: not one of the severities (%s)", s.ConfigFile, cs.At, strings.Join(s.Incident.SeverityNames(), ", "))
+		}
+		s.CustomerSuccess = *cs
 	}
 	if f.Alerts != nil {
 		if err := f.Alerts.Check(s.Incident.SeverityNames()); err != nil {

@@ -154,6 +154,7 @@ func effectiveConfig(s *settings) configFile {
 		Admins:          inc.Admins,
 		Alerts:          effectiveAlerts(s.Alerts),
 		StatusPage:      effectiveStatusPage(s),
+		CustomerSuccess: effectiveCustomerSuccess(s),
 	}
 }
 
@@ -188,4 +189,14 @@ func effectiveAlerts(c route.Config) *route.Config {
 	}
 	c.Routes = routes
 	return &c
+}
+
+// effectiveCustomerSuccess is the customer_success section in force, nil
+// when there is none.
+func effectiveCustomerSuccess(s *settings) *customerSuccessFile {
+	if s.CustomerSuccess.Channel == "" {
+		return nil
+	}
+	cs := s.CustomerSuccess
+	return &cs
 }

@@ -160,21 +160,23 @@ func (p program) serve(ctx context.Context) error {
 	}
 	integrations := statuspageMirror(cfg, func(ctx context.Context, inc *incident.Incident, text string) { b.Notice(ctx, inc, text) })
 	b = bot.New(api, svc, bot.Options{
-		SigningSecret:   cfg.SigningSecret,
-		AppToken:        cfg.AppToken,
-		CommandName:     cfg.CommandName,
-		ChannelPrefix:   cfg.ChannelPrefix,
-		AnnounceChannel: cfg.AnnounceChannel,
-		AnnounceDrills:  cfg.AnnounceDrills,
-		Responders:      cfg.Responders,
-		TimelineEmoji:   cfg.TimelineEmoji,
-		ArchiveOnClose:  cfg.ArchiveOnClose,
-		TemplatesDir:    cfg.TemplatesDir,
-		TimeZone:        cfg.TimeZone,
-		Metrics:         m,
-		TriageChannel:   cfg.Alerts.TriageChannel,
-		Integrations:    integrations,
-		ThirdParties:    statuses,
+		SigningSecret:          cfg.SigningSecret,
+		AppToken:               cfg.AppToken,
+		CommandName:            cfg.CommandName,
+		ChannelPrefix:          cfg.ChannelPrefix,
+		AnnounceChannel:        cfg.AnnounceChannel,
+		AnnounceDrills:         cfg.AnnounceDrills,
+		Responders:             cfg.Responders,
+		TimelineEmoji:          cfg.TimelineEmoji,
+		ArchiveOnClose:         cfg.ArchiveOnClose,
+		TemplatesDir:           cfg.TemplatesDir,
+		TimeZone:               cfg.TimeZone,
+		Metrics:                m,
+		TriageChannel:          cfg.Alerts.TriageChannel,
+		Integrations:           integrations,
+		ThirdParties:           statuses,
+		CustomerSuccessChannel: cfg.CustomerSuccess.Channel,
+		CustomerSuccessAt:      cfg.CustomerSuccess.At,
 	}, log, clk)
 
 	mux := http.NewServeMux()

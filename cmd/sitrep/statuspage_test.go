@@ -459,3 +459,68 @@ alerts:
 		t.Errorf("an untagged ticket reached triage")
 	}
 }
+
+// TestCustomerSuccessBrief: a customer-visible incident at or above
+// customer_success.at gets one brief in the customer-success channel,
+// edited in place with each public update; one below it gets none.
+func TestCustomerSuccessBrief(t *testing.T) {
+	w := newWorld(t)
+	cs := w.fake.AddChannel("customer-success", false, "U2")
+	path := statusConfig(t, false)
+	b, _ := os.ReadFile(path)
+	os.WriteFile(path, append(b, []byte("customer_success:\n  channel: "+cs+"\n  at: sev2\n")...), 0o644)
+	sitrep := start(t, w.fake, testEnv(w.fake, w.db, "SITREP_STATUS_ADDR", "127.0.0.1:0", "SITREP_CONFIG", path))
+	ch := w.declared(t, sitrep).ID // sev1
+	publish := func(n int, channel, msg string) {
+		t.Helper()
+		if a, _ := sitrep.slash(w.fake, "U1", channel, "publish"); a.Text != "" {
+			t.Fatalf("publish answered %q", a.Text)
+		}
+		submitForm(t, sitrep, w.fake, "U1", "publish", n, obj{
+			"pub_title":   obj{"pub_title": textValue("Checkout errors")},
+			"pub_status":  obj{"pub_status": optionValue("identified")},
+			"pub_c:0":     obj{"pub_c:0": optionValue("major_outage")},
+			"pub_message": obj{"pub_message": textValue(msg)},
+		})
+	}
+	publish(1, ch, "We found the cause.")
+	brief := messageWith(t, w.fake, cs, "Customer brief · incident #1")
+	if !strings.Contains(brief.Text, "We found the cause.") || !strings.Contains(brief.Text, "API: Major outage") || !strings.Contains(brief.Text, "https://status.example.com/incidents/") {
+		t.Errorf("the brief: %s", brief.Text)
+	}
+	publish(2, ch, "A fix is rolling out.")
+	eventually(t, "the brief edited in place", func() bool {
+		m, ok := w.fake.Message(cs, brief.TS)
+		return ok && strings.Contains(m.Text, "A fix is rolling out.")
+	})
+	// A sev3 incident, published, is below the brief's severity.
+	sitrep.slash(w.fake, "U1", w.general, "declare sev3 Slow avatars")
+	low := mustChannelEventually(t, w.fake, "inc-2-slow-avatars").ID
+	eventually(t, "incident #2 ready", func() bool {
+		a, _ := sitrep.slash(w.fake, "U1", low, "publish")
+		return a.Text == ""
+	})
+	opened := 0
+	for _, v := range w.fake.Views() {
+		if v.CallbackID == "publish" {
+			opened++
+		}
+	}
+	submitForm(t, sitrep, w.fake, "U1", "publish", opened, obj{
+		"pub_title": obj{"pub_title": textValue("Slow avatars")}, "pub_status": obj{"pub_status": optionValue("investigating")},
+		"pub_message": obj{"pub_message": textValue("Avatars load slowly.")},
+	})
+	eventually(t, "the sev3 publish on the page", func() bool {
+		_, body := publicGet(t, sitrep.status+"/api/v2/incidents.json")
+		return strings.Contains(body, "Avatars load slowly.")
+	})
+	n := 0
+	for _, m := range w.fake.Messages(cs) {
+		if strings.Contains(m.Text, "Customer brief") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d briefs in the channel, want 1 (sev3 is below customer_success.at)", n)
+	}
+}
