@@ -49,10 +49,6 @@ type atomContent struct {
 // HTML by this function, then by encoding/xml into the feed, so a message
 // holding markup reaches a reader as the text it was.
 func (v *View) Atom() ([]byte, error) {
-	base := v.URL
-	if base == "" {
-		base = "urn:sitrep:" + v.pageID()
-	}
 	f := atomFeed{
 		ID:      "tag:sitrep," + v.Generated.Format("2006") + ":" + v.pageID() + ":history",
 		Title:   v.Name + " status history",
