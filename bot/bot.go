@@ -13,6 +13,7 @@ import (
 	"github.com/sitrep-dev/sitrep/incident"
 	"github.com/sitrep-dev/sitrep/internal/clock"
 	"github.com/sitrep-dev/sitrep/notify"
+	"github.com/sitrep-dev/sitrep/thirdparty"
 )
 
 // Options are the bot's settings.
@@ -52,6 +53,14 @@ type Options struct {
 	// Integrations are delivered by the same engine as Slack (a tracker's
 	// issues): they learn of every change and resume after a restart.
 	Integrations []notify.Integration
+	// ThirdParties returns the third parties' latest statuses, without
+	// waiting on any vendor; nil when no status page is polled.
+	ThirdParties func() []thirdparty.Status
+	// CustomerSuccessChannel is the channel ID where customer-visible
+	// incidents at or above CustomerSuccessAt get a brief (customers.go);
+	// "" for none. CustomerSuccessAt "" means every severity.
+	CustomerSuccessChannel string
+	CustomerSuccessAt      string
 }
 
 // Bot serves Slack's requests and keeps Slack in step with the database.
@@ -125,7 +134,11 @@ func New(api slackAPI, svc *incident.Service, opts Options, log *slog.Logger, cl
 	deliv.pace = paced
 	deliv.members = newMembers(api, clk)
 	pages := &pageDelivery{api: api, svc: svc, log: log.With("integration", pagesIntegration), command: opts.CommandName, metrics: opts.Metrics}
-	runner := notify.New(svc, deliveryClock, log, opts.Metrics, append([]notify.Integration{deliv, pages}, opts.Integrations...)...)
+	integrations := append([]notify.Integration{deliv, pages}, opts.Integrations...)
+	if opts.CustomerSuccessChannel != "" {
+		integrations = append(integrations, &csDelivery{api: api, svc: svc, slack: deliv, channel: opts.CustomerSuccessChannel, at: opts.CustomerSuccessAt, command: opts.CommandName})
+	}
+	runner := notify.New(svc, deliveryClock, log, opts.Metrics, integrations...)
 	deliv.runner = runner
 	jobsDone, stopJobs := context.WithCancel(context.Background())
 	b := &Bot{

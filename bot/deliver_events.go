@@ -34,6 +34,12 @@ func (s *slackDelivery) deliver(ctx context.Context, inc *shown, ev incident.Eve
 		}
 		text, blocks = promptMessage(inc.Incident, ev, s.svc.Config(), s.opts.CommandName)
 	}
+	if ev.Kind == incident.KindPublicDraft {
+		text, blocks = publicDraftMessage(inc.Incident, ev)
+	}
+	if ev.Kind == incident.KindChecklist && text != "" && ev.Data["suggestion"] != "" {
+		text += thirdPartyNote(s.svc.Config(), ev.Data["item"], s.opts.ThirdParties)
+	}
 	if text != "" {
 		opts := []slack.MsgOption{slack.MsgOptionText(text, false)}
 		if blocks != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/sitrep-dev/sitrep/incident"
 	"github.com/sitrep-dev/sitrep/internal/slackfake"
 	"github.com/sitrep-dev/sitrep/oncall"
+	"github.com/sitrep-dev/sitrep/thirdparty"
 )
 
 // update rewrites the golden files from what the renderers produce now:
@@ -186,6 +187,26 @@ func TestGoldenBlockKit(t *testing.T) {
 		text, blocks := pageMessage(inc, ev, users[len(users)-1], channel, alerts, "/incident")
 		return message{text, blocks}
 	}
+	// The status page: two components, the open incident's services
+	// mapping to one, approval on; and the incident once published and
+	// resolved internally (the form then offers the public resolution).
+	publicCfg := incident.PublicConfig{On: true, Approval: true, URL: "https://status.example.com", Components: []incident.Component{
+		{Name: "API", Group: "Platform", Services: []string{"checkout"}}, {Name: "Web app"}}}
+	withPublic := cfg
+	withPublic.Public = publicCfg
+	publicShown := cloneIncident(g.open)
+	publicShown.Services = []string{"checkout"}
+	publicShown.Public = incident.PublicPage{ID: "abc123def456", Updates: []incident.PublicUpdate{{
+		Title: "Elevated checkout errors", Status: incident.PublicIdentified, Message: "We are rolling back a change <now>.", By: "U0BOB", ApprovedBy: "U0ALICE",
+		Components: []incident.ComponentImpact{{Name: "API", Status: incident.PartialOutage}}, At: goldenAt.Add(25 * time.Minute)}},
+		Draft: &incident.PublicUpdate{Title: "Elevated checkout errors", Status: incident.PublicMonitoring, Message: "A fix is out.", By: "U0BOB", At: goldenAt.Add(40 * time.Minute)}}
+	publicResolved := cloneIncident(publicShown)
+	publicResolved.Public.Draft = nil
+	publicResolved.Status, publicResolved.ResolvedAt = incident.Resolved, goldenAt.Add(time.Hour)
+	draft := func(inc *incident.Incident, ev incident.Event) message {
+		text, blocks := publicDraftMessage(inc, ev)
+		return message{text, blocks}
+	}
 	type announced struct {
 		Event string `json:"event"`
 		Text  string `json:"text"`
@@ -255,6 +276,22 @@ func TestGoldenBlockKit(t *testing.T) {
 			map[string]string{"page": "1", "step": "2", "notify": "backup:primary", "users": "U0DAVE", "policy": "default", "escalated": "true", "late": "true"}), "", nil)},
 		{"page-dm-by-hand", "message", page(g.open.Incident, goldenEvent(incident.KindPage, 20, "U0ALICE", "Need someone who knows the payments DB <!channel>",
 			map[string]string{"page": "2", "step": "1", "notify": "user:U0ERIN", "users": "U0ERIN"}), "C0INC42", nil)},
+		{"thirdparty", "blocks", thirdPartyBlocks([]thirdparty.Status{
+			{Page: thirdparty.Page{Name: "GitHub", URL: "https://www.githubstatus.com", Summary: "https://www.githubstatus.com/api/v2/summary.json"},
+				Indicator: "minor", Description: "Minor Service Outage", CheckedAt: goldenAt,
+				Incidents: []thirdparty.Incident{{Name: "Disruption with <some> services", Status: "investigating", Impact: "minor", URL: "https://stspg.io/abc"}}},
+			{Page: thirdparty.Page{Name: "Stripe", URL: "https://status.stripe.com", Summary: "https://status.stripe.com/api/v2/summary.json"},
+				Indicator: "none", Description: "All Systems Operational", CheckedAt: goldenAt, Problem: "no answer within 10s"},
+			{Page: thirdparty.Page{Name: "Vendor X", URL: "https://x.example.com/status", Summary: "https://x.example.com/api/v2/summary.json"}, Problem: "answered HTTP 502"},
+			{Page: thirdparty.Page{Name: "AWS", URL: "https://health.aws.amazon.com/health/status"}},
+		}).Blocks},
+		{"modal-publish", "view", publishModal(g.open.Incident, publicCfg, publishDefaults(g.open.Incident, publicCfg), modalMeta{Channel: "C0INC42", Number: 42})},
+		{"modal-publish-resolution", "view", publishModal(publicResolved.Incident, publicCfg, publishDefaults(publicResolved.Incident, publicCfg), modalMeta{Channel: "C0INC42", Number: 42})},
+		{"card-public", "blocks", cardBlocks(publicShown, withPublic, "/incident", "v12")},
+		{"public-draft", "message", draft(publicShown.Incident, goldenEvent(incident.KindPublicDraft, 20, "U0BOB", "We are rolling back a change; checkout errors are falling. <b>Next</b> update by 10:30 UTC.",
+			map[string]string{"title": "Elevated checkout errors & \"timeouts\"", "status": "identified", "components": "API=partial_outage"}))},
+		{"public-published", "", channelMessage(publicShown.Incident, goldenEvent(incident.KindPublished, 25, "U0ALICE", "We are rolling back a change.",
+			map[string]string{"title": "Elevated checkout errors", "status": "identified", "components": "API=partial_outage", "author": "U0BOB", "approved_by": "U0ALICE"}), cfg)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -84,6 +84,8 @@ func (b *Bot) interact(ctx context.Context, payload []byte) (any, error) {
 			submit = b.submitResolve
 		case callbackPostmortem:
 			submit = b.submitPostmortem
+		case callbackPublish:
+			submit = b.submitPublish
 		}
 		if submit != nil {
 			requestIs(ctx, "view_submission:"+cb.View.CallbackID, cb.User.ID)
@@ -179,10 +181,13 @@ func (b *Bot) blockActions(ctx context.Context, log *slog.Logger, cb *slack.Inte
 			b.tellInteraction(ctx, log, cb, fmt.Sprintf(":warning: Incident #%d is %s; `%s reopen` it to post updates.", inc.Number, inc.Status, b.opts.CommandName))
 			return
 		}
-		if _, err := b.api.OpenViewContext(ctx, cb.TriggerID, updateModal(inc.Incident, b.formMeta(callbackUpdate, actor, channel, inc.Number, cb.ResponseURL))); err != nil {
+		if _, err := b.api.OpenViewContext(ctx, cb.TriggerID, b.updateForm(inc.Incident, b.formMeta(callbackUpdate, actor, channel, inc.Number, cb.ResponseURL))); err != nil {
 			log.Error("open update form", "err", err)
 			b.tellInteraction(ctx, log, cb, ":warning: Slack would not open the form ("+describeSlackError(err)+"). Try again, or use `"+b.opts.CommandName+" update <text>`.")
 		}
+		return
+	case act.ActionID == actionPublicApprove, act.ActionID == actionPublicEdit:
+		b.publicAction(ctx, log, cb, inc, act)
 		return
 	case act.ActionID == actionTakeCommand:
 		_, err = b.svc.TakeCommand(ctx, inc.Number, actor)
@@ -371,7 +376,7 @@ func (b *Bot) submitUpdate(ctx context.Context, log *slog.Logger, cb *slack.Inte
 		return b.formErrors(ctx, err, map[string]string{"update": blockKnow, "next update": blockNext}, blockKnow)
 	}
 	b.deliv.watch(inc.Number, slashCommand{UserID: cb.User.ID, ChannelID: meta.Channel, ResponseURL: meta.ResponseURL})
-	return nil
+	return b.publishAfterUpdate(ctx, inc, f, meta, cb.User.ID)
 }
 
 // addMessageFromShortcut puts the message a shortcut was used on onto its

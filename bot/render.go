@@ -137,6 +137,9 @@ func cardBlocks(inc *shown, cfg incident.Config, commandName, salt string) []sla
 	if inc.Impact != "" {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate("*Impact*\n"+defuse(inc.Impact), maxSectionText)), nil, nil))
 	}
+	if pub := publicCardBlock(inc.Incident, cfg.Public); pub != nil {
+		blocks = append(blocks, pub)
+	}
 	blocks = append(blocks, cardRoles(inc.Incident, cfg, salt)...)
 	if controls := cardActions(inc.Incident, cfg, salt); len(controls) > 0 {
 		blocks = append(blocks, slack.NewActionBlock("card_controls."+salt, controls...))
@@ -378,6 +381,16 @@ var wordings = map[incident.EventKind]wording{
 			return fmt.Sprintf("*Status update* from %s (%s, %s):\n%s", s.actor, s.d["severity"], s.d["status"], s.text)
 		},
 		announce: func(s said) string { return fmt.Sprintf("(%s, %s): %s\n", s.d["severity"], s.d["status"], s.text) },
+	},
+	incident.KindPublished: {
+		emoji: emoji(":globe_with_meridians:"),
+		channel: func(s said) string {
+			by := s.actor
+			if s.d["approved_by"] != "" {
+				by = fmt.Sprintf("%s, approved by %s", mention(s.d["author"]), mention(s.d["approved_by"]))
+			}
+			return fmt.Sprintf("*Published to the status page* by %s:\n%s", by, publicSummary(s.d["title"], s.d["status"], s.d["components"], s.ev.Text))
+		},
 	},
 	incident.KindResolved: {
 		emoji: emoji(":white_check_mark:"),

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sitrep-dev/sitrep/incident"
 	"github.com/sitrep-dev/sitrep/internal/slackfake"
+	"github.com/sitrep-dev/sitrep/thirdparty"
 )
 
 // checkBlocks validates blocks with the fake Slack's Block Kit rules, the
@@ -323,4 +324,31 @@ func withIssues(inc *incident.Incident) *incident.Incident {
 		c.FollowUps[i].Issue = incident.IssueRef{Tracker: "github", Key: fmt.Sprintf("acme/%s#%d", strings.Repeat("r", 90), i+1), URL: fmt.Sprintf("https://github.com/acme/ops/issues/%d", i+1)}
 	}
 	return &c
+}
+
+// The answer to the checklist's third-party question says which polled
+// third parties report trouble now.
+func TestThirdPartyNote(t *testing.T) {
+	cfg := incident.DefaultConfig()
+	cfg.Checklist = []incident.ChecklistItem{{ID: "third-party", Kind: incident.Question, Text: "Is a third-party service involved?", StatusPages: true}, {ID: "deploy", Kind: incident.Question, Text: "Deploy?"}}
+	at := time.Date(2026, 12, 6, 19, 0, 0, 0, time.UTC)
+	statuses := func() []thirdparty.Status {
+		return []thirdparty.Status{
+			{Page: thirdparty.Page{Name: "GitHub", URL: "https://www.githubstatus.com"}, Indicator: "minor", Description: "Minor Service Outage", CheckedAt: at,
+				Incidents: []thirdparty.Incident{{Name: "Webhooks <delayed>", Status: "identified"}}},
+			{Page: thirdparty.Page{Name: "Stripe", URL: "https://status.stripe.com"}, Indicator: "none", Description: "All Systems Operational", CheckedAt: at},
+			{Page: thirdparty.Page{Name: "Unread", URL: "https://x.example.com"}},
+		}
+	}
+	got := thirdPartyNote(cfg, "third-party", statuses)
+	want := "\n*Third parties reporting trouble now:*\n:large_yellow_circle: <https://www.githubstatus.com|GitHub>: Minor Service Outage · Webhooks &lt;delayed&gt; (identified)"
+	if got != want {
+		t.Errorf("note:\n%q\nwant\n%q", got, want)
+	}
+	if got := thirdPartyNote(cfg, "deploy", statuses); got != "" {
+		t.Errorf("another question got %q", got)
+	}
+	if got := thirdPartyNote(cfg, "third-party", nil); got != "" {
+		t.Errorf("without polling: %q", got)
+	}
 }

@@ -267,7 +267,7 @@ func (b *Bot) submitResolve(ctx context.Context, log *slog.Logger, cb *slack.Int
 		return b.formErrors(ctx, err, reviewFields, blockSummary)
 	}
 	b.deliv.watch(inc.Number, slashCommand{UserID: cb.User.ID, ChannelID: meta.Channel, ResponseURL: meta.ResponseURL})
-	return nil
+	return b.publicResolution(ctx, inc.Number, meta, cb.User.ID)
 }
 
 // submitPostmortem handles the postmortem form: it records what changed,

@@ -104,6 +104,8 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 		return rep, rep.Text != ""
 	case "oncall":
 		return b.onCallCommand(ctx, log, sc, cmd), true
+	case "thirdparty":
+		return b.thirdPartyReply(), true
 	}
 
 	n, err := b.incidentIn(ctx, log, sc.UserID, sc.ChannelID)
@@ -154,10 +156,13 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 			case incident.Resolved:
 				return reply{Text: fmt.Sprintf(":warning: Incident #%d is resolved; `%s reopen` it to post updates.", inc.Number, b.opts.CommandName)}, true
 			}
-			rep := b.openModal(ctx, log, sc, updateModal(inc, b.formMeta(callbackUpdate, sc.UserID, sc.ChannelID, n, sc.ResponseURL)), "update <text>")
+			rep := b.openModal(ctx, log, sc, b.updateForm(inc, b.formMeta(callbackUpdate, sc.UserID, sc.ChannelID, n, sc.ResponseURL)), "update <text>")
 			return rep, rep.Text != ""
 		}
 		_, err = b.svc.PostUpdate(ctx, n, sc.UserID, cmd.Text)
+	case "publish":
+		rep := b.publishCommand(ctx, log, n, sc)
+		return rep, rep.Text != ""
 	case "checklist":
 		inc, err := b.svc.Get(ctx, n)
 		if err != nil {
@@ -186,7 +191,13 @@ func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bo
 			rep := b.resolveCommand(ctx, log, n, sc)
 			return rep, rep.Text != ""
 		}
-		_, err = b.svc.Resolve(ctx, n, sc.UserID, cmd.Text)
+		var inc *incident.Incident
+		if inc, err = b.svc.Resolve(ctx, n, sc.UserID, cmd.Text); err == nil && inc.Public.PublicOpen() && b.publishRefusal(inc) == "" {
+			// The status page still says it is going on: say how to end
+			// it there, since nothing is public unless published.
+			b.deliv.watch(n, sc)
+			return reply{Text: fmt.Sprintf(":globe_with_meridians: Resolved. The status page still shows incident #%d as %s: `%s publish` posts the public resolution.", n, mustLatest(inc).Status, b.opts.CommandName)}, true
+		}
 	case "reopen":
 		_, err = b.svc.Reopen(ctx, n, sc.UserID, cmd.Text)
 	case "postmortem":

@@ -30,6 +30,10 @@ func (k ItemKind) Answers() []string {
 type Link struct {
 	Name string `yaml:"name"`
 	URL  string `yaml:"url"`
+	// Summary is the page's Statuspage-style summary.json, polled so that
+	// /incident thirdparty shows the third party's open incidents; "" to
+	// only link the page.
+	Summary string `yaml:"summary,omitempty"`
 }
 
 // ChecklistItem is one item of the triage checklist template.

@@ -45,6 +45,8 @@ type Config struct {
 	// Export says which tracker follow-ups get issues in without anyone
 	// asking, and when; the zero value exports only when asked.
 	Export Export
+	// Public shapes publishing to the status page (public.go).
+	Public PublicConfig
 }
 
 // Export is the automatic export of follow-ups to a tracker.
@@ -155,6 +157,9 @@ func (c Config) Validate() error {
 			return fmt.Errorf("roles[%d] %q: listed twice", i, r)
 		}
 		roles[r] = true
+	}
+	if err := c.Public.validate(); err != nil {
+		return err
 	}
 	return c.validateChecklist()
 }

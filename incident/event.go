@@ -153,6 +153,14 @@ func (e Event) Describe(mention func(userID string) string) string {
 		return "All alerts resolved"
 	case KindPage, KindPageAck, KindPageCancelled, KindPageExhausted, KindPagerDuty, KindPageProblem:
 		return describePage(e, mention)
+	case KindPublished:
+		s := fmt.Sprintf("Published to the status page (%s): %s", d["status"], e.Text)
+		if d["approved_by"] != "" {
+			s = fmt.Sprintf("Published to the status page (%s, approved by %s): %s", d["status"], mention(d["approved_by"]), e.Text)
+		}
+		return s
+	case KindPublicDraft:
+		return fmt.Sprintf("Drafted a public update (%s), awaiting approval: %s", d["status"], e.Text)
 	case KindPrompt:
 		if d["prompt"] == string(PromptPostmortem) {
 			return "Reminder: the postmortem is not published yet"

@@ -40,6 +40,8 @@ type Incident struct {
 	Checklist []CheckItem
 	// FollowUps are the action items recorded, in the order recorded.
 	FollowUps []FollowUp
+	// Public is what has been published to the status page (public.go).
+	Public PublicPage
 
 	// Prompt state (see NextPrompt). LastUpdateAt is when the status-update
 	// clock last started: the declaration, the last status update, or a
@@ -95,6 +97,7 @@ type Store interface {
 	ClaimStore
 	AlertStore
 	OnCallStore
+	PublicStore
 	// Stats counts incidents by status and severity.
 	Stats(ctx context.Context) (Stats, error)
 	// Ping reports whether the store is reachable.

@@ -423,6 +423,11 @@ func (s *Service) Close(ctx context.Context, number int64, actor string) (*Incid
 		if inc.PostmortemAt.IsZero() {
 			return nil, hintErrorf(ECONFLICT, "postmortem", "Incident #%d has no postmortem since it was last resolved. Publish it with {cmd}, then close.", number)
 		}
+		if inc.Public.PublicOpen() {
+			// A closed incident takes no more changes: closing it now
+			// would leave customers reading that it is still going on.
+			return nil, hintErrorf(ECONFLICT, "publish", "The status page still shows incident #%d as ongoing. Publish its public resolution with {cmd}, then close.", number)
+		}
 		inc.Status = Closed
 		inc.ClosedAt = now
 		return []Event{{Kind: KindClosed, Actor: actor}}, nil

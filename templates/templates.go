@@ -10,6 +10,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	htmltemplate "html/template"
 	"io"
 	"io/fs"
 	"os"
@@ -112,6 +113,45 @@ func parse(name string, src []byte) (*template.Template, error) {
 	t, err := template.New(name).Funcs(postmortem.Funcs()).Option("missingkey=error").Parse(string(src))
 	if err != nil {
 		return nil, fmt.Errorf("parse postmortem template %s: %w", name, err)
+	}
+	return t, nil
+}
+
+// StatusPageFile is the public status page's template file name, embedded
+// and in an override directory.
+const StatusPageFile = "status.html.tmpl"
+
+// StatusPage returns the status page's HTML template with funcs: the file
+// StatusPageFile in overrideDir when there is one, else the embedded one.
+// The status page calls it once per change, so an edit to an override
+// shows at the next change without a restart. overrideDir may be "".
+func StatusPage(overrideDir string, funcs htmltemplate.FuncMap) (*htmltemplate.Template, error) {
+	name, src := StatusPageFile, []byte(nil)
+	if overrideDir != "" {
+		path := filepath.Join(overrideDir, StatusPageFile)
+		b, err := os.ReadFile(path)
+		switch {
+		case err == nil:
+			name, src = path, b
+		case !errors.Is(err, fs.ErrNotExist):
+			return nil, fmt.Errorf("read status page template: %w", err)
+		}
+	}
+	if src == nil {
+		b, err := FS.ReadFile(StatusPageFile)
+		if err != nil {
+			return nil, err
+		}
+		src = b
+	}
+	t, err := htmltemplate.New(name).Funcs(funcs).Option("missingkey=error").Parse(string(src))
+	if err != nil {
+		return nil, fmt.Errorf("parse status page template %s: %w", name, err)
+	}
+	for _, want := range []string{"index", "incident"} {
+		if t.Lookup(want) == nil {
+			return nil, fmt.Errorf("status page template %s: it must define %q", name, want)
+		}
 	}
 	return t, nil
 }

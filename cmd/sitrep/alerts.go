@@ -16,6 +16,7 @@ import (
 	"github.com/sitrep-dev/sitrep/intake/route"
 	"github.com/sitrep-dev/sitrep/intake/sentry"
 	"github.com/sitrep-dev/sitrep/intake/statuscake"
+	"github.com/sitrep-dev/sitrep/intake/zendesk"
 )
 
 // alertIntake serves POST /hooks/<source>: the sources whose secret is set,
@@ -31,6 +32,6 @@ func alertIntake(cfg *settings, svc *incident.Service, recorded func(), now func
 		log.Warn("alerts have declared as many incidents as allowed this minute: these groups wait in triage instead",
 			"max_declares_per_minute", router.Rules().MaxDeclaresPerMinute, "groups", strings.Join(capped, "; "))
 	}
-	sources := []intake.Source{alertmanager.Source{}, grafana.Source{}, sentry.Source{}, datadog.Source{}, pingdom.Source{}, statuscake.Source{}, generic.Source{}}
+	sources := []intake.Source{alertmanager.Source{}, grafana.Source{}, sentry.Source{}, datadog.Source{}, pingdom.Source{}, statuscake.Source{}, generic.Source{}, zendesk.Source{Now: now}}
 	return intake.NewHandler(sources, cfg.HookSecrets, router, now, log.With("in", "alerts")), nil
 }

@@ -67,6 +67,36 @@ type settings struct {
 	// Sitrep's base URL as Twilio reaches it, for a call's key press.
 	TwilioAccountSID, TwilioAuthToken, TwilioFrom, TwilioAPIURL string
 	PublicURL                                                   string
+	// StatusAddr is SITREP_STATUS_ADDR, the public status page's own
+	// listener; "" means the page is off. StatusPage is the config file's
+	// status_page section (its components and approval are also in
+	// Incident.Public, which the domain enforces).
+	StatusAddr string
+	StatusPage statusPageFile
+	// ThirdPartyPoll is how often third parties' summaries are polled.
+	ThirdPartyPoll time.Duration
+	// CustomerSuccess is the customer-success brief's channel and
+	// severity; Channel "" for none.
+	CustomerSuccess customerSuccessFile
+	// Statuspage is the Atlassian Statuspage mirror, on when its key and
+	// page ID are set.
+	Statuspage statuspageSettings
+}
+
+// statuspageSettings are the STATUSPAGE_* settings of the Atlassian
+// Statuspage mirror.
+type statuspageSettings struct {
+	APIKey, PageID, APIURL string
+}
+
+// statusPageFile is the config file's status_page section.
+type statusPageFile struct {
+	// Name heads the page ("Acme"); URL is where customers reach it,
+	// used in links from Slack, the feed and the API.
+	Name       string               `yaml:"name"`
+	URL        string               `yaml:"url"`
+	Approval   bool                 `yaml:"approval"`
+	Components []incident.Component `yaml:"components"`
 }
 
 // e164RE is a phone number as Twilio takes it.
@@ -96,7 +126,7 @@ func (s *settings) PagerDutyOn() bool {
 
 // alertSources are the senders POST /hooks/<source> takes, each on once
 // SITREP_HOOK_SECRET_<SOURCE> is set.
-var alertSources = []string{"alertmanager", "grafana", "sentry", "datadog", "pingdom", "statuscake", "generic"}
+var alertSources = []string{"alertmanager", "grafana", "sentry", "datadog", "pingdom", "statuscake", "generic", "zendesk"}
 
 // hookSecretVar is the setting that turns an alert source on.
 func hookSecretVar(source string) string { return "SITREP_HOOK_SECRET_" + strings.ToUpper(source) }
@@ -119,6 +149,9 @@ type configFile struct {
 	// as a whole; an empty list turns the checklist off.
 	Checklist   *[]incident.ChecklistItem `yaml:"checklist"`
 	StatusPages []incident.Link           `yaml:"status_pages"`
+	// StatusPagesPoll is how often the status pages with a summary are
+	// polled (default 5m).
+	StatusPagesPoll string `yaml:"status_pages_poll,omitempty"`
 	// ChangesBy and Admins say who may steer an incident (see
 	// incident.Config.ChangesBy).
 	ChangesBy string   `yaml:"changes_by"`
@@ -129,6 +162,16 @@ type configFile struct {
 	Trackers *trackersFile `yaml:"trackers,omitempty"`
 	// OnCall holds the on-call schedules and escalation policies (oncall).
 	OnCall *oncall.Config `yaml:"oncall,omitempty"`
+	// StatusPage shapes the public status page and publishing to it.
+	StatusPage *statusPageFile `yaml:"status_page,omitempty"`
+	// CustomerSuccess is where customer-visible incidents get a brief.
+	CustomerSuccess *customerSuccessFile `yaml:"customer_success,omitempty"`
+}
+
+// customerSuccessFile is the config file's customer_success section.
+type customerSuccessFile struct {
+	Channel string `yaml:"channel"`
+	At      string `yaml:"at"` // the least severe severity briefed; default sev2
 }
 
 // severityFile is a severity as the config file writes it: the domain's
@@ -285,6 +328,27 @@ func loadSettings(getenv func(string) string) (*settings, error) {
 	if s.AnnounceChannel != "" && !channelIDRE.MatchString(s.AnnounceChannel) {
 		return nil, &settingError{"SITREP_ANNOUNCE_CHANNEL", fmt.Sprintf("%q is not a channel ID; use the ID (C…) shown at the bottom of the channel's details", s.AnnounceChannel)}
 	}
+	s.StatusAddr = strings.TrimSpace(getenv("SITREP_STATUS_ADDR"))
+	if s.StatusAddr != "" && s.StatusAddr == s.Addr && !strings.HasSuffix(s.Addr, ":0") { // :0 picks a free port each
+		return nil, &settingError{"SITREP_STATUS_ADDR", fmt.Sprintf("%q is SITREP_ADDR too; the public status page needs its own listener, apart from Slack's and the hooks' (for example :8081)", s.StatusAddr)}
+	}
+	s.Statuspage = statuspageSettings{
+		APIKey: strings.TrimSpace(getenv("STATUSPAGE_API_KEY")),
+		PageID: strings.TrimSpace(getenv("STATUSPAGE_PAGE_ID")),
+		APIURL: orDefault(getenv("STATUSPAGE_API_URL"), "https://api.statuspage.io/v1/"),
+	}
+	switch sp := s.Statuspage; {
+	case sp.APIKey != "" && sp.PageID == "":
+		return nil, &settingError{"STATUSPAGE_PAGE_ID", "required with STATUSPAGE_API_KEY: the page's ID, from the URL of the page's admin (manage.statuspage.io/pages/<ID>)"}
+	case sp.APIKey == "" && sp.PageID != "":
+		return nil, &settingError{"STATUSPAGE_API_KEY", "required with STATUSPAGE_PAGE_ID: an API key from Statuspage's API info page, of a user with the incident manager role"}
+	}
+	if u, err := url.Parse(s.Statuspage.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, &settingError{"STATUSPAGE_API_URL", fmt.Sprintf("%q is not an http(s) URL", s.Statuspage.APIURL)}
+	}
+	if !strings.HasSuffix(s.Statuspage.APIURL, "/") {
+		s.Statuspage.APIURL += "/"
+	}
 	s.HookSecrets = map[string]string{}
 	for _, src := range alertSources {
 		if v := strings.TrimSpace(getenv(hookSecretVar(src))); v != "" {
@@ -329,6 +393,9 @@ func loadSettings(getenv func(string) string) (*settings, error) {
 	if s.Paging.UsesPhones() && !s.TwilioOn() {
 		return nil, &settingError{"TWILIO_ACCOUNT_SID", "a policy step texts or calls (sms or call in oncall.policies), so TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM must all be set"}
 	}
+	// Publishing is offered only where it goes somewhere.
+	s.Incident.Public.On = s.StatusAddr != "" || s.Statuspage.APIKey != ""
+	s.Incident.Public.URL = s.StatusPage.URL
 	return s, nil
 }
 
@@ -403,6 +470,13 @@ func (s *settings) readConfigFile() error {
 		s.Incident.Checklist = fitChecklist(s.Incident.Checklist, incident.DefaultConfig().SeverityNames(), s.Incident.SeverityNames())
 	}
 	s.Incident.StatusPages = f.StatusPages
+	if f.StatusPagesPoll != "" {
+		d, err := time.ParseDuration(f.StatusPagesPoll)
+		if err != nil || d < 30*time.Second || d > 24*time.Hour {
+			return fmt.Errorf("%s: status_pages_poll %q: a duration between 30s and 24h, such as 5m", s.ConfigFile, f.StatusPagesPoll)
+		}
+		s.ThirdPartyPoll = d
+	}
 	if f.ChangesBy != "" {
 		s.Incident.ChangesBy = f.ChangesBy
 	}
@@ -454,6 +528,36 @@ func (s *settings) readConfigFile() error {
 			return fmt.Errorf("%s: templates_dir %q: not a directory", s.ConfigFile, f.TemplatesDir)
 		}
 		s.TemplatesDir = dir
+	}
+	if f.StatusPage != nil {
+		sp := *f.StatusPage
+		sp.Name = strings.TrimSpace(sp.Name)
+		sp.URL = strings.TrimRight(strings.TrimSpace(sp.URL), "/")
+		if sp.URL != "" {
+			if u, err := url.Parse(sp.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				return fmt.Errorf("%s: status_page.url %q: the page's public address, such as https://status.example.com", s.ConfigFile, sp.URL)
+			}
+		}
+		s.StatusPage = sp
+		s.Incident.Public = incident.PublicConfig{Components: sp.Components, Approval: sp.Approval}
+		if err := s.Incident.Validate(); err != nil {
+			return fmt.Errorf("%s: %w", s.ConfigFile, err)
+		}
+	}
+	if cs := f.CustomerSuccess; cs != nil {
+		if !channelIDRE.MatchString(cs.Channel) {
+			return fmt.Errorf("%s: customer_success.channel %q: the channel's ID (C…), shown at the bottom of the channel's details", s.ConfigFile, cs.Channel)
+		}
+		if cs.At == "" {
+			cs.At = "sev2"
+			if _, err := s.Incident.Severity("sev2"); err != nil {
+				cs.At = s.Incident.DefaultSeverity
+			}
+		}
+		if _, err := s.Incident.Severity(cs.At); err != nil {
+			return fmt.Errorf("%s: customer_success.at %q: not one of the severities (%s)", s.ConfigFile, cs.At, strings.Join(s.Incident.SeverityNames(), ", "))
+		}
+		s.CustomerSuccess = *cs
 	}
 	if f.Alerts != nil {
 		if err := f.Alerts.Check(s.Incident.SeverityNames()); err != nil {
@@ -536,6 +640,12 @@ func checkStatusPage(l incident.Link) error {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.ContainsAny(l.URL, "<>| ") {
 		return fmt.Errorf("url %q is not an http(s) URL such as https://status.example.com/", l.URL)
 	}
+	if l.Summary != "" {
+		u, err := url.Parse(l.Summary)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("summary %q is not an http(s) URL; a Statuspage page's is https://<page>/api/v2/summary.json", l.Summary)
+		}
+	}
 	return nil
 }
 
@@ -545,3 +655,7 @@ func orDefault(v, def string) string {
 	}
 	return def
 }
+
+// statusPageName is the page's heading: the configured name, else a
+// plain default that a company replaces.
+func statusPageName(sp statusPageFile) string { return orDefault(sp.Name, "Service") }

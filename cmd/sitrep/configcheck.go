@@ -82,6 +82,10 @@ func printSettings(w io.Writer, s *settings) error {
 		{"SITREP_ANNOUNCE_CHANNEL", orDefault(s.AnnounceChannel, "(none: nothing is announced)")},
 		{"SITREP_CONFIG", orDefault(s.ConfigFile, "(none: the defaults below)")},
 		{"SITREP_LOG_LEVEL", strings.ToLower(s.LogLevel.String())},
+		{"SITREP_STATUS_ADDR", orDefault(s.StatusAddr, "(none: the public status page is off)")},
+		{"STATUSPAGE_API_KEY", maskSecret(s.Statuspage.APIKey)},
+		{"STATUSPAGE_PAGE_ID", orDefault(s.Statuspage.PageID, "(none: publishes are not mirrored to Atlassian Statuspage)")},
+		{"STATUSPAGE_API_URL", s.Statuspage.APIURL},
 	} {
 		fmt.Fprintf(tw, "%s\t%s\n", kv[0], kv[1])
 	}
@@ -195,11 +199,14 @@ func effectiveConfig(s *settings) configFile {
 		TemplatesDir:    s.TemplatesDir,
 		Checklist:       &checklist,
 		StatusPages:     inc.StatusPages,
+		StatusPagesPoll: thirdPartyPoll(s).String(),
 		ChangesBy:       orDefault(inc.ChangesBy, incident.ChangesByChannel),
 		Admins:          inc.Admins,
 		Alerts:          effectiveAlerts(s.Alerts),
 		Trackers:        effectiveTrackers(s.Trackers),
 		OnCall:          effectiveOnCall(s.OnCall, s.Paging),
+		StatusPage:      effectiveStatusPage(s),
+		CustomerSuccess: effectiveCustomerSuccess(s),
 	}
 }
 
@@ -231,6 +238,19 @@ func effectiveOnCall(c oncall.Config, p *oncall.Plan) *oncall.Config {
 	return &c
 }
 
+// effectiveStatusPage is the status_page section in force, its name
+// defaulted, with an empty component list written out.
+func effectiveStatusPage(s *settings) *statusPageFile {
+	sp := s.StatusPage
+	sp.Name = statusPageName(sp)
+	sp.Components = s.Incident.Public.Components
+	if sp.Components == nil {
+		sp.Components = []incident.Component{}
+	}
+	sp.Approval = s.Incident.Public.Approval
+	return &sp
+}
+
 // effectiveAlerts is the alerts section with its defaults written out, so
 // that config check shows every route and limit in force.
 func effectiveAlerts(c route.Config) *route.Config {
@@ -249,4 +269,14 @@ func effectiveAlerts(c route.Config) *route.Config {
 	}
 	c.Routes = routes
 	return &c
+}
+
+// effectiveCustomerSuccess is the customer_success section in force, nil
+// when there is none.
+func effectiveCustomerSuccess(s *settings) *customerSuccessFile {
+	if s.CustomerSuccess.Channel == "" {
+		return nil
+	}
+	cs := s.CustomerSuccess
+	return &cs
 }

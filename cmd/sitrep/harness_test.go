@@ -29,6 +29,9 @@ type instance struct {
 	fake   *slackfake.Server
 	socket bool // requests from Slack come over Socket Mode
 	base   string
+	// status is the public status page's base URL, when
+	// SITREP_STATUS_ADDR is set.
+	status string
 	cancel context.CancelFunc
 	done   chan error
 	logs   *syncBuffer
@@ -70,13 +73,14 @@ func start(t *testing.T, fake *slackfake.Server, env map[string]string) *instanc
 func startAt(t *testing.T, fake *slackfake.Server, env map[string]string, clk *clock.Fake) *instance {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	addr := make(chan net.Addr, 1)
+	addr, statusAddr := make(chan net.Addr, 1), make(chan net.Addr, 1)
 	in := &instance{t: t, fake: fake, socket: env["SLACK_APP_TOKEN"] != "", cancel: cancel, done: make(chan error, 1), logs: &syncBuffer{}, clock: clk}
 	p := program{
-		getenv:    func(k string) string { return env[k] },
-		stdout:    io.Discard,
-		stderr:    in.logs,
-		listening: func(a net.Addr) { addr <- a },
+		getenv:          func(k string) string { return env[k] },
+		stdout:          io.Discard,
+		stderr:          in.logs,
+		listening:       func(a net.Addr) { addr <- a },
+		statusListening: func(a net.Addr) { statusAddr <- a },
 	}
 	if clk != nil {
 		p.clock = clk
@@ -85,6 +89,11 @@ func startAt(t *testing.T, fake *slackfake.Server, env map[string]string, clk *c
 	select {
 	case a := <-addr:
 		in.base = "http://" + a.String()
+		select { // reported before addr, when on
+		case a := <-statusAddr:
+			in.status = "http://" + a.String()
+		default:
+		}
 	case err := <-in.done:
 		t.Fatalf("sitrep exited at start-up: %v\nlogs:\n%s", err, in.logs)
 	case <-time.After(20 * time.Second):

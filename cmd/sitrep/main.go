@@ -27,6 +27,7 @@ import (
 	"github.com/sitrep-dev/sitrep/internal/metrics"
 	"github.com/sitrep-dev/sitrep/notify"
 	"github.com/sitrep-dev/sitrep/storage/sqlite"
+	"github.com/sitrep-dev/sitrep/thirdparty"
 )
 
 func main() {
@@ -107,6 +108,9 @@ type program struct {
 	// committed and before its sender is answered: the crash tests kill
 	// the program there.
 	alertsCommitted func()
+	// statusListening learns the status page's address, before listening
+	// is called, when SITREP_STATUS_ADDR is set.
+	statusListening func(addr net.Addr)
 }
 
 // logger logs to stderr: as text for a person at a terminal, as JSON lines
@@ -166,23 +170,39 @@ func (p program) serve(ctx context.Context) error {
 	if trackers != nil {
 		integrations = append(integrations, trackers.export)
 	}
-	b := bot.New(api, svc, bot.Options{
-		SigningSecret:   cfg.SigningSecret,
-		AppToken:        cfg.AppToken,
-		CommandName:     cfg.CommandName,
-		ChannelPrefix:   cfg.ChannelPrefix,
-		AnnounceChannel: cfg.AnnounceChannel,
-		AnnounceDrills:  cfg.AnnounceDrills,
-		Responders:      cfg.Responders,
-		TimelineEmoji:   cfg.TimelineEmoji,
-		ArchiveOnClose:  cfg.ArchiveOnClose,
-		TemplatesDir:    cfg.TemplatesDir,
-		TimeZone:        cfg.TimeZone,
-		Metrics:         m,
-		TriageChannel:   cfg.Alerts.TriageChannel,
-		AlertRules:      cfg.Alerts.Rules(),
-		IssueTracker:    cfg.Trackers.Default,
-		Integrations:    append(integrations, providers(cfg, svc)...),
+	// The bot tells a channel of the mirror's refusals; it is made after
+	// the mirror, which it runs.
+	var b *bot.Bot
+	var statuses func() []thirdparty.Status
+	poller := thirdParties(cfg, clk, log)
+	if poller != nil {
+		statuses = poller.Statuses
+		pollCtx, stopPolling := context.WithCancel(ctx)
+		defer stopPolling()
+		go poller.Run(pollCtx) // each page on its own; reads never wait on one
+	}
+	integrations = append(integrations, statuspageMirror(cfg, func(ctx context.Context, inc *incident.Incident, text string) { b.Notice(ctx, inc, text) })...)
+	integrations = append(integrations, providers(cfg, svc)...)
+	b = bot.New(api, svc, bot.Options{
+		SigningSecret:          cfg.SigningSecret,
+		AppToken:               cfg.AppToken,
+		CommandName:            cfg.CommandName,
+		ChannelPrefix:          cfg.ChannelPrefix,
+		AnnounceChannel:        cfg.AnnounceChannel,
+		AnnounceDrills:         cfg.AnnounceDrills,
+		Responders:             cfg.Responders,
+		TimelineEmoji:          cfg.TimelineEmoji,
+		ArchiveOnClose:         cfg.ArchiveOnClose,
+		TemplatesDir:           cfg.TemplatesDir,
+		TimeZone:               cfg.TimeZone,
+		Metrics:                m,
+		TriageChannel:          cfg.Alerts.TriageChannel,
+		AlertRules:             cfg.Alerts.Rules(),
+		IssueTracker:           cfg.Trackers.Default,
+		Integrations:           integrations,
+		ThirdParties:           statuses,
+		CustomerSuccessChannel: cfg.CustomerSuccess.Channel,
+		CustomerSuccessAt:      cfg.CustomerSuccess.At,
 	}, log, clk)
 	late.b = b
 
@@ -257,6 +277,17 @@ func (p program) serve(ctx context.Context) error {
 		log.Info("using Socket Mode")
 	}
 
+	statusSrv, err := p.serveStatusPage(cfg, svc, clk, log)
+	if err != nil {
+		srv.Close()
+		stopWorker()
+		<-workerDone
+		return err
+	}
+	if statusSrv != nil {
+		defer statusSrv.Close()
+	}
+
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("sitrep is listening", "addr", ln.Addr().String(), "db", cfg.DB)
@@ -284,6 +315,9 @@ func (p program) serve(ctx context.Context) error {
 		log.Info("shutting down: finishing in-flight work")
 		stopSocket() // no new requests over Socket Mode either
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if statusSrv != nil {
+			go statusSrv.Shutdown(sctx) // readers only: nothing to finish
+		}
 		err = srv.Shutdown(sctx)
 		cancel()
 	}

@@ -103,6 +103,7 @@ func runPlayground(p program, ctx context.Context, fl *flag.FlagSet, args []stri
 		"SLACK_API_URL":           fake.URL(),
 		"SITREP_DB":               dbPath,
 		"SITREP_ADDR":             "127.0.0.1:0",
+		"SITREP_STATUS_ADDR":      orDefault(p.getenv("SITREP_STATUS_ADDR"), "127.0.0.1:0"),
 		"SITREP_ANNOUNCE_CHANNEL": announce,
 		"SITREP_CONFIG":           p.getenv("SITREP_CONFIG"),
 		"SITREP_LOG_LEVEL":        p.getenv("SITREP_LOG_LEVEL"),
@@ -139,10 +140,13 @@ func runPlayground(p program, ctx context.Context, fl *flag.FlagSet, args []stri
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	listening := make(chan net.Addr, 1)
+	listening, statusAt := make(chan net.Addr, 1), make(chan net.Addr, 1)
 	sitrep := p
 	sitrep.getenv = func(k string) string { return env[k] }
 	sitrep.listening = func(a net.Addr) { listening <- a }
+	// The playground serves the public status page too, so that a
+	// newcomer publishes an update and sees what customers would.
+	sitrep.statusListening = func(a net.Addr) { statusAt <- a }
 	done := make(chan error, 1)
 	go func() { done <- sitrep.serve(ctx) }()
 	var appAddr net.Addr
@@ -185,6 +189,11 @@ func runPlayground(p program, ctx context.Context, fl *flag.FlagSet, args []stri
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	fmt.Fprintf(p.stdout, "Sitrep playground: open %s in your browser. Ctrl-C stops it.\n", pageURL(addr, ln.Addr()))
+	select {
+	case a := <-statusAt:
+		fmt.Fprintf(p.stdout, "The public status page (what /incident publish shows customers): http://%s/\n", a)
+	default:
+	}
 	if p.listening != nil {
 		p.listening(ln.Addr())
 	}

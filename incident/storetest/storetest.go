@@ -98,6 +98,8 @@ func Run(t *testing.T, open func(t *testing.T) incident.Store, opts ...Options) 
 		{"PagingLate", s.testPagingLate},
 		{"PagerDutyAck", s.testPagerDutyAck},
 		{"PagingStarts", s.testPagingStarts},
+		{"PublicRoundTrip", s.testPublicRoundTrip},
+		{"Published", s.testPublished},
 	} {
 		t.Run(tc.name, tc.test)
 	}

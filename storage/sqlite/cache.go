@@ -69,5 +69,14 @@ func cloneIncident(inc *incident.Incident) *incident.Incident {
 	for i := range c.Pages {
 		c.Pages[i].Notified = slices.Clone(c.Pages[i].Notified)
 	}
+	c.Public.Updates = slices.Clone(inc.Public.Updates)
+	for i := range c.Public.Updates {
+		c.Public.Updates[i].Components = slices.Clone(c.Public.Updates[i].Components)
+	}
+	if inc.Public.Draft != nil {
+		d := *inc.Public.Draft
+		d.Components = slices.Clone(d.Components)
+		c.Public.Draft = &d
+	}
 	return &c
 }

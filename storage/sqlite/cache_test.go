@@ -13,9 +13,9 @@ import (
 var timeType = reflect.TypeOf(time.Time{})
 
 // TestCloneIncidentIsDeep fails when Incident gains a field holding
-// references (a slice or a map, at any depth) that cloneIncident does not
-// copy, or one it cannot copy (a pointer, an interface): a change made to a
-// copy handed out would then write into the cached incident.
+// references (a slice, a map or a pointer, at any depth) that cloneIncident
+// does not copy, or one it cannot copy (an interface, a channel): a change
+// made to a copy handed out would then write into the cached incident.
 func TestCloneIncidentIsDeep(t *testing.T) {
 	var inc incident.Incident
 	fill(t, reflect.ValueOf(&inc).Elem(), "Incident")
@@ -41,7 +41,10 @@ func fill(t *testing.T, v reflect.Value, path string) {
 		v.Set(reflect.MakeMap(v.Type()))
 		v.SetMapIndex(reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem())
 		checkFlat(t, path, v.Type().Elem())
-	case reflect.Pointer, reflect.Interface, reflect.Chan, reflect.Func, reflect.Array:
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fill(t, v.Elem(), path)
+	case reflect.Interface, reflect.Chan, reflect.Func, reflect.Array:
 		t.Errorf("%s is a %s: cloneIncident cannot copy it; copy it there and update this test", path, v.Kind())
 	}
 }
@@ -67,6 +70,12 @@ func shares(t *testing.T, orig, clone reflect.Value, path string) {
 		if clone.Len() != 1 || clone.Pointer() == orig.Pointer() {
 			t.Errorf("%s: the clone shares the original's map; copy it in cloneIncident", path)
 		}
+	case reflect.Pointer:
+		if clone.IsNil() || clone.Pointer() == orig.Pointer() {
+			t.Errorf("%s: the clone shares the original's pointer; copy it in cloneIncident", path)
+			return
+		}
+		shares(t, orig.Elem(), clone.Elem(), path)
 	}
 }
 

@@ -25,7 +25,7 @@ const selectIncident = `SELECT
 	i.services, i.private, i.drill, i.declared_by, i.source,
 	i.declared_at, i.resolved_at, i.closed_at, i.updated_at, i.version,
 	i.last_update_at, i.update_prompts, i.postmortem_at, i.postmortem_prompts, i.next_prompt_at, i.update_every,
-	i.pages, i.next_page_at,
+	i.pages, i.next_page_at, i.public,
 	(SELECT json_group_object(r.role, r.user_id) FROM incident_roles r WHERE r.incident_id = i.id),
 	(SELECT json_group_array(json_object('id', c.item_id, 'kind', c.kind, 'text', c.text, 'suggestion', c.suggestion,
 		'answer', c.answer, 'answered_by', c.answered_by, 'answered_at', c.answered_at, 'suggested', c.suggested, 'position', c.position))
@@ -41,7 +41,7 @@ func scanIncident(row interface{ Scan(...any) error }) (*incident.Incident, erro
 		inc                                        incident.Incident
 		status, services, roles, checks, followUps string
 		declared, resolved, closed, updated        sql.NullString
-		lastUpdate, postmortem, nextPrompt         sql.NullString
+		lastUpdate, postmortem, nextPrompt, public sql.NullString
 		updateEvery                                int64
 		pages                                      string
 		nextPage                                   sql.NullString
@@ -52,7 +52,7 @@ func scanIncident(row interface{ Scan(...any) error }) (*incident.Incident, erro
 		&services, &inc.Private, &inc.Drill, &inc.DeclaredBy, &inc.Source,
 		&declared, &resolved, &closed, &updated, &inc.Version,
 		&lastUpdate, &inc.UpdatePrompts, &postmortem, &inc.PostmortemPrompts, &nextPrompt, &updateEvery,
-		&pages, &nextPage,
+		&pages, &nextPage, &public,
 		&roles, &checks, &followUps,
 	); err != nil {
 		return nil, err
@@ -73,6 +73,9 @@ func scanIncident(row interface{ Scan(...any) error }) (*incident.Incident, erro
 		return nil, err
 	}
 	if inc.Pages, err = parsePages(pages); err != nil {
+		return nil, err
+	}
+	if inc.Public, err = parsePublic(public); err != nil {
 		return nil, err
 	}
 	for _, t := range []struct {
@@ -179,7 +182,7 @@ const domainColumns = `title, severity, status, summary, impact, root_cause,
 	mitigation, contributing_factors, went_well, went_badly, learnings, remediations, services, private, drill,
 	declared_by, source, update_prompts, postmortem_prompts, update_every,
 	declared_at, resolved_at, closed_at, updated_at, last_update_at, postmortem_at, next_prompt_at,
-	pages, next_page_at`
+	pages, next_page_at, public, public_at, public_open`
 
 func domainArgs(inc *incident.Incident) ([]any, error) {
 	services, err := servicesArg(inc.Services)
@@ -205,7 +208,12 @@ func domainArgs(inc *incident.Incident) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(args, pages, next), nil
+	args = append(args, pages, next)
+	public, err := publicArgs(inc.Public)
+	if err != nil {
+		return nil, err
+	}
+	return append(args, public...), nil
 }
 
 // Create stores a new incident and its first events in one transaction.
@@ -414,6 +422,7 @@ func stored(inc *incident.Incident) *incident.Incident {
 	if len(inc.FollowUps) == 0 {
 		inc.FollowUps = nil
 	}
+	inc.Public = storedPublic(inc.Public)
 	for i := range inc.FollowUps {
 		f := &inc.FollowUps[i]
 		f.CreatedAt, f.DoneAt = utc(f.CreatedAt), utc(f.DoneAt)
@@ -437,7 +446,7 @@ const updateIncident = `UPDATE incidents SET
 	mitigation = ?, contributing_factors = ?, went_well = ?, went_badly = ?, learnings = ?, remediations = ?, services = ?,
 	private = ?, drill = ?, declared_by = ?, source = ?, update_prompts = ?, postmortem_prompts = ?, update_every = ?,
 	declared_at = ?, resolved_at = ?, closed_at = ?, updated_at = ?, last_update_at = ?, postmortem_at = ?, next_prompt_at = ?,
-	pages = ?, next_page_at = ?,
+	pages = ?, next_page_at = ?, public = ?, public_at = ?, public_open = ?,
 	version = ?, change_seq = ` + nextChange + `
 	WHERE id = ? AND version = ?`
 
