@@ -129,7 +129,7 @@ func runPlayground(p program, ctx context.Context, fl *flag.FlagSet, args []stri
 		if err := os.WriteFile(env["SITREP_CONFIG"], []byte(playgroundAlertConfig(triage)), 0o600); err != nil {
 			return fmt.Errorf("playground: %w", err)
 		}
-		routing = "Here Sentry's issues wait in #" + playground.TriageChannelName + " for someone to declare, attach or dismiss them, " +
+		routing = "Here Sentry's issues and customers' Zendesk tickets wait in #" + playground.TriageChannelName + " for someone to declare, attach or dismiss them, " +
 			"and every other alert declares an incident: its channel appears in the list, and the same alert firing again joins it. " +
 			"When an incident's alerts have all resolved, Sitrep asks in its channel whether it is over."
 	}
@@ -237,15 +237,15 @@ func randomSecret() string {
 
 // playgroundAlertConfig is the config file of a playground run without
 // SITREP_CONFIG: alert routes that show both ways an alert goes, triage
-// (Sentry's issues) and a declared incident (the rest), with a cap on
+// (Sentry's issues and Zendesk's tickets) and a declared incident (the rest), with a cap on
 // declarations high enough for a newcomer pressing every button at once.
 func playgroundAlertConfig(triage string) string {
 	return `alerts:
   triage_channel: ` + triage + `
   max_declares_per_minute: 20
   routes:
-    - name: errors
-      matchers: ['source="sentry"']
+    - name: errors and tickets
+      matchers: ['source=~"sentry|zendesk"']
       action: triage
     - name: pages
       action: declare

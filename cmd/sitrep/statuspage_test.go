@@ -433,10 +433,10 @@ alerts:
   triage_channel: `+triage+`
   routes:
     - name: customer reports
-      match: ['source="zendesk"', 'tag_checkout="true"']
+      matchers: ['source="zendesk"', 'tag_checkout="true"']
       action: triage
     - name: other tickets
-      match: ['source="zendesk"']
+      matchers: ['source="zendesk"']
       action: ignore
 `)
 	ticket := recorded(t, "zendesk/trigger-webhook-new-ticket.json")

@@ -28,6 +28,7 @@ var AlertSources = []AlertSource{
 	{"pingdom", "Pingdom", "Checkout page is down: Timeout", "?token= in the URL"},
 	{"statuscake", "StatusCake", "Checkout health is down", "?token= in the URL"},
 	{"generic", "Generic webhook", "Nightly billing export failed", "Authorization: Bearer"},
+	{"zendesk", "Zendesk (a customer's ticket)", "Checkout keeps failing with error 502", "X-Zendesk-Webhook-Signature (base64 HMAC-SHA256 of timestamp + body)"},
 }
 
 // alertBody is the webhook a sender sends for its alert firing or
@@ -186,6 +187,19 @@ func alertBody(source string, firing bool, now time.Time) (body []byte, contentT
 			"links":       []map[string]string{{"text": "Job logs", "url": "https://ci.example.internal/jobs/billing-export"}},
 			"started_at":  started.Format(time.RFC3339),
 		}
+	case "zendesk":
+		// testdata/shared/integrations/zendesk/trigger-webhook-new-ticket.json:
+		// the trigger body Sitrep publishes, every value a string. The
+		// ticket fires while open and resolves once solved.
+		st := map[bool]string{true: "Open", false: "Solved"}[firing]
+		v = map[string]any{"ticket": map[string]any{
+			"id": "35436", "title": "Checkout keeps failing with error 502",
+			"description": "I tried to pay three times in the last ten minutes and every time I get \"502 Bad Gateway\". Order 88231.",
+			"status":      st, "priority": "High", "ticket_type": "Incident", "tags": "checkout payment_failure web_widget",
+			"url": "example.zendesk.com/agent/tickets/35436", "via": "Web Widget", "created_at": started.Format(time.RFC3339),
+			"requester":    map[string]string{"id": "20978392", "name": "Maria Lopez", "email": "maria.lopez@example.com"},
+			"organization": "Example Retail", "group": "Support",
+		}}
 	default:
 		return nil, "", fmt.Errorf("the playground cannot send alerts as %q", source)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -119,6 +120,15 @@ func authenticate(r *http.Request, source string, body []byte, secret string) {
 		r.Header.Set("Sentry-Hook-Timestamp", fmt.Sprint(time.Now().Unix()))
 		r.Header.Set("Sentry-Hook-Signature", hex.EncodeToString(mac.Sum(nil)))
 		r.Header.Set("User-Agent", "sentry-app")
+	case "zendesk":
+		ts := time.Now().UTC().Format(time.RFC3339)
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write([]byte(ts))
+		mac.Write(body)
+		r.Header.Set("X-Zendesk-Webhook-Signature-Timestamp", ts)
+		r.Header.Set("X-Zendesk-Webhook-Signature", base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+		r.Header.Set("User-Agent", "Zendesk Webhook")
+		return
 	case "pingdom", "statuscake":
 		q := r.URL.Query()
 		q.Set("token", secret)

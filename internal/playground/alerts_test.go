@@ -21,6 +21,7 @@ import (
 	"github.com/sitrep-dev/sitrep/intake/pingdom"
 	"github.com/sitrep-dev/sitrep/intake/sentry"
 	"github.com/sitrep-dev/sitrep/intake/statuscake"
+	"github.com/sitrep-dev/sitrep/intake/zendesk"
 )
 
 // recordedKeys are the top-level fields of a sender's recorded payload
@@ -63,11 +64,13 @@ func TestAlertBodies(t *testing.T) {
 	sources := map[string]intake.Source{
 		"alertmanager": alertmanager.Source{}, "grafana": grafana.Source{}, "sentry": sentry.Source{},
 		"datadog": datadog.Source{}, "pingdom": pingdom.Source{}, "statuscake": statuscake.Source{}, "generic": generic.Source{},
+		"zendesk": zendesk.Source{},
 	}
 	recorded := map[string]string{
 		"alertmanager": "alertmanager/v4-firing-first-notification.json", "grafana": "grafana/webhook-firing-v11.json",
 		"sentry": "sentry/issue-created.json", "datadog": "datadog/sitrep-payload-triggered.rendered.json",
 		"pingdom": "pingdom/webhook-http-up-to-down.json", "statuscake": "statuscake/webhook-down.form.txt",
+		"zendesk": "zendesk/trigger-webhook-new-ticket.json",
 	}
 	now := time.Now()
 	const secret = "playground-test-secret"
