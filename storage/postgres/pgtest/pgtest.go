@@ -55,7 +55,7 @@ func Require(t testing.TB) {
 	if reachErr == nil {
 		return
 	}
-	msg := fmt.Sprintf("no PostgreSQL server is reachable at SITREP_TEST_POSTGRES or %s (%v); start one, or set SITREP_TEST_POSTGRES to a server's URL", DefaultURL, reachErr)
+	msg := fmt.Sprintf("no PostgreSQL server answers at %s (%v); start one, or set SITREP_TEST_POSTGRES to a server's URL", redacted(ServerURL()), reachErr)
 	if os.Getenv("CI") != "" {
 		t.Fatalf("CI requires the PostgreSQL tests: %s", msg)
 	}
@@ -108,4 +108,13 @@ func WithSchema(t testing.TB, u, schema string) string {
 	q.Set("search_path", schema)
 	parsed.RawQuery = q.Encode()
 	return parsed.String()
+}
+
+// redacted is u with any password masked, for messages.
+func redacted(u string) string {
+	parsed, err := url.Parse(u)
+	if err != nil {
+		return "SITREP_TEST_POSTGRES (not a URL)"
+	}
+	return parsed.Redacted()
 }
