@@ -38,7 +38,8 @@ var migrationFS embed.FS
 // DB is an open Sitrep database on a PostgreSQL server. It is safe for
 // concurrent use, and any number of processes may open the same database.
 type DB struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	locks *locker // claims of exclusive work (exclusive.go)
 
 	// Now is the time the store records things at (when an event was
 	// recorded, a delivery saved); time.Now unless a test sets it. Set it
@@ -71,7 +72,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &DB{pool: pool, Now: time.Now}, nil
+	return &DB{pool: pool, locks: newLocker(cfg.ConnConfig.Copy()), Now: time.Now}, nil
 }
 
 // redactParseError keeps what pgx says is wrong without the URL it quotes
@@ -86,6 +87,7 @@ func redactParseError(err error) string {
 
 // Close closes the database's connections.
 func (db *DB) Close() error {
+	db.locks.close()
 	db.pool.Close()
 	return nil
 }
