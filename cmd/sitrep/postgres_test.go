@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -385,5 +386,73 @@ func sameStores(t *testing.T, a, b incident.Store) {
 	}
 	if first, err := b.Claim(ctx, "event:Ev123", time.Now()); err != nil || first {
 		t.Errorf("a claim made before the move: Claim = %v, %v; want it already claimed", first, err)
+	}
+}
+
+// count is how many of list contain sub.
+func count(list []string, sub string) int {
+	n := 0
+	for _, s := range list {
+		if strings.Contains(s, sub) {
+			n++
+		}
+	}
+	return n
+}
+
+// Two replicas on one PostgreSQL database and one Slack, with requests
+// spread across them: an incident declared on one and changed through
+// both shows in Slack as it would from one process, each change once.
+func TestTwoReplicasShowEachChangeOnce(t *testing.T) {
+	u := pgtest.Schema(t)
+	w := newWorld(t)
+	env := testEnv(w.fake, u, "SITREP_ANNOUNCE_CHANNEL", w.announce)
+	replicas := []*instance{start(t, w.fake, env), start(t, w.fake, env)}
+
+	ans, _ := replicas[0].slash(w.fake, "U1", w.general, "declare sev1 Checkout failing")
+	if !strings.Contains(ans.Text, "Declared incident #1") {
+		t.Fatalf("declare answered %+v", ans)
+	}
+	var ch slackfake.Channel
+	eventually(t, "the incident channel", func() bool { var ok bool; ch, ok = w.fake.ChannelByName("inc-1-checkout-failing"); return ok })
+	card(t, w.fake, ch.ID)
+	eventually(t, "the channel to be known as the incident's", func() bool {
+		ans, _ := replicas[1].slash(w.fake, "U1", ch.ID, "note note 0")
+		return !strings.Contains(ans.All(), "not an incident channel") && !strings.Contains(ans.All(), "isn't an incident")
+	})
+	for i := 1; i < 8; i++ {
+		replicas[i%2].slash(w.fake, "U1", ch.ID, fmt.Sprintf("note note %d", i))
+	}
+	replicas[1].slash(w.fake, "U2", ch.ID, "status identified")
+	for i := range 8 {
+		eventually(t, fmt.Sprintf("note %d in the channel", i), func() bool { return contains(texts(w.fake, ch.ID), fmt.Sprintf("note %d", i)) })
+	}
+	eventually(t, "the status change announced", func() bool { return contains(texts(w.fake, w.announce), "is now *identified*") })
+	// Stopped, so that nothing is still being posted while Slack is read.
+	for _, r := range replicas {
+		r.stop()
+	}
+
+	msgs := texts(w.fake, ch.ID)
+	for i := range 8 {
+		if n := count(msgs, fmt.Sprintf("note %d", i)); n != 1 {
+			t.Errorf("note %d is in the channel %d times, want once:\n%s", i, n, strings.Join(msgs, "\n"))
+		}
+	}
+	if n := count(msgs, "set the status to *identified*"); n != 1 {
+		t.Errorf("the status change is in the channel %d times, want once", n)
+	}
+	announced := texts(w.fake, w.announce)
+	if n := count(announced, "declared as *sev1*"); n != 1 {
+		t.Errorf("the declaration was announced %d times, want once:\n%s", n, strings.Join(announced, "\n"))
+	}
+	if n := count(announced, "is now *identified*"); n != 1 {
+		t.Errorf("the status change was announced %d times, want once:\n%s", n, strings.Join(announced, "\n"))
+	}
+	if pins := w.fake.Pins(ch.ID); len(pins) != 1 {
+		t.Errorf("pins: %v, want the one card", pins)
+	}
+	if n := len(w.fake.Channels()); n != 3 {
+		t.Errorf("%d channels, want general, incidents and the incident's", n)
 	}
 }
