@@ -830,6 +830,6 @@ func TestComposePostgresFile(t *testing.T) {
 		t.Errorf("sitrep: env_file %q, ports %v; want .env and 8080:8080", app.EnvFile, app.Ports)
 	}
 	if app.Deploy.Replicas > 1 {
-		t.Errorf("sitrep runs %d replicas; replicas do not yet share out prompts", app.Deploy.Replicas)
+		t.Errorf("sitrep runs %d replicas; replicas do not yet share out triage messages", app.Deploy.Replicas)
 	}
 }
