@@ -120,9 +120,9 @@ func readyz(base string) int {
 
 // Sitrep serves from PostgreSQL when SITREP_DB is a postgres:// URL: an
 // incident is declared and noted as on SQLite. /readyz says whether this
-// replica reaches the database: 503 while the database is cut off, 200
-// again once it is back, without a restart. The password in the URL is
-// never logged.
+// replica reaches the database: 503 while the database is cut off (when a
+// command is answered with a try-again), 200 again once it is back,
+// without a restart. The password in the URL is never logged.
 func TestServeOnPostgres(t *testing.T) {
 	u := pgtest.Schema(t)
 	server, err := url.Parse(pgtest.ServerURL())
@@ -154,6 +154,12 @@ func TestServeOnPostgres(t *testing.T) {
 	}
 	proxy.setDown(true)
 	eventually(t, "/readyz to say the database is unreachable", func() bool { return readyz(sitrep.base) == http.StatusServiceUnavailable })
+	// A request meanwhile is answered at once, asking to try again;
+	// nothing was acknowledged, so nothing is lost.
+	ans, _ = sitrep.slash(w.fake, "U1", ch.ID, "note During the outage")
+	if ans.Status != http.StatusOK || !strings.Contains(ans.All(), "try again") {
+		t.Errorf("a note while the database is cut off was answered %+v; want a clear try-again", ans)
+	}
 	proxy.setDown(false)
 	eventually(t, "/readyz to recover with the database", func() bool { return readyz(sitrep.base) == http.StatusOK })
 
