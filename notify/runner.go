@@ -32,6 +32,8 @@ const (
 	// process holds is tried again: that process may die mid-pass, and
 	// a pass that finds everything delivered costs a few reads.
 	heldElsewhereRetry = time.Second
+	// claimTimeout bounds asking a shared store for a pass's claim.
+	claimTimeout = 5 * time.Second
 	// maxPasses bounds the passes under way at once per integration:
 	// after an outage many incidents are behind, and the other side's
 	// rate limits are per workspace or account.
@@ -435,7 +437,11 @@ func (l *lane) tryLock(ctx context.Context, number int64) (unlock func(), lost <
 	if l.excl == nil {
 		return local, nil, true, false
 	}
-	release, lost, ok, err := l.excl.TryExclusive(ctx, l.exclusiveKey(number))
+	// The run loop waits on this: a database that does not answer must
+	// not hold up the passes of every other incident for long.
+	cctx, cancel := context.WithTimeout(ctx, claimTimeout)
+	defer cancel()
+	release, lost, ok, err := l.excl.TryExclusive(cctx, l.exclusiveKey(number))
 	if err != nil {
 		l.log.Error("claim an incident's pass", "incident", number, "err", err)
 	}
