@@ -33,6 +33,7 @@ type locker struct {
 	closed bool
 	stop   chan struct{}
 	done   chan struct{}
+	once   sync.Once // close
 }
 
 func newLocker(cfg *pgx.ConnConfig) *locker {
@@ -137,12 +138,15 @@ func (l *locker) watch() {
 	}
 }
 
-// close releases every claim and stops watching.
+// close releases every claim and stops watching. Closing twice is
+// harmless.
 func (l *locker) close() {
-	l.mu.Lock()
-	l.closed = true
-	l.failLocked()
-	l.mu.Unlock()
-	close(l.stop)
-	<-l.done
+	l.once.Do(func() {
+		l.mu.Lock()
+		l.closed = true
+		l.failLocked()
+		l.mu.Unlock()
+		close(l.stop)
+		<-l.done
+	})
 }
