@@ -34,6 +34,7 @@ const (
 	crashAfterAlertsEnv = "SITREP_CRASH_AFTER_ALERTS"
 	crashMarkEnv        = "SITREP_CRASH_MARK"
 )
+
 // crashOffsetEnv moves the child's clock on from crashNow by a duration.
 const crashOffsetEnv = "SITREP_CRASH_CLOCK_OFFSET"
 

@@ -20,8 +20,19 @@ import (
 // appDB is an open store, whichever kind.
 type appDB interface {
 	incident.Store
+	// The secrets trackers hand over at a webhook's handshake (Asana's),
+	// kept in the database so that any replica can check a delivery
+	// another replica took the handshake for.
+	SaveHookSecret(ctx context.Context, tracker, secret string, at time.Time) error
+	HookSecrets(ctx context.Context, tracker string) ([]string, error)
 	Close() error
 }
+
+// Both stores are whole apps' databases.
+var (
+	_ appDB = (*sqlite.DB)(nil)
+	_ appDB = (*postgres.DB)(nil)
+)
 
 // isPostgres reports whether the SITREP_DB setting names PostgreSQL.
 func isPostgres(setting string) bool { return postgres.IsURL(setting) }

@@ -34,7 +34,7 @@ func (db *DB) RecordAlerts(ctx context.Context, fn func(tx incident.AlertTx) err
 }
 
 const alertColumns = `source, key, status, title, labels::text, annotations::text, links::text, starts_at, ends_at,
-	route, action, group_key, incident_id, received_at, updated_at`
+	route, action, group_key, incident_id, received_at, updated_at, sender_group`
 
 func scanAlert(row pgx.Row) (*incident.StoredAlert, error) {
 	var (
@@ -43,7 +43,7 @@ func scanAlert(row pgx.Row) (*incident.StoredAlert, error) {
 		starts, ends, received, updated      *string
 	)
 	if err := row.Scan(&a.Source, &a.Key, &status, &a.Title, &labels, &notes, &links, &starts, &ends,
-		&a.Route, &action, &a.Group, &a.IncidentID, &received, &updated); err != nil {
+		&a.Route, &action, &a.Group, &a.IncidentID, &received, &updated, &a.Alert.Group); err != nil {
 		return nil, err
 	}
 	a.Status, a.Action = incident.AlertStatus(status), incident.AlertAction(action)
@@ -74,6 +74,11 @@ func scanAlert(row pgx.Row) (*incident.StoredAlert, error) {
 		}
 	}
 	return &a, nil
+}
+
+// RecordedAlerts returns every alert recorded, first received first.
+func (db *DB) RecordedAlerts(ctx context.Context) ([]incident.StoredAlert, error) {
+	return queryAlerts(ctx, db.pool, `ORDER BY received_at, source, key`)
 }
 
 // IncidentAlerts returns the alerts attached to an incident, first
@@ -150,15 +155,15 @@ func (t *alertTx) PutAlert(a *incident.StoredAlert) error {
 		return fmt.Errorf("store alert: %w", err)
 	}
 	_, err = t.tx.Exec(t.ctx, `INSERT INTO alerts (source, key, status, title, labels, annotations, links, starts_at, ends_at,
-			route, action, group_key, incident_id, received_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+			route, action, group_key, incident_id, received_at, updated_at, sender_group)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 		ON CONFLICT (source, key) DO UPDATE SET status = excluded.status, title = excluded.title,
 			labels = excluded.labels, annotations = excluded.annotations, links = excluded.links,
 			starts_at = excluded.starts_at, ends_at = excluded.ends_at, route = excluded.route,
 			action = excluded.action, group_key = excluded.group_key, incident_id = excluded.incident_id,
-			updated_at = excluded.updated_at`,
+			updated_at = excluded.updated_at, sender_group = excluded.sender_group`,
 		a.Source, a.Key, string(a.Status), a.Title, labels, notes, links, starts, ends,
-		a.Route, string(a.Action), a.Group, a.IncidentID, formatTime(a.ReceivedAt), formatTime(a.UpdatedAt))
+		a.Route, string(a.Action), a.Group, a.IncidentID, formatTime(a.ReceivedAt), formatTime(a.UpdatedAt), a.Alert.Group)
 	if err != nil {
 		return fmt.Errorf("store alert %s/%s: %w", a.Source, a.Key, err)
 	}
@@ -166,20 +171,28 @@ func (t *alertTx) PutAlert(a *incident.StoredAlert) error {
 }
 
 const groupColumns = `key, route, state, incident_id, incident_number, capped, severity, services::text, decided_by,
-	version, triage_ts, triage_shown, triage_posting, created_at, updated_at`
+	version, triage_ts, triage_shown, triage_posting, created_at, updated_at,
+	waiting, min_alerts, hold_window_ms, hold_for_ms, gathered, declare_at`
 
 func scanGroup(row pgx.Row) (*incident.AlertGroup, error) {
 	var (
 		g                incident.AlertGroup
 		state, services  string
 		created, updated string
+		declareAt        *string
+		windowMS, forMS  int64
 	)
 	if err := row.Scan(&g.Key, &g.Route, &state, &g.IncidentID, &g.IncidentNumber, &g.Capped, &g.Severity, &services, &g.DecidedBy,
-		&g.Version, &g.TriageTS, &g.TriageShown, &g.TriagePosting, &created, &updated); err != nil {
+		&g.Version, &g.TriageTS, &g.TriageShown, &g.TriagePosting, &created, &updated,
+		&g.Waiting, &g.Hold.MinAlerts, &windowMS, &forMS, &g.Gathered, &declareAt); err != nil {
 		return nil, err
 	}
 	g.State = state
+	g.Hold.Window, g.Hold.For = time.Duration(windowMS)*time.Millisecond, time.Duration(forMS)*time.Millisecond
 	var err error
+	if g.DeclareAt, err = parseTime(declareAt); err != nil {
+		return nil, err
+	}
 	if g.Services, err = parseServices(services); err != nil {
 		return nil, err
 	}
@@ -210,15 +223,24 @@ func (t *alertTx) PutGroup(g *incident.AlertGroup) error {
 	if err != nil {
 		return fmt.Errorf("store alert group: %w", err)
 	}
+	declareAt, err := timeArg(g.DeclareAt)
+	if err != nil {
+		return fmt.Errorf("store alert group: %w", err)
+	}
+	// Hold durations are kept in milliseconds, as SQLite keeps them.
 	_, err = t.tx.Exec(t.ctx, `INSERT INTO alert_groups (key, route, state, incident_id, incident_number, capped,
-			severity, services, decided_by, version, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+			severity, services, decided_by, version, created_at, updated_at,
+			waiting, min_alerts, hold_window_ms, hold_for_ms, gathered, declare_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
 		ON CONFLICT (key) DO UPDATE SET route = excluded.route, state = excluded.state,
 			incident_id = excluded.incident_id, incident_number = excluded.incident_number, capped = excluded.capped,
 			severity = excluded.severity, services = excluded.services, decided_by = excluded.decided_by,
-			version = excluded.version, updated_at = excluded.updated_at`,
+			version = excluded.version, updated_at = excluded.updated_at,
+			waiting = excluded.waiting, min_alerts = excluded.min_alerts, hold_window_ms = excluded.hold_window_ms,
+			hold_for_ms = excluded.hold_for_ms, gathered = excluded.gathered, declare_at = excluded.declare_at`,
 		g.Key, g.Route, string(g.State), g.IncidentID, g.IncidentNumber, g.Capped, g.Severity, services, g.DecidedBy, g.Version,
-		formatTime(g.CreatedAt), formatTime(g.UpdatedAt))
+		formatTime(g.CreatedAt), formatTime(g.UpdatedAt),
+		g.Waiting, int64(g.Hold.MinAlerts), g.Hold.Window.Milliseconds(), g.Hold.For.Milliseconds(), g.Gathered, declareAt)
 	if err != nil {
 		return fmt.Errorf("store alert group: %w", err)
 	}
@@ -236,9 +258,17 @@ func (db *DB) GroupAlerts(ctx context.Context, key string) ([]incident.StoredAle
 
 // TriageBehind returns the groups whose triage message is behind them.
 func (db *DB) TriageBehind(ctx context.Context) ([]incident.AlertGroup, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+groupColumns+` FROM alert_groups
-		WHERE version > triage_shown AND (state = 'triage' OR triage_ts <> '' OR triage_posting)
+	return db.queryGroups(ctx, `WHERE version > triage_shown AND (state = 'triage' OR triage_ts <> '' OR triage_posting)
 		ORDER BY created_at, key`)
+}
+
+// TriageShown returns the groups in triage whose message has been posted.
+func (db *DB) TriageShown(ctx context.Context) ([]incident.AlertGroup, error) {
+	return db.queryGroups(ctx, `WHERE state = 'triage' AND triage_ts <> '' ORDER BY created_at, key`)
+}
+
+func (db *DB) queryGroups(ctx context.Context, where string, args ...any) ([]incident.AlertGroup, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+groupColumns+` FROM alert_groups `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list triage: %w", err)
 	}
@@ -275,6 +305,44 @@ func (t *alertTx) Firing(incidentID string) (int, error) {
 		return 0, fmt.Errorf("count firing alerts: %w", err)
 	}
 	return n, nil
+}
+
+func (t *alertTx) GroupFiring(key string, since time.Time) (int, error) {
+	var n int
+	if err := t.tx.QueryRow(t.ctx, `SELECT count(*) FROM alerts WHERE group_key = $1 AND status = 'firing' AND updated_at >= $2`,
+		key, formatTime(since)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count a group's firing alerts: %w", err)
+	}
+	return n, nil
+}
+
+// HeldGroups returns the waiting groups time alone has made ready, and
+// when the next wait ends. Both queries read the alert_groups_held index.
+func (db *DB) HeldGroups(ctx context.Context, now time.Time) ([]string, time.Time, error) {
+	at := formatTime(now)
+	rows, err := db.pool.Query(ctx, `SELECT key FROM alert_groups
+		WHERE waiting AND declare_at IS NOT NULL AND declare_at <= $1 AND (min_alerts <= 1 OR gathered)
+		ORDER BY declare_at, key`, at)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("list held alert groups: %w", err)
+	}
+	due, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("list held alert groups: %w", err)
+	}
+	if len(due) == 0 {
+		due = nil
+	}
+	var next *string
+	if err := db.pool.QueryRow(ctx, `SELECT min(declare_at) FROM alert_groups
+		WHERE waiting AND declare_at IS NOT NULL AND declare_at > $1`, at).Scan(&next); err != nil {
+		return nil, time.Time{}, fmt.Errorf("next held alert group: %w", err)
+	}
+	nextAt, err := parseTime(next)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("next held alert group: %w", err)
+	}
+	return due, nextAt, nil
 }
 
 func (t *alertTx) DeclaredSince(since time.Time) (int, error) {

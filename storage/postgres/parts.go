@@ -83,11 +83,14 @@ func writeParts(ctx context.Context, tx pgx.Tx, incidentID string, before, after
 		if err != nil {
 			return fmt.Errorf("store follow-up %d: %w", f.ID, err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO follow_ups (incident_id, id, text, owner, created_by, created_at, done_by, done_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		if _, err := tx.Exec(ctx, `INSERT INTO follow_ups (incident_id, id, text, owner, created_by, created_at, done_by, done_at,
+				export_to, issue_tracker, issue_key, issue_url)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 			ON CONFLICT (incident_id, id) DO UPDATE SET text = excluded.text, owner = excluded.owner,
-				done_by = excluded.done_by, done_at = excluded.done_at`,
-			incidentID, f.ID, f.Text, f.Owner, f.CreatedBy, created, f.DoneBy, done); err != nil {
+				done_by = excluded.done_by, done_at = excluded.done_at, export_to = excluded.export_to,
+				issue_tracker = excluded.issue_tracker, issue_key = excluded.issue_key, issue_url = excluded.issue_url`,
+			incidentID, f.ID, f.Text, f.Owner, f.CreatedBy, created, f.DoneBy, done,
+			f.ExportTo, f.Issue.Tracker, f.Issue.Key, f.Issue.URL); err != nil {
 			return fmt.Errorf("store follow-up %d: %w", f.ID, err)
 		}
 	}
@@ -117,6 +120,10 @@ type followUpRow struct {
 	CreatedAt *string `json:"created_at"`
 	DoneBy    string  `json:"done_by"`
 	DoneAt    *string `json:"done_at"`
+	ExportTo  string  `json:"export_to"`
+	Tracker   string  `json:"issue_tracker"`
+	Key       string  `json:"issue_key"`
+	URL       string  `json:"issue_url"`
 }
 
 func parseChecklist(s string) ([]incident.CheckItem, error) {
@@ -151,7 +158,8 @@ func parseFollowUps(s string) ([]incident.FollowUp, error) {
 		if err != nil {
 			return nil, fmt.Errorf("decode follow-ups: %w", err)
 		}
-		out = append(out, incident.FollowUp{ID: r.ID, Text: r.Text, Owner: r.Owner, CreatedBy: r.CreatedBy, CreatedAt: created, DoneBy: r.DoneBy, DoneAt: done})
+		out = append(out, incident.FollowUp{ID: r.ID, Text: r.Text, Owner: r.Owner, CreatedBy: r.CreatedBy, CreatedAt: created, DoneBy: r.DoneBy, DoneAt: done,
+			ExportTo: r.ExportTo, Issue: incident.IssueRef{Tracker: r.Tracker, Key: r.Key, URL: r.URL}})
 	}
 	return out, nil
 }

@@ -21,12 +21,14 @@ const selectIncident = `SELECT
 	i.services::text, i.private, i.drill, i.declared_by, i.source,
 	i.declared_at, i.resolved_at, i.closed_at, i.updated_at, i.version,
 	i.last_update_at, i.update_prompts, i.postmortem_at, i.postmortem_prompts, i.next_prompt_at, i.update_every,
+	i.pages::text, i.next_page_at,
 	(SELECT coalesce(jsonb_object_agg(r.role, r.user_id), '{}')::text FROM incident_roles r WHERE r.incident_id = i.id),
 	(SELECT coalesce(jsonb_agg(jsonb_build_object('id', c.item_id, 'kind', c.kind, 'text', c.text, 'suggestion', c.suggestion,
 		'answer', c.answer, 'answered_by', c.answered_by, 'answered_at', c.answered_at, 'suggested', c.suggested) ORDER BY c.position), '[]')::text
 		FROM checklist_items c WHERE c.incident_id = i.id),
 	(SELECT coalesce(jsonb_agg(jsonb_build_object('id', f.id, 'text', f.text, 'owner', f.owner, 'created_by', f.created_by,
-		'created_at', f.created_at, 'done_by', f.done_by, 'done_at', f.done_at) ORDER BY f.id), '[]')::text
+		'created_at', f.created_at, 'done_by', f.done_by, 'done_at', f.done_at, 'export_to', f.export_to,
+		'issue_tracker', f.issue_tracker, 'issue_key', f.issue_key, 'issue_url', f.issue_url) ORDER BY f.id), '[]')::text
 		FROM follow_ups f WHERE f.incident_id = i.id)
 FROM incidents i `
 
@@ -37,6 +39,8 @@ func scanIncident(row pgx.Row) (*incident.Incident, error) {
 		declared, resolved, closed, updated        *string
 		lastUpdate, postmortem, nextPrompt         *string
 		updateEvery                                int64
+		pages                                      string
+		nextPage                                   *string
 	)
 	if err := row.Scan(
 		&inc.ID, &inc.Number, &inc.Title, &inc.Severity, &status, &inc.Summary, &inc.Impact, &inc.RootCause,
@@ -44,6 +48,7 @@ func scanIncident(row pgx.Row) (*incident.Incident, error) {
 		&services, &inc.Private, &inc.Drill, &inc.DeclaredBy, &inc.Source,
 		&declared, &resolved, &closed, &updated, &inc.Version,
 		&lastUpdate, &inc.UpdatePrompts, &postmortem, &inc.PostmortemPrompts, &nextPrompt, &updateEvery,
+		&pages, &nextPage,
 		&roles, &checks, &followUps,
 	); err != nil {
 		return nil, err
@@ -63,12 +68,16 @@ func scanIncident(row pgx.Row) (*incident.Incident, error) {
 	if inc.FollowUps, err = parseFollowUps(followUps); err != nil {
 		return nil, err
 	}
+	if inc.Pages, err = parsePages(pages); err != nil {
+		return nil, err
+	}
 	for _, t := range []struct {
 		dst *time.Time
 		src *string
 	}{
 		{&inc.DeclaredAt, declared}, {&inc.ResolvedAt, resolved}, {&inc.ClosedAt, closed}, {&inc.UpdatedAt, updated},
 		{&inc.LastUpdateAt, lastUpdate}, {&inc.PostmortemAt, postmortem}, {&inc.NextPromptAt, nextPrompt},
+		{&inc.NextPageAt, nextPage},
 	} {
 		if *t.dst, err = parseTime(t.src); err != nil {
 			return nil, err
@@ -92,7 +101,8 @@ func getIncident(row pgx.Row) (*incident.Incident, error) {
 const domainColumns = `title, severity, status, summary, impact, root_cause,
 	mitigation, contributing_factors, went_well, went_badly, learnings, remediations, services, private, drill,
 	declared_by, source, update_prompts, postmortem_prompts, update_every,
-	declared_at, resolved_at, closed_at, updated_at, last_update_at, postmortem_at, next_prompt_at`
+	declared_at, resolved_at, closed_at, updated_at, last_update_at, postmortem_at, next_prompt_at,
+	pages, next_page_at`
 
 func domainArgs(inc *incident.Incident) ([]any, error) {
 	services, err := servicesArg(inc.Services)
@@ -110,7 +120,15 @@ func domainArgs(inc *incident.Incident) ([]any, error) {
 		}
 		args = append(args, a)
 	}
-	return args, nil
+	pages, err := pagesArg(inc.Pages)
+	if err != nil {
+		return nil, err
+	}
+	next, err := timeArg(inc.NextPageAt)
+	if err != nil {
+		return nil, err
+	}
+	return append(args, pages, next), nil
 }
 
 // placeholders returns "$from, $from+1, …" for n parameters.
@@ -254,8 +272,15 @@ func (db *DB) updateIn(ctx context.Context, tx pgx.Tx, number int64, fn func(*in
 // stored puts a changed incident in the form Get returns it in: times in
 // UTC without monotonic readings, and empty lists nil, as they read back.
 func stored(inc *incident.Incident) *incident.Incident {
-	for _, t := range []*time.Time{&inc.DeclaredAt, &inc.ResolvedAt, &inc.ClosedAt, &inc.UpdatedAt, &inc.LastUpdateAt, &inc.PostmortemAt, &inc.NextPromptAt} {
+	for _, t := range []*time.Time{&inc.DeclaredAt, &inc.ResolvedAt, &inc.ClosedAt, &inc.UpdatedAt, &inc.LastUpdateAt, &inc.PostmortemAt, &inc.NextPromptAt, &inc.NextPageAt} {
 		*t = utc(*t)
+	}
+	if len(inc.Pages) == 0 {
+		inc.Pages = nil
+	}
+	for i := range inc.Pages {
+		p := &inc.Pages[i]
+		p.At, p.Due, p.AckAt = utc(p.At), utc(p.Due), utc(p.AckAt)
 	}
 	if len(inc.Services) == 0 {
 		inc.Services = nil
@@ -295,8 +320,9 @@ const updateIncident = `UPDATE incidents SET
 	mitigation = $7, contributing_factors = $8, went_well = $9, went_badly = $10, learnings = $11, remediations = $12, services = $13,
 	private = $14, drill = $15, declared_by = $16, source = $17, update_prompts = $18, postmortem_prompts = $19, update_every = $20,
 	declared_at = $21, resolved_at = $22, closed_at = $23, updated_at = $24, last_update_at = $25, postmortem_at = $26, next_prompt_at = $27,
-	version = $28, change_seq = ` + nextChange + `
-	WHERE id = $29 AND version = $30`
+	pages = $28, next_page_at = $29,
+	version = $30, change_seq = ` + nextChange + `
+	WHERE id = $31 AND version = $32`
 
 // nextChange numbers a change: one more than the latest, read through the
 // incidents_change_seq index. Every writer that numbers a change holds the

@@ -102,7 +102,7 @@ func TestChangeSeesOtherProcesses(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rename(db, "one")   // cached by db
+	rename(db, "one")    // cached by db
 	rename(other, "two") // db's copy is now stale
 	got, err := db.Update(ctx, inc.Number, func(i *incident.Incident) ([]incident.Event, error) {
 		if i.Title != "two" {
