@@ -17,6 +17,7 @@ import (
 
 	"github.com/sitrep-dev/sitrep/incident"
 	"github.com/sitrep-dev/sitrep/internal/slackfake"
+	"github.com/sitrep-dev/sitrep/oncall"
 	"github.com/sitrep-dev/sitrep/storage/postgres"
 	"github.com/sitrep-dev/sitrep/storage/postgres/pgtest"
 	"github.com/sitrep-dev/sitrep/storage/sqlite"
@@ -230,10 +231,35 @@ func TestMigrateFromSQLite(t *testing.T) {
 		return incident.RoutedAlert{Alert: incident.Alert{Source: "alertmanager", Key: key, Status: incident.AlertFiring,
 			Title: "Errors " + key, Labels: map[string]string{"alertname": "Errors"}, StartsAt: time.Now()}, Route: "r", Action: action, Group: group}
 	}
-	if _, err := svc.ReceiveAlerts(ctx, []incident.RoutedAlert{alert("a1", "g1", incident.ActionDeclare), alert("t1", "g2", incident.ActionTriage)}, incident.AlertRules{}); err != nil {
+	// a1 with the sender's own grouping; h1 held by a route's noise
+	// controls, so its group waits with a time to declare itself.
+	a1 := alert("a1", "g1", incident.ActionDeclare)
+	a1.Alert.Group = `{}:{alertname="Errors"}`
+	h1 := alert("h1", "g3", incident.ActionDeclare)
+	h1.Hold = incident.AlertHold{For: 10 * time.Minute}
+	if _, err := svc.ReceiveAlerts(ctx, []incident.RoutedAlert{a1, alert("t1", "g2", incident.ActionTriage), h1}, incident.AlertRules{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := src.Claim(ctx, "event:Ev123", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	// What trackers and paging leave: a follow-up with its issue, one
+	// asked for and not made yet, a page under way, an override and a
+	// tracker's hook secret.
+	pageAt := time.Now().Add(time.Hour).UTC()
+	if _, err := src.Update(ctx, 1, func(inc *incident.Incident) ([]incident.Event, error) {
+		inc.FollowUps[0].Issue = incident.IssueRef{Tracker: "github", Key: "acme/ops#12", URL: "https://github.com/acme/ops/issues/12"}
+		inc.FollowUps = append(inc.FollowUps, incident.FollowUp{ID: 2, Text: "Rotate the certificate", CreatedBy: "U1", CreatedAt: time.Now(), ExportTo: "jira"})
+		inc.Pages = []incident.Page{{ID: 1, Policy: "default", Reason: "sev1", At: time.Now(), State: incident.PageOpen, Step: 0, Due: pageAt, Notified: []string{"U0DAVE"}}}
+		inc.NextPageAt = pageAt
+		return nil, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.AddOverride(ctx, oncall.Override{Schedule: "primary", User: "U0DAVE", Start: time.Now(), End: time.Now().Add(8 * time.Hour), SetBy: "U1", SetAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.SaveHookSecret(ctx, "asana", "hook-secret-1", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	src.Close()
@@ -244,7 +270,8 @@ func TestMigrateFromSQLite(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sitrep migrate --from: %v\n%s", err, out)
 	}
-	for _, want := range []string{"incidents", "events", "deliveries", "delivery_refs", "alerts", "alert_groups", "follow_ups", "claims", "the same on both sides"} {
+	for _, want := range []string{"incidents", "events", "deliveries", "delivery_refs", "alerts", "alert_groups", "follow_ups", "claims",
+		"hook_secrets", "oncall_overrides", "the same on both sides"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("migrate --from output lacks %q:\n%s", want, out)
 		}
@@ -264,6 +291,13 @@ func TestMigrateFromSQLite(t *testing.T) {
 	}
 	defer dst.Close()
 	sameStores(t, src, dst)
+	if got, err := dst.HookSecrets(ctx, "asana"); err != nil || len(got) != 1 || got[0] != "hook-secret-1" {
+		t.Errorf("hook secrets after the move: %q, %v", got, err)
+	}
+	// The next override is numbered after the copied one.
+	if o, err := dst.AddOverride(ctx, oncall.Override{Schedule: "primary", User: "U0EVE", Start: time.Now(), End: time.Now().Add(time.Hour), SetAt: time.Now()}); err != nil || o.ID != 2 {
+		t.Errorf("an override after the move: ID %d, %v; want 2", o.ID, err)
+	}
 
 	if _, _, err := runCmd(t, env, "migrate", "--from", w.db); err == nil || !strings.Contains(err.Error(), "empty database") {
 		t.Errorf("a second copy into the same database: %v; want it refused", err)
@@ -347,7 +381,7 @@ func sameStores(t *testing.T, a, b incident.Store) {
 	if diff := cmp.Diff(dA, dB, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("deliveries (-sqlite +postgres):\n%s", diff)
 	}
-	for _, integration := range []string{"slack", "never-used"} {
+	for _, integration := range []string{"slack", "slack-pages", "never-used"} {
 		bA, _ := a.Behind(ctx, integration)
 		bB, _ := b.Behind(ctx, integration)
 		if diff := cmp.Diff(bA, bB, cmpopts.EquateEmpty()); diff != "" {
@@ -370,6 +404,40 @@ func sameStores(t *testing.T, a, b incident.Store) {
 	if diff := cmp.Diff(dueA, dueB, cmpopts.EquateEmpty()); diff != "" || !nextA.Equal(nextB) {
 		t.Errorf("DuePrompts (-sqlite +postgres), next %v and %v:\n%s", nextA, nextB, diff)
 	}
+	pgA, nextPA, _ := a.DuePages(ctx, now)
+	pgB, nextPB, _ := b.DuePages(ctx, now)
+	if len(pgA) == 0 {
+		t.Error("the installation has no page due")
+	}
+	if diff := cmp.Diff(pgA, pgB, cmpopts.EquateEmpty()); diff != "" || !nextPA.Equal(nextPB) {
+		t.Errorf("DuePages (-sqlite +postgres), next %v and %v:\n%s", nextPA, nextPB, diff)
+	}
+	hA, nextHA, _ := a.HeldGroups(ctx, time.Now())
+	hB, nextHB, _ := b.HeldGroups(ctx, time.Now())
+	if nextHA.IsZero() {
+		t.Error("the installation has no group waiting")
+	}
+	if diff := cmp.Diff(hA, hB, cmpopts.EquateEmpty()); diff != "" || !nextHA.Equal(nextHB) {
+		t.Errorf("HeldGroups (-sqlite +postgres), next %v and %v:\n%s", nextHA, nextHB, diff)
+	}
+	recA, _ := a.RecordedAlerts(ctx)
+	recB, _ := b.RecordedAlerts(ctx)
+	if diff := cmp.Diff(recA, recB); diff != "" {
+		t.Errorf("RecordedAlerts (-sqlite +postgres):\n%s", diff)
+	}
+	shA, _ := a.TriageShown(ctx)
+	shB, _ := b.TriageShown(ctx)
+	if diff := cmp.Diff(shA, shB, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("TriageShown (-sqlite +postgres):\n%s", diff)
+	}
+	ovA, _ := a.Overrides(ctx, time.Now())
+	ovB, _ := b.Overrides(ctx, time.Now())
+	if len(ovA) == 0 {
+		t.Error("the installation has no override")
+	}
+	if diff := cmp.Diff(ovA, ovB); diff != "" {
+		t.Errorf("Overrides (-sqlite +postgres):\n%s", diff)
+	}
 	trA, _ := a.TriageBehind(ctx)
 	trB, _ := b.TriageBehind(ctx)
 	if len(trA) == 0 {
@@ -378,7 +446,7 @@ func sameStores(t *testing.T, a, b incident.Store) {
 	if diff := cmp.Diff(trA, trB); diff != "" {
 		t.Errorf("TriageBehind (-sqlite +postgres):\n%s", diff)
 	}
-	for _, g := range []string{"g1", "g2"} {
+	for _, g := range []string{"g1", "g2", "g3"} {
 		gA, _ := a.GroupAlerts(ctx, g)
 		gB, _ := b.GroupAlerts(ctx, g)
 		if diff := cmp.Diff(gA, gB); diff != "" {
