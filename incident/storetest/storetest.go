@@ -98,6 +98,7 @@ func Run(t *testing.T, open func(t *testing.T) incident.Store, opts ...Options) 
 		{"PagingLate", s.testPagingLate},
 		{"PagerDutyAck", s.testPagerDutyAck},
 		{"PagingStarts", s.testPagingStarts},
+		{"FollowUpIssues", s.testFollowUpIssues},
 	} {
 		t.Run(tc.name, tc.test)
 	}
