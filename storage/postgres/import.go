@@ -125,7 +125,7 @@ type column struct {
 }
 
 // copyTable copies every row of table from src to dst, converting what
-// the two databases spell differently (SQLite's 0/1 for booleans, and ''
+// the two databases spell differently (SQLite's 0/1 for booleans, and ”
 // for a time not set where this database has NULL: alert_groups'
 // declare_at), and returns how many rows it copied.
 func copyTable(ctx context.Context, src *sql.Tx, dst pgx.Tx, table string) (int64, error) {
