@@ -125,9 +125,9 @@ type column struct {
 }
 
 // copyTable copies every row of table from src to dst, converting what
-// the two databases spell differently (SQLite's 0/1 for booleans, and ”
-// for a time not set where this database has NULL: alert_groups'
-// declare_at), and returns how many rows it copied.
+// the two databases spell differently (SQLite's 0/1 for booleans, and an
+// empty string for a time not set where this database has NULL:
+// alert_groups' declare_at), and returns how many rows it copied.
 func copyTable(ctx context.Context, src *sql.Tx, dst pgx.Tx, table string) (int64, error) {
 	rows, err := dst.Query(ctx, `SELECT column_name, data_type, coalesce(domain_name, '') FROM information_schema.columns
 		WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position`, table)
