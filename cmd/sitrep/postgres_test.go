@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/sitrep-dev/sitrep/incident"
+	"github.com/sitrep-dev/sitrep/internal/clock"
 	"github.com/sitrep-dev/sitrep/internal/slackfake"
 	"github.com/sitrep-dev/sitrep/oncall"
 	"github.com/sitrep-dev/sitrep/storage/postgres"
@@ -528,5 +531,47 @@ func TestTwoReplicasShowEachChangeOnce(t *testing.T) {
 	}
 	if n := len(w.fake.Channels()); n != 3 {
 		t.Errorf("%d channels, want general, incidents and the incident's", n)
+	}
+}
+
+// sitrep alerts replay reads the recorded alerts through SITREP_DB
+// whichever store it names: an installation copied into PostgreSQL
+// replays exactly as its SQLite file does.
+func TestAlertsReplayOnPostgres(t *testing.T) {
+	w := newWorld(t)
+	clk := clock.NewFake(time.Now().UTC().Truncate(time.Second))
+	sitrep := w.startAlertingAt(t, clk, "alerts:\n  routes:\n    - name: everything\n      action: triage\n      group_by: [service]\n")
+	for i := range 3 {
+		sitrep.mustHook(t, "generic", genericAlert(fmt.Sprint("checkout-", i), "firing", "Checkout 5xx", map[string]string{"service": "checkout"}))
+	}
+	sitrep.mustHook(t, "generic", genericAlert("search-0", "firing", "Search slow", map[string]string{"service": "search"}))
+	sitrep.stop()
+	next := filepath.Join(t.TempDir(), "next.yaml")
+	if err := os.WriteFile(next, []byte("alerts:\n  routes:\n    - name: checkout\n      matchers: ['service=\"checkout\"']\n      action: declare\n      group_by: [service]\n      min_alerts: 2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dbURL := withPassword(t, pgtest.Schema(t))
+	if out, _, err := runCmd(t, map[string]string{"SITREP_DB": dbURL}, "migrate", "--from", w.db); err != nil {
+		t.Fatalf("migrate --from: %v\n%s", err, out)
+	}
+	clk.Advance(time.Minute)
+	replay := func(db string) string {
+		t.Helper()
+		var out, errOut syncBuffer
+		p := program{getenv: func(k string) string { return map[string]string{"SITREP_DB": db}[k] }, stdout: &out, stderr: &errOut, clock: clk}
+		if err := p.run(context.Background(), []string{"alerts", "replay", "--config", next}); err != nil {
+			t.Fatalf("replay on %s: %v", describeDB(db), err)
+		}
+		return out.String()
+	}
+	fromSQLite, fromPostgres := replay(w.db), replay(dbURL)
+	if !strings.Contains(fromSQLite, "Replayed 4 alerts") || !strings.Contains(fromSQLite, "They would declare 1 incidents") {
+		t.Fatalf("replay on SQLite:\n%s", fromSQLite)
+	}
+	if fromPostgres != fromSQLite {
+		t.Errorf("replay on PostgreSQL:\n%s\nOn SQLite:\n%s", fromPostgres, fromSQLite)
+	}
+	if strings.Contains(fromPostgres, pgPassword) {
+		t.Errorf("replay printed the password:\n%s", fromPostgres)
 	}
 }
