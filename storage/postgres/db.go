@@ -10,7 +10,8 @@
 // numbered later is also committed later, which the integrations' cursors
 // and the watchers of Changes rely on. Reads take no lock and see the last
 // committed state. Writes that number nothing (a delivery's progress, a
-// claim, a triage message) do not take the lock.
+// claim, a triage message, an on-call override, a tracker's hook secret)
+// do not take the lock.
 package postgres
 
 import (
