@@ -318,11 +318,13 @@ func (t *alertTx) GroupFiring(key string, since time.Time) (int, error) {
 
 // HeldGroups returns the waiting groups time alone has made ready, and
 // when the next wait ends. Both queries read the alert_groups_held index.
+// Keys that fall due together come in byte order, as SQLite gives them,
+// whatever the database's collation.
 func (db *DB) HeldGroups(ctx context.Context, now time.Time) ([]string, time.Time, error) {
 	at := formatTime(now)
 	rows, err := db.pool.Query(ctx, `SELECT key FROM alert_groups
 		WHERE waiting AND declare_at IS NOT NULL AND declare_at <= $1 AND (min_alerts <= 1 OR gathered)
-		ORDER BY declare_at, key`, at)
+		ORDER BY declare_at, key COLLATE "C"`, at)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("list held alert groups: %w", err)
 	}
