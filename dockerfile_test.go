@@ -768,3 +768,68 @@ func TestComposeFile(t *testing.T) {
 		t.Errorf("sitrep mounts %q; want a named volume, declared under volumes:, at /data", svc.Volumes)
 	}
 }
+
+// TestComposePostgresFile checks docker-compose.postgres.yml's structure:
+// PostgreSQL with a health check and a volume, and one Sitrep that waits
+// for it and reaches it by a postgres:// SITREP_DB whose password comes
+// from .env, not from the file.
+func TestComposePostgresFile(t *testing.T) {
+	raw, err := os.ReadFile("docker-compose.postgres.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Services map[string]struct {
+			Image       string            `yaml:"image"`
+			EnvFile     string            `yaml:"env_file"`
+			Environment map[string]string `yaml:"environment"`
+			Volumes     []string          `yaml:"volumes"`
+			Ports       []string          `yaml:"ports"`
+			Healthcheck struct {
+				Test []string `yaml:"test"`
+			} `yaml:"healthcheck"`
+			DependsOn map[string]struct {
+				Condition string `yaml:"condition"`
+			} `yaml:"depends_on"`
+			Deploy struct {
+				Replicas int `yaml:"replicas"`
+			} `yaml:"deploy"`
+		} `yaml:"services"`
+		Volumes map[string]any `yaml:"volumes"`
+	}
+	if err := yaml.Unmarshal(raw, &f); err != nil {
+		t.Fatalf("docker-compose.postgres.yml: %v", err)
+	}
+	if len(f.Services) != 2 {
+		t.Fatalf("services %v; want postgres and sitrep", slices.Sorted(maps.Keys(f.Services)))
+	}
+	pg, app := f.Services["postgres"], f.Services["sitrep"]
+	if !strings.HasPrefix(pg.Image, "postgres:") || !slices.Contains(pg.Healthcheck.Test, "pg_isready") {
+		t.Errorf("postgres: image %q, health check %v; want PostgreSQL checked with pg_isready", pg.Image, pg.Healthcheck.Test)
+	}
+	if pw := pg.Environment["POSTGRES_PASSWORD"]; !strings.HasPrefix(pw, "${POSTGRES_PASSWORD") {
+		t.Errorf("postgres: POSTGRES_PASSWORD is %q; want it from .env", pw)
+	}
+	var volume string
+	for _, v := range pg.Volumes {
+		if src, dst, _ := strings.Cut(v, ":"); dst == "/var/lib/postgresql/data" {
+			volume = src
+		}
+	}
+	if _, declared := f.Volumes[volume]; volume == "" || !declared {
+		t.Errorf("postgres mounts %q; want a named volume at /var/lib/postgresql/data", pg.Volumes)
+	}
+	db := app.Environment["SITREP_DB"]
+	if !strings.HasPrefix(db, "postgres://") || !strings.Contains(db, "${POSTGRES_PASSWORD}@postgres:5432/") {
+		t.Errorf("sitrep: SITREP_DB %q; want the postgres service's URL with the password from .env", db)
+	}
+	if app.DependsOn["postgres"].Condition != "service_healthy" {
+		t.Errorf("sitrep depends on %+v; want it to wait for PostgreSQL to be healthy", app.DependsOn)
+	}
+	if app.EnvFile != ".env" || !slices.Contains(app.Ports, "8080:8080") {
+		t.Errorf("sitrep: env_file %q, ports %v; want .env and 8080:8080", app.EnvFile, app.Ports)
+	}
+	if app.Deploy.Replicas > 1 {
+		t.Errorf("sitrep runs %d replicas; replicas do not yet share out triage messages", app.Deploy.Replicas)
+	}
+}

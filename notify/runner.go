@@ -28,6 +28,12 @@ const (
 	// call, and the first pass to go through wakes the incidents still
 	// waiting.
 	MaxBackoff = 30 * time.Second
+	// heldElsewhereRetry is how soon an incident whose pass another
+	// process holds is tried again: that process may die mid-pass, and
+	// a pass that finds everything delivered costs a few reads.
+	heldElsewhereRetry = time.Second
+	// claimTimeout bounds asking a shared store for a pass's claim.
+	claimTimeout = 5 * time.Second
 	// maxPasses bounds the passes under way at once per integration:
 	// after an outage many incidents are behind, and the other side's
 	// rate limits are per workspace or account.
@@ -59,6 +65,7 @@ func New(svc *incident.Service, clk clock.Clock, log *slog.Logger, m Metrics, in
 			drain:   make(chan struct{}),
 			waiters: map[int64][]chan error{},
 		}
+		l.excl = svc.Exclusive()
 		l.watcher, _ = in.(Watcher)
 		l.shower, _ = in.(ProblemShower)
 		r.lanes[l.name] = l
@@ -146,6 +153,10 @@ type lane struct {
 	metrics Metrics
 	watcher Watcher
 	shower  ProblemShower
+	// excl, when the store is shared by processes on several machines,
+	// claims an incident's lock in the database as well, so that one
+	// process at a time passes over it (or holds it with Runner.Lock).
+	excl incident.ExclusiveStore
 
 	mu    sync.Mutex
 	locks map[int64]chan struct{} // one pass at a time per incident
@@ -411,25 +422,68 @@ func (l *lane) incidentLock(number int64) chan struct{} {
 	return c
 }
 
-// tryLock takes incident number's lock if it is free.
-func (l *lane) tryLock(number int64) (unlock func(), ok bool) {
+// tryLock takes incident number's lock if it is free, in this process and,
+// with a shared store, in every other. lost is closed if the claim in the
+// database is lost (nil without one): the pass must stop. elsewhere says
+// that another process holds it, or that the database could not be asked.
+func (l *lane) tryLock(ctx context.Context, number int64) (unlock func(), lost <-chan struct{}, ok, elsewhere bool) {
 	c := l.incidentLock(number)
 	select {
 	case c <- struct{}{}:
-		return func() { <-c }, true
 	default:
-		return nil, false
+		return nil, nil, false, false
 	}
+	local := func() { <-c }
+	if l.excl == nil {
+		return local, nil, true, false
+	}
+	// The run loop waits on this: a database that does not answer must
+	// not hold up the passes of every other incident for long.
+	cctx, cancel := context.WithTimeout(ctx, claimTimeout)
+	defer cancel()
+	release, lost, ok, err := l.excl.TryExclusive(cctx, l.exclusiveKey(number))
+	if err != nil {
+		l.log.Error("claim an incident's pass", "incident", number, "err", err)
+	}
+	if err != nil || !ok {
+		local()
+		return nil, nil, false, true
+	}
+	return func() { release(); local() }, lost, true, false
 }
 
-// lock takes incident number's lock, giving up when ctx ends.
+// exclusiveKey names incident number's lock in a shared store.
+func (l *lane) exclusiveKey(number int64) string {
+	return fmt.Sprintf("notify/%s/%d", l.name, number)
+}
+
+// lock takes incident number's lock, giving up when ctx ends. With a
+// shared store it waits for other processes too, asking again every
+// tenth of a second: their passes are short.
 func (l *lane) lock(ctx context.Context, number int64) (unlock func(), err error) {
 	c := l.incidentLock(number)
 	select {
 	case c <- struct{}{}:
-		return func() { <-c }, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+	local := func() { <-c }
+	if l.excl == nil {
+		return local, nil
+	}
+	for {
+		release, _, ok, err := l.excl.TryExclusive(ctx, l.exclusiveKey(number))
+		if err == nil && ok {
+			return func() { release(); local() }, nil
+		}
+		t := time.NewTimer(100 * time.Millisecond)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			local()
+			return nil, ctx.Err()
+		}
 	}
 }
 
@@ -498,9 +552,20 @@ func (l *lane) run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			unlock, ok := l.tryLock(n)
+			unlock, lost, ok, elsewhere := l.tryLock(ctx, n)
 			if !ok {
-				continue // a pass is under way; it pokes when it ends
+				// A pass under way here pokes when it ends. One under way
+				// in another process is looked at again shortly, in case
+				// that process dies mid-pass.
+				if elsewhere {
+					l.mu.Lock()
+					if r, due := l.due[n]; due && !r.at.After(now) {
+						r.at = now.Add(heldElsewhereRetry)
+						l.due[n] = r
+					}
+					l.mu.Unlock()
+				}
+				continue
 			}
 			select {
 			case passes <- struct{}{}:
@@ -516,6 +581,16 @@ func (l *lane) run(ctx context.Context) error {
 				defer unlock()
 				pctx, cancel := context.WithTimeout(ctx, PassTimeout)
 				defer cancel()
+				if lost != nil {
+					// Another process may take the incident over now.
+					go func() {
+						select {
+						case <-lost:
+							cancel()
+						case <-pctx.Done():
+						}
+					}()
+				}
 				l.syncLocked(pctx, n) // failures are logged and rescheduled
 			}()
 		}

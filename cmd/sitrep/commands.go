@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/sitrep-dev/sitrep/storage/postgres"
 	"github.com/sitrep-dev/sitrep/storage/sqlite"
 )
 
@@ -44,11 +45,14 @@ func init() {
 			about: "Runs Sitrep: the HTTP endpoints (or Socket Mode), the Slack worker and the\nprompt scheduler. It stops cleanly on SIGTERM or Ctrl-C."},
 		{name: "playground", summary: "try Sitrep in a local web page that plays Slack (no Slack needed)", run: runPlayground,
 			flags: playgroundFlags, about: playgroundAbout},
-		{name: "migrate", summary: "bring the database's schema up to date and exit", run: runMigrate,
-			about: "Opens SITREP_DB, creating it if needed, applies the migrations it lacks, and\nlists the schema's migrations. serve does the same at start; run migrate on\nits own to upgrade ahead of a deploy."},
+		{name: "migrate", args: "[--from file]", summary: "bring the database's schema up to date and exit, or copy a SQLite installation into PostgreSQL", run: runMigrate,
+			flags: func(fl *flag.FlagSet) {
+				fl.String("from", "", "copy the SQLite installation in this `file` into the PostgreSQL database SITREP_DB names")
+			},
+			about: "Opens SITREP_DB, creating it if needed, applies the migrations it lacks, and\nlists the schema's migrations. serve does the same at start; run migrate on\nits own to upgrade ahead of a deploy.\n\nWith --from, copies a whole SQLite installation (incidents, timelines,\nchecklists, follow-ups with their tracker issues, prompt, paging and\ndelivery state, claims, alerts and their groups, trackers' hook secrets,\non-call overrides) into the empty PostgreSQL database SITREP_DB names, in\none transaction, and checks every table's row count on both sides. Stop\nSitrep first."},
 		{name: "backup", args: "<file>", summary: "copy the database to file, consistently, while Sitrep runs", run: runBackup,
 			flags: func(fl *flag.FlagSet) { fl.Bool("f", false, "replace file if it exists") },
-			about: "Copies SITREP_DB to file with SQLite's online backup API: the copy is one\nconsistent moment of the database, taken without stopping Sitrep. The copy\nis written beside file and renamed into place once checked, so file is\nnever half-written."},
+			about: "Copies a SQLite SITREP_DB to file with SQLite's online backup API: the copy\nis one consistent moment of the database, taken without stopping Sitrep. The\ncopy is written beside file and renamed into place once checked, so file is\nnever half-written. A PostgreSQL database is backed up with its own tools\n(pg_dump), which backup explains."},
 		{name: "postmortem", args: "<n> [-db file] [--html] [-o file]", summary: "print incident n's postmortem (no Slack)", run: withDBFlag(runPostmortemCommand),
 			flags: func(fl *flag.FlagSet) { postmortemFlags(fl); dbFlag(fl) },
 			about: postmortemAbout + "\n-db reads another database file, such as the one sitrep playground -db kept."},
@@ -261,27 +265,91 @@ func runMigrate(p program, ctx context.Context, fl *flag.FlagSet, args []string)
 	if err := noArgs(fl, args); err != nil {
 		return err
 	}
-	path := orDefault(p.getenv("SITREP_DB"), "sitrep.db")
+	setting := orDefault(p.getenv("SITREP_DB"), "sitrep.db")
+	if from := strings.TrimSpace(fl.Lookup("from").Value.String()); from != "" {
+		return migrateFrom(p, ctx, setting, sqlitePath(from))
+	}
 	started := time.Now()
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		return fmt.Errorf("SITREP_DB: open %s: %w", path, err)
+	type applied struct {
+		version   int64
+		name      string
+		appliedAt time.Time
 	}
-	defer db.Close()
-	applied, err := db.Migrations(ctx)
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
+	var ms []applied
+	if isPostgres(setting) {
+		db, err := postgres.Open(ctx, setting)
+		if err != nil {
+			return fmt.Errorf("SITREP_DB: open %s: %w", describeDB(setting), err)
+		}
+		defer db.Close()
+		list, err := db.Migrations(ctx)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		for _, m := range list {
+			ms = append(ms, applied{m.Version, m.Name, m.AppliedAt})
+		}
+	} else {
+		db, err := sqlite.Open(ctx, sqlitePath(setting))
+		if err != nil {
+			return fmt.Errorf("SITREP_DB: open %s: %w", sqlitePath(setting), err)
+		}
+		defer db.Close()
+		list, err := db.Migrations(ctx)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		for _, m := range list {
+			ms = append(ms, applied{m.Version, m.Name, m.AppliedAt})
+		}
 	}
-	fmt.Fprintf(p.stdout, "%s: schema up to date\n", path)
+	fmt.Fprintf(p.stdout, "%s: schema up to date\n", describeDB(setting))
 	tw := tabwriter.NewWriter(p.stdout, 0, 0, 2, ' ', 0)
-	for _, m := range applied {
-		when := m.AppliedAt.UTC().Format(time.RFC3339)
-		if !m.AppliedAt.Before(started) {
+	for _, m := range ms {
+		when := m.appliedAt.UTC().Format(time.RFC3339)
+		if !m.appliedAt.Before(started) {
 			when += " (now)"
 		}
-		fmt.Fprintf(tw, "  %d\t%s\t%s\n", m.Version, m.Name, when)
+		fmt.Fprintf(tw, "  %d\t%s\t%s\n", m.version, m.name, when)
 	}
 	return tw.Flush()
+}
+
+// migrateFrom copies the SQLite installation at from into the PostgreSQL
+// database SITREP_DB names, and prints each table's rows, checked on both
+// sides.
+func migrateFrom(p program, ctx context.Context, setting, from string) error {
+	if !isPostgres(setting) {
+		return &settingError{"SITREP_DB", "migrate --from copies a SQLite file into PostgreSQL: set SITREP_DB to the postgres:// URL of the database to fill"}
+	}
+	if err := existingDB(from); err != nil {
+		var se *settingError
+		if errors.As(err, &se) {
+			se.name = "--from"
+		}
+		return err
+	}
+	db, err := postgres.Open(ctx, setting)
+	if err != nil {
+		return fmt.Errorf("SITREP_DB: open %s: %w", describeDB(setting), err)
+	}
+	defer db.Close()
+	started := time.Now()
+	counts, err := db.ImportSQLite(ctx, from)
+	if err != nil {
+		return fmt.Errorf("migrate --from %s: %w", from, err)
+	}
+	fmt.Fprintf(p.stdout, "copied %s into %s in %s; rows in each table, the same on both sides:\n",
+		from, describeDB(setting), time.Since(started).Round(time.Millisecond))
+	tw := tabwriter.NewWriter(p.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	for _, c := range counts {
+		fmt.Fprintf(tw, "  %s\t%d\t\n", c.Table, c.Rows)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(p.stdout, "Point every replica's SITREP_DB at the PostgreSQL URL; keep the SQLite file as it is until you are satisfied.")
+	return nil
 }
 
 func runBackup(p program, ctx context.Context, fl *flag.FlagSet, args []string) error {
@@ -294,7 +362,13 @@ func runBackup(p program, ctx context.Context, fl *flag.FlagSet, args []string) 
 	}
 	dest := pos[0]
 	force := fl.Lookup("f").Value.String() == "true"
-	path := orDefault(p.getenv("SITREP_DB"), "sitrep.db")
+	setting := orDefault(p.getenv("SITREP_DB"), "sitrep.db")
+	if isPostgres(setting) {
+		return fmt.Errorf("backup: SITREP_DB is a PostgreSQL database (%s), which is backed up with PostgreSQL's own tools, not by Sitrep: "+
+			"pg_dump --format=custom --file=%s \"$SITREP_DB\" takes a consistent copy while Sitrep runs (pg_restore puts it back), "+
+			"and a managed database's snapshots or point-in-time recovery do the same. See README.md, \"PostgreSQL\"", describeDB(setting), dest)
+	}
+	path := sqlitePath(setting)
 	if err := existingDB(path); err != nil {
 		return err
 	}

@@ -77,7 +77,7 @@ func printSettings(w io.Writer, s *settings) error {
 		{"SLACK_SIGNING_SECRET", maskSecret(s.SigningSecret)},
 		{"SLACK_APP_TOKEN", maskSecret(s.AppToken)},
 		{"SLACK_API_URL", s.APIURL},
-		{"SITREP_DB", s.DB},
+		{"SITREP_DB", describeDB(s.DB)},
 		{"SITREP_ADDR", s.Addr},
 		{"SITREP_ANNOUNCE_CHANNEL", orDefault(s.AnnounceChannel, "(none: nothing is announced)")},
 		{"SITREP_CONFIG", orDefault(s.ConfigFile, "(none: the defaults below)")},

@@ -26,7 +26,6 @@ import (
 	"github.com/sitrep-dev/sitrep/internal/clock"
 	"github.com/sitrep-dev/sitrep/internal/metrics"
 	"github.com/sitrep-dev/sitrep/notify"
-	"github.com/sitrep-dev/sitrep/storage/sqlite"
 	"github.com/sitrep-dev/sitrep/thirdparty"
 )
 
@@ -142,13 +141,12 @@ func (p program) serve(ctx context.Context) error {
 		log.Info("writing a CPU profile until shutdown", "file", path)
 	}
 
-	db, err := sqlite.Open(ctx, cfg.DB)
+	db, err := openDB(ctx, cfg.DB, clk.Now)
 	if err != nil {
-		return fmt.Errorf("SITREP_DB: open %s: %w", cfg.DB, err)
+		return err
 	}
 	defer db.Close()
 
-	db.Now = clk.Now
 	svc := incident.NewService(db, cfg.Incident, clk.Now)
 	svc.UsePaging(cfg.Paging)
 	m := metrics.New(svc, version, log)
@@ -290,7 +288,7 @@ func (p program) serve(ctx context.Context) error {
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("sitrep is listening", "addr", ln.Addr().String(), "db", cfg.DB)
+	log.Info("sitrep is listening", "addr", ln.Addr().String(), "db", describeDB(cfg.DB))
 	if p.listening != nil {
 		p.listening(ln.Addr())
 	}

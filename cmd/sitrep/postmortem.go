@@ -12,7 +12,6 @@ import (
 
 	"github.com/sitrep-dev/sitrep/incident"
 	"github.com/sitrep-dev/sitrep/postmortem"
-	"github.com/sitrep-dev/sitrep/storage/sqlite"
 	"github.com/sitrep-dev/sitrep/templates"
 )
 
@@ -59,12 +58,14 @@ func runPostmortemCommand(p program, ctx context.Context, fl *flag.FlagSet, args
 	}
 	// sqlite.Open creates a missing file; a mistyped path must not leave an
 	// empty database behind and report "no incident #n" from it.
-	if err := existingDB(cfg.DB); err != nil {
-		return err
+	if !isPostgres(cfg.DB) {
+		if err := existingDB(sqlitePath(cfg.DB)); err != nil {
+			return err
+		}
 	}
-	db, err := sqlite.Open(ctx, cfg.DB)
+	db, err := openDB(ctx, cfg.DB, time.Now)
 	if err != nil {
-		return fmt.Errorf("SITREP_DB: open %s: %w", cfg.DB, err)
+		return err
 	}
 	defer db.Close()
 

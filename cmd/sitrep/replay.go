@@ -57,13 +57,18 @@ func runAlerts(p program, ctx context.Context, fl *flag.FlagSet, args []string) 
 		return err
 	}
 	// sqlite.Open creates a missing file; a mistyped path must not replay
-	// an empty database and report that nothing would happen.
-	if err := existingDB(cfg.DB); err != nil {
-		return err
+	// an empty database and report that nothing would happen. The
+	// recorded alerts are read through the one store-selection path, so
+	// a PostgreSQL installation replays as a SQLite one does; the replay
+	// itself runs in a scratch SQLite file either way.
+	if !isPostgres(cfg.DB) {
+		if err := existingDB(sqlitePath(cfg.DB)); err != nil {
+			return err
+		}
 	}
-	db, err := sqlite.Open(ctx, cfg.DB)
+	db, err := openDB(ctx, cfg.DB, time.Now)
 	if err != nil {
-		return fmt.Errorf("SITREP_DB: open %s: %w", cfg.DB, err)
+		return err
 	}
 	defer db.Close()
 	now := time.Now()

@@ -117,7 +117,7 @@ func closedHook(t *testing.T, repo string, number int64, action, reason string) 
 // countEvents counts incident 1's timeline events of kind.
 func countEvents(t *testing.T, dbPath string, kind incident.EventKind) int {
 	t.Helper()
-	db := openDB(t, dbPath)
+	db := openSQLiteTest(t, dbPath)
 	defer db.Close()
 	inc, err := db.Get(context.Background(), 1)
 	if err != nil {
@@ -264,7 +264,7 @@ func TestGitHubFollowUp(t *testing.T) {
 
 func getIncident(t *testing.T, dbPath string, number int64) *incident.Incident {
 	t.Helper()
-	db := openDB(t, dbPath)
+	db := openSQLiteTest(t, dbPath)
 	defer db.Close()
 	inc, err := db.Get(context.Background(), number)
 	if err != nil {
@@ -440,7 +440,9 @@ func (r *crashRun) interact(p obj) bool {
 	return resp.StatusCode == http.StatusOK
 }
 
-func openDB(t *testing.T, path string) *sqlite.DB {
+// openSQLiteTest opens the SQLite file a test's program uses, to look at it
+// from outside.
+func openSQLiteTest(t *testing.T, path string) *sqlite.DB {
 	t.Helper()
 	db, err := sqlite.Open(context.Background(), path)
 	if err != nil {

@@ -100,6 +100,7 @@ func Run(t *testing.T, open func(t *testing.T) incident.Store, opts ...Options) 
 		{"PagingStarts", s.testPagingStarts},
 		{"PublicRoundTrip", s.testPublicRoundTrip},
 		{"Published", s.testPublished},
+		{"FollowUpIssues", s.testFollowUpIssues},
 	} {
 		t.Run(tc.name, tc.test)
 	}

@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -102,4 +104,17 @@ func TestDeliveryStateIsJSON(t *testing.T) {
 	if err := db.SaveDelivery(ctx, incident.Delivery{Integration: "slack", IncidentID: inc.ID, State: []byte(`{"a":`)}); err == nil {
 		t.Error("SaveDelivery with State that is not JSON succeeded")
 	}
+}
+
+// Three processes open the same new file at once and declare together:
+// numbers have no gaps or duplicates.
+func TestNumbersAcrossProcesses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sitrep.db")
+	storetest.DeclareInProcesses(t, "TestDeclareChild", []string{"SITREP_TEST_DECLARE_PATH=" + path},
+		func(t *testing.T) incident.Store { return openPath(t, path) })
+}
+
+// TestDeclareChild is one process of TestNumbersAcrossProcesses.
+func TestDeclareChild(t *testing.T) {
+	storetest.DeclareChild(t, func(t *testing.T) incident.Store { return openPath(t, os.Getenv("SITREP_TEST_DECLARE_PATH")) })
 }
