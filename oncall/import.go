@@ -32,7 +32,8 @@ const (
 // ImportSchedules converts exports (each a JSON document from vendor's
 // API) into Sitrep schedules. now decides which layers and shifts have
 // ended. Every vendor user must be in users; the error for those missing
-// names them all, so one edit of the map fixes the lot.
+// names them all, so one edit of the map fixes the lot. When nothing can be
+// imported, the error lists the notes that say why.
 func ImportSchedules(vendor string, exports [][]byte, users UserMap, now time.Time) (Import, error) {
 	var imp Import
 	var err error

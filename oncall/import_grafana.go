@@ -64,9 +64,13 @@ func importGrafana(exports [][]byte, users UserMap, now time.Time) (Import, erro
 		}
 		for _, raw := range items {
 			var probe struct {
-				Type string `json:"type"`
+				Type       string `json:"type"`
+				ShiftStart string `json:"shift_start"`
 			}
 			_ = json.Unmarshal(raw, &probe)
+			if probe.Type == "" && probe.ShiftStart != "" {
+				return Import{}, fmt.Errorf("export %d is a final_shifts rendering (dated shifts, not rules), which cannot become a rotation; export GET /api/v1/on_call_shifts/?schedule_id={id} instead", i+1)
+			}
 			switch probe.Type {
 			case "ical", "calendar", "web":
 				var s gSchedule

@@ -43,15 +43,25 @@ type pdRestriction struct {
 	StartDayOfWeek  *int   `json:"start_day_of_week"`
 }
 
+// pdOverride is one of GET /schedules/{id}/overrides' answer.
+type pdOverride struct {
+	ID    string    `json:"id"`
+	Start string    `json:"start"`
+	End   string    `json:"end"`
+	User  pdUserRef `json:"user"`
+}
+
 // pdExport is any of the shapes a schedule export comes in.
 type pdExport struct {
 	Schedule  *pdSchedule  `json:"schedule"`
 	Schedules []pdSchedule `json:"schedules"`
+	Overrides []pdOverride `json:"overrides"`
 	pdSchedule
 }
 
 func importPagerDuty(exports [][]byte, users UserMap, now time.Time) (Import, error) {
 	var scheds []pdSchedule
+	var overrides []pdOverride
 	for i, data := range exports {
 		var e pdExport
 		if err := decodeJSON(i, data, &e); err != nil {
@@ -64,10 +74,12 @@ func importPagerDuty(exports [][]byte, users UserMap, now time.Time) (Import, er
 			scheds = append(scheds, e.Schedules...)
 		case e.pdSchedule.Layers != nil:
 			scheds = append(scheds, e.pdSchedule)
+		case e.Overrides != nil:
+			overrides = append(overrides, e.Overrides...)
 		case hasKey(data, "results") || hasKey(data, "shifts"):
 			return Import{}, fmt.Errorf("export %d looks like Grafana OnCall's, not PagerDuty's; use --from %s", i+1, FromGrafanaOnCall)
 		default:
-			return Import{}, fmt.Errorf("export %d is not a PagerDuty schedule: expected {\"schedule\": {…, \"schedule_layers\": […]}} from GET /schedules/{id}", i+1)
+			return Import{}, fmt.Errorf("export %d is not a PagerDuty schedule: expected {\"schedule\": {…, \"schedule_layers\": […]}} from GET /schedules/{id}, or {\"overrides\": […]} from its /overrides", i+1)
 		}
 	}
 	su := &slackUsers{m: users, vendor: "PagerDuty"}
@@ -87,7 +99,30 @@ func importPagerDuty(exports [][]byte, users UserMap, now time.Time) (Import, er
 	if err := su.err(); err != nil {
 		return Import{}, err
 	}
+	imp.Notes = append(imp.Notes, pdOverrideNotes(overrides, now)...)
 	return imp, nil
+}
+
+// pdOverrideNotes says what to do about each override: Sitrep's are set
+// in Slack, from the moment they are set, so they cannot be imported
+// ahead. Overrides may overlap; each is listed.
+func pdOverrideNotes(ovs []pdOverride, now time.Time) []string {
+	var notes []string
+	for _, o := range ovs {
+		start, err1 := time.Parse(time.RFC3339, o.Start)
+		end, err2 := time.Parse(time.RFC3339, o.End)
+		if err1 != nil || err2 != nil {
+			notes = append(notes, fmt.Sprintf("override %s: start %q or end %q is not an RFC 3339 time; skipped", o.ID, o.Start, o.End))
+			continue
+		}
+		if !end.After(now) {
+			notes = append(notes, fmt.Sprintf("override %s for %s ended %s; skipped", o.ID, pdLabel(o.User), o.End))
+			continue
+		}
+		notes = append(notes, fmt.Sprintf("override %s puts %s on call from %s to %s; Sitrep has no overrides in its config: set it in Slack when it begins (/incident oncall override <schedule> @person %s)",
+			o.ID, pdLabel(o.User), o.Start, o.End, shortDuration(end.Sub(start))))
+	}
+	return notes
 }
 
 // pdConvert turns one PagerDuty schedule into a Sitrep schedule. Sitrep

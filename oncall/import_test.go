@@ -63,6 +63,16 @@ func TestImportSchedules(t *testing.T) {
 			},
 		},
 		{
+			// The overrides come from another endpoint; they are listed,
+			// the ended one as skipped.
+			name: "pagerduty with overrides", vendor: FromPagerDuty, files: []string{"pagerduty-schedule-layers.json", "pagerduty-schedule-overrides.json"}, users: pdUsers,
+			want: []ScheduleConfig{checkout},
+			notes: []string{
+				`override POVR7A1 puts PCHL003 (Chloé Dubois) on call from 2026-12-24T18:00:00+01:00 to 2026-12-26T09:00:00+01:00; Sitrep has no overrides in its config: set it in Slack when it begins (/incident oncall override <schedule> @person 39h)`,
+				`override POVR7A2 puts PDEV004 (Dev Patel) on call from 2026-12-25T09:00:00+01:00`,
+			},
+		},
+		{
 			// The documented shifts carry no zone and no schedule: the zone
 			// must come from somewhere, so the schedule list is passed too.
 			name: "grafana docs", vendor: FromGrafanaOnCall, files: []string{"grafana-oncall-schedules-list.docs.json", "grafana-oncall-on-call-shifts-list.docs.json"}, users: UserMap{"U4DNY931HHJS5": "UDEMO"},
@@ -149,6 +159,8 @@ func TestImportBadInput(t *testing.T) {
 		{"grafana schedule alone", FromGrafanaOnCall, [][]byte{gSched}, grafanaUsers, []string{"no shifts in the export", "on_call_shifts"}},
 		{"grafana shifts without zone", FromGrafanaOnCall, [][]byte{readExport(t, "grafana-oncall-on-call-shifts-list.docs.json")}, UserMap{"U4DNY931HHJS5": "UDEMO"}, []string{`shift "Demo single event" has no time_zone`, "pass the schedule's JSON too"}},
 		{"slack id mapped wrong", FromPagerDuty, [][]byte{pd}, UserMap{"PANA001": "ana@example.com", "PBEN002": "UBEN", "PCHL003": "UCHL"}, []string{`rotation[0] "ana@example.com": not a Slack user ID`}},
+		{"grafana final shifts", FromGrafanaOnCall, [][]byte{readExport(t, "grafana-oncall-final-shifts.docs.json")}, grafanaUsers, []string{"final_shifts rendering", "on_call_shifts"}},
+		{"pagerduty overrides alone", FromPagerDuty, [][]byte{readExport(t, "pagerduty-schedule-overrides.json")}, pdUsers, []string{"nothing in the export could become a Sitrep schedule", "override POVR7A1"}},
 		{"unknown vendor", "opsgenie", [][]byte{pd}, pdUsers, []string{`unknown source "opsgenie"`}},
 		{"twelve-hour turns", FromPagerDuty, [][]byte{[]byte(`{"schedule":{"name":"Night","time_zone":"UTC","schedule_layers":[{"name":"L1","start":"2026-01-01T00:00:00Z","end":null,"rotation_virtual_start":"2026-01-01T08:00:00Z","rotation_turn_length_seconds":43200,"users":[{"user":{"id":"PANA001"}}],"restrictions":[]}]}}`)}, pdUsers,
 			[]string{"Night: not imported: layer \"L1\" has turns of 12h0m0s; Sitrep shifts are whole days or weeks"}},

@@ -22,7 +22,9 @@ schedules as an oncall: section of Sitrep's config file: paste its
 schedules under oncall: (or the whole section, if the file has none). Nothing is changed and nothing is sent anywhere.
 
 PagerDuty: the answer of GET /schedules/{id} (or GET
-/schedules?include[]=schedule_layers), fetched in the schedule's own time zone.
+/schedules?include[]=schedule_layers), fetched in the schedule's own time zone;
+the answer of GET /schedules/{id}/overrides may be added, to have its
+overrides listed.
 Grafana OnCall: the answers of GET /api/v1/schedules/{id} and GET
 /api/v1/on_call_shifts/?schedule_id={id}, as two files (the schedule gives the
 name and the time zone of shifts that have none).
@@ -91,11 +93,12 @@ func runOncall(p program, ctx context.Context, fl *flag.FlagSet, args []string) 
 		now = p.clock.Now()
 	}
 	imp, err := oncall.ImportSchedules(from, exports, users, now)
+	if err != nil {
+		// When nothing could be imported, the error holds the notes.
+		return fmt.Errorf("oncall import: %w", err)
+	}
 	for _, n := range imp.Notes {
 		fmt.Fprintf(p.stderr, "note: %s\n", n)
-	}
-	if err != nil {
-		return fmt.Errorf("oncall import: %w", err)
 	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
