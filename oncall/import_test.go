@@ -192,3 +192,59 @@ func TestSlug(t *testing.T) {
 		}
 	}
 }
+
+// TestImportShapes covers shapes the recorded exports lack: PagerDuty's
+// schedule list with two schedules of one name and a fortnightly layer
+// handing off mid-week at an odd second; Grafana's rolling users that
+// start from another group, a group of two, a zone taken from the
+// schedule, and a shift that repeats hourly.
+func TestImportShapes(t *testing.T) {
+	pd := `{"schedules": [
+	  {"name": "Ops", "time_zone": "America/New_York", "schedule_layers": [
+	    {"name": "L1", "start": "2026-03-01T10:00:00-05:00", "end": null, "rotation_virtual_start": "2026-03-04T17:30:20-05:00",
+	     "rotation_turn_length_seconds": 1209600, "users": [{"user": {"id": "PA"}}, {"user": {"id": "PB"}}], "restrictions": []}]},
+	  {"name": "ops", "time_zone": "UTC", "schedule_layers": [
+	    {"name": "L1", "start": "2026-03-01T10:00:00Z", "end": "2026-03-01T10:00:00Z", "rotation_virtual_start": "2026-03-01T10:00:00Z",
+	     "rotation_turn_length_seconds": 86400, "users": [{"user": {"id": "PA"}}], "restrictions": []},
+	    {"name": "L0", "start": "2026-03-01T10:00:00Z", "end": null, "rotation_virtual_start": "2026-03-01T10:00:00Z",
+	     "rotation_turn_length_seconds": 259200, "users": [{"user": {"id": "PC", "email": "c@example.com"}}], "restrictions": []}]}]}`
+	imp, err := ImportSchedules(FromPagerDuty, [][]byte{[]byte(pd)}, UserMap{"PA": "UA", "PB": "UB", "c@example.com": "UC"}, importNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ScheduleConfig{
+		{Name: "ops", TimeZone: "America/New_York", Start: "2026-03-04", Handoff: "wednesday 17:30", Shift: "2w", Rotation: []string{"UA", "UB"}},
+		{Name: "ops-2", TimeZone: "UTC", Start: "2026-03-01", Handoff: "10:00", Shift: "3d", Rotation: []string{"UC"}},
+	}
+	if !reflect.DeepEqual(imp.Schedules, want) {
+		t.Errorf("pagerduty schedules:\n got %+v\nwant %+v", imp.Schedules, want)
+	}
+	if all := strings.Join(imp.Notes, "\n"); !strings.Contains(all, `Ops: layer "L1" hands off at 17:30:20; Sitrep hands off on the minute`) ||
+		!strings.Contains(all, `ops: layer "L1" ended 2026-03-01 10:00; skipped`) {
+		t.Errorf("pagerduty notes:\n%s", all)
+	}
+
+	g := `[{"id": "S1", "name": "Payments", "type": "calendar", "time_zone": "Asia/Tokyo", "shifts": ["O1", "O2"]},
+	  {"id": "O1", "name": "Daily", "type": "rolling_users", "time_zone": null, "level": 0, "start": "2026-11-30T08:00:00",
+	   "duration": 86400, "frequency": "daily", "interval": 1, "until": null, "by_day": null,
+	   "rolling_users": [["GA"], ["GB", "GC"], ["GD"]], "start_rotation_from_user_index": 1},
+	  {"id": "O2", "name": "Hourly", "type": "rolling_users", "time_zone": null, "level": 5, "start": "2026-11-30T08:00:00",
+	   "duration": 3600, "frequency": "hourly", "interval": 1, "rolling_users": [["GA"]]}]`
+	imp, err = ImportSchedules(FromGrafanaOnCall, [][]byte{[]byte(g)}, UserMap{"GA": "UA", "GB": "UB", "GC": "UC", "GD": "UD"}, importNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []ScheduleConfig{{Name: "payments", TimeZone: "Asia/Tokyo", Start: "2026-11-30", Handoff: "08:00", Shift: "1d", Rotation: []string{"UB", "UD", "UA"}}}
+	if !reflect.DeepEqual(imp.Schedules, want) {
+		t.Errorf("grafana schedules:\n got %+v\nwant %+v", imp.Schedules, want)
+	}
+	all := strings.Join(imp.Notes, "\n")
+	for _, n := range []string{
+		`Payments: shift "Hourly" repeats hourly; Sitrep shifts are whole days or weeks, so it is not imported`,
+		`Payments: shift "Daily" puts GB and GC on call together; Sitrep has one person on call per shift, so only GB is imported`,
+	} {
+		if !strings.Contains(all, n) {
+			t.Errorf("grafana notes lack %q:\n%s", n, all)
+		}
+	}
+}
