@@ -189,7 +189,10 @@ func gConvert(s gSchedule, shifts []gShift, su *slackUsers, now time.Time) (Sche
 		}
 		if sh.Until != nil && *sh.Until != "" {
 			until, err := time.ParseInLocation(gLocalTime, *sh.Until, loc)
-			if err == nil && !until.After(now) {
+			if err != nil {
+				return ScheduleConfig{}, notes, fmt.Errorf("shift %q: until %q is not yyyy-MM-ddTHH:mm:ss", sh.Name, *sh.Until)
+			}
+			if !until.After(now) {
 				notes = append(notes, fmt.Sprintf("shift %q ended %s; skipped", sh.Name, until.Format("2006-01-02 15:04")))
 				continue
 			}
@@ -205,7 +208,10 @@ func gConvert(s gSchedule, shifts []gShift, su *slackUsers, now time.Time) (Sche
 			notes = append(notes, fmt.Sprintf("shift %q repeats %s; Sitrep shifts are whole days or weeks, so it is not imported", sh.Name, sh.Frequency))
 			continue
 		}
-		full := len(sh.ByDay) == 0 && len(sh.ByMonth) == 0 && len(sh.ByMonthday) == 0 && dur >= time.Duration(days)*24*time.Hour
+		// A shift covers all the time when its events fill each period, or
+		// when it has a day-long event on every day of the week.
+		full := len(sh.ByMonth) == 0 && len(sh.ByMonthday) == 0 &&
+			((len(sh.ByDay) == 0 && dur >= time.Duration(days)*24*time.Hour) || (everyDay(sh.ByDay) && dur >= 24*time.Hour))
 		cands = append(cands, gCandidate{shift: sh, loc: loc, periodDays: days, full: full})
 	}
 	if len(cands) == 0 {
@@ -312,4 +318,18 @@ func gHours(c gCandidate) string {
 		s += ", in some months or days of the month only"
 	}
 	return s + ")"
+}
+
+// everyDay reports whether byDay names all seven days.
+func everyDay(byDay []string) bool {
+	seen := map[string]bool{}
+	for _, d := range byDay {
+		seen[strings.ToUpper(d)] = true
+	}
+	for _, d := range []string{"MO", "TU", "WE", "TH", "FR", "SA", "SU"} {
+		if !seen[d] {
+			return false
+		}
+	}
+	return true
 }

@@ -224,10 +224,13 @@ func TestImportShapes(t *testing.T) {
 		t.Errorf("pagerduty notes:\n%s", all)
 	}
 
-	g := `[{"id": "S1", "name": "Payments", "type": "calendar", "time_zone": "Asia/Tokyo", "shifts": ["O1", "O2"]},
+	g := `[{"id": "S1", "name": "Payments", "type": "calendar", "time_zone": "Asia/Tokyo", "shifts": ["O1", "O2", "O3"]},
 	  {"id": "O1", "name": "Daily", "type": "rolling_users", "time_zone": null, "level": 0, "start": "2026-11-30T08:00:00",
 	   "duration": 86400, "frequency": "daily", "interval": 1, "until": null, "by_day": null,
 	   "rolling_users": [["GA"], ["GB", "GC"], ["GD"]], "start_rotation_from_user_index": 1},
+	  {"id": "O3", "name": "Weekly all days", "type": "rolling_users", "time_zone": "Asia/Tokyo", "level": -1, "start": "2026-11-30T08:00:00",
+	   "duration": 86400, "frequency": "weekly", "interval": 1, "until": "2027-01-01T00:00:00", "by_day": ["MO", "TU", "WE", "TH", "FR", "SA", "SU"],
+	   "rolling_users": [["GA"], ["GD"]]},
 	  {"id": "O2", "name": "Hourly", "type": "rolling_users", "time_zone": null, "level": 5, "start": "2026-11-30T08:00:00",
 	   "duration": 3600, "frequency": "hourly", "interval": 1, "rolling_users": [["GA"]]}]`
 	imp, err = ImportSchedules(FromGrafanaOnCall, [][]byte{[]byte(g)}, UserMap{"GA": "UA", "GB": "UB", "GC": "UC", "GD": "UD"}, importNow)
@@ -242,9 +245,41 @@ func TestImportShapes(t *testing.T) {
 	for _, n := range []string{
 		`Payments: shift "Hourly" repeats hourly; Sitrep shifts are whole days or weeks, so it is not imported`,
 		`Payments: shift "Daily" puts GB and GC on call together; Sitrep has one person on call per shift, so only GB is imported`,
+		// A day-long event on every weekday covers all the time too.
+		`Payments: shift "Weekly all days" (GA, GD, level -1) is at or below "Daily" (level 0), which covers all the time`,
 	} {
 		if !strings.Contains(all, n) {
 			t.Errorf("grafana notes lack %q:\n%s", n, all)
+		}
+	}
+}
+
+// TestImportGrafanaEveryDay: a weekly rotation written as a day-long event
+// on each of the seven days covers all the time, so it outranks a lower
+// level and becomes the rotation.
+func TestImportGrafanaEveryDay(t *testing.T) {
+	g := `{"results": [
+	  {"id": "O1", "name": "Nights", "type": "recurrent_event", "time_zone": "Asia/Tokyo", "level": 0, "start": "2026-11-30T20:00:00",
+	   "duration": 43200, "frequency": "daily", "interval": 1, "users": ["GA"]},
+	  {"id": "O3", "name": "Weekly all days", "type": "rolling_users", "time_zone": "Asia/Tokyo", "level": 1, "start": "2026-11-30T08:00:00",
+	   "duration": 86400, "frequency": "weekly", "interval": 1, "until": "2027-01-01T00:00:00", "by_day": ["MO", "TU", "WE", "TH", "FR", "SA", "SU"],
+	   "rolling_users": [["GA"], ["GD"]]}]}`
+	imp, err := ImportSchedules(FromGrafanaOnCall, [][]byte{[]byte(g)}, UserMap{"GA": "UA", "GD": "UD"}, importNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ScheduleConfig{{Name: "imported", TimeZone: "Asia/Tokyo", Start: "2026-11-30", Handoff: "monday 08:00", Shift: "1w", Rotation: []string{"UA", "UD"}}}
+	if !reflect.DeepEqual(imp.Schedules, want) {
+		t.Errorf("schedules:\n got %+v\nwant %+v", imp.Schedules, want)
+	}
+	all := strings.Join(imp.Notes, "\n")
+	for _, n := range []string{
+		`shift "Nights" (GA, level 0) is at or below "Weekly all days" (level 1)`,
+		`shift "Weekly all days" ends 2027-01-01T00:00:00; Sitrep schedules do not end`,
+		"no schedule JSON was given, so the schedule is called imported",
+	} {
+		if !strings.Contains(all, n) {
+			t.Errorf("notes lack %q:\n%s", n, all)
 		}
 	}
 }
