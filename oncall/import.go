@@ -99,16 +99,23 @@ func containsString(l []string, s string) bool {
 	return false
 }
 
-// decodeJSON reads one JSON document, saying plainly when it is not JSON.
-func decodeJSON(i int, data []byte, v any) error {
-	if err := json.Unmarshal(data, v); err != nil {
-		var syn *json.SyntaxError
-		if errors.As(err, &syn) || !json.Valid(data) {
-			return fmt.Errorf("export %d is not JSON (%v); save the API's answer as it came, such as with curl -o", i+1, err)
-		}
-		return fmt.Errorf("export %d: %v", i+1, err)
+// decodeJSON reads one JSON document into v, saying plainly when it is
+// not JSON or not the shape what names.
+func decodeJSON(i int, data []byte, v any, what string) error {
+	err := json.Unmarshal(data, v)
+	if err == nil {
+		return nil
 	}
-	return nil
+	var ute *json.UnmarshalTypeError
+	switch {
+	case !json.Valid(data):
+		return fmt.Errorf("export %d is not JSON (%v); save the API's answer as it came, such as with curl -o", i+1, err)
+	case errors.As(err, &ute) && ute.Field == "":
+		return fmt.Errorf("export %d is not %s: it is a JSON %s, where an object was expected", i+1, what, ute.Value)
+	case errors.As(err, &ute):
+		return fmt.Errorf("export %d is not %s: %s is a JSON %s, not a %s", i+1, what, ute.Field, ute.Value, ute.Type)
+	}
+	return fmt.Errorf("export %d: %v", i+1, err)
 }
 
 // slug makes a vendor's schedule name into a Sitrep one: lowercase

@@ -50,7 +50,7 @@ func importGrafana(exports [][]byte, users UserMap, now time.Time) (Import, erro
 		var page struct {
 			Results []json.RawMessage `json:"results"`
 		}
-		if err := decodeJSON(i, data, &page); err != nil {
+		if err := decodeJSON(i, data, &page, "a Grafana OnCall export"); err != nil {
 			// A bare array of shifts or schedules reads too.
 			if err2 := json.Unmarshal(data, &items); err2 != nil {
 				return Import{}, err

@@ -64,7 +64,7 @@ func importPagerDuty(exports [][]byte, users UserMap, now time.Time) (Import, er
 	var overrides []pdOverride
 	for i, data := range exports {
 		var e pdExport
-		if err := decodeJSON(i, data, &e); err != nil {
+		if err := decodeJSON(i, data, &e, "a PagerDuty schedule export"); err != nil {
 			return Import{}, err
 		}
 		switch {
