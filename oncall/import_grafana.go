@@ -85,7 +85,11 @@ func importGrafana(exports [][]byte, users UserMap, now time.Time) (Import, erro
 				}
 				shifts = append(shifts, s)
 			default:
-				return Import{}, fmt.Errorf("export %d is not a Grafana OnCall schedule or shift list (an item has type %q); export GET /api/v1/schedules/{id} and GET /api/v1/on_call_shifts/?schedule_id={id}", i+1, probe.Type)
+				kind := fmt.Sprintf("an item has type %q", probe.Type)
+				if probe.Type == "" {
+					kind = "an item has no type"
+				}
+				return Import{}, fmt.Errorf("export %d is not a Grafana OnCall schedule or shift list (%s); export GET /api/v1/schedules/{id} and GET /api/v1/on_call_shifts/?schedule_id={id}", i+1, kind)
 			}
 		}
 	}

@@ -153,6 +153,7 @@ func TestImportBadInput(t *testing.T) {
 		{"pagerduty given to grafana", FromGrafanaOnCall, [][]byte{pd}, grafanaUsers, []string{"looks like PagerDuty's", "--from pagerduty"}},
 		{"json array", FromPagerDuty, [][]byte{[]byte(`[1, 2]`)}, pdUsers, []string{"export 1 is not a PagerDuty schedule export: it is a JSON array, where an object was expected"}},
 		{"wrong field type", FromPagerDuty, [][]byte{[]byte(`{"schedule": {"name": 5}}`)}, pdUsers, []string{"export 1 is not a PagerDuty schedule export: schedule.name is a JSON number, not a string"}},
+		{"grafana numbers", FromGrafanaOnCall, [][]byte{[]byte(`[1, 2]`)}, grafanaUsers, []string{"export 1 is not a Grafana OnCall schedule or shift list (an item has no type)"}},
 		{"unknown json", FromPagerDuty, [][]byte{[]byte(`{"incidents": []}`)}, pdUsers, []string{"export 1 is not a PagerDuty schedule"}},
 		{"no user map", FromPagerDuty, [][]byte{pd}, nil, []string{"no Slack user ID for 3 PagerDuty user(s): PANA001 (Ana Alves), PBEN002 (Ben Brandt), PCHL003 (Chloé Dubois)", "--users"}},
 		{"one user missing", FromPagerDuty, [][]byte{pd}, UserMap{"PANA001": "UANA", "PBEN002": "UBEN"}, []string{"1 PagerDuty user(s): PCHL003 (Chloé Dubois)"}},
