@@ -58,6 +58,8 @@ func init() {
 			about: postmortemAbout + "\n-db reads another database file, such as the one sitrep playground -db kept."},
 		{name: "alerts", args: "replay --config new.yaml [-db file]", summary: "show what a new alert routing would have made of the alerts recorded", run: withDBFlag(runAlerts),
 			flags: alertsFlags, about: alertsAbout},
+		{name: "oncall", args: "import --from pagerduty|grafana-oncall [--users file] export.json", summary: "turn a PagerDuty or Grafana OnCall schedule export into oncall.schedules", run: runOncall,
+			flags: oncallFlags, about: oncallAbout},
 		{name: "config", args: "check [-file sitrep.yaml]", summary: "check the settings (or a config file alone) and print them, secrets masked", run: runConfig,
 			flags: configFlags, about: configAbout},
 		{name: "healthcheck", summary: "ask a running Sitrep's /healthz; exit 0 if it answers", run: runHealthcheck,
