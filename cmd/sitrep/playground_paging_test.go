@@ -146,4 +146,16 @@ func TestPlaygroundPaging(t *testing.T) {
 		}
 		return false
 	})
+
+	// The composer in the DM suggests /incident oncall: it answers there,
+	// naming the playground's schedule and its backup.
+	pg.mustPost("/api/send", map[string]any{"user": oncallUser, "channel": dm, "text": "/incident oncall"})
+	eventually(t, "/incident oncall answered in the DM", func() bool {
+		for _, m := range pg.state(oncallUser, dm).Channel.Messages {
+			if m.Ephemeral && strings.Contains(string(m.Blocks)+m.Text, "demo") && strings.Contains(string(m.Blocks)+m.Text, "<@"+oncallUser+">") {
+				return true
+			}
+		}
+		return false
+	}, func() string { b, _ := json.Marshal(pg.state(oncallUser, dm).Channel.Messages); return string(b) })
 }
