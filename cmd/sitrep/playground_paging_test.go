@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -158,4 +159,58 @@ func TestPlaygroundPaging(t *testing.T) {
 		}
 		return false
 	}, func() string { b, _ := json.Marshal(pg.state(oncallUser, dm).Channel.Messages); return string(b) })
+}
+
+// TestPlaygroundPageSurvivesARestart pages the on-call person in a
+// playground kept with -db, stops it before they answer and starts it
+// again: their DM is still in the sidebar under the same ID with the page
+// and its button, and acknowledging it then works.
+func TestPlaygroundPageSurvivesARestart(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "paging.db")
+	const alice = "U0ALICE"
+	before := time.Now()
+	first := startPlayground(t, "-db", db)
+	general := first.state(alice, "").channelID("general")
+	first.mustPost("/api/send", map[string]any{"user": alice, "channel": general, "text": "/incident declare sev1 Checkout failing"})
+	want := []string{playgroundOnCall(t, before), playgroundOnCall(t, time.Now())}
+	var oncallUser, dm string
+	var page pgMessage
+	eventually(t, "the page in the on-call person's DM", func() bool {
+		for _, u := range want {
+			if d := first.dmOf(u); d != "" {
+				for _, m := range first.state(u, d).Channel.Messages {
+					if _, _, ok := pageButton(m.Blocks); ok {
+						oncallUser, dm, page = u, d, m
+						return true
+					}
+				}
+			}
+		}
+		return false
+	})
+	first.stop()
+
+	second := startPlayground(t, "-db", db)
+	if got := second.dmOf(oncallUser); got != dm {
+		t.Fatalf("after the restart %s's DM is %q, want %q", oncallUser, got, dm)
+	}
+	blockID, value, ok := "", "", false
+	for _, m := range second.state(oncallUser, dm).Channel.Messages {
+		if m.TS == page.TS {
+			blockID, value, ok = pageButton(m.Blocks)
+		}
+	}
+	if !ok {
+		t.Fatalf("after the restart the page in %s's DM has no Acknowledge button", oncallUser)
+	}
+	second.mustPost("/api/action", map[string]any{"user": oncallUser, "channel": dm, "message_ts": page.TS,
+		"block_id": blockID, "action_id": "page_ack", "type": "button", "value": value})
+	eventually(t, "the page acknowledged after the restart", func() bool {
+		for _, m := range second.state(oncallUser, dm).Channel.Messages {
+			if m.TS == page.TS {
+				return strings.Contains(m.Text, "You acknowledged the page")
+			}
+		}
+		return false
+	}, func() string { return second.out.String() })
 }
