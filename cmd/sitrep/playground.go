@@ -29,7 +29,9 @@ Sitrep takes (Alertmanager, Grafana, Sentry, Datadog, Pingdom, StatusCake,
 the generic webhook) through Sitrep's real POST /hooks/<source>, sent and
 authenticated as that system does, with secrets the playground makes up.
 Without SITREP_CONFIG, Sentry's alerts wait in #alert-triage and the
-others declare incidents.
+others declare incidents, and the demo people take turns on call: a sev1
+pages whoever is on call by direct message, shown in the sidebar when you
+switch to them, where Acknowledge stops the escalation.
 
 The database is temporary unless -db names a file. SITREP_CONFIG and
 SITREP_LOG_LEVEL apply as for serve; Slack settings are ignored.`
