@@ -216,6 +216,23 @@ func TestPlaygroundInABrowser(t *testing.T) {
 		}
 	}
 
+	// The sev1 paged whoever the playground's schedule has on call: as
+	// them, the sidebar lists a direct message with Sitrep holding the
+	// page, and its Acknowledge button acknowledges it.
+	oncallUser := playgroundOnCall(t, time.Now())
+	step("be the person on call", chromedp.SetValue(chromedp.CSS(`select[data-testid=user-switcher]`), oncallUser))
+	step("open the DM with Sitrep", chromedp.WaitVisible(chromedp.CSS(`[data-testid=dm]`)), chromedp.Click(chromedp.CSS(`[data-testid=dm]`)))
+	waitText("the DM's title", text(`[data-testid=channel-title]`), "Sitrep")
+	step("acknowledge the page",
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=message] button[data-action-id="page_ack"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=message] button[data-action-id="page_ack"]`)))
+	waitText("the page acknowledged", messages, "You acknowledged the page")
+	step("back to alice in the incident's channel",
+		chromedp.SetValue(chromedp.CSS(`select[data-testid=user-switcher]`), "U0ALICE"),
+		chromedp.WaitVisible(chromedp.CSS(incChannel)),
+		chromedp.Click(chromedp.CSS(incChannel)))
+	waitText("the acknowledgement in the incident's channel", messages, "Page acknowledged by")
+
 	// At 800 pixels wide nothing scrolls sideways, and scroll bars are
 	// thin ones, without arrows.
 	noSideways := `(() => {

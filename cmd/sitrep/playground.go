@@ -29,7 +29,9 @@ Sitrep takes (Alertmanager, Grafana, Sentry, Datadog, Pingdom, StatusCake,
 the generic webhook) through Sitrep's real POST /hooks/<source>, sent and
 authenticated as that system does, with secrets the playground makes up.
 Without SITREP_CONFIG, Sentry's alerts wait in #alert-triage and the
-others declare incidents.
+others declare incidents, and the demo people take turns on call: a sev1
+pages whoever is on call by direct message, shown in the sidebar when you
+switch to them, where Acknowledge stops the escalation.
 
 The database is temporary unless -db names a file. SITREP_CONFIG and
 SITREP_LOG_LEVEL apply as for serve; Slack settings are ignored.`
@@ -239,8 +241,29 @@ func randomSecret() string {
 // SITREP_CONFIG: alert routes that show both ways an alert goes, triage
 // (Sentry's issues and Zendesk's tickets) and a declared incident (the rest), with a cap on
 // declarations high enough for a newcomer pressing every button at once.
+//
+// Its oncall section puts the demo people on a daily rotation (Bob,
+// Carol, Dan, with Alice, the page's first person, as the backup), so
+// that a sev1 declared in the playground pages whoever is on call by
+// direct message; the steps are a minute or two apart so that a newcomer
+// who does not acknowledge sees the page escalate to the backup.
 func playgroundAlertConfig(triage string) string {
-	return `alerts:
+	return `oncall:
+  page_at: sev1
+  schedules:
+    - name: demo
+      time_zone: UTC
+      start: 2026-01-05
+      handoff: "09:00"
+      shift: 1d
+      rotation: [U0BOB, U0CAROL, U0DAN]
+      backup: [U0ALICE]
+  policies:
+    - name: default
+      steps:
+        - {notify: "schedule:demo", after: 1m}
+        - {notify: "backup:demo", after: 2m}
+alerts:
   triage_channel: ` + triage + `
   max_declares_per_minute: 20
   routes:

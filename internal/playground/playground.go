@@ -349,8 +349,12 @@ func (p *Playground) sendMessage(ctx context.Context, req request) (any, error) 
 			p.addLocal(localMessage{channel: ch.ID, user: req.User, text: fmt.Sprintf("`%s` is not a valid command. In the playground, Sitrep's command is `%s`.", cmd, p.command)})
 			return nil, nil
 		}
+		name := ch.Name
+		if p.isDM(ch) {
+			name = "directmessage" // what Slack sends for a command typed in a DM
+		}
 		sc := slashCommand{
-			user: req.User, userName: p.userName(req.User), channel: ch.ID, channelName: ch.Name,
+			user: req.User, userName: p.userName(req.User), channel: ch.ID, channelName: name,
 			command: cmd, text: escapeTyped(strings.TrimSpace(args), p.fake),
 			responseURL: p.newResponseURL(req.User, ch.ID), triggerID: p.fake.NewTriggerIDFor(req.User),
 		}
@@ -524,6 +528,21 @@ func (p *Playground) openHome(ctx context.Context, req request) (any, error) {
 	return nil, err
 }
 
+// dmName is how the page names a direct message with Sitrep, as Slack's
+// client names one by the person (here, the app) on the other side.
+const dmName = "Sitrep"
+
+// isDM reports whether ch is a direct message between Sitrep and a
+// person: Slack's "D…" conversations, which have no name.
+func (p *Playground) isDM(ch slackfake.Channel) bool {
+	for _, u := range ch.Members {
+		if dm, ok := p.fake.DM(u); ok && dm == ch.ID {
+			return true
+		}
+	}
+	return false
+}
+
 // handleFile serves an uploaded file's contents: the postmortems.
 func (p *Playground) handleFile(w http.ResponseWriter, r *http.Request) {
 	f, ok := p.fake.File(r.URL.Query().Get("id"))
@@ -548,10 +567,14 @@ type state struct {
 	Me        string         `json:"me"`
 	Users     []stateUser    `json:"users"`
 	Channels  []stateChannel `json:"channels"`
-	Channel   *channelView   `json:"channel"`
-	Home      *blocksView    `json:"home"`
-	Modal     *modalView     `json:"modal"`
-	Command   string         `json:"command"` // Sitrep's slash command, for the composer's hint
+	// DMs are me's direct messages with Sitrep: where pages arrive. Slack
+	// opens one only when Sitrep first writes, so the list is empty until
+	// then.
+	DMs     []stateChannel `json:"dms"`
+	Channel *channelView   `json:"channel"`
+	Home    *blocksView    `json:"home"`
+	Modal   *modalView     `json:"modal"`
+	Command string         `json:"command"` // Sitrep's slash command, for the composer's hint
 	// Alerts is the alert panel; nil when no alert source is on.
 	Alerts *alertsView `json:"alerts"`
 	// Since is the time of the page's first look (a Slack timestamp):
@@ -574,6 +597,8 @@ type stateChannel struct {
 	Archived bool   `json:"archived"`
 	// Incident is set for channels Sitrep made: its incidents'.
 	Incident bool `json:"incident"`
+	// DM is set for a direct message with Sitrep; its Name is Sitrep's.
+	DM bool `json:"dm"`
 }
 
 type channelView struct {
@@ -661,6 +686,9 @@ func (p *Playground) state(me, open, since string) *state {
 		st.Channels = append(st.Channels, stateChannel{ID: ch.ID, Name: ch.Name, Private: ch.Private, Member: member, Archived: ch.Archived,
 			Incident: ch.Creator == p.fake.BotUserID()})
 	}
+	if dm, ok := p.fake.DM(me); ok {
+		st.DMs = append(st.DMs, stateChannel{ID: dm, Name: dmName, Private: true, Member: true, DM: true})
+	}
 	switch {
 	case open == "home":
 		if v, ok := p.fake.HomeView(me); ok {
@@ -678,8 +706,11 @@ func (p *Playground) state(me, open, since string) *state {
 func (p *Playground) channelView(ch slackfake.Channel, me, since string) *channelView {
 	cv := &channelView{
 		stateChannel: stateChannel{ID: ch.ID, Name: ch.Name, Private: ch.Private, Member: slices.Contains(ch.Members, me), Archived: ch.Archived,
-			Incident: ch.Creator == p.fake.BotUserID()},
+			Incident: ch.Creator == p.fake.BotUserID() && !p.isDM(ch)},
 		Topic: ch.Topic,
+	}
+	if p.isDM(ch) {
+		cv.Name, cv.DM = dmName, true
 	}
 	pinned := map[string]bool{}
 	for _, ts := range p.fake.Pins(ch.ID) {

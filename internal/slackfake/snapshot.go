@@ -20,13 +20,16 @@ const snapshotVersion = 1
 // reload), trigger_ids (valid for seconds), response_urls (half an hour),
 // Socket Mode tickets and connections, the call log and injected failures.
 type snapshot struct {
-	Version  int               `json:"version"`
-	Users    []User            `json:"users"`
-	Channels []snapChannel     `json:"channels"`
-	Files    []snapFile        `json:"files,omitempty"`
-	Views    []snapView        `json:"views,omitempty"`
-	Homes    map[string]string `json:"homes,omitempty"`
-	Next     snapCounters      `json:"next"`
+	Version  int           `json:"version"`
+	Users    []User        `json:"users"`
+	Channels []snapChannel `json:"channels"`
+	// DMs are the bot's direct messages with people (conversations.open),
+	// kept apart from the channels as the Server keeps them.
+	DMs   []snapChannel     `json:"dms,omitempty"`
+	Files []snapFile        `json:"files,omitempty"`
+	Views []snapView        `json:"views,omitempty"`
+	Homes map[string]string `json:"homes,omitempty"`
+	Next  snapCounters      `json:"next"`
 }
 
 type snapCounters struct {
@@ -36,6 +39,7 @@ type snapCounters struct {
 	Hash    int   `json:"hash"`
 	File    int   `json:"file"`
 	LastTS  int64 `json:"last_ts"` // microseconds
+	DM      int   `json:"dm,omitempty"`
 }
 
 type snapChannel struct {
@@ -101,25 +105,16 @@ func (s *Server) Snapshot() ([]byte, error) {
 		Version: snapshotVersion,
 		Homes:   map[string]string{},
 		Next: snapCounters{Channel: s.nextChannel, User: s.nextUser, View: s.nextView, Hash: s.nextHash,
-			File: s.nextFile, LastTS: s.lastTS},
+			File: s.nextFile, LastTS: s.lastTS, DM: s.nextDM},
 	}
 	for _, id := range s.userOrder {
 		snap.Users = append(snap.Users, *s.users[id])
 	}
 	for _, id := range s.channelOrder {
-		ch := s.channels[id]
-		sc := snapChannel{ID: ch.id, Name: ch.name, Private: ch.private, Archived: ch.archived, Creator: ch.creator,
-			Created: ch.created, Members: slices.Clone(ch.members), Topic: ch.topic, TopicCreator: ch.topicCreator,
-			TopicSet: ch.topicSet, Files: slices.Clone(ch.files), Messages: []snapMessage{}}
-		for _, m := range ch.messages {
-			sc.Messages = append(sc.Messages, snapMessage{Message: m.snapshot(), ParentUser: m.parentUser, EditedTS: m.editedTS,
-				EditedBy: m.editedBy, TopicText: m.topic, ReplyCount: m.replyCount, LatestReply: m.latestReply,
-				ReplyUsers: slices.Clone(m.replyUsers)})
-		}
-		for _, p := range ch.pins {
-			sc.Pins = append(sc.Pins, snapPin{TS: p.ts, By: p.by, At: p.at})
-		}
-		snap.Channels = append(snap.Channels, sc)
+		snap.Channels = append(snap.Channels, s.channels[id].snap())
+	}
+	for _, id := range s.dms {
+		snap.DMs = append(snap.DMs, s.channels[id].snap())
 	}
 	for _, f := range s.files {
 		snap.Files = append(snap.Files, snapFile{File: f.snapshot(), Length: f.length, Uploaded: f.uploaded,
@@ -140,6 +135,7 @@ func (s *Server) Snapshot() ([]byte, error) {
 	}
 	s.mu.Unlock()
 	slices.SortFunc(snap.Files, func(a, b snapFile) int { return compareIDs(a.ID, b.ID) })
+	slices.SortFunc(snap.DMs, func(a, b snapChannel) int { return compareIDs(a.ID, b.ID) })
 	slices.SortFunc(snap.Views, func(a, b snapView) int {
 		if order[a.ID] != order[b.ID] {
 			return order[a.ID] - order[b.ID]
@@ -147,6 +143,39 @@ func (s *Server) Snapshot() ([]byte, error) {
 		return compareIDs(a.ID, b.ID)
 	})
 	return json.Marshal(snap)
+}
+
+// snap is ch as Snapshot saves it.
+func (ch *channel) snap() snapChannel {
+	sc := snapChannel{ID: ch.id, Name: ch.name, Private: ch.private, Archived: ch.archived, Creator: ch.creator,
+		Created: ch.created, Members: slices.Clone(ch.members), Topic: ch.topic, TopicCreator: ch.topicCreator,
+		TopicSet: ch.topicSet, Files: slices.Clone(ch.files), Messages: []snapMessage{}}
+	for _, m := range ch.messages {
+		sc.Messages = append(sc.Messages, snapMessage{Message: m.snapshot(), ParentUser: m.parentUser, EditedTS: m.editedTS,
+			EditedBy: m.editedBy, TopicText: m.topic, ReplyCount: m.replyCount, LatestReply: m.latestReply,
+			ReplyUsers: slices.Clone(m.replyUsers)})
+	}
+	for _, p := range ch.pins {
+		sc.Pins = append(sc.Pins, snapPin{TS: p.ts, By: p.by, At: p.at})
+	}
+	return sc
+}
+
+// restored is the channel a snapshot saved.
+func (sc snapChannel) restored() *channel {
+	ch := &channel{id: sc.ID, name: sc.Name, private: sc.Private, archived: sc.Archived, creator: sc.Creator,
+		created: sc.Created, members: sc.Members, topic: sc.Topic, topicCreator: sc.TopicCreator,
+		topicSet: sc.TopicSet, files: sc.Files}
+	for _, m := range sc.Messages {
+		m.Blocks, m.Metadata = orNil(m.Blocks), orNil(m.Metadata)
+		ch.messages = append(ch.messages, &message{Message: m.Message, parentUser: m.ParentUser, editedTS: m.EditedTS,
+			editedBy: m.EditedBy, topic: m.TopicText, replyCount: m.ReplyCount, latestReply: m.LatestReply,
+			replyUsers: m.ReplyUsers})
+	}
+	for _, p := range sc.Pins {
+		ch.pins = append(ch.pins, pin{ts: p.TS, by: p.By, at: p.At})
+	}
+	return ch
 }
 
 func compareIDs(a, b string) int {
@@ -195,20 +224,29 @@ func (s *Server) Restore(data []byte) error {
 		if sc.ID == "" || channels[sc.ID] != nil {
 			return fmt.Errorf("read slack snapshot: channel ID %q missing or repeated", sc.ID)
 		}
-		ch := &channel{id: sc.ID, name: sc.Name, private: sc.Private, archived: sc.Archived, creator: sc.Creator,
-			created: sc.Created, members: sc.Members, topic: sc.Topic, topicCreator: sc.TopicCreator,
-			topicSet: sc.TopicSet, files: sc.Files}
-		for _, m := range sc.Messages {
-			m.Blocks, m.Metadata = orNil(m.Blocks), orNil(m.Metadata)
-			ch.messages = append(ch.messages, &message{Message: m.Message, parentUser: m.ParentUser, editedTS: m.EditedTS,
-				editedBy: m.EditedBy, topic: m.TopicText, replyCount: m.ReplyCount, latestReply: m.LatestReply,
-				replyUsers: m.ReplyUsers})
-		}
-		for _, p := range sc.Pins {
-			ch.pins = append(ch.pins, pin{ts: p.TS, by: p.By, at: p.At})
-		}
+		ch := sc.restored()
 		channels[ch.id] = ch
 		channelOrder = append(channelOrder, ch.id)
+	}
+	// A DM is found by the person in it besides the bot.
+	dms := map[string]string{}
+	for _, sc := range snap.DMs {
+		if sc.ID == "" || channels[sc.ID] != nil {
+			return fmt.Errorf("read slack snapshot: DM ID %q missing or repeated", sc.ID)
+		}
+		ch := sc.restored()
+		ch.im = true
+		var person string
+		for _, m := range ch.members {
+			if m != DefaultBotUserID {
+				person = m
+			}
+		}
+		if person == "" || users[person] == nil || dms[person] != "" {
+			return fmt.Errorf("read slack snapshot: DM %s is not with one known person", sc.ID)
+		}
+		channels[ch.id] = ch
+		dms[person] = ch.id
 	}
 	files := map[string]*file{}
 	for _, f := range snap.Files {
@@ -233,7 +271,7 @@ func (s *Server) Restore(data []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.users, s.userOrder = users, userOrder
-	s.channels, s.channelOrder = channels, channelOrder
+	s.channels, s.channelOrder, s.dms = channels, channelOrder, dms
 	s.files, s.views, s.viewOrder, s.homes = files, views, viewOrder, homes
 	// Counters never go back, so IDs handed out before the restore (the
 	// bot user's, say) stay unique.
@@ -243,6 +281,7 @@ func (s *Server) Restore(data []byte) error {
 	s.nextHash = max(s.nextHash, snap.Next.Hash)
 	s.nextFile = max(s.nextFile, snap.Next.File)
 	s.lastTS = max(s.lastTS, snap.Next.LastTS)
+	s.nextDM = max(s.nextDM, snap.Next.DM)
 	return nil
 }
 
@@ -267,6 +306,13 @@ func (s *Server) DeleteChannel(id string) bool {
 	}
 	delete(s.channels, id)
 	s.channelOrder = slices.DeleteFunc(s.channelOrder, func(c string) bool { return c == id })
+	// A DM deleted is forgotten too: the next conversations.open makes a
+	// new one, and Snapshot does not look for it.
+	for u, dm := range s.dms {
+		if dm == id {
+			delete(s.dms, u)
+		}
+	}
 	return true
 }
 

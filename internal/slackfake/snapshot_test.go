@@ -136,7 +136,9 @@ func TestRestoreRefusesWhatItCannotRead(t *testing.T) {
 	s, _, _ := newFake(t)
 	general := s.AddChannel("general", false)
 	for _, data := range []string{`not json`, `{"version":99}`, `{"version":1,"users":[]}`,
-		`{"version":1,"users":[{"ID":"U0FAKEBOT"}],"channels":[{"id":"C1"},{"id":"C1"}]}`} {
+		`{"version":1,"users":[{"ID":"U0FAKEBOT"}],"channels":[{"id":"C1"},{"id":"C1"}]}`,
+		`{"version":1,"users":[{"ID":"U0FAKEBOT"}],"dms":[{"id":"D1","members":["U0FAKEBOT","U0NOPE"]}]}`,
+		`{"version":1,"users":[{"ID":"U0FAKEBOT"}],"channels":[{"id":"D1"}],"dms":[{"id":"D1","members":["U0FAKEBOT"]}]}`} {
 		if err := s.Restore([]byte(data)); err == nil {
 			t.Errorf("Restore(%s) = nil, want an error", data)
 		}
@@ -178,5 +180,60 @@ func TestDeleteChannel(t *testing.T) {
 	}
 	if _, err := api.CreateConversationContext(ctx, slack.CreateConversationParams{ChannelName: "inc-1-db"}); slackErr(t, err) != "name_taken" {
 		t.Errorf("creating an archived channel's name: %v, want name_taken", err)
+	}
+}
+
+// TestSnapshotKeepsDMs saves a workspace where the bot wrote to people
+// directly: the restored one finds the same DM for the same person, with
+// its messages and their buttons (a page waiting to be acknowledged), and a
+// DM opened afterwards takes a new ID, not one already given.
+func TestSnapshotKeepsDMs(t *testing.T) {
+	old, api, _ := newFake(t)
+	ctx := context.Background()
+	alice := old.AddUser(User{Name: "alice"})
+	bob := old.AddUser(User{Name: "bob"})
+	carol := old.AddUser(User{Name: "carol"})
+	open := func(api *slack.Client, user string) string {
+		t.Helper()
+		ch, _, _, err := api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{user}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ch.ID
+	}
+	da, db := open(api, alice), open(api, bob)
+	ack := slack.NewActionBlock("page", slack.NewButtonBlockElement("page_ack", "1", slack.NewTextBlockObject("plain_text", "Acknowledge", false, false)))
+	if _, _, err := api.PostMessageContext(ctx, da, slack.MsgOptionText("You are on call", false), slack.MsgOptionBlocks(ack)); err != nil {
+		t.Fatal(err)
+	}
+	data, err := old.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored, api2, _ := newFake(t)
+	if err := restored.Restore(data); err != nil {
+		t.Fatal(err)
+	}
+	for user, want := range map[string]string{alice: da, bob: db} {
+		if got, ok := restored.DM(user); !ok || got != want {
+			t.Errorf("restored DM(%s) = %q, %v; want %q", user, got, ok, want)
+		}
+		if diff := cmp.Diff(old.Messages(want), restored.Messages(want)); diff != "" {
+			t.Errorf("DM %s's messages (-saved +restored):\n%s", want, diff)
+		}
+	}
+	if m := restored.Messages(da); len(m) != 1 || !bytes.Contains(m[0].Blocks, []byte(`"page_ack"`)) {
+		t.Errorf("alice's DM after the restore: %+v, want the message with its button", m)
+	}
+	if again := open(api2, alice); again != da {
+		t.Errorf("conversations.open for alice after the restore = %q, want her DM %q", again, da)
+	}
+	if dc := open(api2, carol); dc == da || dc == db {
+		t.Errorf("carol's new DM took the ID %s, already given", dc)
+	}
+	for _, c := range restored.Channels() {
+		if c.ID == da || c.ID == db {
+			t.Errorf("the restored workspace lists DM %s among its channels", c.ID)
+		}
 	}
 }

@@ -105,7 +105,12 @@ func MessageAction(fake *slackfake.Server, user, channel, messageTS, responseURL
 	fromUser(fake, p, user)
 	Set(p, "channel.id", channel)
 	if ch, ok := fake.Channel(channel); ok {
-		Set(p, "channel.name", ch.Name)
+		if dm, isDM := fake.DM(user); isDM && dm == channel {
+			// Slack names a direct message so in the payload's channel.
+			Set(p, "channel.name", "directmessage")
+		} else {
+			Set(p, "channel.name", ch.Name)
+		}
 	}
 	container := Obj{"type": "message", "message_ts": messageTS, "channel_id": channel, "is_ephemeral": false}
 	if m, ok := fake.Message(channel, messageTS); ok {

@@ -156,7 +156,9 @@
 
   const tsDate = (ts) => new Date(parseFloat(ts) * 1000);
   const clock = (ts) => tsDate(ts).toLocaleTimeString(undefined, { hour: 'numeric', minute: '2-digit' });
-  const channelIcon = (c) => h('span', { class: 'ch-icon', 'aria-hidden': 'true' }, c.private ? '🔒' : '#');
+  const channelIcon = (c) => c.dm
+    ? h('span', { class: 'avatar bot tiny', 'aria-hidden': 'true' }, 'S')
+    : h('span', { class: 'ch-icon', 'aria-hidden': 'true' }, c.private ? '🔒' : '#');
 
   // ---- sidebar ----
 
@@ -177,9 +179,19 @@
     alertsEntry.classList.toggle('active', S.channel === 'alerts');
 
     const channels = st.channels || [];
-    const key = JSON.stringify([channels, S.channel]);
+    const dms = st.dms || [];
+    const key = JSON.stringify([channels, dms, S.channel]);
     if (key === S.channelsKey) return;
     S.channelsKey = key;
+    // Direct messages with Sitrep: pages arrive there, with their
+    // Acknowledge button. Slack lists one once Sitrep has written.
+    $('#dms-section').hidden = !dms.length;
+    $('#dms').replaceChildren(...dms.map((c) => h('li', {},
+      h('a', {
+        href: '#', 'data-testid': 'dm', 'data-id': c.id,
+        class: ['nav-item', c.id === S.channel && 'active'].filter(Boolean).join(' '),
+        onclick: (e) => { e.preventDefault(); select(c.id); },
+      }, channelIcon(c), h('span', { class: 'nav-label' }, c.name)))));
     $('#channels').replaceChildren(...channels.map((c) => h('li', {},
       h('a', {
         href: '#', 'data-testid': 'channel', 'data-name': c.name, 'data-private': c.private ? 'true' : null,
@@ -215,7 +227,9 @@
           h('span', { class: 'ch-topic', 'data-testid': 'topic', title: ch.topic || null }, mrkdwn(ch.topic || '', blockCtx({}), { inline: true, noFormat: true }))));
       $('#intro').replaceChildren(
         h('div', { class: 'intro-title' }, channelIcon(ch), ch.name),
-        h('div', { class: 'intro-text' }, `This is the very beginning of ${ch.private ? 'the private channel ' : ''}#${ch.name}.`));
+        h('div', { class: 'intro-text' }, ch.dm
+          ? 'This is your direct message with Sitrep. When you are on call, pages reach you here: Acknowledge one to stop its escalation.'
+          : `This is the very beginning of ${ch.private ? 'the private channel ' : ''}#${ch.name}.`));
     }
     renderFooter(ch); // first: it changes the scroller's height
     renderMessages(ch);
@@ -365,9 +379,11 @@
     if (mode === 'composer') {
       const ta = $('#composer');
       // An incident's channel is for working on it, not for declaring.
-      ta.placeholder = ch.incident
-        ? `Message #${ch.name} — try ${command()} status identified, or ${command()} note what you found`
-        : `Message #${ch.name} — try ${command()} declare sev1 Checkout failing`;
+      ta.placeholder = ch.dm
+        ? `Message ${ch.name} — try ${command()} oncall`
+        : ch.incident
+          ? `Message #${ch.name} — try ${command()} status identified, or ${command()} note what you found`
+          : `Message #${ch.name} — try ${command()} declare sev1 Checkout failing`;
       setFooter($('#composer-box'));
       if (!S.state.modal && !isTyping()) ta.focus({ preventScroll: true });
     } else if (mode === 'join') {
