@@ -172,7 +172,7 @@ func csBrief(inc *incident.Incident, cfg incident.Config, command string) string
 	if at, ok := cfg.UpdateDue(inc); ok && inc.Status.Open() {
 		s += "\n*Next update:* " + slackDate(at)
 	}
-	if cs := inc.Roles["cs"]; cs != "" {
+	if cs := inc.Roles[incident.CustomerSuccessRole]; cs != "" {
 		s += "\n*Customer success lead:* " + mention(cs)
 	}
 	return truncate(s+fmt.Sprintf("\nUpdated with every public update; questions go to the incident's channel (`%s` there).", command), maxSectionText)

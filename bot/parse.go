@@ -63,7 +63,7 @@ var subcommands = []subcommand{
 	{name: "status", args: "<investigating|identified|monitoring>", help: "Set the status.", inIncident: true, parse: parseStatus},
 	{name: "severity", aliases: []string{"sev"}, args: "<severity>", help: "Set the severity.", inIncident: true, parse: parseSeverity},
 	{name: "lead", aliases: []string{"ic", "commander"}, args: "@user", help: "Name the incident commander.", inIncident: true, parse: parseLead},
-	{name: "role", args: "<role> @user", help: "Assign a role (comms, scribe, ...).", inIncident: true, parse: parseRole},
+	{name: "role", args: "<role> @user", help: "Assign a role (comms, scribe, cs, ...).", inIncident: true, parse: parseRole},
 	{name: "note", args: "<text>", help: "Add an entry to the timeline.", inIncident: true, parse: textArg("note")},
 	{name: "update", args: "[text]", help: "Post a status update to the channel and the announcement channel. Without text, opens a form.", inIncident: true, parse: optionalText},
 	{name: "checklist", help: "Post the triage checklist at the bottom of the channel.", inIncident: true, parse: noArgs},

@@ -247,8 +247,12 @@ func cardActions(inc *incident.Incident, cfg incident.Config, salt string) []sla
 }
 
 func roleTitle(role string) string {
-	if role == incident.CommanderRole {
+	switch role {
+	case incident.CommanderRole:
 		return "Commander"
+	case incident.CustomerSuccessRole:
+		// "Cs" would mean nothing to a reader of the card.
+		return "Customer success"
 	}
 	return strings.ToUpper(role[:1]) + role[1:]
 }

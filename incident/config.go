@@ -96,6 +96,11 @@ func (c Config) MayChange(inc *Incident, actor, what string) error {
 	return c.mayChange(inc, actor, what)
 }
 
+// CustomerSuccessRole is the customer success lead (seed 000: customer
+// success tells affected users). It is a default role so the customer
+// success brief, which names its holder, works without a config file.
+const CustomerSuccessRole = "cs"
+
 // DefaultConfig returns the defaults of PRODUCT.md, which come from the seed
 // documents: sev0 and sev1 are the "Sev-0/Sev-1" of the production-monitoring
 // write-up, and the cadences follow the error-handling policy's urgency.
@@ -108,7 +113,7 @@ func DefaultConfig() Config {
 			{Name: "sev3", Description: "Minor: little customer impact", Cadence: 0},
 		},
 		DefaultSeverity: "sev2",
-		Roles:           []string{"comms", "scribe"},
+		Roles:           []string{"comms", "scribe", CustomerSuccessRole},
 		ChangesBy:       ChangesByChannel,
 	}
 }

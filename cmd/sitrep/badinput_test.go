@@ -85,7 +85,7 @@ func TestBadInputIsExplained(t *testing.T) {
 		{"unknown severity on sev", inc, "sev critical", []string{`"critical" is not a severity`, "Usage: `/incident severity <severity>`"}},
 		{"unknown status", inc, "status sleeping", []string{`"sleeping" is not a status`, "Usage: `/incident status"}},
 		{"status resolved points to resolve", inc, "status resolved", []string{"resolve [summary]"}},
-		{"unknown role", inc, "role janitor <@U2>", []string{`"janitor" is not a role`, "commander, comms, scribe", "Usage: `/incident role <role> @user`"}},
+		{"unknown role", inc, "role janitor <@U2>", []string{`"janitor" is not a role`, "commander, comms, scribe, cs", "Usage: `/incident role <role> @user`"}},
 		{"user that is not a mention", inc, "lead bob", []string{`"bob" is not a mention`, "Usage: `/incident lead @user`"}},
 		{"role to a plain name", inc, "role comms @cat", []string{`"@cat" is not a mention`}},
 		{"empty note", inc, "note", []string{"note is empty", "Usage: `/incident note <text>`"}},

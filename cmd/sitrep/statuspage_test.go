@@ -488,10 +488,16 @@ func TestCustomerSuccessBrief(t *testing.T) {
 	if !strings.Contains(brief.Text, "We found the cause.") || !strings.Contains(brief.Text, "API: Major outage") || !strings.Contains(brief.Text, "https://status.example.com/incidents/") {
 		t.Errorf("the brief: %s", brief.Text)
 	}
+	// cs is a default role: with no roles in the config, the brief names
+	// the customer success lead.
+	w.fake.AddMember(ch, "U2")
+	if a, _ := sitrep.slash(w.fake, "U1", ch, "role cs <@U2|bob>"); a.Text != "" {
+		t.Fatalf("role cs answered %q", a.Text)
+	}
 	publish(2, ch, "A fix is rolling out.")
 	eventually(t, "the brief edited in place", func() bool {
 		m, ok := w.fake.Message(cs, brief.TS)
-		return ok && strings.Contains(m.Text, "A fix is rolling out.")
+		return ok && strings.Contains(m.Text, "A fix is rolling out.") && strings.Contains(m.Text, "*Customer success lead:* <@U2>")
 	})
 	// A sev3 incident, published, is below the brief's severity.
 	sitrep.slash(w.fake, "U1", w.general, "declare sev3 Slow avatars")
