@@ -336,15 +336,26 @@ func (f *flaky) count() int { f.mu.Lock(); defer f.mu.Unlock(); return f.passes 
 func TestAwait(t *testing.T) {
 	ctx := context.Background()
 	_, svc := open(t, filepath.Join(t.TempDir(), "sitrep.db"))
-	f := &flaky{failures: 1}
+	// The declaration's own pass starts before Await can be called, so
+	// it is held until then, and both it and the pass Await asks for
+	// fail: whichever Await hears of is a failure.
+	block := make(chan struct{})
+	f := &flaky{failures: 2, block: block}
 	r, stop := start(t, svc, clock.Real{}, f)
 
 	inc, err := svc.Declare(ctx, incident.Declaration{Title: "Checkout failing", Actor: "U1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Await(ctx, "flaky", inc.Number); err == nil || err.Error() != "server error" {
-		t.Errorf("the first Await = %v, want the first pass's server error", err)
+	eventually(t, "the declaration's pass under way", func() bool { return f.count() == 1 })
+	first := make(chan error, 1)
+	go func() { first <- r.Await(ctx, "flaky", inc.Number) }()
+	f.mu.Lock()
+	f.block = nil // later passes run at once
+	f.mu.Unlock()
+	close(block)
+	if err := <-first; err == nil || err.Error() != "server error" {
+		t.Errorf("the first Await = %v, want a failed pass's server error", err)
 	}
 	if err := r.Await(ctx, "flaky", inc.Number); err != nil {
 		t.Errorf("the second Await = %v, want the retried pass's success", err)
