@@ -38,15 +38,15 @@ func commanderOrWhoever(user string) string {
 // by them, or given them from triage), and keeps it current. Finding none
 // is one indexed read.
 func (s *slackDelivery) syncAlerts(ctx context.Context, inc *shown, save func() error) error {
-	alerts, err := s.svc.IncidentAlerts(ctx, inc.Number)
+	firing, resolved, shown, err := s.svc.IncidentAlertSummary(ctx, inc.Number, maxAlertsShown)
 	if err != nil {
 		return err
 	}
-	if len(alerts) == 0 {
+	if firing+resolved == 0 {
 		return nil
 	}
 	c := &inc.Chat
-	text, blocks := alertSummary(inc.Incident, alerts, s.opts.CommandName)
+	text, blocks := summaryBlocks(inc.Incident, firing, resolved, shown, s.opts.CommandName)
 	return s.syncMessage(ctx, inc, postingAlerts, &c.AlertsTS, &c.AlertsShown, text, blocks, save)
 }
 
@@ -66,13 +66,19 @@ func alertCounts(alerts []incident.StoredAlert) (firing, resolved int) {
 // first and newest first, the rest counted.
 func alertSummary(inc *incident.Incident, alerts []incident.StoredAlert, command string) (string, []slack.Block) {
 	firing, resolved := alertCounts(alerts)
+	shown := sortedAlerts(alerts)
+	if len(shown) > maxAlertsShown {
+		shown = shown[:maxAlertsShown]
+	}
+	return summaryBlocks(inc, firing, resolved, shown, command)
+}
+
+// summaryBlocks renders the summary from the counts and the alerts shown
+// (at most maxAlertsShown, in order), as the store hands them out.
+func summaryBlocks(inc *incident.Incident, firing, resolved int, shown []incident.StoredAlert, command string) (string, []slack.Block) {
 	text := fmt.Sprintf("Alerts of incident #%d: %d firing, %d resolved", inc.Number, firing, resolved)
 	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(fmt.Sprintf(":rotating_light: *Alerts:* %d firing, %d resolved", firing, resolved)), nil, nil)}
-	shown := sortedAlerts(alerts)
-	more := 0
-	if len(shown) > maxAlertsShown {
-		more, shown = len(shown)-maxAlertsShown, shown[:maxAlertsShown]
-	}
+	more := firing + resolved - len(shown)
 	for _, a := range shown {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(alertText(a)), nil, nil))
 	}

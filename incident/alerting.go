@@ -180,6 +180,12 @@ type AlertStore interface {
 	IncidentAlerts(ctx context.Context, incidentID string) ([]StoredAlert, error)
 	// GroupAlerts returns the alerts of a group, first received first.
 	GroupAlerts(ctx context.Context, key string) ([]StoredAlert, error)
+	// AlertSummary returns how many of an incident's alerts fire and how
+	// many have resolved, and up to limit of them, the firing ones first,
+	// then the latest to change first (ties in the order first received):
+	// what its alert summary shows, without reading every alert of a
+	// storm.
+	AlertSummary(ctx context.Context, incidentID string, limit int) (firing, resolved int, shown []StoredAlert, err error)
 	// RecordedAlerts returns every alert recorded, first received first,
 	// each with the sender's own grouping (Alert.Group) as received.
 	RecordedAlerts(ctx context.Context) ([]StoredAlert, error)
@@ -303,6 +309,17 @@ func (s *Service) IncidentAlerts(ctx context.Context, number int64) ([]StoredAle
 		return nil, err
 	}
 	return s.store.IncidentAlerts(ctx, inc.ID)
+}
+
+// IncidentAlertSummary returns how many of incident number's alerts fire
+// and have resolved, and up to limit of them, firing first, latest change
+// first.
+func (s *Service) IncidentAlertSummary(ctx context.Context, number int64, limit int) (firing, resolved int, shown []StoredAlert, err error) {
+	inc, err := s.store.Get(ctx, number)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	return s.store.AlertSummary(ctx, inc.ID, limit)
 }
 
 // alertBatch is one ReceiveAlerts transaction at work.

@@ -93,6 +93,7 @@ func Run(t *testing.T, open func(t *testing.T) incident.Store, opts ...Options) 
 		{"AlertsHoldFor", s.testAlertsHoldFor},
 		{"AlertsHoldDecided", s.testAlertsHoldDecided},
 		{"RecordedAlerts", s.testRecordedAlerts},
+		{"AlertSummary", s.testAlertSummary},
 		{"Overrides", s.testOverrides},
 		{"Paging", s.testPaging},
 		{"PagingLate", s.testPagingLate},

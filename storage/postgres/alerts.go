@@ -76,6 +76,22 @@ func scanAlert(row pgx.Row) (*incident.StoredAlert, error) {
 	return &a, nil
 }
 
+// AlertSummary counts an incident's alerts by status and returns up to
+// limit of them, firing first, latest change first, sorted and cut in the
+// database.
+func (db *DB) AlertSummary(ctx context.Context, incidentID string, limit int) (firing, resolved int, shown []incident.StoredAlert, err error) {
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'firing'), count(*) FILTER (WHERE status = 'resolved')
+		FROM alerts WHERE incident_id = $1 AND incident_id <> ''`, incidentID).Scan(&firing, &resolved); err != nil {
+		return 0, 0, nil, fmt.Errorf("count alerts: %w", err)
+	}
+	if limit <= 0 || firing+resolved == 0 {
+		return firing, resolved, nil, nil
+	}
+	shown, err = queryAlerts(ctx, db.pool, `WHERE incident_id = $1 AND incident_id <> ''
+		ORDER BY status = 'firing' DESC, updated_at DESC, received_at, source, key LIMIT $2`, incidentID, limit)
+	return firing, resolved, shown, err
+}
+
 // RecordedAlerts returns every alert recorded, first received first.
 func (db *DB) RecordedAlerts(ctx context.Context) ([]incident.StoredAlert, error) {
 	return queryAlerts(ctx, db.pool, `ORDER BY received_at, source, key`)

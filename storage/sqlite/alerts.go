@@ -75,6 +75,22 @@ func scanAlert(row interface{ Scan(...any) error }) (*incident.StoredAlert, erro
 	return &a, nil
 }
 
+// AlertSummary counts an incident's alerts by status and returns up to
+// limit of them, firing first, latest change first. The sort and the
+// limit run in SQLite, so a storm's alerts are not decoded to show ten.
+func (db *DB) AlertSummary(ctx context.Context, incidentID string, limit int) (firing, resolved int, shown []incident.StoredAlert, err error) {
+	if err := db.read.QueryRowContext(ctx, `SELECT coalesce(sum(status = 'firing'), 0), coalesce(sum(status = 'resolved'), 0)
+		FROM alerts WHERE incident_id = ? AND incident_id <> ''`, incidentID).Scan(&firing, &resolved); err != nil {
+		return 0, 0, nil, fmt.Errorf("count alerts: %w", err)
+	}
+	if limit <= 0 || firing+resolved == 0 {
+		return firing, resolved, nil, nil
+	}
+	shown, err = queryAlerts(ctx, db.read, `WHERE incident_id = ? AND incident_id <> ''
+		ORDER BY status = 'firing' DESC, updated_at DESC, received_at, source, key LIMIT ?`, incidentID, limit)
+	return firing, resolved, shown, err
+}
+
 // RecordedAlerts returns every alert recorded, first received first.
 func (db *DB) RecordedAlerts(ctx context.Context) ([]incident.StoredAlert, error) {
 	return queryAlerts(ctx, db.read, `ORDER BY received_at, source, key`)
