@@ -8,6 +8,7 @@ package statuspage
 import (
 	"crypto/sha256"
 	"fmt"
+	"math"
 	"math/big"
 	"slices"
 	"sort"
@@ -406,11 +407,18 @@ func bars(ivs []interval, start, now time.Time) ([]Bar, string) {
 		down += spent[incident.MajorOutage] + spent[incident.PartialOutage]*3/10
 		out = append(out, Bar{Date: day, Status: worst, Title: barTitle(day, spent, titles)})
 	}
+	return out, formatUptime(down, total)
+}
+
+// formatUptime writes the share of total not down as a percentage with at
+// most two decimals, rounded down: a component that was down at all never
+// shows "100%" beside a red bar.
+func formatUptime(down, total time.Duration) string {
 	uptime := 100.0
-	if total > 0 {
-		uptime = 100 * (1 - float64(down)/float64(total))
+	if total > 0 && down > 0 {
+		uptime = math.Floor(10000*(1-float64(down)/float64(total))) / 100
 	}
-	return out, strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.2f", uptime), "0"), ".0")
+	return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.2f", uptime), "0"), ".0")
 }
 
 // barTitle says what a day was: "Dec 3, 2026: major outage 1h 20m,

@@ -298,8 +298,9 @@ func TestHTMLPage(t *testing.T) {
 		t.Errorf("%d uptime bars, want %d (90 for each of 3 components)", n, 3*Days)
 	}
 	// API: 14h of major outage and 30% of 8h of partial outage over 89
-	// days and 19.5 hours: 1 - (14h + 2.4h) / 2155.5h.
-	if !strings.Contains(body, "99.24% uptime") || !strings.Contains(body, "100% uptime") {
+	// days and 19.5 hours: 1 - (14h + 2.4h) / 2155.5h = 99.239%, shown
+	// rounded down.
+	if !strings.Contains(body, "99.23% uptime") || !strings.Contains(body, "100% uptime") {
 		t.Errorf("uptime figures missing")
 	}
 	resp, body = get(t, ts.URL+"/incidents/z3lct0r596n4")
@@ -439,5 +440,26 @@ func TestTemplateOverride(t *testing.T) {
 	_, err := New(&fakeSource{}, Config{TemplatesDir: dir}, time.Now, slog.Default())
 	if err == nil || !strings.Contains(err.Error(), `must define "incident"`) {
 		t.Errorf("New with a template lacking incident = %v", err)
+	}
+}
+
+// TestFormatUptime: two decimals at most, rounded down, so that any time
+// down shows below 100%.
+func TestFormatUptime(t *testing.T) {
+	day := 24 * time.Hour
+	for _, c := range []struct {
+		down, total time.Duration
+		want        string
+	}{
+		{0, 90 * day, "100"},
+		{time.Minute, 90 * day, "99.99"},
+		{90 * day / 200, 90 * day, "99.5"},
+		{day, 90 * day, "98.88"},
+		{90 * day, 90 * day, "0"},
+		{0, 0, "100"},
+	} {
+		if got := formatUptime(c.down, c.total); got != c.want {
+			t.Errorf("formatUptime(%s, %s) = %q, want %q", c.down, c.total, got, c.want)
+		}
 	}
 }
