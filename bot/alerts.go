@@ -62,19 +62,9 @@ func alertCounts(alerts []incident.StoredAlert) (firing, resolved int) {
 	return firing, resolved
 }
 
-// alertSummary renders the summary: counts, then the alerts, firing ones
-// first and newest first, the rest counted.
-func alertSummary(inc *incident.Incident, alerts []incident.StoredAlert, command string) (string, []slack.Block) {
-	firing, resolved := alertCounts(alerts)
-	shown := sortedAlerts(alerts)
-	if len(shown) > maxAlertsShown {
-		shown = shown[:maxAlertsShown]
-	}
-	return summaryBlocks(inc, firing, resolved, shown, command)
-}
-
-// summaryBlocks renders the summary from the counts and the alerts shown
-// (at most maxAlertsShown, in order), as the store hands them out.
+// summaryBlocks renders the alert summary: the counts, then the alerts
+// shown (at most maxAlertsShown: firing ones first, newest first, as the
+// store hands them out), the rest counted.
 func summaryBlocks(inc *incident.Incident, firing, resolved int, shown []incident.StoredAlert, command string) (string, []slack.Block) {
 	text := fmt.Sprintf("Alerts of incident #%d: %d firing, %d resolved", inc.Number, firing, resolved)
 	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(fmt.Sprintf(":rotating_light: *Alerts:* %d firing, %d resolved", firing, resolved)), nil, nil)}

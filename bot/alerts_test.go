@@ -66,7 +66,8 @@ func TestAlertMessagesWithinLimits(t *testing.T) {
 		}
 		alerts = append(alerts, hugeAlert(i, st))
 	}
-	text, blocks := alertSummary(inc, alerts, "/incident")
+	firing, resolved := alertCounts(alerts)
+	text, blocks := summaryBlocks(inc, firing, resolved, sortedAlerts(alerts)[:maxAlertsShown], "/incident")
 	if !strings.Contains(text, "666 firing, 334 resolved") {
 		t.Errorf("summary text %q, want the counts", text)
 	}
@@ -113,5 +114,20 @@ func TestTriageMessageWithinLimits(t *testing.T) {
 		if hasButtons != (g.State == incident.GroupTriage) {
 			t.Errorf("%s: buttons shown %v", g.State, hasButtons)
 		}
+	}
+}
+
+// TestPageShowsFewAlerts: a page lists the few alerts it is given and
+// counts the rest of the incident's.
+func TestPageShowsFewAlerts(t *testing.T) {
+	inc := &incident.Incident{ID: "x", Number: 7, Title: "Checkout failing", Severity: "sev1", Status: incident.Investigating}
+	var shown []incident.StoredAlert
+	for i := range maxPageAlerts {
+		shown = append(shown, hugeAlert(i, incident.AlertFiring))
+	}
+	ev := incident.Event{Kind: incident.KindPage, Data: map[string]string{"page": "1", "step": "1", "users": "U1"}}
+	_, blocks := pageMessage(inc, ev, "U1", "C1", 1000, shown, "/incident")
+	if text := checkAlertBlocks(t, "a page", blocks); !strings.Contains(text, "… and 995 more") {
+		t.Errorf("the page does not count the alerts it leaves out:\n%.1500s", text)
 	}
 }

@@ -184,7 +184,7 @@ func TestGoldenBlockKit(t *testing.T) {
 	}
 	page := func(inc *incident.Incident, ev incident.Event, channel string, alerts []incident.StoredAlert) message {
 		users := strings.Fields(ev.Data["users"])
-		text, blocks := pageMessage(inc, ev, users[len(users)-1], channel, alerts, "/incident")
+		text, blocks := pageMessage(inc, ev, users[len(users)-1], channel, len(alerts), alerts[:min(len(alerts), maxPageAlerts)], "/incident")
 		return message{text, blocks}
 	}
 	// The status page: two components, the open incident's services

@@ -93,7 +93,7 @@ func (p *pageDelivery) Deliver(ctx context.Context, inc *incident.Incident, even
 				channel = sh.Chat.ChannelID
 			}
 		}
-		alerts, err := p.svc.IncidentAlerts(ctx, inc.Number)
+		firing, resolved, alerts, err := p.svc.IncidentAlertSummary(ctx, inc.Number, maxPageAlerts)
 		if err != nil {
 			return err
 		}
@@ -101,7 +101,7 @@ func (p *pageDelivery) Deliver(ctx context.Context, inc *incident.Incident, even
 			if slices.Contains(st.Done, user) {
 				continue
 			}
-			text, blocks := pageMessage(inc, ev, user, channel, alerts, p.command)
+			text, blocks := pageMessage(inc, ev, user, channel, firing+resolved, alerts, p.command)
 			err := p.dm(ctx, user, text, blocks)
 			if err != nil && !isFinal(err) {
 				return err
@@ -221,7 +221,12 @@ func whereToJoin(channel, command string) string {
 // pageMessage is a page's direct message to user: the incident's link,
 // severity, title and alerts, why they are paged, the message of whoever
 // paged, and Acknowledge.
-func pageMessage(inc *incident.Incident, ev incident.Event, user, channel string, alerts []incident.StoredAlert, command string) (string, []slack.Block) {
+// maxPageAlerts is how many of the incident's alerts a page shows.
+const maxPageAlerts = 5
+
+// pageMessage renders a page: shown are at most maxPageAlerts of the
+// incident's total alerts.
+func pageMessage(inc *incident.Incident, ev incident.Event, user, channel string, total int, shown []incident.StoredAlert, command string) (string, []slack.Block) {
 	why := "You are on call."
 	users := strings.Fields(ev.Data["users"])
 	switch {
@@ -246,14 +251,13 @@ func pageMessage(inc *incident.Incident, ev incident.Event, user, channel string
 	if ev.Data["late"] == "true" {
 		lines = append(lines, ":hourglass: This page is late: Sitrep was down when it fell due.")
 	}
-	if len(alerts) > 0 {
+	if len(shown) > 0 {
 		var al []string
-		for i, a := range alerts {
-			if i == 5 {
-				al = append(al, fmt.Sprintf("… and %d more", len(alerts)-5))
-				break
-			}
+		for _, a := range shown[:min(len(shown), maxPageAlerts)] {
 			al = append(al, fmt.Sprintf("• %s (%s, %s)", escapeCut(a.Title, 150), a.Source, a.Status))
+		}
+		if more := total - len(al); more > 0 {
+			al = append(al, fmt.Sprintf("… and %d more", more))
 		}
 		lines = append(lines, "*Alerts*\n"+strings.Join(al, "\n"))
 	}
