@@ -242,6 +242,16 @@ func (s *slackDelivery) Deliver(ctx context.Context, inc *incident.Incident, eve
 			if how == "" {
 				return err
 			}
+			// What to do depends on whether the incident is closed, and
+			// it may have been closed since this pass read it (someone
+			// deletes the channel and closes the incident at once): a
+			// pass that read it earlier would make a new channel for a
+			// closed incident. Decide on the incident as it is now.
+			if now, gerr := s.svc.Get(ctx, inc.Number); gerr != nil {
+				return gerr
+			} else if now.Version != inc.Version {
+				return notify.ErrStale
+			}
 			if merr := s.moveOrLeave(sh, how, saveChat); merr != nil {
 				return merr
 			}
