@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -769,67 +770,365 @@ func TestComposeFile(t *testing.T) {
 	}
 }
 
+// composeService is what the compose tests read of a service.
+type composeService struct {
+	Image       string            `yaml:"image"`
+	EnvFile     string            `yaml:"env_file"`
+	Environment map[string]string `yaml:"environment"`
+	Command     []string          `yaml:"command"`
+	Volumes     []string          `yaml:"volumes"`
+	Ports       []string          `yaml:"ports"`
+	Profiles    []string          `yaml:"profiles"`
+	Restart     string            `yaml:"restart"`
+	Healthcheck struct {
+		Test []string `yaml:"test"`
+	} `yaml:"healthcheck"`
+	// DependsOn is read in either form, a list of names or a map of
+	// names to conditions; a list's entries have no condition.
+	DependsOn dependsOn `yaml:"depends_on"`
+	Deploy    struct {
+		Replicas int `yaml:"replicas"`
+	} `yaml:"deploy"`
+}
+
+type dependsOn map[string]string
+
+func (d *dependsOn) UnmarshalYAML(n *yaml.Node) error {
+	*d = dependsOn{}
+	if n.Kind == yaml.SequenceNode {
+		var names []string
+		if err := n.Decode(&names); err != nil {
+			return err
+		}
+		for _, name := range names {
+			(*d)[name] = ""
+		}
+		return nil
+	}
+	var m map[string]struct {
+		Condition string `yaml:"condition"`
+	}
+	if err := n.Decode(&m); err != nil {
+		return err
+	}
+	for name, c := range m {
+		(*d)[name] = c.Condition
+	}
+	return nil
+}
+
 // TestComposePostgresFile checks docker-compose.postgres.yml's structure:
-// PostgreSQL with a health check and a volume, and one Sitrep that waits
-// for it and reaches it by a postgres:// SITREP_DB whose password comes
-// from .env, not from the file.
+// PostgreSQL with a health check and a volume; two Sitrep replicas that
+// wait for it and share it through one postgres:// SITREP_DB whose password
+// comes from .env; Caddy in front of both, with the Caddyfile naming each
+// replica on the ports it listens on; and the SQLite copy, run only by
+// name, reading docker-compose.yml's volume.
 func TestComposePostgresFile(t *testing.T) {
 	raw, err := os.ReadFile("docker-compose.postgres.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var f struct {
-		Services map[string]struct {
-			Image       string            `yaml:"image"`
-			EnvFile     string            `yaml:"env_file"`
-			Environment map[string]string `yaml:"environment"`
-			Volumes     []string          `yaml:"volumes"`
-			Ports       []string          `yaml:"ports"`
-			Healthcheck struct {
-				Test []string `yaml:"test"`
-			} `yaml:"healthcheck"`
-			DependsOn map[string]struct {
-				Condition string `yaml:"condition"`
-			} `yaml:"depends_on"`
-			Deploy struct {
-				Replicas int `yaml:"replicas"`
-			} `yaml:"deploy"`
-		} `yaml:"services"`
-		Volumes map[string]any `yaml:"volumes"`
+		Services map[string]composeService `yaml:"services"`
+		Volumes  map[string]any            `yaml:"volumes"`
 	}
 	if err := yaml.Unmarshal(raw, &f); err != nil {
 		t.Fatalf("docker-compose.postgres.yml: %v", err)
 	}
-	if len(f.Services) != 2 {
-		t.Fatalf("services %v; want postgres and sitrep", slices.Sorted(maps.Keys(f.Services)))
+	names := slices.Sorted(maps.Keys(f.Services))
+	if want := []string{"caddy", "migrate-from-sqlite", "postgres", "sitrep-1", "sitrep-2"}; !slices.Equal(names, want) {
+		t.Fatalf("services %v; want %v", names, want)
 	}
-	pg, app := f.Services["postgres"], f.Services["sitrep"]
+	pg := f.Services["postgres"]
 	if !strings.HasPrefix(pg.Image, "postgres:") || !slices.Contains(pg.Healthcheck.Test, "pg_isready") {
 		t.Errorf("postgres: image %q, health check %v; want PostgreSQL checked with pg_isready", pg.Image, pg.Healthcheck.Test)
 	}
 	if pw := pg.Environment["POSTGRES_PASSWORD"]; !strings.HasPrefix(pw, "${POSTGRES_PASSWORD") {
 		t.Errorf("postgres: POSTGRES_PASSWORD is %q; want it from .env", pw)
 	}
-	var volume string
-	for _, v := range pg.Volumes {
-		if src, dst, _ := strings.Cut(v, ":"); dst == "/var/lib/postgresql/data" {
-			volume = src
-		}
-	}
-	if _, declared := f.Volumes[volume]; volume == "" || !declared {
+	if v := mountedAt(pg.Volumes, "/var/lib/postgresql/data"); v == "" || f.Volumes == nil || !slices.Contains(slices.Collect(maps.Keys(f.Volumes)), v) {
 		t.Errorf("postgres mounts %q; want a named volume at /var/lib/postgresql/data", pg.Volumes)
 	}
-	db := app.Environment["SITREP_DB"]
+
+	// The replicas: the same image, settings and database, each waiting
+	// for PostgreSQL, neither published (Caddy is the way in).
+	replicas := []string{"sitrep-1", "sitrep-2"}
+	first := f.Services[replicas[0]]
+	db := first.Environment["SITREP_DB"]
 	if !strings.HasPrefix(db, "postgres://") || !strings.Contains(db, "${POSTGRES_PASSWORD}@postgres:5432/") {
-		t.Errorf("sitrep: SITREP_DB %q; want the postgres service's URL with the password from .env", db)
+		t.Errorf("%s: SITREP_DB %q; want the postgres service's URL with the password from .env", replicas[0], db)
 	}
-	if app.DependsOn["postgres"].Condition != "service_healthy" {
-		t.Errorf("sitrep depends on %+v; want it to wait for PostgreSQL to be healthy", app.DependsOn)
+	for _, name := range replicas {
+		r := f.Services[name]
+		if r.Environment["SITREP_DB"] != db || r.Image != first.Image {
+			t.Errorf("%s: SITREP_DB %q, image %q; want %s's %q and %q: replicas share one database", name, r.Environment["SITREP_DB"], r.Image, replicas[0], db, first.Image)
+		}
+		if r.DependsOn["postgres"] != "service_healthy" {
+			t.Errorf("%s depends on %v; want it to wait for PostgreSQL to be healthy", name, r.DependsOn)
+		}
+		if r.EnvFile != ".env" || len(r.Ports) != 0 || len(r.Profiles) != 0 || r.Command != nil || r.Deploy.Replicas > 1 {
+			t.Errorf("%s: env_file %q, ports %v, profiles %v, command %q, deploy.replicas %d; want .env, nothing published, started by up, serving, one container", name, r.EnvFile, r.Ports, r.Profiles, r.Command, r.Deploy.Replicas)
+		}
+		if r.Restart != "unless-stopped" {
+			t.Errorf("%s has restart %q; want unless-stopped", name, r.Restart)
+		}
 	}
-	if app.EnvFile != ".env" || !slices.Contains(app.Ports, "8080:8080") {
-		t.Errorf("sitrep: env_file %q, ports %v; want .env and 8080:8080", app.EnvFile, app.Ports)
+	httpPort := composePort(t, first.Environment["SITREP_ADDR"])
+	statusPort := composePort(t, first.Environment["SITREP_STATUS_ADDR"])
+
+	// Caddy: published, after the replicas, with deploy/Caddyfile.
+	lb := f.Services["caddy"]
+	if !strings.HasPrefix(lb.Image, "caddy:2") {
+		t.Errorf("caddy: image %q; want Docker Hub's caddy:2", lb.Image)
 	}
-	if app.Deploy.Replicas > 1 {
-		t.Errorf("sitrep runs %d replicas; replicas do not yet share out triage messages", app.Deploy.Replicas)
+	for _, name := range replicas {
+		if _, ok := lb.DependsOn[name]; !ok {
+			t.Errorf("caddy depends on %v; want %s too", lb.DependsOn, name)
+		}
+	}
+	caddyfile := ""
+	for _, v := range lb.Volumes {
+		if src, rest, _ := strings.Cut(v, ":"); strings.HasPrefix(rest, "/etc/caddy/Caddyfile") {
+			caddyfile = src
+		}
+	}
+	if caddyfile != "./deploy/Caddyfile" {
+		t.Fatalf("caddy mounts %q; want ./deploy/Caddyfile at /etc/caddy/Caddyfile", lb.Volumes)
+	}
+	for _, p := range []int{httpPort, statusPort} {
+		if want := fmt.Sprintf("%d:%d", p, p); !slices.Contains(lb.Ports, want) {
+			t.Errorf("caddy publishes %v; want %s", lb.Ports, want)
+		}
+	}
+	sites := readCaddyfile(t, caddyfile)
+	checkCaddySite(t, sites, httpPort, replicas, "/readyz", []string{"/slack/commands", "/slack/interactions", "/slack/events", "/hooks/alertmanager", "/healthz", "/readyz"}, []string{"/metrics"})
+	checkCaddySite(t, sites, statusPort, replicas, "", []string{"/", "/api/v2/summary.json"}, nil)
+
+	// The SQLite copy: only run by name, into the replicas' database,
+	// from the volume docker-compose.yml keeps its database in.
+	mg := f.Services["migrate-from-sqlite"]
+	if len(mg.Profiles) == 0 || mg.Restart != "no" {
+		t.Errorf("migrate-from-sqlite: profiles %v, restart %q; want a profile, so that up does not run it, and no restart", mg.Profiles, mg.Restart)
+	}
+	if mg.Environment["SITREP_DB"] != db || mg.DependsOn["postgres"] != "service_healthy" {
+		t.Errorf("migrate-from-sqlite: SITREP_DB %q, depends on %v; want the replicas' database, once healthy", mg.Environment["SITREP_DB"], mg.DependsOn)
+	}
+	if len(mg.Command) != 3 || mg.Command[0] != "migrate" || mg.Command[1] != "--from" {
+		t.Fatalf("migrate-from-sqlite runs %q; want migrate --from <file>", mg.Command)
+	}
+	var single struct {
+		Services map[string]composeService `yaml:"services"`
+	}
+	raw, err = os.ReadFile("docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(raw, &single); err != nil {
+		t.Fatal(err)
+	}
+	sqliteVolume := mountedAt(single.Services["sitrep"].Volumes, "/data")
+	dir := path.Dir(mg.Command[2])
+	if v := mountedAt(mg.Volumes, dir); v != sqliteVolume || path.Base(mg.Command[2]) != path.Base(readImage(t).runtime.env(t)["SITREP_DB"]) {
+		t.Errorf("migrate-from-sqlite copies %s from volume %q; want the image's database file in docker-compose.yml's volume %q", mg.Command[2], v, sqliteVolume)
+	}
+	if _, ok := f.Volumes[sqliteVolume]; !ok {
+		t.Errorf("volumes %v do not declare %s, so it would not be docker-compose.yml's", slices.Sorted(maps.Keys(f.Volumes)), sqliteVolume)
+	}
+}
+
+// mountedAt returns the source of the volume mounted at dir.
+func mountedAt(volumes []string, dir string) string {
+	for _, v := range volumes {
+		src, rest, _ := strings.Cut(v, ":")
+		if dst, _, _ := strings.Cut(rest, ":"); dst == dir {
+			return src
+		}
+	}
+	return ""
+}
+
+// composePort is the port of a listen address such as ":8080".
+func composePort(t *testing.T, addr string) int {
+	t.Helper()
+	_, p, err := net.SplitHostPort(addr)
+	n, err2 := strconv.Atoi(p)
+	if err != nil || err2 != nil {
+		t.Fatalf("%q is not a listen address with a port", addr)
+	}
+	return n
+}
+
+// caddyBlock is a Caddyfile line (its words) and the block it opens.
+type caddyBlock struct {
+	words []string
+	body  []caddyBlock
+}
+
+// readCaddyfile parses a Caddyfile into its top-level blocks (the global
+// options and the sites) as far as these tests need: one directive a line,
+// # comments, quoted words, and { } blocks.
+func readCaddyfile(t *testing.T, file string) []caddyBlock {
+	t.Helper()
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := &caddyBlock{}
+	stack := []*caddyBlock{root}
+	for n, line := range strings.Split(string(raw), "\n") {
+		words := caddyWords(line)
+		if len(words) == 0 {
+			continue
+		}
+		top := stack[len(stack)-1]
+		switch {
+		case len(words) == 1 && words[0] == "}":
+			if len(stack) == 1 {
+				t.Fatalf("%s:%d: } closes nothing", file, n+1)
+			}
+			stack = stack[:len(stack)-1]
+		case words[len(words)-1] == "{":
+			top.body = append(top.body, caddyBlock{words: words[:len(words)-1]})
+			stack = append(stack, &top.body[len(top.body)-1])
+		default:
+			top.body = append(top.body, caddyBlock{words: words})
+		}
+	}
+	if len(stack) != 1 {
+		t.Fatalf("%s: a block is not closed", file)
+	}
+	return root.body
+}
+
+// caddyWords splits a Caddyfile line into words: spaces separate them,
+// double quotes group them, # outside quotes starts a comment.
+func caddyWords(line string) []string {
+	var words []string
+	var w strings.Builder
+	quoted, inWord := false, false
+	for _, r := range line {
+		switch {
+		case r == '"':
+			quoted, inWord = !quoted, true
+		case quoted:
+			w.WriteRune(r)
+		case r == '#' && !inWord:
+			return words
+		case r == ' ' || r == '\t':
+			if inWord {
+				words = append(words, w.String())
+				w.Reset()
+				inWord = false
+			}
+		default:
+			w.WriteRune(r)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, w.String())
+	}
+	return words
+}
+
+// find returns the blocks under b, at any depth, whose first word is name.
+func (b caddyBlock) find(name string) []caddyBlock {
+	var out []caddyBlock
+	for _, c := range b.body {
+		if len(c.words) > 0 && c.words[0] == name {
+			out = append(out, c)
+		}
+		out = append(out, c.find(name)...)
+	}
+	return out
+}
+
+// checkCaddySite checks the site listening on port: every reverse_proxy in
+// it sends to each replica on that same port and, when health is set,
+// checks that path; the paths it proxies (its matcher's, when it has one)
+// include every path of want and none of avoid.
+func checkCaddySite(t *testing.T, sites []caddyBlock, port int, replicas []string, health string, want, avoid []string) {
+	t.Helper()
+	var site *caddyBlock
+	for i, s := range sites {
+		if slices.Equal(s.words, []string{fmt.Sprintf(":%d", port)}) {
+			site = &sites[i]
+		}
+	}
+	if site == nil {
+		t.Errorf("the Caddyfile has no site :%d", port)
+		return
+	}
+	matchers := map[string][]string{}
+	for _, c := range site.body {
+		if len(c.words) > 2 && strings.HasPrefix(c.words[0], "@") && c.words[1] == "path" {
+			matchers[c.words[0]] = c.words[2:]
+		}
+	}
+	// The site's proxies, each with the paths it takes: its own matcher's,
+	// or that of the handle block it is in; nil for every path.
+	type proxy struct {
+		block caddyBlock
+		paths []string
+	}
+	var proxies []proxy
+	for _, c := range site.body {
+		switch {
+		case len(c.words) > 0 && c.words[0] == "reverse_proxy":
+			var paths []string
+			if len(c.words) > 1 && strings.HasPrefix(c.words[1], "@") {
+				paths = matchers[c.words[1]]
+			}
+			proxies = append(proxies, proxy{c, paths})
+		case len(c.words) > 0 && c.words[0] == "handle":
+			var paths []string
+			if len(c.words) > 1 {
+				paths = matchers[c.words[1]]
+			}
+			for _, p := range c.find("reverse_proxy") {
+				proxies = append(proxies, proxy{p, paths})
+			}
+		}
+	}
+	if len(proxies) == 0 {
+		t.Errorf("the Caddyfile's site :%d proxies nothing", port)
+	}
+	covers := func(paths []string, path string) bool {
+		if paths == nil {
+			return true
+		}
+		return slices.ContainsFunc(paths, func(p string) bool {
+			prefix, wild := strings.CutSuffix(p, "*")
+			return p == path || wild && strings.HasPrefix(path, prefix)
+		})
+	}
+	for _, p := range proxies {
+		var upstreams []string
+		for _, w := range p.block.words[1:] {
+			if !strings.HasPrefix(w, "@") {
+				upstreams = append(upstreams, w)
+			}
+		}
+		for _, r := range replicas {
+			if want := fmt.Sprintf("%s:%d", r, port); !slices.Contains(upstreams, want) {
+				t.Errorf("the Caddyfile's site :%d proxies to %q; want %s among them", port, upstreams, want)
+			}
+		}
+		if health != "" {
+			uri := p.block.find("health_uri")
+			if len(uri) != 1 || !slices.Equal(uri[0].words[1:], []string{health}) || len(p.block.find("health_port")) > 0 {
+				t.Errorf("the Caddyfile's site :%d checks replicas with %v; want health_uri %s on the proxied port", port, uri, health)
+			}
+		}
+		for _, w := range want {
+			if !covers(p.paths, w) {
+				t.Errorf("the Caddyfile's site :%d proxies paths %q; want %s among them", port, p.paths, w)
+			}
+		}
+		for _, a := range avoid {
+			if covers(p.paths, a) {
+				t.Errorf("the Caddyfile's site :%d proxies paths %q, which include %s", port, p.paths, a)
+			}
+		}
 	}
 }
