@@ -17,6 +17,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/sitrep-dev/sitrep/incident"
 )
 
 // The PostgreSQL benchmark of issue 24: the note command against one
@@ -42,8 +44,9 @@ type pgReplicaRun struct {
 	// meanwhile.
 	roundTrips uint64
 	// idleTrips is the same sum over idleFor with no load, after the
-	// incident was declared and Slack had gone quiet: the background work
-	// alone (change-feed polls, the pool's pings, the scrapes of /metrics).
+	// incident was declared, Slack had gone quiet and every replica had
+	// caught up with the declaration: the background work alone
+	// (change-feed polls, the pool's pings, the readings of /metrics).
 	idleTrips             uint64
 	idleFor               time.Duration
 	warnLines, errorLines int
@@ -234,12 +237,21 @@ func benchReplicas(ctx context.Context, cfg config, bin, dir, u string, n int, l
 		return run, fmt.Errorf("declare the benchmark's incident: %w\n%s", err, procs[0].logTail())
 	}
 
+	// The other replicas learn of the declaration at their next poll of
+	// the change feed, and each then makes its first pass over the
+	// incident, preparing its statements: a start, not the background.
+	// Two polls' time lets that settle; the idle window then spans two
+	// polls too, so that each replica polls as often in it as on average.
+	idle := max(cfg.idle, 2*incident.DefaultPoll)
+	if err := sleep(ctx, 2*incident.DefaultPoll); err != nil {
+		return run, err
+	}
 	before, err := roundTrips(ctx, bases)
 	if err != nil {
 		return run, err
 	}
 	start := time.Now()
-	if err := sleep(ctx, cfg.idle); err != nil {
+	if err := sleep(ctx, idle); err != nil {
 		return run, err
 	}
 	after, err := roundTrips(ctx, bases)
