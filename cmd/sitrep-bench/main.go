@@ -250,7 +250,7 @@ func measure(ctx context.Context, cfg config, logw io.Writer) (*results, error) 
 		return nil, err
 	}
 	if cfg.postgres != "" {
-		logf("postgres: notes with %v replicas on %s", replicaCounts, redactURL(cfg.postgres))
+		logf("postgres: notes with one and three replicas on %s", redactURL(cfg.postgres))
 		if res.pg, err = benchPostgres(ctx, cfg, bin, tmp, logf); err != nil {
 			return nil, err
 		}
