@@ -245,8 +245,14 @@ func TestPostgresFlag(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "postgres://") || strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("parseFlags(-postgres mysql://…) = %v; want a message naming postgres:// without the password", err)
 	}
-	cfg, err := parseFlags([]string{"-quick", "-postgres", "postgres://u:hunter2@db/x"}, io.Discard)
-	if err != nil || strings.Contains(cfg.commandLine, "hunter2") {
-		t.Errorf("command line %q (%v): want the password masked", cfg.commandLine, err)
+	for _, args := range [][]string{
+		{"-quick", "-postgres", "postgres://u:hunter2@db/x"},
+		{"-quick", "--postgres=postgres://u:hunter2@db/x"},
+		{"-quick", "-postgres", "postgres://u@db/x?password=hunter2"},
+	} {
+		cfg, err := parseFlags(args, io.Discard)
+		if err != nil || strings.Contains(cfg.commandLine, "hunter2") || !strings.Contains(cfg.commandLine, "postgres://u") {
+			t.Errorf("%s: command line %q (%v); want it with the password masked", strings.Join(args, " "), cfg.commandLine, err)
+		}
 	}
 }

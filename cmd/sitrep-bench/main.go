@@ -268,8 +268,8 @@ func redactArgs(args []string) []string {
 		out[i] = a
 		if i > 0 && (args[i-1] == "-postgres" || args[i-1] == "--postgres") {
 			out[i] = redactURL(a)
-		} else if v, ok := strings.CutPrefix(a, "-postgres="); ok {
-			out[i] = "-postgres=" + redactURL(v)
+		} else if flag, v, ok := strings.Cut(a, "="); ok && (flag == "-postgres" || flag == "--postgres") {
+			out[i] = flag + "=" + redactURL(v)
 		}
 	}
 	return out
