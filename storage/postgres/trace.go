@@ -52,11 +52,12 @@ type countedConn struct {
 }
 
 func (c *countedConn) Write(b []byte) (int, error) {
-	n, err := c.Conn.Write(b)
-	if n > 0 {
+	// Marked before writing: the answer may be read (by pgx's reader in
+	// the background) before Write returns here.
+	if len(b) > 0 {
 		c.sent.Store(true)
 	}
-	return n, err
+	return c.Conn.Write(b)
 }
 
 func (c *countedConn) Read(b []byte) (int, error) {

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"io"
 	"net"
 	"testing"
 
@@ -123,4 +124,46 @@ func TestCountedConnRoundTrip(t *testing.T) {
 	if n := rt.n.Load(); n != 2 {
 		t.Fatalf("an answer read in two pieces counted %d more round trips, want 1", n-1)
 	}
+}
+
+// TestCountedConnAnswerBeforeWriteReturns counts a round trip whose answer
+// is read in the background before the write has returned, as pgx's
+// background reader can when a write is slow: the answer must count.
+func TestCountedConnAnswerBeforeWriteReturns(t *testing.T) {
+	client, server := net.Pipe()
+	defer server.Close()
+	answered := make(chan struct{})
+	rt := &roundTrips{}
+	c := &countedConn{Conn: &slowWrite{Conn: client, after: answered}, rt: rt}
+	defer c.Close()
+
+	go func() { // the server: read the request, answer it
+		buf := make([]byte, 1)
+		if _, err := io.ReadFull(server, buf); err == nil {
+			server.Write([]byte("a"))
+		}
+	}()
+	go func() { // the background reader
+		buf := make([]byte, 1)
+		c.Read(buf)
+		close(answered)
+	}()
+	if _, err := c.Write([]byte("q")); err != nil {
+		t.Fatal(err)
+	}
+	if n := rt.n.Load(); n != 1 {
+		t.Errorf("an answer read before its write returned counted %d round trips, want 1", n)
+	}
+}
+
+// slowWrite returns from Write only once after is closed.
+type slowWrite struct {
+	net.Conn
+	after chan struct{}
+}
+
+func (c *slowWrite) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	<-c.after
+	return n, err
 }
