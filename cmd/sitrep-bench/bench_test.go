@@ -196,6 +196,11 @@ func TestPostgres(t *testing.T) {
 	if pg.floor.errors > 0 || len(pg.floor.durs) != cfg.requests || pg.floor.rate() <= 0 {
 		t.Errorf("floor: %d inserts measured, %d failed (first: %s); want %d", len(pg.floor.durs), pg.floor.errors, pg.floor.firstErr, cfg.requests)
 	}
+	// BEGIN, INSERT, COMMIT, each a round trip as pgx sends them; the
+	// pool's pings of connections idle over a second could add one.
+	if pg.floorTrips < 3*uint64(cfg.requests) || pg.floorTripsPerRow() > 3.5 {
+		t.Errorf("floor: %d round trips for %d rows (%.2f a row), want 3 a row", pg.floorTrips, cfg.requests, pg.floorTripsPerRow())
+	}
 	if pg.version == "" || strings.Contains(pg.server, "search_path") {
 		t.Errorf("server %q version %q", pg.server, pg.version)
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -88,6 +89,17 @@ type pgResults struct {
 	version string // server_version
 	runs    [2]pgReplicaRun
 	floor   serverStats // one-row INSERT transactions
+	// floorTrips is the floor's measured round trips, counted on its
+	// pool's connections as the store counts its own.
+	floorTrips uint64
+}
+
+// floorTripsPerRow is the floor's round trips per row inserted.
+func (p *pgResults) floorTripsPerRow() float64 {
+	if len(p.floor.durs) == 0 {
+		return 0
+	}
+	return float64(p.floorTrips) / float64(len(p.floor.durs))
 }
 
 // scaling is three replicas' acknowledged notes a second over one's.
@@ -149,7 +161,7 @@ func benchPostgres(ctx context.Context, cfg config, bin, dir string, logf func(s
 			// The floor runs here, with no program running, on a table
 			// shaped like the events table in the schema just measured.
 			logf("postgres: floor, %d one-row INSERT transactions after %d warm-up, %d clients", cfg.requests, cfg.warmup, cfg.clients)
-			res.floor, err = benchFloor(ctx, cfg, u)
+			res.floor, res.floorTrips, err = benchFloor(ctx, cfg, u)
 		}
 		drop()
 		if err != nil {
@@ -398,16 +410,30 @@ const floorTable = `CREATE TABLE floor_events (LIKE events INCLUDING ALL)`
 
 // benchFloor measures one-row INSERT transactions (BEGIN, INSERT, COMMIT:
 // three round trips, as pgx sends them) through a pgxpool with its default
-// size, as each replica's, from cfg.clients clients.
-func benchFloor(ctx context.Context, cfg config, u string) (serverStats, error) {
+// size, as each replica's, from cfg.clients clients. It returns the round
+// trips the measured ones made.
+func benchFloor(ctx context.Context, cfg config, u string) (serverStats, uint64, error) {
 	var st serverStats
-	pool, err := pgxpool.New(ctx, u)
+	pcfg, err := pgxpool.ParseConfig(u)
 	if err != nil {
-		return st, fmt.Errorf("floor: %w", err)
+		return st, 0, fmt.Errorf("floor: %w", err)
+	}
+	var trips atomic.Uint64
+	dial := pcfg.ConnConfig.DialFunc
+	pcfg.ConnConfig.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &tripConn{Conn: conn, n: &trips}, nil
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return st, 0, fmt.Errorf("floor: %w", err)
 	}
 	defer pool.Close()
 	if _, err := pool.Exec(ctx, floorTable); err != nil {
-		return st, fmt.Errorf("floor: %s: %w", floorTable, err)
+		return st, 0, fmt.Errorf("floor: %s: %w", floorTable, err)
 	}
 	var seq atomic.Int64
 	insert := func(ctx context.Context) error {
@@ -427,13 +453,40 @@ func benchFloor(ctx context.Context, cfg config, u string) (serverStats, error) 
 	}
 	var warm serverStats
 	if err := floorRound(ctx, cfg.clients, cfg.warmup, insert, &warm); err != nil {
-		return st, err
+		return st, 0, err
 	}
 	if warm.errors > 0 {
-		return st, fmt.Errorf("floor warm-up: %d of %d inserts failed; first: %s", warm.errors, cfg.warmup, warm.firstErr)
+		return st, 0, fmt.Errorf("floor warm-up: %d of %d inserts failed; first: %s", warm.errors, cfg.warmup, warm.firstErr)
 	}
 	st.durs = make([]time.Duration, 0, cfg.requests)
-	return st, floorRound(ctx, cfg.clients, cfg.requests, insert, &st)
+	before := trips.Load()
+	err = floorRound(ctx, cfg.clients, cfg.requests, insert, &st)
+	return st, trips.Load() - before, err
+}
+
+// tripConn counts round trips as storage/postgres's countedConn does (a
+// write, then the first bytes of the answer), for the floor's pool.
+type tripConn struct {
+	net.Conn
+	n    *atomic.Uint64
+	sent atomic.Bool
+}
+
+func (c *tripConn) Write(b []byte) (int, error) {
+	// Marked before writing: the answer may be read (by pgx's reader in
+	// the background) before Write returns here.
+	if len(b) > 0 {
+		c.sent.Store(true)
+	}
+	return c.Conn.Write(b)
+}
+
+func (c *tripConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 && c.sent.CompareAndSwap(true, false) {
+		c.n.Add(1)
+	}
+	return n, err
 }
 
 // floorRound runs count inserts from clients goroutines.
@@ -493,7 +546,7 @@ func renderPostgres(p func(string, ...any), r *results, judge func(bool) string)
 		"read from `/metrics` just before the first measured request and just after the last answer, summed over the replicas, "+
 		"over the acknowledged notes; background work in the window (change-feed polls every 2 s, the pool's pings, "+
 		"the claims, deliveries to Slack, the readings of `/metrics`) is included, and taken out at its idle rate in the last column. "+
-		"The floor is as many one-row INSERT transactions (BEGIN, INSERT, COMMIT) into a table shaped like the events table "+
+		"The floor is as many one-row INSERT transactions (BEGIN, INSERT, COMMIT; its round trips counted on its own connections) into a table shaped like the events table "+
 		"(`LIKE events INCLUDING ALL`: no foreign key, no trigger), from as many goroutines through a pgxpool of the default size, "+
 		"as each replica's pool is, with no program running.\n\n",
 		thousands(c.requests), c.clients, thousands(c.warmup), pg.server, pg.version, roundTripsMetric)
@@ -512,7 +565,8 @@ func renderPostgres(p func(string, ...any), r *results, judge func(bool) string)
 		row(fmt.Sprintf("PostgreSQL, %s", plural(run.replicas, "replica")), run.notes,
 			fmt.Sprintf("%.2f", run.tripsPerNote()), fmt.Sprintf("%.2f", run.netTripsPerNote()))
 	}
-	row("floor: one-row INSERT transactions through pgx", pg.floor, "3", "3")
+	floorTrips := fmt.Sprintf("%.2f", pg.floorTripsPerRow())
+	row("floor: one-row INSERT transactions through pgx", pg.floor, floorTrips, floorTrips)
 
 	var bg, spread []string
 	for _, run := range pg.runs {
