@@ -229,12 +229,15 @@ func TestPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	var left int
-	if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'sitrep_bench_%'`).Scan(&left); err != nil {
+	if len(pg.schemas) != len(replicaCounts) {
+		t.Errorf("schemas made: %v, want one per configuration", pg.schemas)
+	}
+	var left []string
+	if err := conn.QueryRow(ctx, `SELECT coalesce(array_agg(nspname::text), '{}') FROM pg_namespace WHERE nspname = ANY($1)`, pg.schemas).Scan(&left); err != nil {
 		t.Fatal(err)
 	}
-	if left != 0 {
-		t.Errorf("%d sitrep_bench_ schemas left on the server", left)
+	if len(left) != 0 {
+		t.Errorf("schemas left on the server: %v", left)
 	}
 	t.Logf("%s", log.String())
 	for _, run := range pg.runs {

@@ -85,8 +85,9 @@ func (r pgReplicaRun) netTripsPerNote() float64 {
 
 // pgResults is the whole PostgreSQL benchmark.
 type pgResults struct {
-	server  string // the URL, password masked
-	version string // server_version
+	server  string   // the URL, password masked
+	version string   // server_version
+	schemas []string // made for the run (and dropped)
 	runs    [2]pgReplicaRun
 	floor   serverStats // one-row INSERT transactions
 	// floorTrips is the floor's measured round trips, counted on its
@@ -150,6 +151,7 @@ func benchPostgres(ctx context.Context, cfg config, bin, dir string, logf func(s
 		if err != nil {
 			return nil, err
 		}
+		res.schemas = append(res.schemas, schema)
 		u, err := withSearchPath(cfg.postgres, schema)
 		if err != nil {
 			drop()
