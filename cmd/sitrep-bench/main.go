@@ -55,6 +55,7 @@ type config struct {
 	eventsCPU   string // CPU profile of the in-process events benchmark
 	sitrepCPU   string // CPU profile of the program in the latency run
 	commandLine string
+	postgres    string // a PostgreSQL server's URL for the benchmark of issue 24; "" skips it
 
 	alertBodies   int // measured Alertmanager notifications per server
 	alertWarmup   int // unmeasured notifications per server first
@@ -108,6 +109,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.alertSenders, "alert-senders", 20, "concurrent `senders` of alerts")
 	fs.IntVar(&c.alertsPerBody, "alerts-per-body", 10, "`alerts` in each notification of the alert intake benchmark")
 	fs.IntVar(&c.storm, "storm", 10000, "`alerts` of one group in the storm")
+	fs.StringVar(&c.postgres, "postgres", "", "also measure notes on PostgreSQL with one and three replicas, in schemas made on the server at `URL` and dropped afterwards (e.g. postgres://root@127.0.0.1:5432/test?sslmode=disable)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the work directory, with the program's databases and logs, and say where it is")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: go run ./cmd/sitrep-bench [flags]\n\nMeasures Sitrep against the targets in BENCHMARKS.md and prints a Markdown report.\n\nFlags:\n")
@@ -158,7 +160,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	c.alertWarmup = max(1, c.alertBodies/10)
 	c.alertRound = max(1, c.alertBodies/20)
 	c.stormPerBody = 100
-	c.commandLine = strings.TrimSpace("go run ./cmd/sitrep-bench " + strings.Join(args, " "))
+	if c.postgres != "" && !strings.HasPrefix(c.postgres, "postgres://") && !strings.HasPrefix(c.postgres, "postgresql://") {
+		return c, fmt.Errorf("-postgres must be a postgres:// URL, such as postgres://root@127.0.0.1:5432/test?sslmode=disable; got %s", redactURL(c.postgres))
+	}
+	c.commandLine = strings.TrimSpace("go run ./cmd/sitrep-bench " + strings.Join(redactArgs(args), " "))
 	return c, nil
 }
 
@@ -244,7 +249,28 @@ func measure(ctx context.Context, cfg config, logw io.Writer) (*results, error) 
 	if res.events, err = benchEvents(ctx, tmp, cfg, logf); err != nil {
 		return nil, err
 	}
+	if cfg.postgres != "" {
+		logf("postgres: notes with one and three replicas on %s", redactURL(cfg.postgres))
+		if res.pg, err = benchPostgres(ctx, cfg, bin, tmp, logf); err != nil {
+			return nil, err
+		}
+	}
 	res.finished = time.Now()
 	res.loadAfter = loadAverage()
 	return res, nil
+}
+
+// redactArgs is the command line with any password in a -postgres URL
+// masked, for the report.
+func redactArgs(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = a
+		if i > 0 && (args[i-1] == "-postgres" || args[i-1] == "--postgres") {
+			out[i] = redactURL(a)
+		} else if flag, v, ok := strings.Cut(a, "="); ok && (flag == "-postgres" || flag == "--postgres") {
+			out[i] = flag + "=" + redactURL(v)
+		}
+	}
+	return out
 }

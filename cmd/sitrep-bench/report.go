@@ -28,6 +28,7 @@ type results struct {
 	events                    eventsResult
 	alerts                    alertRun
 	storm                     stormRun
+	pg                        *pgResults // nil without -postgres
 }
 
 // The targets of issue 7.
@@ -259,6 +260,7 @@ func render(r *results) string {
 	p("| RSS after idling %s more | %s | | |\n", c.idle, mib(r.memAfterIdle.rss))
 	p("| peak RSS (VmHWM) | %s | | |\n", mib(r.memAfterIdle.hwm))
 	p("| threads idle / after the load | %d / %d | | |\n", r.memIdle.threads, r.memAfterLoad.threads)
+	renderPostgres(p, r, judge)
 	return wrap(b.String())
 }
 

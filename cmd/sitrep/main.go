@@ -150,6 +150,9 @@ func (p program) serve(ctx context.Context) error {
 	svc := incident.NewService(db, cfg.Incident, clk.Now)
 	svc.UsePaging(cfg.Paging)
 	m := metrics.New(svc, version, log)
+	if wire, ok := db.(interface{ RoundTrips() uint64 }); ok {
+		m.CountDBRoundTrips(wire.RoundTrips) // PostgreSQL's
+	}
 
 	// The Slack library's default HTTP client never times out; a hung call
 	// would stall an incident's updates and shutdown with it.

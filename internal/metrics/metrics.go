@@ -100,6 +100,17 @@ func New(svc *incident.Service, version string, log *slog.Logger) *Metrics {
 	return m
 }
 
+// CountDBRoundTrips publishes sitrep_db_round_trips_total, read from
+// roundTrips at each scrape. Only a database across a network has round
+// trips: with SQLite the series is not published at all, rather than
+// published as a 0 that would look like a measurement.
+func (m *Metrics) CountDBRoundTrips(roundTrips func() uint64) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "sitrep_db_round_trips_total",
+		Help: "Round trips to PostgreSQL, counted on the connections: a request written and the start of its answer read. Background work (the pool's and the claims' pings, polling for changes, deliveries) is included.",
+	}, func() float64 { return float64(roundTrips()) }))
+}
+
 // Page counts a paging event (bot.PageMetrics).
 func (m *Metrics) Page(event string) { m.pages.WithLabelValues(event).Inc() }
 

@@ -41,6 +41,7 @@ var migrationFS embed.FS
 type DB struct {
 	pool  *pgxpool.Pool
 	locks *locker // claims of exclusive work (exclusive.go)
+	wire  *roundTrips
 
 	// Now is the time the store records things at (when an event was
 	// recorded, a delivery saved); time.Now unless a test sets it. Set it
@@ -65,6 +66,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		// pgx's message repeats the URL, password included.
 		return nil, fmt.Errorf("open database: the PostgreSQL URL is not valid (%s): use postgres://user:password@host:5432/database", redactParseError(err))
 	}
+	wire := countRoundTrips(&cfg.ConnConfig.Config) // trace.go
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -73,7 +75,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &DB{pool: pool, locks: newLocker(cfg.ConnConfig.Copy()), Now: time.Now}, nil
+	return &DB{pool: pool, locks: newLocker(cfg.ConnConfig.Copy()), wire: wire, Now: time.Now}, nil
 }
 
 // redactParseError keeps what pgx says is wrong without the URL it quotes
