@@ -189,3 +189,105 @@ func TestReplicaTakesOverALostPass(t *testing.T) {
 		t.Errorf("sent %v, want each of %v once, in order", got, want)
 	}
 }
+
+// counting counts the claims a replica asks the database for.
+type counting struct {
+	*postgres.DB
+	mu    sync.Mutex
+	tries map[string]int
+}
+
+func (c *counting) TryExclusive(ctx context.Context, key string) (func(), <-chan struct{}, bool, error) {
+	c.mu.Lock()
+	c.tries[key]++
+	c.mu.Unlock()
+	return c.DB.TryExclusive(ctx, key)
+}
+
+func (c *counting) triesFor(key string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tries[key]
+}
+
+// holding passes over incident 1 wait until released, as a replica in the
+// middle of a long pass does.
+type holding struct {
+	*recorder
+	held    chan struct{} // closed when a pass is under way
+	once    sync.Once
+	release chan struct{}
+}
+
+func (h *holding) Deliver(ctx context.Context, inc *incident.Incident, events []incident.Event, d *incident.Delivery, save func() error) error {
+	if inc.Number == 1 {
+		h.once.Do(func() { close(h.held) })
+		select {
+		case <-h.release:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return h.recorder.Deliver(ctx, inc, events, d, save)
+}
+
+// While one replica passes over an incident, changes another replica
+// makes to it wait for that replica's next look (a second later) instead
+// of asking the database for the claim again each time: under a busy
+// incident every note cost a round trip and won nothing. The changes are
+// still all delivered, once.
+func TestChangesWaitForAPassHeldElsewhere(t *testing.T) {
+	ctx := context.Background()
+	u := pgtest.Schema(t)
+	rem := &remote{}
+	open := func() (*counting, *incident.Service) {
+		db, err := postgres.Open(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		c := &counting{DB: db, tries: map[string]int{}}
+		return c, incident.NewService(c, incident.DefaultConfig(), time.Now)
+	}
+	_, svcA := open()
+	dbB, svcB := open()
+	hold := &holding{recorder: &recorder{remote: rem}, held: make(chan struct{}), release: make(chan struct{})}
+	start(t, svcA, clock.Real{}, hold)
+	inc, err := svcA.Declare(ctx, incident.Declaration{Title: "busy", Severity: "sev1", Actor: "U1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-hold.held:
+	case <-time.After(10 * time.Second):
+		t.Fatal("replica A never started its pass")
+	}
+	clkB := clock.NewFake(time.Now())
+	start(t, svcB, clkB, &recorder{remote: rem})
+	key := fmt.Sprintf("notify/recorder/%d", inc.Number)
+	eventually(t, "replica B to find the pass held", func() bool { return dbB.triesFor(key) > 0 })
+	const notes = 20
+	for i := range notes {
+		if _, err := svcB.AddNote(ctx, inc.Number, "U1", fmt.Sprint("note ", i)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond) // a chance for B's runner to ask, were it to
+	}
+	if got := dbB.triesFor(key); got > 2 {
+		t.Errorf("replica B asked for the held claim %d times over %d notes, want at most twice", got, notes)
+	}
+	close(hold.release)
+	want := seqs(t, svcB, inc.Number)
+	eventually(t, "every event delivered", func() bool {
+		clkB.Advance(time.Second) // B's next look
+		got := rem.received()
+		slices.Sort(got)
+		return len(slices.Compact(got)) == len(want)
+	})
+	got := rem.received()
+	sorted := slices.Clone(got)
+	slices.Sort(sorted)
+	if len(slices.Compact(sorted)) != len(got) {
+		t.Errorf("some events were sent twice: %v", got)
+	}
+}

@@ -180,6 +180,12 @@ type retry struct {
 	// server error, a timeout) rather than a rate limit or a refusal, so
 	// that it can go again as soon as the other side is seen to answer.
 	transient bool
+	// elsewhere is set while another process holds the incident's pass:
+	// a change made here then waits for the retry already set, rather
+	// than ask the database for the claim again at once. The holder's
+	// pass, or the retry after it, delivers the change; asking on every
+	// change cost a round trip each and won nothing.
+	elsewhere bool
 }
 
 // syncLocked runs a pass with the incident's lock held, and schedules what
@@ -188,6 +194,10 @@ type retry struct {
 func (l *lane) syncLocked(ctx context.Context, number int64) (err error) {
 	l.mu.Lock()
 	asked := l.due[number].asked
+	if r, due := l.due[number]; due && r.elsewhere {
+		r.elsewhere = false // the pass is this process's now
+		l.due[number] = r
+	}
 	waiters := l.waiters[number]
 	delete(l.waiters, number)
 	l.mu.Unlock()
@@ -400,8 +410,10 @@ func (l *lane) poke() {
 // failed attempts.
 func (l *lane) soon(number int64) {
 	l.mu.Lock()
-	r := l.due[number]
-	r.at = l.clock.Now()
+	r, due := l.due[number]
+	if now := l.clock.Now(); !due || !r.elsewhere || !r.at.After(now) {
+		r.at = now
+	}
 	l.asks++
 	r.asked = l.asks
 	l.due[number] = r
@@ -561,6 +573,7 @@ func (l *lane) run(ctx context.Context) error {
 					l.mu.Lock()
 					if r, due := l.due[n]; due && !r.at.After(now) {
 						r.at = now.Add(heldElsewhereRetry)
+						r.elsewhere = true
 						l.due[n] = r
 					}
 					l.mu.Unlock()
