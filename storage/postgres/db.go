@@ -24,6 +24,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -41,6 +42,10 @@ var migrationFS embed.FS
 type DB struct {
 	pool  *pgxpool.Pool
 	locks *locker // claims of exclusive work (exclusive.go)
+
+	// Group commit (commit.go): batches counts the transactions writes
+	// were committed in.
+	batches atomic.Int64
 
 	// Now is the time the store records things at (when an event was
 	// recorded, a delivery saved); time.Now unless a test sets it. Set it
@@ -123,6 +128,7 @@ func (db *DB) writeTx(ctx context.Context, what string, fn func(tx pgx.Tx) error
 	if err := fn(tx); err != nil {
 		return err
 	}
+	db.batches.Add(1)
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("%s: commit: %w", what, err)
 	}
