@@ -122,7 +122,7 @@ func benchNoteWriters(b *testing.B, writers int, same bool) {
 	}
 	var left atomic.Int64
 	left.Store(int64(b.N))
-	before := db.batches.Load()
+	before := db.commit.batches.Load()
 	b.ResetTimer()
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -144,5 +144,5 @@ func benchNoteWriters(b *testing.B, writers int, same bool) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "writes/s")
-	b.ReportMetric(float64(b.N)/float64(db.batches.Load()-before), "writes/commit")
+	b.ReportMetric(float64(b.N)/float64(db.commit.batches.Load()-before), "writes/commit")
 }

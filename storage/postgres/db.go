@@ -24,7 +24,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -43,9 +42,8 @@ type DB struct {
 	pool  *pgxpool.Pool
 	locks *locker // claims of exclusive work (exclusive.go)
 
-	// Group commit (commit.go): batches counts the transactions writes
-	// were committed in.
-	batches atomic.Int64
+	// commit batches the writes of writeTx (commit.go).
+	commit committer
 
 	// Now is the time the store records things at (when an event was
 	// recorded, a delivery saved); time.Now unless a test sets it. Set it
@@ -114,26 +112,8 @@ func (db *DB) Ping(ctx context.Context) error {
 // delivery's foreign key takes.
 const writeLock = `LOCK TABLE incidents IN SHARE ROW EXCLUSIVE MODE`
 
-// writeTx runs fn in a transaction holding the write lock and commits what
-// it did. A panic in fn rolls the transaction back and releases the lock.
-func (db *DB) writeTx(ctx context.Context, what string, fn func(tx pgx.Tx) error) error {
-	tx, err := db.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("%s: begin: %w", what, err)
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	if _, err := tx.Exec(ctx, writeLock); err != nil {
-		return fmt.Errorf("%s: lock: %w", what, err)
-	}
-	if err := fn(tx); err != nil {
-		return err
-	}
-	db.batches.Add(1)
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("%s: commit: %w", what, err)
-	}
-	return nil
-}
+// writeTx, which runs a write holding the write lock, is in commit.go:
+// it commits the writes that wait together in one transaction.
 
 // pgError returns the server's error code and constraint, if err is one.
 func pgError(err error) (code, constraint string) {
