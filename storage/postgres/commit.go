@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -118,13 +119,23 @@ func (q *writeQueue) len() int {
 	return len(q.pending)
 }
 
-func (q *writeQueue) take() []*pendingWrite {
+// take takes the first limit writes waiting.
+func (q *writeQueue) take(limit int) []*pendingWrite {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	batch := q.pending
-	q.pending = nil
+	n := min(limit, len(q.pending))
+	batch := slices.Clone(q.pending[:n])
+	q.pending = slices.Delete(q.pending, 0, n)
 	return batch
 }
+
+// maxBatch is the most writes one transaction runs. A write in a
+// savepoint is a subtransaction with an XID of its own, and the server
+// caches 64 of a transaction's in shared memory; past that its snapshots
+// overflow, and other sessions look the transaction's XIDs up in
+// pg_subtrans while it runs, which slows reads across the database. The
+// writes beyond it wait for the next batch.
+const maxBatch = 64
 
 // remove takes w out of the queue, reporting false if a batch already has it.
 func (q *writeQueue) remove(w *pendingWrite) bool {
@@ -229,7 +240,7 @@ func (db *DB) runBatch(ctx context.Context) {
 		// The leader gave up waiting; the queue waits for the next.
 		return
 	}
-	batch := c.queue.take()
+	batch := c.queue.take(maxBatch)
 	if len(batch) == 0 {
 		return
 	}
@@ -274,6 +285,9 @@ func (db *DB) runBatch(ctx context.Context) {
 			results[i] = runWrite(wctx, tx, w.fn)
 			break
 		}
+		// Each write's savepoint is made inside the one before, not
+		// released: ROLLBACK TO names the latest, the write's own, and
+		// a release would cost a round trip a write.
 		if _, err := tx.Exec(bg, `SAVEPOINT write`); err != nil {
 			undone(fmt.Errorf("savepoint: %w", err))
 			return
@@ -294,10 +308,6 @@ func (db *DB) runBatch(ctx context.Context) {
 			}
 		} else {
 			ok++
-		}
-		if _, err := tx.Exec(bg, `RELEASE SAVEPOINT write`); err != nil {
-			undone(fmt.Errorf("release savepoint: %w", err))
-			return
 		}
 	}
 	if alone {
