@@ -45,18 +45,22 @@ func holdTurn(db *DB) (release func()) {
 	return func() { <-db.commit.turn }
 }
 
-// note adds a note to incident number through writeTx, then runs extra (a
-// test's statement) in the same write, and returns the note's seq once
-// committed.
+// note adds a note to incident number, through Update or, with extra (a
+// test's statement to run in the same write), through writeTx as Update
+// does, and returns the note's seq once committed.
 func note(ctx context.Context, db *DB, number int64, text string, extra writeFunc) (int64, error) {
 	var commit func()
 	events := []incident.Event{{At: time.Now(), Kind: incident.KindNote, Actor: "U1", Text: text}}
+	if extra == nil {
+		_, err := db.Update(ctx, number, func(*incident.Incident) ([]incident.Event, error) { return events, nil })
+		return events[0].Seq, err
+	}
 	err := db.writeTx(ctx, "note", func(ctx context.Context, tx pgx.Tx) error {
 		var err error
 		_, commit, err = db.updateIn(ctx, tx, number, func(*incident.Incident) ([]incident.Event, error) {
 			return events, nil
 		})
-		if err != nil || extra == nil {
+		if err != nil {
 			return err
 		}
 		return extra(ctx, tx)
@@ -422,10 +426,25 @@ func TestGroupCommitLostConnectionRunsInnocentAgain(t *testing.T) {
 		_, err := tx.Exec(ctx, `SELECT pg_terminate_backend(pg_backend_pid())`)
 		return err
 	}
-	_, errs := runBatch(t, db, inc, nil, nil, kill, nil, nil)
+	seqs, errs := runBatch(t, db, inc, nil, nil, kill, nil, nil)
 	for i, err := range errs {
 		if (err != nil) != (i == 2) {
 			t.Errorf("write %d: %v", i, err)
+		}
+	}
+	// Each writer is given its note's seq as committed, by the run that
+	// committed, not the undone batch's.
+	evs, err := db.Events(context.Background(), inc.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[string]int64{}
+	for _, e := range evs {
+		stored[e.Text] = e.Seq
+	}
+	for i, seq := range seqs {
+		if text := fmt.Sprint("note ", i); i != 2 && seq != stored[text] {
+			t.Errorf("write %d was told seq %d, stored as %d", i, seq, stored[text])
 		}
 	}
 	if got := db.commit.batches.Load() - before; got != 1+5 {
@@ -495,7 +514,7 @@ func TestGroupCommitLostCommitNotRunAgain(t *testing.T) {
 		t.Fatal("the batch's COMMIT was not seen")
 	}
 	for i, err := range errs {
-		if err == nil || !strings.Contains(err.Error(), "note: commit: ") {
+		if err == nil || !strings.Contains(err.Error(), "update incident: commit: ") {
 			t.Errorf("write %d: %v, want the commit's failure", i, err)
 		}
 	}
