@@ -146,3 +146,25 @@ func benchNoteWriters(b *testing.B, writers int, same bool) {
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "writes/s")
 	b.ReportMetric(float64(b.N)/float64(db.commit.batches.Load()-before), "writes/commit")
 }
+
+// BenchmarkGet reads an incident as a write reads it first (its roles,
+// checklist and follow-ups in one statement): what a cache of incidents,
+// as the SQLite store has, would save a write. Compare BenchmarkRoundTrip
+// and a note's share of BenchmarkNoteWriters.
+func BenchmarkGet(b *testing.B) {
+	ctx := context.Background()
+	db, err := Open(ctx, pgtest.Schema(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	inc := storetest.NewIncident("bench")
+	if err := db.Create(ctx, inc, storetest.Declared(inc)); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := db.Get(ctx, inc.Number); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
