@@ -31,21 +31,25 @@ import (
 // gives up while it waits is dropped, never run.
 //
 // Several replicas share the database, and a batch holds the locks of all
-// its writes until it commits. Batches cannot deadlock one another (each
-// takes the write lock first, and that lock is exclusive among them), but
-// a write may still wait on a lock another transaction holds, one that
-// takes no write lock (a delivery, a claim), while that one waits on a
-// lock an earlier write of the batch took. When the server breaks such a
-// deadlock, or a serialization failure, by failing a write of the batch,
-// that write may have done nothing wrong: it is rolled back to its
-// savepoint and, once the batch is over, run again alone. When the batch
-// itself fails before its COMMIT is sent (a savepoint that cannot be made,
-// a lost connection), nothing of it was committed, and every write that
-// did not fail on its own is run again alone, in a transaction of its own
-// as before group commit, where what fails is its own. Either way each
+// its writes until it commits. Batches cannot deadlock one another: each
+// takes the write lock first, and that lock is exclusive among them. The
+// writes that take no write lock touch no row a batch's writes do (a
+// delivery, a claim) or lock one row for one statement (a triage
+// message), so today they cannot deadlock with a batch either; but a trigger, an administrator's session or a later
+// change could, and a database whose default isolation is serializable
+// fails statements and COMMITs with serialization failures. When the
+// server fails a write of a batch that way (SQLSTATE class 40), the batch's
+// locks may have made it the victim, and it may have done nothing wrong:
+// it is rolled back to its savepoint and, once the batch is over, run
+// again alone. A write that ran alone fails as it did before group
+// commit: its failure is its own. When the batch itself fails before its
+// COMMIT is sent (a savepoint that cannot be made, a lost connection),
+// nothing of it was committed, and every write that did not fail on its
+// own is run again alone, in a transaction of its own as before group
+// commit, where what fails is its own. A COMMIT the server refused with
+// an error committed nothing too, and is handled alike. Either way each
 // write is applied once: a savepoint rollback undid the one, the
-// transaction's the other. A COMMIT the server refused also committed
-// nothing, and is handled alike. A COMMIT whose answer never came (the
+// transaction's rollback the other. A COMMIT whose answer never came (the
 // connection lost) may have committed: each writer is told it failed, as
 // before group commit, and nothing is run again.
 //
@@ -356,11 +360,23 @@ func retryable(err error) bool {
 	return strings.HasPrefix(code, "40")
 }
 
-// refused reports whether a failed COMMIT was answered by the server, which
-// then rolled the transaction back: a serialization failure or a deferred
-// constraint found at commit. Any other failure (the connection lost) may
-// have come after the server committed.
+// refused reports whether a failed COMMIT was answered by the server with
+// an error, after which it rolled the transaction back and kept the
+// session: a serialization failure or a deferred constraint found at
+// commit. Any other failure may have come after the server committed: the
+// connection lost, or the session ended (a FATAL error, such as an
+// administrator's termination, which can arrive once the commit is made).
 func refused(err error) bool {
+	if errors.Is(err, pgx.ErrTxCommitRollback) {
+		return true
+	}
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) || errors.Is(err, pgx.ErrTxCommitRollback)
+	if !errors.As(err, &pe) {
+		return false
+	}
+	severity := pe.SeverityUnlocalized
+	if severity == "" {
+		severity = pe.Severity
+	}
+	return severity == "ERROR"
 }

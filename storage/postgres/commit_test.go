@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sitrep-dev/sitrep/incident"
 	"github.com/sitrep-dev/sitrep/incident/storetest"
@@ -351,6 +352,28 @@ func TestGroupCommitBatchLimit(t *testing.T) {
 	}
 	if c := notes(t, db, inc); len(c) != len(extras) {
 		t.Errorf("%d notes, want %d", len(c), len(extras))
+	}
+}
+
+// TestRefused: only a COMMIT the server answered with an ERROR, keeping the
+// session, is known not to have committed; a FATAL one or a lost
+// connection may have come after the commit.
+func TestRefused(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{&pgconn.PgError{Severity: "ERROR", SeverityUnlocalized: "ERROR", Code: "40001"}, true},
+		{fmt.Errorf("commit: %w", &pgconn.PgError{Severity: "ERROR", Code: "23514"}), true},
+		{pgx.ErrTxCommitRollback, true},
+		{&pgconn.PgError{Severity: "FATAL", SeverityUnlocalized: "FATAL", Code: "57P01"}, false},
+		{&pgconn.PgError{Severity: "FEHLER", SeverityUnlocalized: "FATAL", Code: "57P01"}, false},
+		{io.ErrUnexpectedEOF, false},
+		{errors.New("conn closed"), false},
+	} {
+		if got := refused(c.err); got != c.want {
+			t.Errorf("refused(%v) = %v, want %v", c.err, got, c.want)
+		}
 	}
 }
 
