@@ -42,13 +42,13 @@ type DB struct {
 	pool  *pgxpool.Pool
 	locks *locker // claims of exclusive work (exclusive.go)
 
-	// commit batches the writes of writeTx (commit.go).
-	commit committer
-
 	// Now is the time the store records things at (when an event was
 	// recorded, a delivery saved); time.Now unless a test sets it. Set it
 	// before the store is used.
 	Now func() time.Time
+
+	// commit batches the writes of writeTx (commit.go).
+	commit committer
 }
 
 var _ incident.Store = (*DB)(nil)
