@@ -20,7 +20,7 @@ var _ incident.AlertStore = (*DB)(nil)
 // first recorded.
 func (db *DB) RecordAlerts(ctx context.Context, fn func(tx incident.AlertTx) error) error {
 	var atx *alertTx
-	err := db.writeTx(ctx, "record alerts", func(tx pgx.Tx) error {
+	err := db.writeTx(ctx, "record alerts", func(ctx context.Context, tx pgx.Tx) error {
 		atx = &alertTx{db: db, ctx: ctx, tx: tx}
 		return fn(atx)
 	})

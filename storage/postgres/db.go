@@ -47,6 +47,9 @@ type DB struct {
 	// recorded, a delivery saved); time.Now unless a test sets it. Set it
 	// before the store is used.
 	Now func() time.Time
+
+	// commit batches the writes of writeTx (commit.go).
+	commit committer
 }
 
 var _ incident.Store = (*DB)(nil)
@@ -111,25 +114,8 @@ func (db *DB) Ping(ctx context.Context) error {
 // delivery's foreign key takes.
 const writeLock = `LOCK TABLE incidents IN SHARE ROW EXCLUSIVE MODE`
 
-// writeTx runs fn in a transaction holding the write lock and commits what
-// it did. A panic in fn rolls the transaction back and releases the lock.
-func (db *DB) writeTx(ctx context.Context, what string, fn func(tx pgx.Tx) error) error {
-	tx, err := db.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("%s: begin: %w", what, err)
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	if _, err := tx.Exec(ctx, writeLock); err != nil {
-		return fmt.Errorf("%s: lock: %w", what, err)
-	}
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("%s: commit: %w", what, err)
-	}
-	return nil
-}
+// writeTx, which runs a write holding the write lock, is in commit.go:
+// it commits the writes that wait together in one transaction.
 
 // pgError returns the server's error code and constraint, if err is one.
 func pgError(err error) (code, constraint string) {

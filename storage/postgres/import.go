@@ -84,7 +84,10 @@ func (db *DB) ImportSQLite(ctx context.Context, path string) ([]TableCount, erro
 	defer rtx.Rollback()
 
 	var counts []TableCount
-	err = db.writeTx(ctx, "import", func(tx pgx.Tx) error {
+	// The import runs alone, not batched: it is one long transaction
+	// into an empty database, and its caller's context must still be able
+	// to stop it.
+	err = db.soloTx(ctx, "import", func(ctx context.Context, tx pgx.Tx) error {
 		for _, table := range []string{"incidents", "alerts", "alert_groups", "claims", "hook_secrets", "oncall_overrides"} {
 			var n int64
 			if err := tx.QueryRow(ctx, `SELECT count(*) FROM `+table).Scan(&n); err != nil {

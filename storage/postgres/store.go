@@ -160,7 +160,7 @@ func (db *DB) Create(ctx context.Context, inc *incident.Incident, events []incid
 		number int64
 		seqs   []int64
 	)
-	err := db.writeTx(ctx, "create incident", func(tx pgx.Tx) error {
+	err := db.writeTx(ctx, "create incident", func(ctx context.Context, tx pgx.Tx) error {
 		var err error
 		id, number, seqs, err = db.createIn(ctx, tx, inc, events)
 		return err
@@ -217,7 +217,7 @@ func (db *DB) Update(ctx context.Context, number int64, fn func(*incident.Incide
 		inc    *incident.Incident
 		commit func()
 	)
-	err := db.writeTx(ctx, "update incident", func(tx pgx.Tx) error {
+	err := db.writeTx(ctx, "update incident", func(ctx context.Context, tx pgx.Tx) error {
 		var err error
 		inc, commit, err = db.updateIn(ctx, tx, number, fn)
 		return err
