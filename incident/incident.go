@@ -118,6 +118,10 @@ type IncidentStore interface {
 	// Version. If fn returns an error nothing is stored. fn must not call
 	// the Store: it runs inside the write transaction. An event whose Key
 	// the incident already has fails the whole update with ECONFLICT.
+	// fn may be called more than once (a store that commits writes
+	// together runs a write again when its batch failed for another's
+	// sake), each time with the incident as stored: only the run that
+	// commits counts, so fn must not keep effects of an earlier run.
 	Update(ctx context.Context, number int64, fn func(*Incident) ([]Event, error)) (*Incident, error)
 	// Get returns incident number, or an ENOTFOUND error.
 	Get(ctx context.Context, number int64) (*Incident, error)
