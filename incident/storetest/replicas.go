@@ -66,9 +66,7 @@ func (s suite) testHeldDeclaredOnceAcrossHandles(t *testing.T) {
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		for _, inc := range out.Declared {
-			declared = append(declared, inc)
-		}
+		declared = append(declared, out.Declared...)
 		if len(out.Capped) > 0 {
 			return fmt.Errorf("DeclareHeld capped %v: the cap counted declarations that did not happen", out.Capped)
 		}
