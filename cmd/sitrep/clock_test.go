@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -12,6 +14,8 @@ import (
 	"time"
 
 	"github.com/sitrep-dev/sitrep/incident"
+	"github.com/sitrep-dev/sitrep/internal/clock"
+	"github.com/sitrep-dev/sitrep/internal/metrics"
 	"github.com/sitrep-dev/sitrep/internal/slackfake"
 	"github.com/sitrep-dev/sitrep/storage/postgres"
 	"github.com/sitrep-dev/sitrep/storage/postgres/pgtest"
@@ -156,5 +160,79 @@ func TestReplicaWithWrongClock(t *testing.T) {
 	}
 	if inc.DeclaredAt.Before(before.Add(-slack)) || inc.DeclaredAt.After(after.Add(slack)) {
 		t.Errorf("declared at %v, outside %v..%v when it happened", inc.DeclaredAt, before, after)
+	}
+}
+
+// meterResult is one measurement a scriptedMeter gives.
+type meterResult struct {
+	offset time.Duration
+	err    error
+}
+
+// scriptedMeter gives the measurements the test sends it, one per call.
+type scriptedMeter chan meterResult
+
+func (m scriptedMeter) ClockOffset(ctx context.Context, now func() time.Time) (time.Duration, time.Duration, error) {
+	select {
+	case r := <-m:
+		return r.offset, time.Millisecond, r.err
+	case <-ctx.Done():
+		return 0, 0, ctx.Err()
+	}
+}
+
+// The program follows the database's clock: it corrects its own by each
+// measurement, warns once when its clock is more than 2s off and says when
+// it is back, and keeps the last correction when a measurement fails.
+func TestFollowDatabaseClock(t *testing.T) {
+	start := time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)
+	base := clock.NewFake(start)
+	c := clock.NewCorrected(base, 0)
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	meter := make(scriptedMeter, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	meter <- meterResult{offset: 31 * time.Second}
+	followDatabaseClock(ctx, meter, base, c, metrics.New(nil, "test", log), log)
+	if got := c.Now(); !got.Equal(start.Add(31 * time.Second)) {
+		t.Fatalf("corrected clock shows %v at start, want the database's %v", got, start.Add(31*time.Second))
+	}
+	const warning = "this machine's clock is 31s behind the database's"
+	if n := strings.Count(logs.String(), warning); n != 1 {
+		t.Fatalf("warned %d times, want once:\n%s", n, logs)
+	}
+	// next makes the follower measure again, giving it r, and waits
+	// until it has applied want.
+	next := func(r meterResult, want time.Duration) {
+		t.Helper()
+		eventually(t, "the follower to wait for its next measurement", func() bool { return base.Waiting() > 0 })
+		meter <- r
+		base.Advance(clockCheckEvery)
+		eventually(t, fmt.Sprintf("the offset %v", want), func() bool { return c.Offset() == want && len(meter) == 0 })
+	}
+	next(meterResult{offset: 31200 * time.Millisecond}, 31200*time.Millisecond)
+	next(meterResult{err: errors.New("connection refused")}, 31200*time.Millisecond)
+	eventually(t, "the failed measurement logged", func() bool { return strings.Contains(logs.String(), "keeping the last correction") })
+	next(meterResult{offset: -500 * time.Millisecond}, -500*time.Millisecond)
+	eventually(t, "the clock said to be right again", func() bool { return strings.Contains(logs.String(), "within 2s of the database's again") })
+	if n := strings.Count(logs.String(), "this machine's clock is 31s behind"); n != 1 {
+		t.Errorf("warned %d times while off, want once:\n%s", n, logs)
+	}
+}
+
+func TestClockWarning(t *testing.T) {
+	for _, tc := range []struct {
+		off  time.Duration
+		want string
+	}{
+		{31 * time.Second, "this machine's clock is 31s behind the database's"},
+		{-30*time.Second - 400*time.Millisecond, "this machine's clock is 30s ahead of the database's"},
+		{90 * time.Minute, "this machine's clock is 1h30m0s behind the database's"},
+	} {
+		if got := clockWarning(tc.off); got != tc.want {
+			t.Errorf("clockWarning(%v) = %q, want %q", tc.off, got, tc.want)
+		}
 	}
 }
