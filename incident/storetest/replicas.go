@@ -174,3 +174,49 @@ func (s suite) testPromptOnceAcrossHandles(t *testing.T) {
 		t.Errorf("SendPrompt from %d goroutines on two handles reported %d sent and recorded %d prompts, want one", 2*replicaWorkers, sent, prompts)
 	}
 }
+
+// testIssueDoneOnceAcrossHandles: every replica's periodic check of the
+// trackers learns at once that a follow-up's issue is done; it is marked
+// done once.
+func (s suite) testIssueDoneOnceAcrossHandles(t *testing.T) {
+	ctx := context.Background()
+	st1, st2 := s.handles(t)
+	svc, clk := alertService(st1)
+	other := incident.NewService(st2, incident.DefaultConfig(), clk.now)
+	inc, err := svc.Declare(ctx, incident.Declaration{Title: "Checkout down", Severity: "sev2", Actor: "U0ANN"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AddFollowUp(ctx, inc.Number, "U0ANN", "Add a canary", "U0BOB"); err != nil {
+		t.Fatal(err)
+	}
+	ref := incident.IssueRef{Tracker: "github", Key: "acme/ops#1", URL: "https://github.com/acme/ops/issues/1"}
+	if _, err := svc.LinkIssue(ctx, inc.Number, 1, ref); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu      sync.Mutex
+		changed int
+	)
+	atOnce(t, []*incident.Service{svc, other}, func(svc *incident.Service) error {
+		ok, err := svc.IssueState(ctx, inc.Number, "github", ref.Key, true)
+		if err != nil {
+			return err
+		}
+		if ok {
+			mu.Lock()
+			changed++
+			mu.Unlock()
+		}
+		return nil
+	})
+	done := 0
+	for _, e := range events(t, st2, inc.ID) {
+		if e.Kind == incident.KindFollowUpDone {
+			done++
+		}
+	}
+	if changed != 1 || done != 1 {
+		t.Errorf("IssueState from %d goroutines on two handles reported %d changes and recorded %d follow-up done events, want one", 2*replicaWorkers, changed, done)
+	}
+}

@@ -105,6 +105,7 @@ func Run(t *testing.T, open func(t *testing.T) incident.Store, opts ...Options) 
 		{"HeldDeclaredOnceAcrossHandles", s.testHeldDeclaredOnceAcrossHandles},
 		{"PageStepsOnceAcrossHandles", s.testPageStepsOnceAcrossHandles},
 		{"PromptOnceAcrossHandles", s.testPromptOnceAcrossHandles},
+		{"IssueDoneOnceAcrossHandles", s.testIssueDoneOnceAcrossHandles},
 	} {
 		t.Run(tc.name, tc.test)
 	}
