@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -33,6 +34,12 @@ const (
 	triagePostKey    = "triage"
 	maxTriageAlerts  = 5
 	triageRetryAfter = 30 * time.Second
+	// triageClaimKey is the claim, in a store that several processes
+	// share, of showing the triage channel's messages.
+	triageClaimKey = "alert-triage"
+	// triageClaimRetry is how soon a process that found the claim taken
+	// asks again.
+	triageClaimRetry = 250 * time.Millisecond
 )
 
 // alertTriage keeps the triage channel's messages in step with the
@@ -67,25 +74,72 @@ func (t *alertTriage) poke() {
 // poll (for changes made by another process), until ctx ends. Slack
 // refusing one group's message holds up no other group; it is tried again
 // after a while.
+//
+// With a store that several processes share, one process at a time shows
+// the messages (see claimed): two replicas looking at a new group at once
+// would otherwise both post its message. A process that finds the claim
+// taken asks again every triageClaimRetry until it gets it, so that what
+// it was poked for is shown by it or by the holder, whose look may have
+// begun too early to see it: a poke waits at most for the holder's look
+// to end, plus triageClaimRetry.
 func (t *alertTriage) run(ctx context.Context, poll time.Duration) error {
 	tick := time.NewTicker(poll)
 	defer tick.Stop()
+	poked := true // the first look is for what happened while down
 	for {
-		if err := t.sync(ctx); err != nil && ctx.Err() == nil {
+		var wake <-chan time.Time
+		switch synced, err := t.claimed(ctx); {
+		case err != nil && ctx.Err() == nil:
 			t.log.Warn("triage messages not all shown; trying again later", "err", err)
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(triageRetryAfter):
-			}
+			wake = time.After(triageRetryAfter)
+		case !synced && poked:
+			// Another process is looking, perhaps since before what
+			// this one was poked for: look again once it is done.
+			wake = time.After(triageClaimRetry)
 		}
+		poked = false
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.nudge:
+			poked = true
 		case <-tick.C:
+		case <-wake:
+			poked = true
 		}
 	}
+}
+
+// claimed shows the groups behind while holding the store's claim on the
+// triage channel, when the store is shared, and reports whether it did:
+// false when another process holds the claim. Losing the claim midway
+// (the database connection failed) stops the look.
+func (t *alertTriage) claimed(ctx context.Context) (bool, error) {
+	excl := t.svc.Exclusive()
+	if excl == nil {
+		return true, t.sync(ctx)
+	}
+	release, lost, ok, err := excl.TryExclusive(ctx, triageClaimKey)
+	if err != nil || !ok {
+		return false, err
+	}
+	defer release()
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-lost:
+			cancel()
+		case <-sctx.Done():
+		}
+	}()
+	err = t.sync(sctx)
+	select {
+	case <-lost:
+		return true, errors.New("lost the claim on the triage channel midway (the database connection failed)")
+	default:
+	}
+	return true, err
 }
 
 func (t *alertTriage) sync(ctx context.Context) error {

@@ -97,11 +97,14 @@ func isTerminal(f *os.File) bool {
 // program is one run of Sitrep. Tests run it in-process with their own
 // environment and learn the listening address through listening.
 type program struct {
-	getenv    func(string) string
-	stdout    io.Writer
-	stderr    io.Writer
-	terminal  bool
-	clock     clock.Clock // nil for the system clock
+	getenv   func(string) string
+	stdout   io.Writer
+	stderr   io.Writer
+	terminal bool
+	clock    clock.Clock // nil for the system clock
+	// clockSkew moves the system clock, for tests of a replica whose
+	// clock is wrong; with a test's own clock it does nothing.
+	clockSkew time.Duration
 	listening func(addr net.Addr)
 	// alertsCommitted, if set, is called after each batch of alerts is
 	// committed and before its sender is answered: the crash tests kill
@@ -124,8 +127,16 @@ func (p program) logger(level slog.Level) *slog.Logger {
 
 func (p program) serve(ctx context.Context) error {
 	clk := p.clock
+	var system clock.Clock // this machine's clock, when clk corrects it
+	var corrected *clock.Corrected
 	if clk == nil {
-		clk = clock.Real{}
+		system = clock.Real{}
+		if p.clockSkew != 0 {
+			system = clock.NewCorrected(system, p.clockSkew)
+		}
+		// Corrected by the database's clock on PostgreSQL (dbclock.go).
+		corrected = clock.NewCorrected(system, 0)
+		clk = corrected
 	}
 	cfg, err := loadSettings(p.getenv)
 	if err != nil {
@@ -152,6 +163,11 @@ func (p program) serve(ctx context.Context) error {
 	m := metrics.New(svc, version, log)
 	if wire, ok := db.(interface{ RoundTrips() uint64 }); ok {
 		m.CountDBRoundTrips(wire.RoundTrips) // PostgreSQL's
+	}
+	if meter, ok := db.(clockMeter); ok && corrected != nil {
+		clockCtx, stopClock := context.WithCancel(ctx)
+		defer stopClock()
+		followDatabaseClock(clockCtx, meter, system, corrected, m, log)
 	}
 
 	// The Slack library's default HTTP client never times out; a hung call

@@ -102,6 +102,10 @@ func Run(t *testing.T, open func(t *testing.T) incident.Store, opts ...Options) 
 		{"PublicRoundTrip", s.testPublicRoundTrip},
 		{"Published", s.testPublished},
 		{"FollowUpIssues", s.testFollowUpIssues},
+		{"HeldDeclaredOnceAcrossHandles", s.testHeldDeclaredOnceAcrossHandles},
+		{"PageStepsOnceAcrossHandles", s.testPageStepsOnceAcrossHandles},
+		{"PromptOnceAcrossHandles", s.testPromptOnceAcrossHandles},
+		{"IssueDoneOnceAcrossHandles", s.testIssueDoneOnceAcrossHandles},
 	} {
 		t.Run(tc.name, tc.test)
 	}

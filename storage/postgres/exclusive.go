@@ -23,9 +23,20 @@ var _ incident.ExclusiveStore = (*DB)(nil)
 // the keys to another process.
 const lockPing = 2 * time.Second
 
+// lockIdle is how long the database keeps the claims of a connection it
+// hears nothing from (PostgreSQL's idle_session_timeout, from version 14).
+// A holder cut off by the network, rather than dead, leaves the database a
+// connection that looks alive until TCP gives up on it, which takes hours
+// by default; with this, the database ends it and hands its keys on. The
+// holder's own ping fails within two lockPings, so it has stopped working
+// long before: lockIdle must stay well above 2*lockPing, or a holder that
+// is merely slow would lose its claim while still working.
+const lockIdle = 30 * time.Second
+
 // locker holds this process's claims.
 type locker struct {
-	cfg *pgx.ConnConfig
+	cfg  *pgx.ConnConfig
+	idle time.Duration // lockIdle; shorter in tests
 
 	mu     sync.Mutex
 	conn   *pgx.Conn
@@ -37,7 +48,7 @@ type locker struct {
 }
 
 func newLocker(cfg *pgx.ConnConfig) *locker {
-	l := &locker{cfg: cfg, held: map[string]chan struct{}{}, stop: make(chan struct{}), done: make(chan struct{})}
+	l := &locker{cfg: cfg, idle: lockIdle, held: map[string]chan struct{}{}, stop: make(chan struct{}), done: make(chan struct{})}
 	go l.watch()
 	return l
 }
@@ -61,17 +72,22 @@ func (l *locker) try(ctx context.Context, key string) (func(), <-chan struct{}, 
 	if _, mine := l.held[key]; mine {
 		return nil, nil, false, nil // advisory locks nest; claims do not
 	}
-	if l.conn == nil {
-		conn, err := pgx.ConnectConfig(ctx, l.cfg)
-		if err != nil {
+	var ok bool
+	for attempt := 0; ; attempt++ {
+		if err := l.connectLocked(ctx); err != nil {
 			return nil, nil, false, fmt.Errorf("claim %s: %w", key, err)
 		}
-		l.conn = conn
-	}
-	var ok bool
-	if err := l.conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+lockArgs+`)`, key).Scan(&ok); err != nil {
+		err := l.conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+lockArgs+`)`, key).Scan(&ok)
+		if err == nil {
+			break
+		}
+		// A connection that held nothing may have been ended by the
+		// database (idle, restarted); a new one loses nothing.
+		retry := len(l.held) == 0 && attempt == 0 && ctx.Err() == nil
 		l.failLocked()
-		return nil, nil, false, fmt.Errorf("claim %s: %w", key, err)
+		if !retry {
+			return nil, nil, false, fmt.Errorf("claim %s: %w", key, err)
+		}
 	}
 	if !ok {
 		return nil, nil, false, nil
@@ -81,6 +97,32 @@ func (l *locker) try(ctx context.Context, key string) (func(), <-chan struct{}, 
 	var once sync.Once
 	release := func() { once.Do(func() { l.release(key, lost) }) }
 	return release, lost, true, nil
+}
+
+// undefinedObject is PostgreSQL's error code for a setting it does not
+// know.
+const undefinedObject = "42704"
+
+// connectLocked opens the connection that holds the claims, if it is not
+// open, telling the database to end it when it goes quiet for l.idle.
+func (l *locker) connectLocked(ctx context.Context) error {
+	if l.conn != nil {
+		return nil
+	}
+	conn, err := pgx.ConnectConfig(ctx, l.cfg)
+	if err != nil {
+		return err
+	}
+	if _, err := conn.Exec(ctx, fmt.Sprintf("SET idle_session_timeout = %d", l.idle.Milliseconds())); err != nil {
+		if code, _ := pgError(err); code != undefinedObject {
+			conn.Close(context.Background())
+			return err
+		}
+		// Before PostgreSQL 14 there is no such setting: a holder cut
+		// off by the network keeps its claims until TCP gives up.
+	}
+	l.conn = conn
+	return nil
 }
 
 func (l *locker) release(key string, lost chan struct{}) {
@@ -114,8 +156,9 @@ func (l *locker) failLocked() {
 	}
 }
 
-// watch pings the connection while claims are held, so that a connection
-// the database has dropped is noticed within lockPing.
+// watch pings the connection every lockPing, so that a connection the
+// database has dropped is noticed within lockPing, and so that the
+// database, hearing from it, does not end it as idle.
 func (l *locker) watch() {
 	defer close(l.done)
 	t := time.NewTicker(lockPing)
@@ -127,7 +170,7 @@ func (l *locker) watch() {
 		case <-t.C:
 		}
 		l.mu.Lock()
-		if l.conn != nil && len(l.held) > 0 {
+		if l.conn != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), lockPing)
 			if err := l.conn.Ping(ctx); err != nil {
 				l.failLocked()
