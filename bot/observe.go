@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -169,9 +170,42 @@ func requestEnded(ctx context.Context, outcome, reason string) {
 // carry the request's ID, so they can be found with the request's line.
 func (b *Bot) logFor(ctx context.Context) *slog.Logger {
 	if r, ok := ctx.Value(requestKey{}).(*request); ok {
-		return b.log.With("request_id", r.id)
+		return slog.New(&lazyAttrs{h: b.log.Handler(), attrs: []slog.Attr{slog.String("request_id", r.id)}})
 	}
 	return b.log
+}
+
+// lazyAttrs adds its attributes to each record it handles, where slog's
+// With formats them when the logger is made. Every request makes its
+// logger, with the request's ID, the person and the subcommand, and few
+// log anything more: formatting them at once was 5% of the CPU of
+// serving a note. Lines come out the same as With's.
+type lazyAttrs struct {
+	h     slog.Handler
+	attrs []slog.Attr
+}
+
+func (l *lazyAttrs) Enabled(ctx context.Context, level slog.Level) bool {
+	return l.h.Enabled(ctx, level)
+}
+
+func (l *lazyAttrs) Handle(ctx context.Context, r slog.Record) error {
+	nr := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+	nr.AddAttrs(l.attrs...)
+	r.Attrs(func(a slog.Attr) bool {
+		nr.AddAttrs(a)
+		return true
+	})
+	return l.h.Handle(ctx, nr)
+}
+
+func (l *lazyAttrs) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &lazyAttrs{h: l.h, attrs: append(slices.Clip(l.attrs), attrs...)}
+}
+
+// WithGroup formats the attributes so far, which stay outside the group.
+func (l *lazyAttrs) WithGroup(name string) slog.Handler {
+	return l.h.WithAttrs(l.attrs).WithGroup(name)
 }
 
 // observed wraps a handler of Slack's requests with their record.

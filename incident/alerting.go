@@ -213,6 +213,10 @@ type AlertStore interface {
 type AlertTx interface {
 	// Alert returns the alert recorded under source and key, or nil.
 	Alert(source, key string) (*StoredAlert, error)
+	// Alerts returns those of the alerts named by keys that are recorded,
+	// in no particular order: a batch reads its alerts' previous state in
+	// one query rather than one per alert.
+	Alerts(keys []AlertKey) ([]StoredAlert, error)
 	PutAlert(a *StoredAlert) error
 	// Group returns the group called key, or nil.
 	Group(key string) (*AlertGroup, error)
@@ -279,6 +283,10 @@ func (s *Service) ReceiveAlerts(ctx context.Context, alerts []RoutedAlert, rules
 	)
 	err := s.store.RecordAlerts(ctx, func(tx AlertTx) error {
 		out, changed = AlertOutcome{}, map[string]*Incident{}
+		tx, err := readAhead(tx, alerts)
+		if err != nil {
+			return err
+		}
 		b := &alertBatch{svc: s, tx: tx, rules: rules, now: s.now().UTC(), out: &out, pending: map[string]*pendingAlerts{}, changed: changed}
 		for _, a := range alerts {
 			if err := b.receive(a); err != nil {

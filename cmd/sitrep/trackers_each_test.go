@@ -258,9 +258,10 @@ func TestTrackerCrashes(t *testing.T) {
 			if got := rig.issues(); len(got) != 1 {
 				t.Fatalf("%s holds %v after the crash, want exactly one issue", rig.title, got)
 			}
-			if !strings.Contains(r.logs.String(), "found the issue made before") {
-				t.Errorf("the restarted program did not find the issue by its marker; logs:\n%s", r.logs)
-			}
+			// Information is logged up to 10 ms late (logDelay).
+			eventually(t, "the restarted program to find the issue by its marker", func() bool {
+				return strings.Contains(r.logs.String(), "found the issue made before")
+			}, r.logs.String)
 			followUps(t, w.fake, mustChannel(t, w.fake, "inc-1-checkout-failing").ID, rig.key)
 		})
 	}

@@ -88,6 +88,8 @@ func Run(t *testing.T, open func(t *testing.T) incident.Store, opts ...Options) 
 		{"AlertsFlapping", s.testAlertsFlapping},
 		{"AlertsTriageAndIgnore", s.testAlertsTriageAndIgnore},
 		{"AlertTxRollsBack", s.testAlertTxRollsBack},
+		{"AlertsReadTogether", s.testAlertsReadTogether},
+		{"AlertsRepeatedInBatch", s.testAlertsRepeatedInBatch},
 		{"AlertsTriageDecisions", s.testAlertsTriageDecisions},
 		{"AlertsHoldMinAlerts", s.testAlertsHoldMinAlerts},
 		{"AlertsHoldFor", s.testAlertsHoldFor},

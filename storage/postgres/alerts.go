@@ -146,6 +146,31 @@ func (t *alertTx) Alert(source, key string) (*incident.StoredAlert, error) {
 	return a, nil
 }
 
+// Alerts reads the alerts of keys that are recorded: one query for each
+// source named (a notification has one).
+func (t *alertTx) Alerts(keys []incident.AlertKey) ([]incident.StoredAlert, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	bySource := map[string][]string{}
+	var sources []string
+	for _, k := range keys {
+		if _, ok := bySource[k.Source]; !ok {
+			sources = append(sources, k.Source)
+		}
+		bySource[k.Source] = append(bySource[k.Source], k.Key)
+	}
+	var out []incident.StoredAlert
+	for _, source := range sources {
+		got, err := queryAlerts(t.ctx, t.tx, `WHERE source = $1 AND key = ANY($2::text[])`, source, bySource[source])
+		if err != nil {
+			return nil, fmt.Errorf("read alerts: %w", err)
+		}
+		out = append(out, got...)
+	}
+	return out, nil
+}
+
 func (t *alertTx) PutAlert(a *incident.StoredAlert) error {
 	labels, err := jsonArg(a.Labels, "{}")
 	if err != nil {

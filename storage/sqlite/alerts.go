@@ -152,7 +152,11 @@ type pendingGroup struct {
 // an Alertmanager notification (intake's BenchmarkAlertIntake).
 const (
 	selectAlert = `SELECT ` + alertColumns + ` FROM alerts WHERE source = ? AND key = ?`
-	upsertAlert = `INSERT INTO alerts (` + alertColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	// selectAlerts reads a source's alerts whose keys are in a JSON array:
+	// one statement, prepared once, whatever the number of keys. SQLite
+	// looks each key up in the primary key.
+	selectAlerts = `SELECT ` + alertColumns + ` FROM alerts WHERE source = ? AND key IN (SELECT value FROM json_each(?))`
+	upsertAlert  = `INSERT INTO alerts (` + alertColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (source, key) DO UPDATE SET status = excluded.status, title = excluded.title,
 			labels = excluded.labels, annotations = excluded.annotations, links = excluded.links,
 			starts_at = excluded.starts_at, ends_at = excluded.ends_at, route = excluded.route,
@@ -172,7 +176,7 @@ const (
 )
 
 // alertQueries are the statements Open prepares for alerts.
-var alertQueries = []string{selectAlert, upsertAlert, selectGroup, upsertGroup}
+var alertQueries = []string{selectAlert, selectAlerts, upsertAlert, selectGroup, upsertGroup}
 
 // stmt returns one of alertQueries for this transaction.
 func (t *alertTx) stmt(query string) (*sql.Stmt, error) {
@@ -196,6 +200,51 @@ func (t *alertTx) Alert(source, key string) (*incident.StoredAlert, error) {
 		return nil, fmt.Errorf("read alert: %w", err)
 	}
 	return a, nil
+}
+
+// Alerts reads the alerts of keys that are recorded: one query for each
+// source named (a notification has one).
+func (t *alertTx) Alerts(keys []incident.AlertKey) ([]incident.StoredAlert, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	bySource := map[string][]string{}
+	var sources []string
+	for _, k := range keys {
+		if _, ok := bySource[k.Source]; !ok {
+			sources = append(sources, k.Source)
+		}
+		bySource[k.Source] = append(bySource[k.Source], k.Key)
+	}
+	st, err := t.stmt(selectAlerts)
+	if err != nil {
+		return nil, fmt.Errorf("read alerts: %w", err)
+	}
+	var out []incident.StoredAlert
+	for _, source := range sources {
+		list, err := json.Marshal(bySource[source])
+		if err != nil {
+			return nil, fmt.Errorf("read alerts: %w", err)
+		}
+		rows, err := st.QueryContext(t.ctx, source, string(list))
+		if err != nil {
+			return nil, fmt.Errorf("read alerts: %w", err)
+		}
+		for rows.Next() {
+			a, err := scanAlert(rows)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read alerts: %w", err)
+			}
+			out = append(out, *a)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read alerts: %w", err)
+		}
+	}
+	return out, nil
 }
 
 func jsonArg(v any, empty string) (string, error) {

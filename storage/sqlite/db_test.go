@@ -207,6 +207,8 @@ func TestQueriesUseIndexes(t *testing.T) {
 			[]string{"incidents_change_seq"}},
 		{"Events", `SELECT seq FROM events WHERE incident_id = ? AND seq > ? ORDER BY seq`, []any{"x", 0},
 			[]string{"events_incident_seq"}},
+		{"a batch's alerts", selectAlerts, []any{"alertmanager", `["a","b"]`},
+			[]string{"SEARCH alerts USING PRIMARY KEY (source=? AND key=?)"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			plan := queryPlan(t, db, tc.query, tc.args...)
