@@ -24,7 +24,6 @@ import (
 	pdhook "github.com/sitrep-dev/sitrep/intake/pagerduty"
 	twhook "github.com/sitrep-dev/sitrep/intake/twilio"
 	"github.com/sitrep-dev/sitrep/internal/clock"
-	"github.com/sitrep-dev/sitrep/internal/logbuf"
 	"github.com/sitrep-dev/sitrep/internal/metrics"
 	"github.com/sitrep-dev/sitrep/notify"
 	"github.com/sitrep-dev/sitrep/thirdparty"
@@ -126,29 +125,6 @@ func (p program) logger(level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(p.stderr, opts))
 }
 
-// serveLogger is logger for a serving Sitrep, whose JSON lines are written
-// in batches (internal/logbuf): one line a request, each its own write,
-// was 8% of the CPU of serving slash commands. A line waits at most
-// logDelay; warnings and errors, with every line before them, are written
-// before the call that logs them returns, and close writes the rest. A
-// person at a terminal gets every line at once.
-func (p program) serveLogger(level slog.Level) (log *slog.Logger, close func()) {
-	if p.terminal {
-		return p.logger(level), func() {}
-	}
-	out := logbuf.New(p.stderr, logDelay, logBatch)
-	h := slog.NewJSONHandler(out, &slog.HandlerOptions{Level: level})
-	return slog.New(logbuf.Handler(h, out)), func() { out.Close() }
-}
-
-// logDelay is how long a serving Sitrep's log line of information may
-// wait to be written with others, and so what a crash can lose of them;
-// logBatch is how much may gather before it is written anyway.
-const (
-	logDelay = 10 * time.Millisecond
-	logBatch = 64 << 10
-)
-
 func (p program) serve(ctx context.Context) error {
 	clk := p.clock
 	var system clock.Clock // this machine's clock, when clk corrects it
@@ -166,8 +142,7 @@ func (p program) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	log, closeLog := p.serveLogger(cfg.LogLevel)
-	defer closeLog() // last, after "stopped"
+	log := p.logger(cfg.LogLevel)
 	if path := strings.TrimSpace(p.getenv("SITREP_CPUPROFILE")); path != "" {
 		stop, err := cpuProfile(path)
 		if err != nil {
