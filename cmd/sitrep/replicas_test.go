@@ -1,0 +1,340 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sitrep-dev/sitrep/storage/postgres/pgtest"
+)
+
+// The replica tests run the crash tests' scripted incident through three
+// replicas of the program on one PostgreSQL schema, reached through one
+// tcpProxy so the database can be cut off, and one fake Slack, with
+// requests spread round-robin over the replicas as a load balancer does.
+// A replica that dies is started again, as a supervisor would.
+
+var replicasSeed = flag.Uint64("replicas.seed", 0, "seed of TestReplicasKilled's kill points; 0 picks one from the time (the test logs it)")
+
+const replicaCount = 3
+
+// replicaRunsAtOnce bounds the runs of TestReplicasKilled at once. Each
+// replica holds up to replicaPool connections and one more for its
+// claims, and the test server's max_connections (100 by default) is
+// shared with every other test using it.
+const replicaRunsAtOnce = 3
+
+// replicaPool is the most connections a replica's pool opens
+// (pgx's pool_max_conns; its default is the number of CPUs, at least 4).
+const replicaPool = 2
+
+// slackRelay stands between each replica and the fake Slack, one address a
+// replica, so that a kill point can kill the replica that made the call.
+// It counts the Web API calls that change Slack, of all replicas together.
+type slackRelay struct {
+	calls atomic.Int64 // in all
+	// step is the script's step now, and stepCalls the calls made since
+	// it began.
+	step, stepCalls atomic.Int64
+	// kills are the calls at which the replica making the call is
+	// killed: before the call reaches Slack, or after Slack did it and
+	// before its answer reaches the replica.
+	kills map[killPoint]bool // → after
+	kill  func(replica int)
+
+	mu     sync.Mutex
+	killed []string // what was killed where, in order
+}
+
+var errKilled = errors.New("the replica was killed during this call")
+
+// relayTransport forwards replica i's calls to Slack.
+type relayTransport struct {
+	relay *slackRelay
+	i     int
+}
+
+func (t relayTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	rl := t.relay
+	var k killPoint
+	if changesSlack(req.URL.Path) {
+		rl.calls.Add(1)
+		k = killPoint{step: rl.step.Load(), call: rl.stepCalls.Add(1)}
+	}
+	after, armed := rl.kills[k]
+	if armed && !after {
+		rl.fire(t.i, k, "before", req)
+		return nil, errKilled
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if armed {
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		rl.fire(t.i, k, "after", req)
+		return nil, errKilled
+	}
+	return resp, err
+}
+
+// changesSlack reports whether the Web API method at path changes
+// something in Slack. Only those are counted and killed at: reads differ
+// from run to run (the names a replica has not looked up yet, the
+// history read after a kill to find what was posted), and would move the
+// kill points.
+func changesSlack(path string) bool {
+	method := path[strings.LastIndex(path, "/")+1:]
+	for _, read := range []string{"auth.", "users.", "team.", "bots."} {
+		if strings.HasPrefix(method, read) {
+			return false
+		}
+	}
+	for _, read := range []string{".info", ".list", ".history", ".members", ".replies"} {
+		if strings.HasSuffix(method, read) {
+			return false
+		}
+	}
+	return true
+}
+
+// killPoint is a Slack call: the call-th of the script's step.
+type killPoint struct{ step, call int64 }
+
+// startStep counts calls from the start of step i.
+func (rl *slackRelay) startStep(i int) {
+	rl.step.Store(int64(i))
+	rl.stepCalls.Store(0)
+}
+
+func (rl *slackRelay) fire(i int, k killPoint, when string, req *http.Request) {
+	rl.mu.Lock()
+	rl.killed = append(rl.killed, fmt.Sprintf("replica %d %s call %d of step %d (%s)", i, when, k.call, k.step, req.URL.Path))
+	rl.mu.Unlock()
+	rl.kill(i)
+}
+
+func (rl *slackRelay) done() []string {
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	return append([]string(nil), rl.killed...)
+}
+
+// replicaRun is a crashRun of replicaCount replicas on PostgreSQL, with the
+// proxy that can cut them off from it and the relay that can kill them.
+type replicaRun struct {
+	*crashRun
+	proxy *tcpProxy
+	relay *slackRelay
+}
+
+// newReplicaRun starts replicaCount replicas on a schema of their own, the
+// kill points armed from the start.
+func newReplicaRun(t *testing.T, kills map[killPoint]bool) *replicaRun {
+	t.Helper()
+	u := pgtest.Schema(t)
+	server, err := url.Parse(pgtest.ServerURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newTCPProxy(t, server.Host)
+	w := newWorld(t)
+	fakeURL, err := url.Parse(w.fake.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	relay := &slackRelay{kills: kills}
+	relays := make([]string, replicaCount)
+	for i := range relays {
+		rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: fakeURL.Scheme, Host: fakeURL.Host})
+		rp.Transport = relayTransport{relay: relay, i: i}
+		rp.ErrorLog = discardLog
+		srv := httptest.NewServer(rp)
+		t.Cleanup(srv.Close)
+		relays[i] = srv.URL + fakeURL.Path
+	}
+	slot := func(i int) []string { return []string{"SLACK_API_URL=" + relays[i]} }
+	// The replicas reach the database through the proxy; the test reads
+	// it directly, so that it can while the replicas cannot.
+	through, err := url.Parse(proxy.through(t, u))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := through.Query()
+	q.Set("pool_max_conns", fmt.Sprint(replicaPool))
+	through.RawQuery = q.Encode()
+	r := newCrashRunOn(t, w, replicaCount, through.String(), u, slot)
+	relay.kill = r.killReplica
+	return &replicaRun{crashRun: r, proxy: proxy, relay: relay}
+}
+
+// promptDueText is the status-update prompt in the incident's channel.
+const promptDueText = "a status update on incident #1 is due"
+
+// promptStep lets the status-update prompt fall due: the program's clock
+// stands still, so each replica in turn is started again with its clock
+// past the sev1 cadence of 30 minutes from the update, as a rolling
+// restart of a deploy would be, and one of them prompts.
+func (r *crashRun) promptStep() crashStep {
+	return crashStep{command: "prompt due", act: func() {
+		r.mu.Lock()
+		r.env = append(r.env, crashOffsetEnv+"=31m")
+		r.mu.Unlock()
+		for i := range r.replicas {
+			r.killReplica(i)
+			r.up(i)
+		}
+	}, done: func() bool {
+		ch, ok := r.fake.ChannelByName("inc-1-checkout-failing")
+		return ok && len(prompts(r.fake, ch.ID, promptDueText)) > 0
+	}}
+}
+
+// promptScript is the scripted incident with a prompt falling due after
+// the update.
+func (r *crashRun) promptScript() []crashStep {
+	steps := r.steps()
+	return append(steps[:3:3], append([]crashStep{r.promptStep()}, steps[3:]...)...)
+}
+
+// replicaBaseline runs promptScript in one process on SQLite, the way
+// Sitrep runs without replicas, and returns what Slack shows and the
+// timeline.
+func replicaBaseline(t *testing.T, steps func(r *crashRun) []crashStep) (slack, timeline string) {
+	t.Helper()
+	one := newCrashRun(t)
+	one.run(steps(one))
+	return slackState(one.fake), one.timeline()
+}
+
+// TestReplicasScript runs the scripted incident, with a prompt falling
+// due, through three replicas on PostgreSQL with the requests spread over
+// them, and through one process on SQLite: Slack shows the same, and the
+// timeline is the same, each change once.
+func TestReplicasScript(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a handful of subprocesses")
+	}
+	t.Parallel()
+	r := newReplicaRun(t, nil)
+	wantSlack, wantTimeline := replicaBaseline(t, (*crashRun).promptScript)
+	r.run(r.promptScript())
+	if got := slackState(r.fake); got != wantSlack {
+		t.Errorf("Slack shows, through %d replicas:\n%s\nwant, as from one process:\n%s", replicaCount, got, wantSlack)
+	}
+	if got := r.timeline(); got != wantTimeline {
+		t.Errorf("timeline, through %d replicas:\n%s\nwant, as from one process:\n%s", replicaCount, got, wantTimeline)
+	}
+	if n := len(prompts(r.fake, mustChannel(t, r.fake, "inc-1-checkout-failing").ID, promptDueText)); n != 1 {
+		t.Errorf("%d prompts, want one", n)
+	}
+	if r.restarts != replicaCount {
+		t.Errorf("%d restarts, want %d (the rolling restart that moves the clock)", r.restarts, replicaCount)
+	}
+}
+
+// TestReplicasKilled kills replicas with SIGKILL at Slack calls of the
+// scripted incident, three times a run: once during the declaration, once
+// during the update and once during the prompt, each time the replica
+// making the call, before Slack does it or after (before the answer
+// reaches the replica). The calls are picked by a seed, logged so that a
+// failure can be replayed with -replicas.seed. The killed replica is
+// started again; every run ends where the run without kills does, each
+// change once in Slack and in the timeline.
+func TestReplicasKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts dozens of subprocesses")
+	}
+	t.Parallel()
+	clean := newReplicaRun(t, nil)
+	steps := clean.promptScript()
+	// The calls each step made, until Sitrep was quiet after it.
+	var calls []int64
+	for i, s := range steps {
+		clean.quiet()
+		clean.relay.startStep(i)
+		clean.step(s)
+		clean.quiet()
+		calls = append(calls, clean.relay.stepCalls.Load())
+	}
+	wantSlack, wantTimeline := slackState(clean.fake), clean.timeline()
+	phases := []struct {
+		name string
+		step int
+	}{{"declare", 0}, {"update", 2}, {"prompt", 3}}
+	for _, p := range phases {
+		if calls[p.step] < 1 {
+			t.Fatalf("the %s step made no Slack calls (calls by step: %v); there is nothing to kill it at", p.name, calls)
+		}
+	}
+	t.Logf("Slack calls of each step: %v", calls)
+
+	seed := *replicasSeed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	t.Logf("kill points from seed %d; replay with -replicas.seed=%d", seed, seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	const runs = 12
+	var names []string
+	var points []map[killPoint]bool
+	for range runs {
+		kills := map[killPoint]bool{}
+		var name []string
+		for _, p := range phases {
+			k := killPoint{step: int64(p.step), call: 1 + rng.Int64N(calls[p.step])}
+			after := rng.IntN(2) == 1
+			kills[k] = after
+			when := "before"
+			if after {
+				when = "after"
+			}
+			name = append(name, fmt.Sprintf("%s_%s_%d", p.name, when, k.call))
+		}
+		names = append(names, strings.Join(name, ","))
+		points = append(points, kills)
+	}
+	// The clean run's replicas are done with; their connections are
+	// better left to the runs.
+	clean.kill()
+	runWaitingN(t, replicaRunsAtOnce, names, func(t *testing.T, i int) {
+		r := newReplicaRun(t, points[i])
+		steps := r.promptScript()
+		for j, s := range steps {
+			r.quiet()
+			r.relay.startStep(j)
+			r.step(s)
+		}
+		r.quiet()
+		killed := r.relay.done()
+		t.Logf("killed: %s", strings.Join(killed, "; "))
+		if len(killed) != 3 || r.restarts != replicaCount+3 {
+			t.Errorf("killed %d times, restarted %d times; want 3 kills and %d restarts (3 and the rolling restart)", len(killed), r.restarts, replicaCount+3)
+		}
+		if got := slackState(r.fake); got != wantSlack {
+			t.Errorf("Slack shows:\n%s\nwant:\n%s", got, wantSlack)
+		}
+		if got := r.timeline(); got != wantTimeline {
+			t.Errorf("timeline:\n%s\nwant:\n%s", got, wantTimeline)
+		}
+		if t.Failed() {
+			t.Logf("logs:\n%s", r.logs)
+		}
+	})
+}
+
+// discardLog keeps the relays' reverse proxies from logging the calls cut
+// by a kill, which are meant.
+var discardLog = log.New(io.Discard, "", 0)
