@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -352,6 +353,9 @@ func (b *Bot) errorReply(ctx context.Context, log *slog.Logger, cmd Command, err
 	code := incident.ErrorCode(err)
 	if code == incident.EINTERNAL {
 		log.Error("command failed", "subcommand", cmd.Name, "err", err)
+		if b.databaseDown(ctx) {
+			return reply{Text: databaseDownText}
+		}
 		return reply{Text: ":x: " + b.errorText(err)}
 	}
 	msg := ":warning: " + b.errorText(err)
@@ -359,6 +363,23 @@ func (b *Bot) errorReply(ctx context.Context, log *slog.Logger, cmd Command, err
 		msg += "\nUsage: `" + sc.usage(b.opts.CommandName) + "`"
 	}
 	return reply{Text: strings.TrimSpace(msg)}
+}
+
+// databaseDownText answers a command that failed because the database
+// could not be reached. Any replica answers it at once, so Slack's 3 s are
+// kept; the person knows what happened and what to do.
+const databaseDownText = ":warning: Sitrep cannot reach its database right now, so this was not recorded. Try again in a minute; if it keeps failing, tell whoever runs Sitrep."
+
+// databaseDown reports whether the database fails to answer now, asked
+// after a command failed on Sitrep's side: a failure then is most likely
+// that outage. The question is short, as the person waits for the answer.
+func (b *Bot) databaseDown(ctx context.Context) bool {
+	if b.opts.Ping == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	return b.opts.Ping(ctx) != nil
 }
 
 // incidentIn returns the number of the incident whose channel channelID

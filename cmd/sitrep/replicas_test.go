@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -338,3 +340,176 @@ func TestReplicasKilled(t *testing.T) {
 // discardLog keeps the relays' reverse proxies from logging the calls cut
 // by a kill, which are meant.
 var discardLog = log.New(io.Discard, "", 0)
+
+// outageCommands are sent while the database is cut off, one to each
+// replica. A baseline without the outage has them as plain steps.
+var outageCommands = []struct{ command, shows string }{
+	{"note During the outage", "During the outage"},
+	{"update Still failing over", "Still failing over"},
+	{"status identified", "set the status to *identified*"},
+}
+
+// outageScript is the scripted incident with the outage's commands after
+// the update, as they end up when nothing is lost.
+func (r *crashRun) outageScript() []crashStep {
+	steps := r.steps()
+	var extra []crashStep
+	for _, c := range outageCommands {
+		extra = append(extra, crashStep{channel: steps[1].channel, command: c.command, done: r.showsInIncident(c.shows)})
+	}
+	return append(steps[:3:3], append(extra, steps[3:]...)...)
+}
+
+// showsInIncident reports whether the incident's channel shows s.
+func (r *crashRun) showsInIncident(s string) func() bool {
+	return func() bool {
+		ch, ok := r.fake.ChannelByName("inc-1-checkout-failing")
+		return ok && contains(texts(r.fake, ch.ID), s)
+	}
+}
+
+// slashTo sends a slash command to replica c and returns its answer, how
+// long it took, and whether it came at all (within answerLimit).
+func (r *crashRun) slashTo(c *child, user, channel, text string) (answer, time.Duration, bool) {
+	r.t.Helper()
+	body := slashBody(user, channel, text, r.fake.NewResponseURL(), r.fake.NewTriggerIDFor(user))
+	client := &http.Client{Timeout: answerLimit}
+	start := time.Now()
+	resp, err := client.Do(signedRequest(r.t, c.base+"/slack/commands", body, r.now()))
+	took := time.Since(start)
+	if err != nil {
+		return answer{}, took, false
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	a := answer{Status: resp.StatusCode}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		if err := json.Unmarshal(data, &a); err != nil {
+			r.t.Fatalf("/incident %s: the answer is not JSON: %v: %s", text, err, data)
+		}
+		a.Status = resp.StatusCode
+	} else {
+		a.Text = string(data)
+	}
+	return a, took, true
+}
+
+// answerLimit is how long a test waits for an answer to a slash command.
+// Slack gives up after 3 s; the bound is looser so that a busy machine
+// does not fail the test, and the times are logged.
+const answerLimit = 10 * time.Second
+
+// outage is how long the database is cut off.
+const outage = 10 * time.Second
+
+// TestReplicasDatabaseStopped cuts three replicas off from PostgreSQL for
+// 10 s in the middle of the scripted incident, the moment an update is
+// acknowledged and while its Slack work is under way. During the outage
+// every replica's /readyz says 503, and a command to each is answered at
+// once, either with a try-again that says the database is unreachable, or
+// as done. Afterwards every replica is ready again without a restart, the
+// acknowledged update and every command answered as done show in Slack
+// without being sent again, the ones asked to be tried again are sent
+// again, and the script finishes where one process without an outage
+// does.
+func TestReplicasDatabaseStopped(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a handful of subprocesses and waits out a 10 s outage")
+	}
+	t.Parallel()
+	r := newReplicaRun(t, nil)
+	wantSlack, wantTimeline := replicaBaseline(t, (*crashRun).outageScript)
+	steps := r.steps()
+	for _, s := range steps[:2] {
+		r.step(s)
+	}
+	r.quiet()
+	channel := steps[1].channel()
+
+	// The update is acknowledged, and the database goes away at once.
+	update := steps[2]
+	ans, took, ok := r.slashTo(r.alive(), "U1", channel, update.command)
+	r.proxy.setDown(true)
+	cut := time.Now()
+	if !ok || ans.Status != http.StatusOK {
+		t.Fatalf("/incident %s before the outage: answered %v (%+v) after %s", update.command, ok, ans, took)
+	}
+	for i, c := range r.replicas {
+		eventually(t, fmt.Sprintf("replica %d's /readyz to say the database is unreachable", i), func() bool { return readyz(c.base) == http.StatusServiceUnavailable })
+	}
+
+	// A command to each replica meanwhile.
+	var again []int
+	for i, oc := range outageCommands {
+		c := r.replicas[i%len(r.replicas)]
+		ans, took, ok := r.slashTo(c, "U1", channel, oc.command)
+		t.Logf("/incident %s during the outage, to replica %d: answered in %s: %q", oc.command, i, took.Round(time.Millisecond), ans.All())
+		switch {
+		case !ok:
+			t.Errorf("/incident %s during the outage was not answered within %s; Slack gives up after 3 s", oc.command, answerLimit)
+			again = append(again, i)
+		case ans.Status != http.StatusOK:
+			t.Errorf("/incident %s during the outage: HTTP %d %q; Slack shows the person an error without saying what to do", oc.command, ans.Status, ans.All())
+			again = append(again, i)
+		case strings.Contains(strings.ToLower(ans.All()), "try again"):
+			if text := strings.ToLower(ans.All()); !strings.Contains(text, "database") || !strings.Contains(text, "not recorded") {
+				t.Errorf("/incident %s during the outage: %q; want it to say Sitrep cannot reach its database, that nothing was done, and to try again", oc.command, ans.All())
+			}
+			again = append(again, i)
+		default: // acknowledged: it must not be lost
+		}
+	}
+	// A declaration cannot be acknowledged without the database, which
+	// numbers it: it is always a try-again, and is not sent again.
+	ans, took, ok = r.slashTo(r.alive(), "U1", r.w.general, "declare sev2 Search slow")
+	t.Logf("/incident declare during the outage: answered in %s: %q", took.Round(time.Millisecond), ans.All())
+	if text := strings.ToLower(ans.All()); !ok || ans.Status != http.StatusOK || !strings.Contains(text, "database") || !strings.Contains(text, "try again") {
+		t.Errorf("/incident declare during the outage: answered %v, HTTP %d %q; want a try-again saying the database is unreachable", ok, ans.Status, ans.All())
+	}
+	for i, c := range r.replicas {
+		if code := readyz(c.base); code != http.StatusServiceUnavailable {
+			t.Errorf("replica %d's /readyz during the outage: %d", i, code)
+		}
+	}
+	time.Sleep(time.Until(cut.Add(outage)))
+	r.proxy.setDown(false)
+
+	for i, c := range r.replicas {
+		eventuallyWithin(t, 30*time.Second, fmt.Sprintf("replica %d's /readyz to recover", i), func() bool { return readyz(c.base) == http.StatusOK }, r.logs.String)
+		select {
+		case <-c.exited:
+			t.Errorf("replica %d exited during the outage; logs:\n%s", i, r.logs)
+		default:
+		}
+	}
+	if r.restarts != 0 {
+		t.Fatalf("%d restarts; the replicas should recover by themselves", r.restarts)
+	}
+	// What was acknowledged shows without being sent again: the update
+	// made before the cut, and the commands answered as done.
+	eventuallyWithin(t, 30*time.Second, "the update acknowledged before the outage in Slack", update.done, r.logs.String)
+	for i, oc := range outageCommands {
+		if !slices.Contains(again, i) {
+			eventuallyWithin(t, 30*time.Second, "/incident "+oc.command+", acknowledged during the outage, in Slack", r.showsInIncident(oc.shows), r.logs.String)
+		}
+	}
+	// The ones to try again are, as a person would.
+	for _, i := range again {
+		oc := outageCommands[i]
+		r.step(crashStep{channel: func() string { return channel }, command: oc.command, done: r.showsInIncident(oc.shows)})
+	}
+	r.run(steps[3:])
+
+	if got := slackState(r.fake); got != wantSlack {
+		t.Errorf("Slack shows, after the outage:\n%s\nwant, as from one process without it:\n%s", got, wantSlack)
+	}
+	if got := r.timeline(); got != wantTimeline {
+		t.Errorf("timeline, after the outage:\n%s\nwant, as from one process without it:\n%s", got, wantTimeline)
+	}
+	if r.restarts != 0 {
+		t.Errorf("%d restarts; the replicas should have stayed up", r.restarts)
+	}
+	if t.Failed() {
+		t.Logf("logs:\n%s", r.logs)
+	}
+}
