@@ -108,6 +108,7 @@ type crashRun struct {
 	mu       sync.Mutex
 	replicas []*child // one for a single process
 	next     int      // the replica the next request goes to
+	rollFrom int      // the replica a rolling restart begins with
 	restarts int
 }
 

@@ -57,7 +57,15 @@ type slackRelay struct {
 	kill  func(replica int)
 
 	mu     sync.Mutex
-	killed []string // what was killed where, in order
+	killed []string    // what was killed where, in order
+	fired  []killPoint // the kill points reached
+}
+
+// reached reports whether the kill point k was reached.
+func (rl *slackRelay) reached(k killPoint) bool {
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	return slices.Contains(rl.fired, k)
 }
 
 var errKilled = errors.New("the replica was killed during this call")
@@ -123,6 +131,7 @@ func (rl *slackRelay) startStep(i int) {
 
 func (rl *slackRelay) fire(i int, k killPoint, when string, req *http.Request) {
 	rl.mu.Lock()
+	rl.fired = append(rl.fired, k)
 	rl.killed = append(rl.killed, fmt.Sprintf("replica %d %s call %d of step %d (%s)", i, when, k.call, k.step, req.URL.Path))
 	rl.mu.Unlock()
 	rl.kill(i)
@@ -188,13 +197,15 @@ const promptDueText = "a status update on incident #1 is due"
 // promptStep lets the status-update prompt fall due: the program's clock
 // stands still, so each replica in turn is started again with its clock
 // past the sev1 cadence of 30 minutes from the update, as a rolling
-// restart of a deploy would be, and one of them prompts.
+// restart of a deploy would be, and one of them prompts: most often the
+// first restarted, replica rollFrom.
 func (r *crashRun) promptStep() crashStep {
 	return crashStep{command: "prompt due", act: func() {
 		r.mu.Lock()
 		r.env = append(r.env, crashOffsetEnv+"=31m")
 		r.mu.Unlock()
-		for i := range r.replicas {
+		for j := range r.replicas {
+			i := (r.rollFrom + j) % len(r.replicas)
 			r.killReplica(i)
 			r.up(i)
 		}
@@ -311,8 +322,24 @@ func TestReplicasKilled(t *testing.T) {
 	// The clean run's replicas are done with; their connections are
 	// better left to the runs.
 	clean.kill()
+	// A step's calls that change Slack are not always as many as in the
+	// clean run (a card whose rendering did not change between two steps
+	// is not updated again), so a kill point past them is not reached.
+	// That is logged, and the test fails only if one of the phases was
+	// never killed in any run: the harness would then prove nothing.
+	var firedMu sync.Mutex
+	fired := map[int64]int{}
+	t.Cleanup(func() {
+		t.Logf("kills that happened, by step: %v (declare is step 0, update 2, prompt 3)", fired)
+		for _, p := range phases {
+			if fired[int64(p.step)] == 0 && !t.Failed() {
+				t.Errorf("no run killed a replica during the %s step", p.name)
+			}
+		}
+	})
 	runWaitingN(t, replicaRunsAtOnce, names, func(t *testing.T, i int) {
 		r := newReplicaRun(t, points[i])
+		r.rollFrom = i // so that each replica is the one prompting in turn
 		steps := r.promptScript()
 		for j, s := range steps {
 			r.quiet()
@@ -322,8 +349,15 @@ func TestReplicasKilled(t *testing.T) {
 		r.quiet()
 		killed := r.relay.done()
 		t.Logf("killed: %s", strings.Join(killed, "; "))
-		if len(killed) != 3 || r.restarts != replicaCount+3 {
-			t.Errorf("killed %d times, restarted %d times; want 3 kills and %d restarts (3 and the rolling restart)", len(killed), r.restarts, replicaCount+3)
+		firedMu.Lock()
+		for k := range points[i] {
+			if r.relay.reached(k) {
+				fired[k.step]++
+			}
+		}
+		firedMu.Unlock()
+		if r.restarts != replicaCount+len(killed) {
+			t.Errorf("killed %d times, restarted %d times; want a restart for each kill and %d for the rolling restart", len(killed), r.restarts, replicaCount)
 		}
 		if got := slackState(r.fake); got != wantSlack {
 			t.Errorf("Slack shows:\n%s\nwant:\n%s", got, wantSlack)
