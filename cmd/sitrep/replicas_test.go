@@ -438,7 +438,8 @@ const outage = 10 * time.Second
 
 // TestReplicasDatabaseStopped cuts three replicas off from PostgreSQL for
 // 10 s in the middle of the scripted incident, the moment an update is
-// acknowledged and while its Slack work is under way. During the outage
+// acknowledged and while its Slack work is under way, as a database
+// stopped does: connections end, new ones are refused. During the outage
 // every replica's /readyz says 503, and a command to each is answered at
 // once, either with a try-again that says the database is unreachable, or
 // as done. Afterwards every replica is ready again without a restart, the
@@ -451,6 +452,24 @@ func TestReplicasDatabaseStopped(t *testing.T) {
 		t.Skip("starts a handful of subprocesses and waits out a 10 s outage")
 	}
 	t.Parallel()
+	testDatabaseOutage(t, func(p *tcpProxy, out bool) { p.setDown(out) })
+}
+
+// TestReplicasDatabaseUnreachable is TestReplicasDatabaseStopped with a
+// database that stops answering rather than stopping: the network between
+// drops everything for 10 s, and nothing is refused or closed.
+func TestReplicasDatabaseUnreachable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a handful of subprocesses and waits out a 10 s outage")
+	}
+	t.Parallel()
+	testDatabaseOutage(t, func(p *tcpProxy, out bool) { p.setHung(out) })
+}
+
+// testDatabaseOutage runs the scripted incident through three replicas,
+// with the database out of reach for 10 s (cut(proxy, true) to its
+// cut(proxy, false)) after the update.
+func testDatabaseOutage(t *testing.T, cut func(p *tcpProxy, out bool)) {
 	r := newReplicaRun(t, nil)
 	wantSlack, wantTimeline := replicaBaseline(t, (*crashRun).outageScript)
 	steps := r.steps()
@@ -463,8 +482,8 @@ func TestReplicasDatabaseStopped(t *testing.T) {
 	// The update is acknowledged, and the database goes away at once.
 	update := steps[2]
 	ans, took, ok := r.slashTo(r.alive(), "U1", channel, update.command)
-	r.proxy.setDown(true)
-	cut := time.Now()
+	cut(r.proxy, true)
+	from := time.Now()
 	if !ok || ans.Status != http.StatusOK {
 		t.Fatalf("/incident %s before the outage: answered %v (%+v) after %s", update.command, ok, ans, took)
 	}
@@ -486,7 +505,7 @@ func TestReplicasDatabaseStopped(t *testing.T) {
 			t.Errorf("/incident %s during the outage: HTTP %d %q; Slack shows the person an error without saying what to do", oc.command, ans.Status, ans.All())
 			again = append(again, i)
 		case strings.Contains(strings.ToLower(ans.All()), "try again"):
-			if text := strings.ToLower(ans.All()); !strings.Contains(text, "database") || !strings.Contains(text, "not recorded") {
+			if text := strings.ToLower(ans.All()); !strings.Contains(text, "database") || !strings.Contains(text, "not") || !strings.Contains(text, "recorded") {
 				t.Errorf("/incident %s during the outage: %q; want it to say Sitrep cannot reach its database, that nothing was done, and to try again", oc.command, ans.All())
 			}
 			again = append(again, i)
@@ -505,8 +524,8 @@ func TestReplicasDatabaseStopped(t *testing.T) {
 			t.Errorf("replica %d's /readyz during the outage: %d", i, code)
 		}
 	}
-	time.Sleep(time.Until(cut.Add(outage)))
-	r.proxy.setDown(false)
+	time.Sleep(time.Until(from.Add(outage)))
+	cut(r.proxy, false)
 
 	for i, c := range r.replicas {
 		eventuallyWithin(t, 30*time.Second, fmt.Sprintf("replica %d's /readyz to recover", i), func() bool { return readyz(c.base) == http.StatusOK }, r.logs.String)
