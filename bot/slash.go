@@ -377,7 +377,7 @@ func (b *Bot) errorReply(ctx context.Context, log *slog.Logger, cmd Command, err
 // databaseDownText answers a command that failed because the database
 // could not be reached. Any replica answers it at once, so Slack's 3 s are
 // kept; the person knows what happened and what to do.
-const databaseDownText = ":warning: Sitrep cannot reach its database right now, so this was not recorded. Try again in a minute; if it keeps failing, tell whoever runs Sitrep."
+const databaseDownText = ":warning: Sitrep cannot reach its database right now, so this was not recorded; try again in a minute. If it keeps failing, tell whoever runs Sitrep."
 
 // pingBudget bounds the question whether the database answers, asked
 // after a command failed and before it is answered.

@@ -222,9 +222,9 @@ func (r *crashRun) promptScript() []crashStep {
 	return append(steps[:3:3], append([]crashStep{r.promptStep()}, steps[3:]...)...)
 }
 
-// replicaBaseline runs promptScript in one process on SQLite, the way
-// Sitrep runs without replicas, and returns what Slack shows and the
-// timeline.
+// replicaBaseline runs the script steps gives in one process on SQLite,
+// the way Sitrep runs without replicas, and returns what Slack shows and
+// the timeline.
 func replicaBaseline(t *testing.T, steps func(r *crashRun) []crashStep) (slack, timeline string) {
 	t.Helper()
 	one := newCrashRun(t)
