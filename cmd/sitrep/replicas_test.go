@@ -403,7 +403,9 @@ func (r *crashRun) showsInIncident(s string) func() bool {
 }
 
 // slashTo sends a slash command to replica c and returns its answer, how
-// long it took, and whether it came at all (within answerLimit).
+// long it took, and whether it came at all (within answerLimit), readable;
+// if not, the answer's Text says why. Commands may be sent from several
+// goroutines at once.
 func (r *crashRun) slashTo(c *child, user, channel, text string) (answer, time.Duration, bool) {
 	r.t.Helper()
 	body := slashBody(user, channel, text, r.fake.NewResponseURL(), r.fake.NewTriggerIDFor(user))
@@ -412,20 +414,42 @@ func (r *crashRun) slashTo(c *child, user, channel, text string) (answer, time.D
 	resp, err := client.Do(signedRequest(r.t, c.base+"/slack/commands", body, r.now()))
 	took := time.Since(start)
 	if err != nil {
-		return answer{}, took, false
+		return answer{Text: err.Error()}, took, false
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
 	a := answer{Status: resp.StatusCode}
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		if err := json.Unmarshal(data, &a); err != nil {
-			r.t.Fatalf("/incident %s: the answer is not JSON: %v: %s", text, err, data)
+			return answer{Text: fmt.Sprintf("the answer is not JSON: %v: %s", err, data)}, took, false
 		}
 		a.Status = resp.StatusCode
 	} else {
 		a.Text = string(data)
 	}
 	return a, took, true
+}
+
+// waitReadyz waits until every replica's /readyz answers code, asking
+// them all at once.
+func (r *crashRun) waitReadyz(code int, what string) {
+	r.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		codes := make([]int, len(r.replicas))
+		var wg sync.WaitGroup
+		for i, c := range r.replicas {
+			wg.Go(func() { codes[i] = readyz(c.base) })
+		}
+		wg.Wait()
+		if !slices.ContainsFunc(codes, func(c int) bool { return c != code }) {
+			return
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("timed out waiting for %s: they answer %v; logs:\n%s", what, codes, r.logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // answerLimit is how long a test waits for an answer to a slash command.
@@ -487,48 +511,61 @@ func testDatabaseOutage(t *testing.T, cut func(p *tcpProxy, out bool)) {
 	if !ok || ans.Status != http.StatusOK {
 		t.Fatalf("/incident %s before the outage: answered %v (%+v) after %s", update.command, ok, ans, took)
 	}
-	for i, c := range r.replicas {
-		eventually(t, fmt.Sprintf("replica %d's /readyz to say the database is unreachable", i), func() bool { return readyz(c.base) == http.StatusServiceUnavailable })
-	}
+	r.waitReadyz(http.StatusServiceUnavailable, "every replica's /readyz to say the database is unreachable")
 
-	// A command to each replica meanwhile.
-	var again []int
-	for i, oc := range outageCommands {
-		c := r.replicas[i%len(r.replicas)]
-		ans, took, ok := r.slashTo(c, "U1", channel, oc.command)
-		t.Logf("/incident %s during the outage, to replica %d: answered in %s: %q", oc.command, i, took.Round(time.Millisecond), ans.All())
-		switch {
-		case !ok:
-			t.Errorf("/incident %s during the outage was not answered within %s; Slack gives up after 3 s", oc.command, answerLimit)
-			again = append(again, i)
-		case ans.Status != http.StatusOK:
-			t.Errorf("/incident %s during the outage: HTTP %d %q; Slack shows the person an error without saying what to do", oc.command, ans.Status, ans.All())
-			again = append(again, i)
-		case strings.Contains(strings.ToLower(ans.All()), "try again"):
-			if text := strings.ToLower(ans.All()); !strings.Contains(text, "database") || !strings.Contains(text, "not") || !strings.Contains(text, "recorded") {
-				t.Errorf("/incident %s during the outage: %q; want it to say Sitrep cannot reach its database, that nothing was done, and to try again", oc.command, ans.All())
+	// A command to each replica meanwhile, all at once. A declaration
+	// cannot be acknowledged without the database, which numbers it: it
+	// is always a try-again, and is not sent again.
+	type sent struct {
+		ans  answer
+		took time.Duration
+		ok   bool
+	}
+	results := make([]sent, len(outageCommands)+1)
+	var wg sync.WaitGroup
+	for i := range results {
+		wg.Go(func() {
+			c := r.replicas[i%len(r.replicas)]
+			if i == len(outageCommands) {
+				results[i].ans, results[i].took, results[i].ok = r.slashTo(c, "U1", r.w.general, "declare sev2 Search slow")
+				return
 			}
-			again = append(again, i)
+			results[i].ans, results[i].took, results[i].ok = r.slashTo(c, "U1", channel, outageCommands[i].command)
+		})
+	}
+	wg.Wait()
+	var again []int
+	for i, res := range results {
+		command := "declare sev2 Search slow"
+		if i < len(outageCommands) {
+			command = outageCommands[i].command
+		}
+		text := strings.ToLower(res.ans.All())
+		t.Logf("/incident %s during the outage, to replica %d: answered in %s: %q", command, i%len(r.replicas), res.took.Round(time.Millisecond), res.ans.All())
+		switch {
+		case !res.ok:
+			t.Errorf("/incident %s during the outage was not answered within %s (Slack gives up after 3 s): %s", command, answerLimit, res.ans.Text)
+		case res.ans.Status != http.StatusOK:
+			t.Errorf("/incident %s during the outage: HTTP %d %q; Slack shows the person an error without saying what to do", command, res.ans.Status, res.ans.All())
+		case strings.Contains(text, "try again"):
+			if !strings.Contains(text, "database") || !strings.Contains(text, "not") || !strings.Contains(text, "recorded") {
+				t.Errorf("/incident %s during the outage: %q; want it to say Sitrep cannot reach its database, that nothing was done, and to try again", command, res.ans.All())
+			}
+		case i == len(outageCommands):
+			t.Errorf("/incident %s during the outage: %q; want a try-again saying the database is unreachable", command, res.ans.All())
 		default: // acknowledged: it must not be lost
+			continue
+		}
+		if i < len(outageCommands) {
+			again = append(again, i)
 		}
 	}
-	// A declaration cannot be acknowledged without the database, which
-	// numbers it: it is always a try-again, and is not sent again.
-	ans, took, ok = r.slashTo(r.alive(), "U1", r.w.general, "declare sev2 Search slow")
-	t.Logf("/incident declare during the outage: answered in %s: %q", took.Round(time.Millisecond), ans.All())
-	if text := strings.ToLower(ans.All()); !ok || ans.Status != http.StatusOK || !strings.Contains(text, "database") || !strings.Contains(text, "try again") {
-		t.Errorf("/incident declare during the outage: answered %v, HTTP %d %q; want a try-again saying the database is unreachable", ok, ans.Status, ans.All())
-	}
-	for i, c := range r.replicas {
-		if code := readyz(c.base); code != http.StatusServiceUnavailable {
-			t.Errorf("replica %d's /readyz during the outage: %d", i, code)
-		}
-	}
+	r.waitReadyz(http.StatusServiceUnavailable, "every replica's /readyz to say the database is still unreachable")
 	time.Sleep(time.Until(from.Add(outage)))
 	cut(r.proxy, false)
 
+	r.waitReadyz(http.StatusOK, "every replica's /readyz to recover")
 	for i, c := range r.replicas {
-		eventuallyWithin(t, 30*time.Second, fmt.Sprintf("replica %d's /readyz to recover", i), func() bool { return readyz(c.base) == http.StatusOK }, r.logs.String)
 		select {
 		case <-c.exited:
 			t.Errorf("replica %d exited during the outage; logs:\n%s", i, r.logs)
