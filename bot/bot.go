@@ -61,6 +61,11 @@ type Options struct {
 	// "" for none. CustomerSuccessAt "" means every severity.
 	CustomerSuccessChannel string
 	CustomerSuccessAt      string
+	// Ping reports whether the database answers; nil when it cannot be
+	// asked. A command that failed on Sitrep's side is answered with the
+	// database's outage, when that is the cause, rather than with a
+	// failure nobody can act on.
+	Ping func(ctx context.Context) error
 }
 
 // Bot serves Slack's requests and keeps Slack in step with the database.

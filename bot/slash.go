@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -78,6 +79,12 @@ func (b *Bot) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, bool) 
 // runCommand does what the command asks. It returns the reply for the
 // person who typed it, or ok=false when there is nothing to say at once.
 func (b *Bot) runCommand(ctx context.Context, sc slashCommand) (rep reply, ok bool) {
+	// A database that stops answering (a network that drops its packets)
+	// would hold the command past Slack's 3 s, and the person would see
+	// only Slack's timeout. Work after the answer has a context of its
+	// own (goAfterAck).
+	ctx, cancel := context.WithTimeout(ctx, commandBudget)
+	defer cancel()
 	cfg := b.svc.Config()
 	cmd, err := Parse(sc.Text, cfg.SeverityNames())
 	if err != nil {
@@ -352,6 +359,12 @@ func (b *Bot) errorReply(ctx context.Context, log *slog.Logger, cmd Command, err
 	code := incident.ErrorCode(err)
 	if code == incident.EINTERNAL {
 		log.Error("command failed", "subcommand", cmd.Name, "err", err)
+		if ctx.Err() != nil {
+			return reply{Text: databaseSlowText}
+		}
+		if b.databaseDown(ctx) {
+			return reply{Text: databaseDownText}
+		}
 		return reply{Text: ":x: " + b.errorText(err)}
 	}
 	msg := ":warning: " + b.errorText(err)
@@ -359,6 +372,38 @@ func (b *Bot) errorReply(ctx context.Context, log *slog.Logger, cmd Command, err
 		msg += "\nUsage: `" + sc.usage(b.opts.CommandName) + "`"
 	}
 	return reply{Text: strings.TrimSpace(msg)}
+}
+
+// databaseDownText answers a command that failed because the database
+// could not be reached. Any replica answers it at once, so Slack's 3 s are
+// kept; the person knows what happened and what to do.
+const databaseDownText = ":warning: Sitrep cannot reach its database right now, so this was not recorded; try again in a minute. If it keeps failing, tell whoever runs Sitrep."
+
+// pingBudget bounds the question whether the database answers, asked
+// after a command failed and before it is answered.
+const pingBudget = 300 * time.Millisecond
+
+// commandBudget is how long a command's work before its answer may take:
+// Slack waits 3 s for the answer. It leaves room for Slack's lookups of
+// names and membership, whose budgets add up to it, before the database
+// is waited on for as long.
+const commandBudget = namesBudget + membershipBudget
+
+// databaseSlowText answers a command whose work ran out of commandBudget:
+// in practice a database that does not answer. The change may have been
+// committed just as time ran out, so the person is asked to look first.
+const databaseSlowText = ":warning: Sitrep's database did not answer in time, so this may not have been recorded. If it does not show in the channel within a minute, try again; if it keeps failing, tell whoever runs Sitrep."
+
+// databaseDown reports whether the database fails to answer now, asked
+// after a command failed on Sitrep's side: a failure then is most likely
+// that outage. The question is short, as the person waits for the answer.
+func (b *Bot) databaseDown(ctx context.Context) bool {
+	if b.opts.Ping == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pingBudget)
+	defer cancel()
+	return b.opts.Ping(ctx) != nil
 }
 
 // incidentIn returns the number of the incident whose channel channelID

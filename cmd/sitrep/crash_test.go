@@ -2,12 +2,14 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,9 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sitrep-dev/sitrep/incident"
 	"github.com/sitrep-dev/sitrep/internal/clock"
 	"github.com/sitrep-dev/sitrep/internal/slackfake"
-	"github.com/sitrep-dev/sitrep/storage/sqlite"
 )
 
 // crashNow is the time on the killed program's clock. It stands still, so
@@ -88,17 +90,25 @@ type child struct {
 }
 
 // crashRun runs the scripted incident against subprocesses of the program
-// on one database, restarting the program whenever it dies.
+// on one database, restarting the program whenever it dies. It runs one
+// process, or several replicas with requests spread over them round-robin
+// as a load balancer does (replicas_test.go).
 type crashRun struct {
 	t    *testing.T
 	fake *slackfake.Server
 	w    *world
 	env  []string
-	db   *sqlite.DB // the same database, read alongside the program
+	db   incident.Store // the same database, read alongside the program
 	logs *syncBuffer
+	// slot is the environment a replica's process gets besides env, by
+	// its place among the replicas (its own Slack address, say); nil for
+	// none.
+	slot func(i int) []string
 
 	mu       sync.Mutex
-	cur      *child
+	replicas []*child // one for a single process
+	next     int      // the replica the next request goes to
+	rollFrom int      // the replica a rolling restart begins with
 	restarts int
 }
 
@@ -107,22 +117,32 @@ func newCrashRun(t *testing.T) *crashRun { return newCrashRunIn(t, newWorld(t)) 
 // newCrashRunIn is newCrashRun in w, with the extra settings (name, value,
 // …) in the program's environment.
 func newCrashRunIn(t *testing.T, w *world, extra ...string) *crashRun {
+	return newCrashRunOn(t, w, 1, w.db, w.db, nil, extra...)
+}
+
+// newCrashRunOn starts n replicas of the program in w on the database the
+// SITREP_DB setting dbSetting names, which the test reads through readDB
+// (the same database, perhaps by another way in), with slot's and the
+// extra settings in their environment.
+func newCrashRunOn(t *testing.T, w *world, n int, dbSetting, readDB string, slot func(i int) []string, extra ...string) *crashRun {
 	env := []string{crashChildEnv + "=1", "PATH=" + os.Getenv("PATH")}
-	for k, v := range testEnv(w.fake, w.db, append([]string{"SITREP_ANNOUNCE_CHANNEL", w.announce}, extra...)...) {
+	for k, v := range testEnv(w.fake, dbSetting, append([]string{"SITREP_ANNOUNCE_CHANNEL", w.announce}, extra...)...) {
 		env = append(env, k+"="+v)
 	}
-	r := &crashRun{t: t, fake: w.fake, w: w, env: env, logs: &syncBuffer{}}
+	r := &crashRun{t: t, fake: w.fake, w: w, env: env, logs: &syncBuffer{}, slot: slot, replicas: make([]*child, n)}
 	t.Cleanup(func() {
 		r.mu.Lock()
-		c := r.cur
+		cs := slices.Clone(r.replicas)
 		r.mu.Unlock()
-		if c != nil {
-			c.cmd.Process.Kill()
-			<-c.exited
+		for _, c := range cs {
+			if c != nil {
+				c.cmd.Process.Kill()
+				<-c.exited
+			}
 		}
 	})
 	r.alive()
-	db, err := sqlite.Open(context.Background(), w.db)
+	db, err := openDB(context.Background(), readDB, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,13 +151,26 @@ func newCrashRunIn(t *testing.T, w *world, extra ...string) *crashRun {
 	return r
 }
 
-// alive returns the running program, starting it again on the same
-// database if it died.
+// alive returns the replica the next request goes to, first starting
+// again on the same database every replica that died.
 func (r *crashRun) alive() *child {
+	r.t.Helper()
+	for i := range r.replicas {
+		r.up(i)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.replicas[r.next%len(r.replicas)]
+	r.next++
+	return c
+}
+
+// up returns replica i running, starting it again if it died.
+func (r *crashRun) up(i int) *child {
 	r.t.Helper()
 	for range 10 {
 		r.mu.Lock()
-		c := r.cur
+		c := r.replicas[i]
 		r.mu.Unlock()
 		if c != nil && c.base != "" {
 			select {
@@ -147,11 +180,13 @@ func (r *crashRun) alive() *child {
 			}
 		}
 		if c != nil {
+			r.mu.Lock()
 			r.restarts++
+			r.mu.Unlock()
 		}
-		c = r.spawn()
+		c = r.spawn(i)
 		r.mu.Lock()
-		r.cur = c
+		r.replicas[i] = c
 		r.mu.Unlock()
 	}
 	r.t.Fatalf("the program would not stay up through 10 starts; logs:\n%s", r.logs)
@@ -159,11 +194,19 @@ func (r *crashRun) alive() *child {
 }
 
 // spawn starts the program and waits until it listens or dies.
-func (r *crashRun) spawn() *child {
+func (r *crashRun) spawn(i int) *child {
 	r.t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-	cmd.Env = r.env
+	r.mu.Lock()
+	cmd.Env = slices.Clone(r.env)
+	r.mu.Unlock()
+	if r.slot != nil {
+		cmd.Env = append(cmd.Env, r.slot(i)...) // the last of a name wins
+	}
 	cmd.Stderr = r.logs
+	if len(r.replicas) > 1 {
+		cmd.Stderr = &prefixWriter{prefix: fmt.Sprintf("[replica %d] ", i), w: r.logs}
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		r.t.Fatal(err)
@@ -194,11 +237,20 @@ func (r *crashRun) spawn() *child {
 	return c
 }
 
-// kill ends the program at once, as kill -9 does, and returns once it has
-// exited. The fake calls it in the middle of a Slack call.
+// kill ends the program (every replica) at once, as kill -9 does, and
+// returns once it has exited. The fake calls it in the middle of a Slack
+// call.
 func (r *crashRun) kill() {
+	for i := range r.replicas {
+		r.killReplica(i)
+	}
+}
+
+// killReplica ends replica i at once, as kill -9 does, and returns once it
+// has exited.
+func (r *crashRun) killReplica(i int) {
 	r.mu.Lock()
-	c := r.cur
+	c := r.replicas[i]
 	r.mu.Unlock()
 	if c == nil {
 		return
@@ -242,7 +294,7 @@ func (r *crashRun) slash(user, channel, text string) bool {
 	r.t.Helper()
 	c := r.alive()
 	body := slashBody(user, channel, text, r.fake.NewResponseURL(), r.fake.NewTriggerIDFor(user))
-	resp, err := http.DefaultClient.Do(signedRequest(r.t, c.base+"/slack/commands", body, crashNow))
+	resp, err := http.DefaultClient.Do(signedRequest(r.t, c.base+"/slack/commands", body, r.now()))
 	if err != nil {
 		return false
 	}
@@ -253,53 +305,120 @@ func (r *crashRun) slash(user, channel, text string) bool {
 	return true
 }
 
+// now is the time on the program's clock: crashNow, moved on by the
+// latest SITREP_CRASH_CLOCK_OFFSET in its environment. Slack signs its
+// requests at it, so that the program does not take them for replays.
+func (r *crashRun) now() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := crashNow
+	for _, kv := range r.env {
+		if v, ok := strings.CutPrefix(kv, crashOffsetEnv+"="); ok {
+			if d, err := time.ParseDuration(v); err == nil {
+				now = crashNow.Add(d)
+			}
+		}
+	}
+	return now
+}
+
 // crashStep is one command of the script and how to tell it took effect.
 type crashStep struct {
 	channel func() string
 	command string
 	done    func() bool
+	// act, if set, is done in place of sending a command: something
+	// that happens to Sitrep rather than through it.
+	act func()
 }
 
-// script runs the scripted incident. Before each command Sitrep is left to
-// settle, so a kill never falls inside a request; a command whose answer is
-// lost anyway is sent again only if it did not take effect, as a person
-// would.
-func (r *crashRun) script() {
-	r.t.Helper()
+// script runs the scripted incident.
+func (r *crashRun) script() { r.run(r.steps()) }
+
+// steps is the scripted incident: declare, role, update, note, followup,
+// resolve.
+func (r *crashRun) steps() []crashStep {
 	fake := r.fake
 	var ch slackfake.Channel
 	inChannel := func() string { return ch.ID }
 	shows := func(s string) func() bool { return func() bool { return contains(texts(fake, ch.ID), s) } }
-	steps := []crashStep{
-		{func() string { return r.w.general }, "declare sev1 Checkout failing", func() bool {
+	return []crashStep{
+		{channel: func() string { return r.w.general }, command: "declare sev1 Checkout failing", done: func() bool {
 			var ok bool
 			ch, ok = fake.ChannelByName("inc-1-checkout-failing")
 			return ok
 		}},
-		{inChannel, "role comms <@U2|bob>", shows("is now *comms*")},
-		{inChannel, "update Payments provider timing out; failing over", shows("Payments provider timing out")},
-		{inChannel, "note Database looks fine", shows("Database looks fine")},
-		{inChannel, "followup Add a canary stage <@U3|cat>", shows("added follow-up 1")},
-		{inChannel, "resolve Failed over to the secondary", shows("resolved incident #1")},
+		{channel: inChannel, command: "role comms <@U2|bob>", done: shows("is now *comms*")},
+		{channel: inChannel, command: "update Payments provider timing out; failing over", done: shows("Payments provider timing out")},
+		{channel: inChannel, command: "note Database looks fine", done: shows("Database looks fine")},
+		{channel: inChannel, command: "followup Add a canary stage <@U3|cat>", done: shows("added follow-up 1")},
+		{channel: inChannel, command: "resolve Failed over to the secondary", done: shows("resolved incident #1")},
 	}
+}
+
+// run runs steps. Before each command Sitrep is left to settle, so a kill
+// never falls inside a request; a command whose answer is lost anyway is
+// sent again only if it did not take effect, as a person would.
+func (r *crashRun) run(steps []crashStep) {
+	r.t.Helper()
 	for _, s := range steps {
-		r.quiet()
-		if !r.slash("U1", s.channel(), s.command) {
-			r.quiet()
-			if !s.done() {
-				r.slash("U1", s.channel(), s.command)
-			}
-		}
-		deadline := time.Now().Add(30 * time.Second)
-		for !s.done() {
-			r.alive()
-			if time.Now().After(deadline) {
-				r.t.Fatalf("/incident %s did not show in Slack within 30s; Slack shows:\n%s\nlogs:\n%s", s.command, slackState(fake), r.logs)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		r.step(s)
 	}
 	r.quiet()
+}
+
+// step runs one step of the script and waits until it shows in Slack.
+func (r *crashRun) step(s crashStep) {
+	r.t.Helper()
+	r.quiet()
+	switch {
+	case s.act != nil:
+		s.act()
+	case !r.slash("U1", s.channel(), s.command):
+		r.quiet()
+		if !s.done() {
+			r.slash("U1", s.channel(), s.command)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !s.done() {
+		r.alive()
+		if time.Now().After(deadline) {
+			r.t.Fatalf("%s did not show in Slack within 30s; Slack shows:\n%s\nlogs:\n%s", s, slackState(r.fake), r.logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// String names the step in messages.
+func (s crashStep) String() string {
+	if s.act != nil {
+		return "the step " + s.command
+	}
+	return "/incident " + s.command
+}
+
+// prefixWriter marks each line with the replica that wrote it.
+type prefixWriter struct {
+	prefix string
+	w      *syncBuffer
+	mu     sync.Mutex
+	part   []byte // the start of a line not yet ended
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.part = append(p.part, b...)
+	for {
+		i := bytes.IndexByte(p.part, '\n')
+		if i < 0 {
+			break
+		}
+		p.w.Write(append([]byte(p.prefix), p.part[:i+1]...))
+		p.part = p.part[i+1:]
+	}
+	return len(b), nil
 }
 
 // timeline is incident 1's timeline as recorded, one event a line.

@@ -371,8 +371,14 @@ const waitingRuns = 6
 // leave the machine idle.
 func runWaiting(t *testing.T, names []string, run func(t *testing.T, i int)) {
 	t.Helper()
+	runWaitingN(t, waitingRuns, names, run)
+}
+
+// runWaitingN is runWaiting with at most n runs at a time.
+func runWaitingN(t *testing.T, n int, names []string, run func(t *testing.T, i int)) {
+	t.Helper()
 	var wg sync.WaitGroup
-	slots := make(chan struct{}, waitingRuns)
+	slots := make(chan struct{}, n)
 	for i, name := range names {
 		slots <- struct{}{}
 		wg.Go(func() {

@@ -220,6 +220,7 @@ func (p program) serve(ctx context.Context) error {
 		ThirdParties:           statuses,
 		CustomerSuccessChannel: cfg.CustomerSuccess.Channel,
 		CustomerSuccessAt:      cfg.CustomerSuccess.At,
+		Ping:                   db.Ping,
 	}, log, clk)
 	late.b = b
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -48,7 +47,12 @@ type tcpProxy struct {
 	target string
 	mu     sync.Mutex
 	down   bool
-	conns  []net.Conn
+	// hung passes nothing either way and answers no new connection,
+	// without closing any: a database on the far side of a network that
+	// drops its packets, rather than one stopped.
+	hung  bool
+	held  []net.Conn // connections made while hung, never answered
+	conns []net.Conn
 }
 
 func newTCPProxy(t *testing.T, target string) *tcpProxy {
@@ -75,6 +79,11 @@ func (p *tcpProxy) serve() {
 			c.Close()
 			continue
 		}
+		if p.hung {
+			p.held = append(p.held, c)
+			p.mu.Unlock()
+			continue
+		}
 		up, err := net.Dial("tcp", p.target)
 		if err != nil {
 			p.mu.Unlock()
@@ -83,8 +92,50 @@ func (p *tcpProxy) serve() {
 		}
 		p.conns = append(p.conns, c, up)
 		p.mu.Unlock()
-		go func() { io.Copy(up, c); up.Close() }()
-		go func() { io.Copy(c, up); c.Close() }()
+		go func() { p.pipe(up, c); up.Close() }()
+		go func() { p.pipe(c, up); c.Close() }()
+	}
+}
+
+// pipe copies from src to dst, holding what it read while the proxy is
+// hung.
+func (p *tcpProxy) pipe(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		for n > 0 && p.isHung() {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (p *tcpProxy) isHung() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.hung
+}
+
+// setHung stops passing anything and answering new connections (true), or
+// passes again what was held back (false), as a network that heals does;
+// the connections made meanwhile were never answered, and are cut, as
+// their client would have given up on them.
+func (p *tcpProxy) setHung(hung bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.hung = hung
+	if !hung {
+		for _, c := range p.held {
+			c.Close()
+		}
+		p.held = nil
 	}
 }
 
@@ -95,10 +146,10 @@ func (p *tcpProxy) setDown(down bool) {
 	defer p.mu.Unlock()
 	p.down = down
 	if down {
-		for _, c := range p.conns {
+		for _, c := range append(p.conns, p.held...) {
 			c.Close()
 		}
-		p.conns = nil
+		p.conns, p.held = nil, nil
 	}
 }
 
