@@ -201,14 +201,11 @@ func (db *DB) finish(ctx context.Context, what string, w *pendingWrite, r writeR
 // the transaction back and releases the lock.
 func (db *DB) soloTx(ctx context.Context, what string, fn writeFunc) error {
 	db.commit.batches.Add(1)
-	tx, err := db.pool.Begin(ctx)
+	tx, err := db.beginWrite(ctx)
 	if err != nil {
-		return fmt.Errorf("%s: begin: %w", what, err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if _, err := tx.Exec(ctx, writeLock); err != nil {
-		return fmt.Errorf("%s: lock: %w", what, err)
-	}
 	if err := fn(ctx, tx); err != nil {
 		return err
 	}
@@ -217,6 +214,17 @@ func (db *DB) soloTx(ctx context.Context, what string, fn writeFunc) error {
 	}
 	db.commit.writes.Add(1)
 	return nil
+}
+
+// beginWrite begins a transaction holding the write lock. BEGIN and LOCK go
+// together, in one round trip: every write waits on the lock, so what is
+// sent while holding it, or before taking it, is what writes cost.
+func (db *DB) beginWrite(ctx context.Context) (pgx.Tx, error) {
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: "BEGIN; " + writeLock})
+	if err != nil {
+		return nil, fmt.Errorf("begin and lock: %w", err)
+	}
+	return tx, nil
 }
 
 // runBatch takes the write lock with ctx, the leader's, then the writes
@@ -230,15 +238,9 @@ func (db *DB) runBatch(ctx context.Context) {
 	// Statements after the lock are the batch's, not any one writer's: a
 	// writer that gives up must not end the others' writes.
 	bg := context.WithoutCancel(ctx)
-	tx, err := db.pool.Begin(ctx)
+	tx, err := db.beginWrite(ctx)
 	if err == nil {
 		defer tx.Rollback(bg)
-		_, err = tx.Exec(ctx, writeLock)
-		if err != nil {
-			err = fmt.Errorf("lock: %w", err)
-		}
-	} else {
-		err = fmt.Errorf("begin: %w", err)
 	}
 	if err != nil && ctx.Err() != nil {
 		// The leader gave up waiting; the queue waits for the next.

@@ -1,13 +1,10 @@
 package postgres
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/sitrep-dev/sitrep/incident"
 )
@@ -25,10 +22,11 @@ func parts(inc *incident.Incident) *incident.Incident {
 	}
 }
 
-// writeParts stores the parts of after that differ from before. The domain
-// only adds and answers parts: a change that removes or reorders them is a
-// bug, refused before anything of it is written.
-func writeParts(ctx context.Context, tx pgx.Tx, incidentID string, before, after *incident.Incident) error {
+// queueParts queues the statements that store the parts of after that
+// differ from before. The domain only adds and answers parts: a change that
+// removes or reorders them is a bug, refused before anything of it is
+// queued.
+func queueParts(q *pipeline, incidentID string, before, after *incident.Incident) error {
 	if len(after.Checklist) < len(before.Checklist) || !slices.EqualFunc(before.Checklist, after.Checklist[:min(len(before.Checklist), len(after.Checklist))], sameID) {
 		return fmt.Errorf("checklist items can be added and answered, not removed or reordered")
 	}
@@ -37,19 +35,15 @@ func writeParts(ctx context.Context, tx pgx.Tx, incidentID string, before, after
 	}
 	for role := range before.Roles {
 		if _, ok := after.Roles[role]; !ok {
-			if _, err := tx.Exec(ctx, `DELETE FROM incident_roles WHERE incident_id = $1 AND role = $2`, incidentID, role); err != nil {
-				return fmt.Errorf("delete role %s: %w", role, err)
-			}
+			q.exec("delete role "+role, `DELETE FROM incident_roles WHERE incident_id = $1 AND role = $2`, incidentID, role)
 		}
 	}
 	for role, user := range after.Roles {
 		if before.Roles[role] == user {
 			continue
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO incident_roles (incident_id, role, user_id) VALUES ($1, $2, $3)
-			ON CONFLICT (incident_id, role) DO UPDATE SET user_id = excluded.user_id`, incidentID, role, user); err != nil {
-			return fmt.Errorf("store role %s: %w", role, err)
-		}
+		q.exec("store role "+role, `INSERT INTO incident_roles (incident_id, role, user_id) VALUES ($1, $2, $3)
+			ON CONFLICT (incident_id, role) DO UPDATE SET user_id = excluded.user_id`, incidentID, role, user)
 	}
 
 	for i, it := range after.Checklist {
@@ -60,15 +54,13 @@ func writeParts(ctx context.Context, tx pgx.Tx, incidentID string, before, after
 		if err != nil {
 			return fmt.Errorf("store checklist item %s: %w", it.ID, err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO checklist_items
+		q.exec("store checklist item "+it.ID, `INSERT INTO checklist_items
 			(incident_id, item_id, position, kind, text, suggestion, answer, answered_by, answered_at, suggested)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 			ON CONFLICT (incident_id, item_id) DO UPDATE SET position = excluded.position, kind = excluded.kind,
 				text = excluded.text, suggestion = excluded.suggestion, answer = excluded.answer,
 				answered_by = excluded.answered_by, answered_at = excluded.answered_at, suggested = excluded.suggested`,
-			incidentID, it.ID, i, string(it.Kind), it.Text, it.Suggestion, it.Answer, it.AnsweredBy, at, it.Suggested); err != nil {
-			return fmt.Errorf("store checklist item %s: %w", it.ID, err)
-		}
+			incidentID, it.ID, i, string(it.Kind), it.Text, it.Suggestion, it.Answer, it.AnsweredBy, at, it.Suggested)
 	}
 
 	for i, f := range after.FollowUps {
@@ -83,16 +75,14 @@ func writeParts(ctx context.Context, tx pgx.Tx, incidentID string, before, after
 		if err != nil {
 			return fmt.Errorf("store follow-up %d: %w", f.ID, err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO follow_ups (incident_id, id, text, owner, created_by, created_at, done_by, done_at,
+		q.exec(fmt.Sprintf("store follow-up %d", f.ID), `INSERT INTO follow_ups (incident_id, id, text, owner, created_by, created_at, done_by, done_at,
 				export_to, issue_tracker, issue_key, issue_url)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 			ON CONFLICT (incident_id, id) DO UPDATE SET text = excluded.text, owner = excluded.owner,
 				done_by = excluded.done_by, done_at = excluded.done_at, export_to = excluded.export_to,
 				issue_tracker = excluded.issue_tracker, issue_key = excluded.issue_key, issue_url = excluded.issue_url`,
 			incidentID, f.ID, f.Text, f.Owner, f.CreatedBy, created, f.DoneBy, done,
-			f.ExportTo, f.Issue.Tracker, f.Issue.Key, f.Issue.URL); err != nil {
-			return fmt.Errorf("store follow-up %d: %w", f.ID, err)
-		}
+			f.ExportTo, f.Issue.Tracker, f.Issue.Key, f.Issue.URL)
 	}
 	return nil
 }

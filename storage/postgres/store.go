@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sitrep-dev/sitrep/incident"
 )
@@ -193,14 +194,16 @@ func (db *DB) createIn(ctx context.Context, tx pgx.Tx, inc *incident.Incident, e
 	}
 	const version = 1
 	args = append([]any{id, number, version}, args...)
-	if _, err := tx.Exec(ctx, `INSERT INTO incidents (id, number, version, `+domainColumns+`, change_seq)
-		VALUES (`+placeholders(1, len(args))+`, `+nextChange+`)`, args...); err != nil {
-		return "", 0, nil, fmt.Errorf("insert incident: %w", err)
-	}
-	if err := writeParts(ctx, tx, id, &incident.Incident{}, inc); err != nil {
+	var q pipeline
+	q.exec("insert incident", `INSERT INTO incidents (id, number, version, `+domainColumns+`, change_seq)
+		VALUES (`+placeholders(1, len(args))+`, `+nextChange+`)`, args...)
+	if err := queueParts(&q, id, &incident.Incident{}, inc); err != nil {
 		return "", 0, nil, err
 	}
-	if seqs, err = db.insertEvents(ctx, tx, id, events); err != nil {
+	if seqs, err = db.queueEvents(&q, id, events); err != nil {
+		return "", 0, nil, err
+	}
+	if err := q.send(ctx, tx); err != nil {
 		return "", 0, nil, err
 	}
 	return id, number, seqs, nil
@@ -254,18 +257,22 @@ func (db *DB) updateIn(ctx context.Context, tx pgx.Tx, number int64, fn func(*in
 	args = append(args, version+1, id, version)
 	// The version condition cannot fail while writers hold the write lock;
 	// it guards against that ever changing.
-	tag, err := tx.Exec(ctx, updateIncident, args...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("update incident: %w", err)
-	}
-	if tag.RowsAffected() != 1 {
-		return nil, nil, fmt.Errorf("update incident %d: changed by another writer", number)
-	}
-	if err := writeParts(ctx, tx, id, before, inc); err != nil {
+	// The row, the parts and the events go in one round trip.
+	var q pipeline
+	q.execThen("update incident", func(tag pgconn.CommandTag) error {
+		if tag.RowsAffected() != 1 {
+			return fmt.Errorf("update incident %d: changed by another writer", number)
+		}
+		return nil
+	}, updateIncident, args...)
+	if err := queueParts(&q, id, before, inc); err != nil {
 		return nil, nil, err
 	}
-	seqs, err := db.insertEvents(ctx, tx, id, events)
+	seqs, err := db.queueEvents(&q, id, events)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := q.send(ctx, tx); err != nil {
 		return nil, nil, err
 	}
 	inc.ID, inc.Number, inc.Version = id, number, version+1
@@ -339,16 +346,17 @@ const updateIncident = `UPDATE incidents SET
 const nextChange = `(SELECT COALESCE(MAX(change_seq), 0) + 1 FROM incidents)`
 
 // insertEvent appends one event to a timeline. A keyed event whose key the
-// incident already has inserts nothing, which insertEvents reports as
+// incident already has inserts nothing, which queueEvents reports as
 // ECONFLICT; leaving the statement to fail would abort the transaction.
 const insertEvent = `INSERT INTO events (incident_id, at, kind, actor, text, source, data, recorded_at, key, names)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 	ON CONFLICT (incident_id, key) WHERE key <> '' DO NOTHING
 	RETURNING seq`
 
-// insertEvents appends events to the incident's timeline and returns their
-// seqs, leaving the events unchanged until the transaction commits.
-func (db *DB) insertEvents(ctx context.Context, tx pgx.Tx, incidentID string, events []incident.Event) ([]int64, error) {
+// queueEvents queues the statements that append events to the incident's
+// timeline. The seqs it returns are filled in when q is sent; the events
+// are left unchanged until the transaction commits.
+func (db *DB) queueEvents(q *pipeline, incidentID string, events []incident.Event) ([]int64, error) {
 	if len(events) == 0 {
 		return nil, nil
 	}
@@ -367,13 +375,16 @@ func (db *DB) insertEvents(ctx context.Context, tx pgx.Tx, incidentID string, ev
 		if err != nil {
 			return nil, fmt.Errorf("insert event: %w", err)
 		}
-		err = tx.QueryRow(ctx, insertEvent, incidentID, at, string(e.Kind), e.Actor, e.Text, e.Source, data, recorded, e.Key, names).Scan(&seqs[i])
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, &incident.Error{Code: incident.ECONFLICT, Message: "That is already on the timeline.", Field: "key"}
-		}
-		if err != nil {
-			return nil, fmt.Errorf("insert event: %w", err)
-		}
+		q.queryRow(func(row pgx.Row) error {
+			err := row.Scan(&seqs[i])
+			if errors.Is(err, pgx.ErrNoRows) {
+				return &incident.Error{Code: incident.ECONFLICT, Message: "That is already on the timeline.", Field: "key"}
+			}
+			if err != nil {
+				return fmt.Errorf("insert event: %w", err)
+			}
+			return nil
+		}, insertEvent, incidentID, at, string(e.Kind), e.Actor, e.Text, e.Source, data, recorded, e.Key, names)
 	}
 	return seqs, nil
 }

@@ -65,9 +65,9 @@ func TestRoundTripsCounted(t *testing.T) {
 }
 
 // wantNoteRoundTrips is what a note's Update costs once its statements are
-// prepared: BEGIN, the write lock, loading the incident, updating it,
-// inserting the event, COMMIT.
-const wantNoteRoundTrips = 6
+// prepared: BEGIN with the write lock, loading the incident, updating it
+// with its event (one pipeline), COMMIT.
+const wantNoteRoundTrips = 4
 
 // TestCountedConnRoundTrip checks the counting itself, on a pipe: writes
 // in a row before an answer are one round trip, an answer read in pieces
