@@ -315,23 +315,21 @@ type pager struct {
 	svc   *incident.Service
 	clock clock.Clock
 	log   *slog.Logger
-	wake  chan struct{}
+	due   *dueWatch
 }
 
 func newPager(svc *incident.Service, clk clock.Clock, log *slog.Logger) *pager {
-	p := &pager{svc: svc, clock: clk, log: log, wake: make(chan struct{}, 1)}
-	svc.Subscribe(func(int64) {
-		select {
-		case p.wake <- struct{}{}:
-		default:
-		}
-	})
+	p := &pager{svc: svc, clock: clk, log: log, due: newDueWatch()}
+	// A change may bring a step forward (a page sent, an escalation
+	// asked for), whoever made it.
+	svc.SubscribeDue(func(_ int64, due incident.Due) { p.due.changed(due.Page, due.Known) })
 	return p
 }
 
 // run sends due steps until ctx ends.
 func (p *pager) run(ctx context.Context) error {
 	for {
+		p.due.looking()
 		next, err := p.pass(ctx)
 		if ctx.Err() != nil {
 			return nil
@@ -345,10 +343,11 @@ func (p *pager) run(ctx context.Context) error {
 		case !next.IsZero() && next.Before(wake):
 			wake = next
 		}
+		p.due.sleeping(wake)
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-p.wake:
+		case <-p.due.wake:
 		case <-p.clock.Until(wake):
 		}
 	}

@@ -29,7 +29,7 @@ type prompter struct {
 	clock clock.Clock
 	rules incident.AlertRules
 	log   *slog.Logger
-	wake  chan struct{}
+	due   *dueWatch
 	// Waits of held groups are looked at when alerts were recorded since
 	// the last look (alerts) or the next wait has ended (heldNext), not
 	// on every change of an incident: a note cannot end a wait.
@@ -38,22 +38,16 @@ type prompter struct {
 }
 
 func newPrompter(svc *incident.Service, clk clock.Clock, rules incident.AlertRules, log *slog.Logger) *prompter {
-	p := &prompter{svc: svc, clock: clk, rules: rules, log: log, wake: make(chan struct{}, 1)}
+	p := &prompter{svc: svc, clock: clk, rules: rules, log: log, due: newDueWatch()}
 	p.alerts.Store(true) // look once at start: waits may have ended while Sitrep was down
-	// Any change may move an incident's next prompt earlier (a
+	// A change may move an incident's next prompt earlier (a
 	// declaration, a severity raised), whoever made it.
-	svc.Subscribe(func(int64) { p.poke() })
+	svc.SubscribeDue(func(_ int64, due incident.Due) { p.due.changed(due.Prompt, due.Known) })
 	return p
 }
 
-// poke makes the prompter look again, after a change that may have moved an
-// incident's next prompt earlier.
-func (p *prompter) poke() {
-	select {
-	case p.wake <- struct{}{}:
-	default:
-	}
-}
+// poke makes the prompter look again.
+func (p *prompter) poke() { p.due.poke() }
 
 // run sends prompts as they fall due until ctx ends. It first reschedules
 // every incident, in case the configured cadences changed while Sitrep was
@@ -63,6 +57,7 @@ func (p *prompter) run(ctx context.Context) error {
 		p.log.Error("reschedule prompts", "err", err)
 	}
 	for {
+		p.due.looking()
 		next, err := p.pass(ctx)
 		if ctx.Err() != nil {
 			return nil
@@ -76,10 +71,11 @@ func (p *prompter) run(ctx context.Context) error {
 		case !next.IsZero() && next.Before(wake):
 			wake = next
 		}
+		p.due.sleeping(wake)
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-p.wake:
+		case <-p.due.wake:
 		case <-p.clock.Until(wake):
 		}
 	}

@@ -14,6 +14,9 @@ import (
 type changeFeed struct {
 	mu   sync.Mutex
 	subs []func(number int64)
+	// dues are told, with each change, when the incident's next prompt
+	// and page step fall due (SubscribeDue).
+	dues []func(number int64, due Due)
 	// local holds the Version of each incident as this Service last
 	// committed it, so that polling does not announce a change twice.
 	// An entry is forgotten once polling has seen that change.
@@ -33,6 +36,25 @@ func (s *Service) Subscribe(fn func(number int64)) {
 	s.feed.subs = append(s.feed.subs, fn)
 }
 
+// Due is when a changed incident's next prompt and next page step fall
+// due as stored (zero: none), as SubscribeDue tells of it. Known is false
+// for a change made elsewhere, which is not read: it may have made
+// anything due.
+type Due struct {
+	Prompt, Page time.Time
+	Known        bool
+}
+
+// SubscribeDue is Subscribe for the loops that send what falls due: fn is
+// also told when the changed incident's next prompt and page step are
+// due, so that a change that brings neither forward (most of them: a
+// note, a role) need not send them to the database to ask.
+func (s *Service) SubscribeDue(fn func(number int64, due Due)) {
+	s.feed.mu.Lock()
+	defer s.feed.mu.Unlock()
+	s.feed.dues = append(s.feed.dues, fn)
+}
+
 // committed tells the subscribers that inc was stored as it is now.
 func (s *Service) committed(inc *Incident) {
 	s.feed.mu.Lock()
@@ -40,10 +62,14 @@ func (s *Service) committed(inc *Incident) {
 		s.feed.local = map[int64]int64{}
 	}
 	s.feed.local[inc.Number] = max(s.feed.local[inc.Number], inc.Version)
-	subs := s.feed.subs
+	subs, dues := s.feed.subs, s.feed.dues
 	s.feed.mu.Unlock()
 	for _, fn := range subs {
 		fn(inc.Number)
+	}
+	due := Due{Prompt: inc.NextPromptAt, Page: inc.NextPageAt, Known: true}
+	for _, fn := range dues {
+		fn(inc.Number, due)
 	}
 }
 
@@ -121,11 +147,14 @@ func (s *Service) poll(ctx context.Context, start bool) ([]int64, error) {
 			news = append(news, c.Number)
 		}
 	}
-	subs := s.feed.subs
+	subs, dues := s.feed.subs, s.feed.dues
 	s.feed.mu.Unlock()
 	for _, n := range news {
 		for _, fn := range subs {
 			fn(n)
+		}
+		for _, fn := range dues {
+			fn(n, Due{})
 		}
 	}
 	return news, nil
