@@ -244,19 +244,7 @@ func (s *alertSender) send(ctx context.Context, base string, bodies [][]byte, se
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	ok := 0
-	for i, f := range failed {
-		if f != "" {
-			if st.errors == 0 {
-				st.firstErr = f
-			}
-			st.errors++
-			continue
-		}
-		ok++
-		st.durs = append(st.durs, durs[i])
-	}
-	return ok, nil
+	return st.record(failed, durs), nil
 }
 
 // alertGroups is how many Alertmanager groups the intake load spreads

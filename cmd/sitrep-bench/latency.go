@@ -49,6 +49,25 @@ func (s serverStats) percentile(q float64) time.Duration {
 	return d[min(max(i, 0), len(d)-1)]
 }
 
+// record adds a round's requests: durs[i] is request i's latency, and
+// failed[i] what was wrong with its answer ("" if nothing). It returns how
+// many succeeded.
+func (s *serverStats) record(failed []string, durs []time.Duration) int {
+	ok := 0
+	for i, f := range failed {
+		if f != "" {
+			if s.errors == 0 {
+				s.firstErr = f
+			}
+			s.errors++
+			continue
+		}
+		ok++
+		s.durs = append(s.durs, durs[i])
+	}
+	return ok
+}
+
 func (s serverStats) rate() float64 {
 	if s.wall <= 0 {
 		return 0
@@ -324,16 +343,7 @@ func (l *load) round(ctx context.Context, server int, channel string, text func(
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	for i, f := range failed {
-		if f != "" {
-			if st.errors == 0 {
-				st.firstErr = f
-			}
-			st.errors++
-			continue
-		}
-		st.durs = append(st.durs, durs[i])
-	}
+	st.record(failed, durs)
 	return nil
 }
 

@@ -344,16 +344,7 @@ func (l *load) roundRobin(ctx context.Context, bases []string, channel string, t
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	for i, f := range failed {
-		if f != "" {
-			if st.errors == 0 {
-				st.firstErr = f
-			}
-			st.errors++
-			continue
-		}
-		st.durs = append(st.durs, durs[i])
-	}
+	st.record(failed, durs)
 	return nil
 }
 
@@ -518,16 +509,7 @@ func floorRound(ctx context.Context, clients, count int, insert func(context.Con
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	for i, f := range failed {
-		if f != "" {
-			if st.errors == 0 {
-				st.firstErr = f
-			}
-			st.errors++
-			continue
-		}
-		st.durs = append(st.durs, durs[i])
-	}
+	st.record(failed, durs)
 	return nil
 }
 
