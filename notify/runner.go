@@ -28,6 +28,12 @@ const (
 	// call, and the first pass to go through wakes the incidents still
 	// waiting.
 	MaxBackoff = 30 * time.Second
+	// putOffRecheck is how soon a change is looked at while its incident
+	// waits out a Later. Under a flood of notes paced to Slack's rate,
+	// every note made a pass that re-read the whole backlog to post
+	// nothing; this bounds those passes to ten a second, and a change
+	// people need (the card) waits at most this long.
+	putOffRecheck = 100 * time.Millisecond
 	// heldElsewhereRetry is how soon an incident whose pass another
 	// process holds is tried again: that process may die mid-pass, and
 	// a pass that finds everything delivered costs a few reads.
@@ -118,7 +124,7 @@ func (r *Runner) Await(ctx context.Context, name string, number int64) error {
 	}
 	l.waiters[number] = append(l.waiters[number], done)
 	l.mu.Unlock()
-	l.soon(number)
+	l.now(number)
 	select {
 	case err := <-done:
 		return err
@@ -186,6 +192,10 @@ type retry struct {
 	// pass, or the retry after it, delivers the change; asking on every
 	// change cost a round trip each and won nothing.
 	elsewhere bool
+	// putOff is set while the incident waits out a Later: a change made
+	// meanwhile is looked at within putOffRecheck, not at once, since what
+	// was put off cannot go sooner and each pass reads everything behind.
+	putOff bool
 }
 
 // syncLocked runs a pass with the incident's lock held, and schedules what
@@ -194,8 +204,8 @@ type retry struct {
 func (l *lane) syncLocked(ctx context.Context, number int64) (err error) {
 	l.mu.Lock()
 	asked := l.due[number].asked
-	if r, due := l.due[number]; due && r.elsewhere {
-		r.elsewhere = false // the pass is this process's now
+	if r, due := l.due[number]; due && (r.elsewhere || r.putOff) {
+		r.elsewhere, r.putOff = false, false // the pass is this process's, now
 		l.due[number] = r
 	}
 	waiters := l.waiters[number]
@@ -213,9 +223,12 @@ func (l *lane) syncLocked(ctx context.Context, number int64) (err error) {
 		l.log.Debug("work put off for a rate limit", "incident", number, "for", later.Wait)
 		l.mu.Lock()
 		r := l.due[number]
-		if r.asked == asked {
-			r.at = l.clock.Now().Add(backoff(Failure{Wait: later.Wait}, 1))
-		} // else a change came in during the pass: it goes again now
+		wait := backoff(Failure{Wait: later.Wait}, 1)
+		if r.asked != asked {
+			// A change came in during the pass: it is looked at soon.
+			wait = min(wait, putOffRecheck)
+		}
+		r.at, r.putOff = l.clock.Now().Add(wait), true
 		r.transient = false
 		l.due[number] = r
 		l.mu.Unlock()
@@ -407,11 +420,25 @@ func (l *lane) poke() {
 }
 
 // soon schedules a pass for incident number now, keeping its count of
-// failed attempts.
-func (l *lane) soon(number int64) {
+// failed attempts; for a change, an incident whose pass another process
+// holds or that waits out a Later is left to its retry (see retry).
+func (l *lane) soon(number int64) { l.schedule(number, false) }
+
+// now schedules a pass for incident number now, whatever it waits for:
+// someone waits for it (Await).
+func (l *lane) now(number int64) { l.schedule(number, true) }
+
+func (l *lane) schedule(number int64, urgent bool) {
 	l.mu.Lock()
 	r, due := l.due[number]
-	if now := l.clock.Now(); !due || !r.elsewhere || !r.at.After(now) {
+	switch now := l.clock.Now(); {
+	case urgent:
+		r.at = now
+	case due && r.elsewhere && r.at.After(now):
+		// Left to the retry already set (see retry.elsewhere).
+	case due && r.putOff && r.at.After(now):
+		r.at = minTime(r.at, now.Add(putOffRecheck))
+	default:
 		r.at = now
 	}
 	l.asks++
@@ -612,4 +639,11 @@ func (l *lane) run(ctx context.Context) error {
 		}
 		timer = l.clock.Until(next)
 	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }

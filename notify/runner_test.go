@@ -490,3 +490,39 @@ func TestLater(t *testing.T) {
 		return len(behind) == 0 && p.count() == n+1
 	})
 }
+
+// While an incident waits out a Later, changes to it are looked at within
+// a tenth of a second, not each at once: under a flood of notes paced to
+// Slack's rate, every note made a pass that re-read the whole backlog and
+// posted nothing. Someone awaiting a pass still gets one at once.
+func TestChangesDuringALaterWait(t *testing.T) {
+	ctx := context.Background()
+	_, svc := open(t, filepath.Join(t.TempDir(), "sitrep.db"))
+	clk := clock.NewFake(time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC))
+	p := &putOff{later: 1000}
+	r, _ := start(t, svc, clk, p)
+	inc, err := svc.Declare(ctx, incident.Declaration{Title: "Checkout failing", Actor: "U1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the first pass", func() bool { return p.count() >= 1 && clk.Waiting() > 0 })
+	time.Sleep(50 * time.Millisecond) // a pass for a change during the first would start now
+	n := p.count()
+	for i := range 5 {
+		if _, err := svc.AddNote(ctx, inc.Number, "U1", fmt.Sprint("note ", i)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond) // a chance for a pass to start, were one due
+	}
+	if got := p.count(); got != n {
+		t.Fatalf("%d passes for 5 notes during the wait, before a tenth of a second passed; want none", got-n)
+	}
+	clk.Advance(100 * time.Millisecond)
+	eventually(t, "one pass for the notes", func() bool { return p.count() == n+1 })
+	if err := r.Await(ctx, "putoff", inc.Number); err != nil {
+		t.Fatalf("Await = %v", err)
+	}
+	if got := p.count(); got != n+2 {
+		t.Errorf("Await during the wait made %d passes, want 1", got-n-1)
+	}
+}
