@@ -1,9 +1,18 @@
 package bot
 
 import (
+	"context"
+	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/sitrep-dev/sitrep/internal/clock"
 )
+
+// maxDueSleep bounds how long a loop that sends what falls due sleeps
+// without looking at the database, as a backstop for a wake-up it was not
+// sent.
+const maxDueSleep = 5 * time.Minute
 
 // dueWatch wakes a loop that sends what falls due (the prompter, the
 // pager) for the changes that may have brought something forward, and
@@ -21,6 +30,36 @@ type dueWatch struct {
 }
 
 func newDueWatch() *dueWatch { return &dueWatch{wake: make(chan struct{}, 1)} }
+
+// run calls pass, which sends what is due and returns when the next thing
+// falls due, and again then, or after a change that brings something
+// forward, or after maxDueSleep, until ctx ends. A failed pass is
+// logged as failed says and tried again 10 s later.
+func (d *dueWatch) run(ctx context.Context, clk clock.Clock, log *slog.Logger, failed string, pass func(context.Context) (time.Time, error)) error {
+	for {
+		d.looking()
+		next, err := pass(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		now := clk.Now()
+		wake := now.Add(maxDueSleep)
+		switch {
+		case err != nil:
+			log.Error(failed, "err", err)
+			wake = now.Add(10 * time.Second)
+		case !next.IsZero() && next.Before(wake):
+			wake = next
+		}
+		d.sleeping(wake)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-d.wake:
+		case <-clk.Until(wake):
+		}
+	}
+}
 
 // poke makes the loop look again.
 func (d *dueWatch) poke() {

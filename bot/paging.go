@@ -328,29 +328,7 @@ func newPager(svc *incident.Service, clk clock.Clock, log *slog.Logger) *pager {
 
 // run sends due steps until ctx ends.
 func (p *pager) run(ctx context.Context) error {
-	for {
-		p.due.looking()
-		next, err := p.pass(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		now := p.clock.Now()
-		wake := now.Add(maxPromptSleep)
-		switch {
-		case err != nil:
-			p.log.Error("page pass failed; trying again", "err", err)
-			wake = now.Add(10 * time.Second)
-		case !next.IsZero() && next.Before(wake):
-			wake = next
-		}
-		p.due.sleeping(wake)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-p.due.wake:
-		case <-p.clock.Until(wake):
-		}
-	}
+	return p.due.run(ctx, p.clock, p.log, "page pass failed; trying again", p.pass)
 }
 
 // pass sends the steps due now and returns when the next is due. Its cost

@@ -10,10 +10,6 @@ import (
 	"github.com/sitrep-dev/sitrep/internal/clock"
 )
 
-// maxPromptSleep bounds how long the prompter sleeps without looking at the
-// database, as a backstop for a wake-up it was not sent.
-const maxPromptSleep = 5 * time.Minute
-
 // prompter sends the status-update and postmortem prompts. Whether a prompt
 // is due is the domain's pure function of stored state (incident.NextPrompt);
 // the prompter records each due prompt as a timeline event, in the same
@@ -56,29 +52,7 @@ func (p *prompter) run(ctx context.Context) error {
 	if err := p.svc.Reschedule(ctx); err != nil && ctx.Err() == nil {
 		p.log.Error("reschedule prompts", "err", err)
 	}
-	for {
-		p.due.looking()
-		next, err := p.pass(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		now := p.clock.Now()
-		wake := now.Add(maxPromptSleep)
-		switch {
-		case err != nil:
-			p.log.Error("prompt pass failed; trying again", "err", err)
-			wake = now.Add(10 * time.Second)
-		case !next.IsZero() && next.Before(wake):
-			wake = next
-		}
-		p.due.sleeping(wake)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-p.due.wake:
-		case <-p.clock.Until(wake):
-		}
-	}
+	return p.due.run(ctx, p.clock, p.log, "prompt pass failed; trying again", p.pass)
 }
 
 // pass sends the prompts due now and returns when the next one is due. Its
