@@ -15,8 +15,12 @@ const DefaultCheck = 15 * time.Minute
 
 // Check asks the trackers every interval whether the issues of open
 // follow-ups are done, and marks those that are, until ctx ends. It is the
-// fallback for webhooks that never came; several replicas checking at once
-// record each change once, since a state already recorded changes nothing.
+// fallback for webhooks that never came. Replicas sharing a database check
+// once an interval between them: each interval (counted from the epoch, on
+// the clock they share) is claimed in the database by the first to come
+// to it, and the others leave it, so the trackers' rate limits are not
+// spent once per replica. A replica that dies mid-check leaves the rest to
+// the next interval.
 func (e *Export) Check(ctx context.Context, interval time.Duration, clk clock.Clock) error {
 	for {
 		select {
@@ -24,10 +28,26 @@ func (e *Export) Check(ctx context.Context, interval time.Duration, clk clock.Cl
 			return nil
 		case <-clk.Until(clk.Now().Add(interval)):
 		}
+		round := checkRound(clk.Now(), interval)
+		first, err := e.svc.Claim(ctx, round)
+		if err != nil {
+			if ctx.Err() == nil {
+				e.log.Warn("periodic check of the trackers' issues: could not claim this round; trying next round", "err", err)
+			}
+			continue
+		}
+		if !first {
+			continue // another replica checks this round
+		}
 		if err := e.CheckOnce(ctx); err != nil && ctx.Err() == nil {
 			e.log.Warn("periodic check of the trackers' issues", "err", err)
 		}
 	}
+}
+
+// checkRound names the interval at is in, for its claim.
+func checkRound(at time.Time, interval time.Duration) string {
+	return "tracker-check:" + at.UTC().Truncate(interval).Format(time.RFC3339)
 }
 
 // CheckOnce asks the trackers once about every open follow-up's issue.
