@@ -29,7 +29,7 @@ func (a *asked) Create(context.Context, Issue) (incident.IssueRef, error) {
 	return incident.IssueRef{}, nil
 }
 func (a *asked) Comment(context.Context, incident.IssueRef, string) error { return nil }
-func (a *asked) Close(context.Context, incident.IssueRef) error          { return nil }
+func (a *asked) Close(context.Context, incident.IssueRef) error           { return nil }
 func (a *asked) Done(context.Context, incident.IssueRef) (bool, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
